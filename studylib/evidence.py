@@ -1,0 +1,81 @@
+"""Machine-readable results of each stage, written into the run folder.
+
+Each stage ends with :func:`record`, which writes ``results/<stage>.json``: canonical JSON (sorted
+keys, NaN as ``null``) with no timestamps, so that the same study on the same snapshot gives
+byte-identical results files on every run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESULTS_DIR = "results"
+STAGES = ("cohort", "evaluation", "subgroups", "drift")
+
+
+def to_jsonable(value):
+    """Convert results (dataclasses, numpy scalars/arrays, DataFrames, NaN) into plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump(mode="json", by_alias=True))
+    return value
+
+
+def dumps(results) -> str:
+    """Canonical JSON text of results (sorted keys, two-space indent, trailing newline)."""
+    return json.dumps(to_jsonable(results), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def results_path(run_dir: str | Path, stage: str) -> Path:
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage '{stage}'; expected one of {', '.join(STAGES)}")
+    return Path(run_dir) / RESULTS_DIR / f"{stage}.json"
+
+
+def record(run_dir: str | Path, stage: str, results: dict) -> Path:
+    """Write a stage's results atomically to ``run_dir/results/<stage>.json`` and return the path.
+
+    ``results`` should hold a ``gates`` list (see :mod:`studylib.gates`); everything else is free-form
+    but must be deterministic (no timestamps, no absolute paths).
+    """
+    path = results_path(run_dir, stage)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(dumps({"stage": stage, **results}), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read(run_dir: str | Path, stage: str) -> dict | None:
+    """A stage's recorded results, or None when the stage has not recorded any."""
+    path = results_path(run_dir, stage)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -1,0 +1,468 @@
+"""Study parameter files: one YAML file per study, validated before any kernel starts.
+
+Every section is a pydantic model with ``extra="forbid"`` and ``frozen=True``: unknown keys are errors
+(with a "did you mean" hint), and every error names the file, the key path and the line, e.g.
+``params/demo.yaml:31: analysis.threshold: must be in [0, 1]; got 1.5``.
+
+Relative paths in the file (the snapshot) are resolved against the *project root*: the nearest folder
+at or above the parameter file holding a ``pyproject.toml``, else the folder above ``params/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from studylib.errors import ParameterError, did_you_mean
+
+HEX64 = r"^(sha256:)?[0-9a-f]{64}$"
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
+
+OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "not null")
+CI_METHODS = ("wilson", "clopper-pearson", "agresti-coull", "jeffreys")
+#: metrics an acceptance criterion or gate may name; each maps to a number the evaluation computes
+METRICS = (
+    "sensitivity", "specificity", "ppv", "npv", "accuracy", "auroc", "auprc",
+    "calibration_slope", "calibration_in_the_large", "brier", "oe_ratio",
+)
+TRIGGER_STATISTICS = ("psi", "ks", "auroc", "sensitivity", "specificity", "calibration_slope",
+                      "calibration_in_the_large", "oe_ratio", "alert_rate", "mean_score")
+ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend")
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors and parsed parameters are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudySection(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    intended_use: str = Field(min_length=1)
+    small_cell_threshold: int = Field(5, ge=1, description="counts below this are shown as '<N' to reviewers")
+
+
+class SnapshotSection(Strict):
+    path: str = Field(min_length=1, description="snapshot folder, relative to the project root")
+    lock: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="printed by `studylib snapshot lock`")
+
+
+class DataSection(Strict):
+    id: str = Field(description="pseudonymous patient id column")
+    outcome: str = Field(description="binary reference-standard column (0/1)")
+    split: str | None = Field(None, description="column naming the data split (development/validation/...)")
+    time: str | None = Field(None, description="column with the sample date or period")
+    site: str | None = None
+    features: tuple[str, ...] = Field((), description="model input features (checked for outcome leakage)")
+
+
+class ModelSection(Strict):
+    score: str = Field(description="column with the model's predicted risk in [0, 1]")
+    name: str
+    version: str
+    artifact_sha256: str = Field(pattern=HEX64, description="SHA-256 of the locked model artifact in the snapshot")
+
+
+class ModelsSection(Strict):
+    candidate: ModelSection
+    baseline: ModelSection | None = None
+
+
+class Condition(Strict):
+    """One comparison ``column op value``, or ``all``/``any`` of nested conditions."""
+
+    column: str | None = None
+    op: str | None = None
+    value: Any = None
+    all: tuple["Condition", ...] | None = None
+    any: tuple["Condition", ...] | None = None
+
+    @field_validator("op")
+    @classmethod
+    def _known_operator(cls, op):
+        if op is not None and op not in OPERATORS:
+            raise ValueError(f"unknown operator '{op}'{did_you_mean(op, OPERATORS)}; expected one of {', '.join(OPERATORS)}")
+        return op
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        forms = [self.column is not None, self.all is not None, self.any is not None]
+        if sum(forms) != 1:
+            raise ValueError("a condition has either column/op/value, or all: [...], or any: [...]")
+        if self.column is not None:
+            if self.op is None:
+                raise ValueError(f"condition on '{self.column}' has no op; expected one of {', '.join(OPERATORS)}")
+            if self.op in ("is null", "not null"):
+                if self.value is not None:
+                    raise ValueError(f"op '{self.op}' takes no value")
+            elif self.op in ("in", "not in"):
+                if not isinstance(self.value, list) or not self.value:
+                    raise ValueError(f"op '{self.op}' needs a non-empty list value")
+            elif self.op == "between":
+                if not (isinstance(self.value, list) and len(self.value) == 2):
+                    raise ValueError("op 'between' needs a value [low, high] (both inclusive)")
+            elif self.value is None or isinstance(self.value, (list, dict)):
+                raise ValueError(f"op '{self.op}' needs a single value")
+        return self
+
+    def columns(self) -> set[str]:
+        """Every column the condition reads."""
+        if self.column is not None:
+            return {self.column}
+        return set().union(*(c.columns() for c in (self.all or self.any)))
+
+
+class CohortStep(Strict):
+    id: Identifier
+    label: str = Field(min_length=1)
+    keep: Condition | None = None
+    drop: Condition | None = None
+
+    @model_validator(mode="after")
+    def _keep_or_drop(self):
+        if (self.keep is None) == (self.drop is None):
+            raise ValueError(f"cohort step {self.id} needs exactly one of keep: or drop:")
+        return self
+
+    @property
+    def condition(self) -> Condition:
+        return self.keep if self.keep is not None else self.drop
+
+
+class AnalysisSection(Strict):
+    threshold: Probability = Field(description="pre-specified operating threshold; positive iff score >= threshold")
+    split: str | None = Field(None, description="split value that the evaluation and subgroup stages analyse "
+                                                "(e.g. validation); the whole cohort when omitted")
+    ci_method: Literal[CI_METHODS] = "wilson"
+    alpha: float = Field(0.05, gt=0.0, le=0.5)
+    multiplicity: Literal["holm", "fdr_bh"] = "holm"
+    seed: int = Field(20261123, ge=0)
+    n_bootstrap: int = Field(2000, ge=100, le=100_000)
+    decision_curve: tuple[Probability, Probability] = (0.05, 0.5)
+
+
+class Criterion(Strict):
+    """A pre-registered acceptance criterion, judged on interval bounds.
+
+    Forms: ``bound: lower, at_least: x`` / ``bound: upper, at_most: x`` (one-sided on the interval);
+    ``interval_within: [a, b]``; ``versus: baseline, non_inferiority_margin: m`` (the lower bound of
+    candidate − baseline must exceed −m).
+    """
+
+    id: Identifier
+    metric: Literal[METRICS]
+    bound: Literal["lower", "upper", "estimate"] | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    interval_within: tuple[float, float] | None = None
+    versus: Literal["baseline"] | None = None
+    non_inferiority_margin: float | None = Field(None, ge=0.0)
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self):
+        rules = [self.at_least is not None or self.at_most is not None, self.interval_within is not None,
+                 self.versus is not None]
+        if sum(rules) != 1:
+            raise ValueError(
+                f"criterion {self.id} needs exactly one rule: at_least/at_most (with bound), interval_within: [a, b], "
+                "or versus: baseline with non_inferiority_margin"
+            )
+        if self.versus is not None and self.non_inferiority_margin is None:
+            raise ValueError(f"criterion {self.id}: versus: baseline needs non_inferiority_margin")
+        if self.interval_within is not None and not self.interval_within[0] < self.interval_within[1]:
+            raise ValueError(f"criterion {self.id}: interval_within must be [low, high] with low < high")
+        bounded_01 = self.metric not in ("calibration_slope", "calibration_in_the_large", "oe_ratio")
+        for name in ("at_least", "at_most"):
+            value = getattr(self, name)
+            if value is not None and bounded_01 and not 0 <= value <= 1:
+                raise ValueError(f"criterion {self.id}: {name} for {self.metric} must be in [0, 1]; got {value}")
+        return self
+
+
+class SubgroupVariable(Strict):
+    name: Identifier
+    column: str
+    cut: tuple[float, ...] | None = Field(None, description="increasing cut points; bins are [a, b)")
+    reference: str | None = None
+
+    @field_validator("cut")
+    @classmethod
+    def _increasing(cls, cut):
+        if cut is not None:
+            if len(cut) < 2:
+                raise ValueError("cut needs at least two cut points")
+            if any(b <= a for a, b in zip(cut, cut[1:])):
+                raise ValueError(f"cut points must be strictly increasing; got {list(cut)}")
+        return cut
+
+
+class SubgroupGate(Criterion):
+    insufficient_evidence_blocks: bool = True
+
+
+class SubgroupsSection(Strict):
+    variables: tuple[SubgroupVariable, ...] = ()
+    intersections: tuple[tuple[str, ...], ...] = ()
+    min_positives: int = Field(20, ge=0)
+    min_negatives: int = Field(20, ge=0)
+    gates: tuple[SubgroupGate, ...] = ()
+
+    @model_validator(mode="after")
+    def _intersections_known(self):
+        names = [v.name for v in self.variables]
+        for combo in self.intersections:
+            for name in combo:
+                if name not in names:
+                    raise ValueError(f"intersection names unknown variable '{name}'{did_you_mean(name, names)}")
+        return self
+
+
+class WindowSelector(Strict):
+    column: str
+    values: tuple[Any, ...] | None = None
+    each: int | None = Field(None, ge=1)
+
+
+class Trigger(Strict):
+    id: Identifier
+    statistic: Literal[TRIGGER_STATISTICS]
+    of: str = "score"
+    above: float | None = None
+    below: float | None = None
+    bound: Literal["lower", "upper", "estimate"] = "estimate"
+    interval_excludes: float | None = None
+    in_: Literal["any_window", "consecutive_windows"] = Field("any_window", alias="in")
+    count: int = Field(1, ge=1)
+    action: Literal[ACTIONS]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_rule(self):
+        if sum(x is not None for x in (self.above, self.below, self.interval_excludes)) != 1:
+            raise ValueError(f"trigger {self.id} needs exactly one of above, below, interval_excludes")
+        return self
+
+
+class DriftSection(Strict):
+    reference: WindowSelector
+    windows: WindowSelector
+    features: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+
+
+class Study(Strict):
+    """A whole study's parameters (the root of the parameter file)."""
+
+    study: StudySection
+    snapshot: SnapshotSection
+    data: DataSection
+    models: ModelsSection
+    cohort: tuple[CohortStep, ...] = ()
+    analysis: AnalysisSection
+    acceptance: tuple[Criterion, ...] = ()
+    subgroups: SubgroupsSection = SubgroupsSection()
+    drift: DriftSection | None = None
+
+    _source: Path = PrivateAttr(default=None)
+    _root: Path = PrivateAttr(default=None)
+    _sha256: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        for kind, items in (("cohort step", self.cohort), ("acceptance criterion", self.acceptance),
+                            ("subgroup gate", self.subgroups.gates)):
+            ids = [i.id for i in items]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{kind} ids must be unique; repeated: {', '.join(dupes)}")
+        for criterion in self.acceptance:
+            if criterion.versus == "baseline" and self.models.baseline is None:
+                raise ValueError(f"criterion {criterion.id} compares with the baseline but models.baseline is not declared")
+        return self
+
+    @property
+    def source(self) -> Path:
+        """The parameter file this study was loaded from (absolute)."""
+        return self._source
+
+    @property
+    def root(self) -> Path:
+        """The project root that relative paths are resolved against."""
+        return self._root
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the parameter file's bytes (the pre-registered plan's fingerprint)."""
+        return self._sha256
+
+    @property
+    def snapshot_path(self) -> Path:
+        path = Path(self.snapshot.path)
+        return path if path.is_absolute() else self._root / path
+
+    @property
+    def score_columns(self) -> dict[str, str]:
+        """Model role → score column, e.g. ``{"candidate": "p_v2", "baseline": "p_v1"}``."""
+        out = {"candidate": self.models.candidate.score}
+        if self.models.baseline is not None:
+            out["baseline"] = self.models.baseline.score
+        return out
+
+
+# --- locating and loading -------------------------------------------------------------------------
+
+def project_root(params_file: Path) -> Path:
+    """The nearest folder at or above ``params_file`` with a ``pyproject.toml``; else the folder above
+    ``params/``; else the parameter file's own folder."""
+    params_file = params_file.resolve()
+    for folder in params_file.parents:
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    if params_file.parent.name == "params":
+        return params_file.parent.parent
+    return params_file.parent
+
+
+def _installed_project_root() -> Path | None:
+    candidate = Path(__file__).resolve().parent.parent
+    return candidate if (candidate / "pyproject.toml").is_file() else None
+
+
+def resolve_params_path(path: str | Path) -> Path:
+    """Find a parameter file given as absolute, relative to the working directory, or relative to the
+    project root (so notebooks opened from ``notebooks/`` can say ``params/demo.yaml``)."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path.resolve()
+    for base in (Path.cwd(), *Path.cwd().parents):
+        if (base / path).exists():
+            return (base / path).resolve()
+    root = _installed_project_root()
+    if root is not None and (root / path).exists():
+        return (root / path).resolve()
+    return path
+
+
+def load(path: str | Path) -> Study:
+    """Read and validate a study parameter file.
+
+    Raises
+    ------
+    ParameterError
+        The file is missing, not valid YAML (the message gives the line), or does not fit the schema
+        (each problem with its key path, line, what was expected and what was found).
+    """
+    path = resolve_params_path(path)
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file not found")
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParameterError(f"{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a mapping of sections (study, snapshot, data, ...); got {type(data).__name__}")
+    try:
+        study = Study.model_validate(data)
+    except ValidationError as exc:
+        messages = [_describe(err, path, node) for err in exc.errors()]
+        raise ParameterError("\n".join(messages)) from None
+    study._source = path
+    study._root = project_root(path)
+    study._sha256 = hashlib.sha256(raw).hexdigest()
+    return study
+
+
+# --- error messages -------------------------------------------------------------------------------
+
+def _describe(err: dict, path: Path, node) -> str:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
+    key = _format_loc(loc)
+    line = _line_of(node, loc)
+    where = f"{path}:{line}" if line else str(path)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = did_you_mean(str(loc[-1]), allowed)
+        listing = f" (allowed here: {', '.join(allowed)})" if allowed and not hint else ""
+        return f"{where}: {key}: unknown key{hint}{listing}"
+    if kind == "missing":
+        return f"{where}: {key}: required key is missing"
+    message = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    found = "" if kind.startswith("value_error") or isinstance(got, dict) else f"; got {got!r}"
+    return f"{where}: {key or '(top level)'}: {message}{found}"
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(node, loc: tuple) -> int | None:
+    """1-based line of the YAML node at ``loc`` (the key's line for mapping entries)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                return line
+            line = match[0].start_mark.line + 1
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _unwrap(annotation):
+    """Strip Optional/tuple/list/Annotated wrappers down to a model class, if there is one."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, tuple, list) or str(origin) == "<class 'types.UnionType'>":
+        for arg in typing.get_args(annotation):
+            found = _unwrap(arg)
+            if found is not None:
+                return found
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: type[BaseModel] | None = Study
+    for part in loc:
+        if model is None:
+            return []
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        model = _unwrap(field.annotation) if field is not None else None
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+

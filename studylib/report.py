@@ -1,0 +1,165 @@
+"""The run's summary page ``index.html``: verdict, gates, links to the stage reports, identities, environment.
+
+Self-contained (inline CSS, no scripts, no CDN), readable at phone width and in print, with headings,
+table headers and a verdict given in words as well as colour. Every string from data or parameters is
+HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+
+from studylib import environment, gates
+
+_CSS = """
+:root { --pass:#0a6b2d; --fail:#a3161a; --insuff:#8a5a00; --ink:#1b1f24; --muted:#57606a; --line:#d0d7de; }
+* { box-sizing: border-box; }
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+       margin: 0 auto; max-width: 1100px; padding: 1rem; }
+h1 { font-size: 1.6rem; margin: .2rem 0; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid var(--line); }
+.meta { color: var(--muted); margin: 0; }
+.verdict { border: 3px solid; border-radius: 8px; padding: .8rem 1rem; margin: 1rem 0; font-size: 1.4rem; font-weight: 700; }
+.verdict small { display: block; font-size: .95rem; font-weight: 400; color: var(--ink); }
+.PASS { color: var(--pass); border-color: var(--pass); } .FAIL, .ERROR { color: var(--fail); border-color: var(--fail); }
+.INSUFFICIENT_EVIDENCE { color: var(--insuff); border-color: var(--insuff); }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: .92rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.badge { font-weight: 700; white-space: nowrap; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; word-break: break-all; }
+pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; white-space: pre-wrap; }
+@media (max-width: 600px) { body { padding: .5rem; font-size: 15px; } th, td { padding: .25rem; } }
+@media print { a { color: inherit; text-decoration: none; } .verdict { break-inside: avoid; } pre { white-space: pre-wrap; } }
+"""
+
+_MARK = {gates.PASS: "✔ PASS", gates.FAIL: "✘ FAIL", gates.INSUFFICIENT: "? INSUFFICIENT EVIDENCE"}
+_EXPLAIN = {
+    "PASS": "Every blocking gate passed.",
+    "FAIL": "At least one blocking gate failed.",
+    "INSUFFICIENT_EVIDENCE": "No gate failed, but at least one blocking gate could not be judged for lack of evidence.",
+    "ERROR": "A stage raised an error; the failed notebook is archived below.",
+}
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _num(value) -> str:
+    return "—" if value is None or value != value else f"{value:.3f}"
+
+
+def _gate_rows(all_gates: list[dict]) -> str:
+    if not all_gates:
+        return '<tr><td colspan="8">No gates were recorded.</td></tr>'
+    rows = []
+    for g in all_gates:
+        verdict = g["verdict"]
+        rows.append(
+            f'<tr><td>{_e(g["stage"])}</td><td>{_e(g["id"])}</td><td>{_e(g["subject"])}</td>'
+            f'<td class="num">{_num(g.get("estimate"))}</td>'
+            f'<td class="num">{_num(g.get("lower"))} – {_num(g.get("upper"))}</td><td>{_e(g["rule"])}</td>'
+            f'<td class="badge {_e(verdict)}">{_e(_MARK.get(verdict, verdict))}</td>'
+            f'<td>{"yes" if g.get("blocks", True) else "no"}</td></tr>'
+        )
+    return "\n".join(rows)
+
+
+def _stage_rows(outcome) -> str:
+    rows = []
+    for record in outcome.stages:
+        stem = Path(record.notebook).stem
+        if record.status == "not run":
+            links = "not run (an earlier stage failed)"
+        else:
+            links = (f'<a href="notebooks/{_e(stem)}.reviewer.html">reviewer report</a> · '
+                     f'<a href="notebooks/{_e(stem)}.full.html">full report with code</a> · '
+                     f'<a href="notebooks/{_e(record.notebook)}">notebook</a>')
+        error = f"<br><code>{_e(record.error)}</code>" if record.error else ""
+        rows.append(f"<tr><td>{_e(record.name)}</td><td>{_e(record.status)}{error}</td>"
+                    f'<td class="num">{record.seconds:.1f} s</td><td>{links}</td></tr>')
+    return "\n".join(rows)
+
+
+def write_index(folder: Path, study, snap, outcome, all_gates: list[dict]) -> Path:
+    """Write ``index.html`` into a run folder and return its path."""
+    env = environment.describe()
+    code = env["code"]
+    dirty = {True: " (uncommitted changes)", False: " (clean)", None: ""}[code["dirty"]]
+    models = []
+    for role, model in (("candidate", study.models.candidate), ("baseline", study.models.baseline)):
+        if model is not None:
+            models.append(f"<tr><th scope=\"row\">{role}</th><td>{_e(model.name)}</td><td>{_e(model.version)}</td>"
+                          f"<td>{_e(model.score)}</td><td><code>{_e(model.artifact_sha256)}</code></td></tr>")
+    packages = ", ".join(f"{_e(k)} {_e(v)}" for k, v in env["packages"].items())
+    params_text = (folder / "params.yaml").read_text(encoding="utf-8")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(study.study.title)} — run {_e(outcome.run_id)}</title>
+<style>{_CSS}</style></head>
+<body><main>
+<header>
+<p class="meta">Validation study <code>{_e(study.study.id)}</code> · run <code>{_e(outcome.run_id)}</code></p>
+<h1>{_e(study.study.title)}</h1>
+<p><strong>Intended use:</strong> {_e(study.study.intended_use)}</p>
+</header>
+<section aria-labelledby="verdict-h">
+<h2 id="verdict-h">Verdict</h2>
+<div class="verdict {_e(outcome.verdict)}" role="status">{_e(_MARK.get(outcome.verdict, outcome.verdict))}
+<small>{_e(_EXPLAIN.get(outcome.verdict, ""))} Exit code {outcome.exit_code}.</small></div>
+</section>
+<section aria-labelledby="gates-h">
+<h2 id="gates-h">Gates</h2>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">Stage</th><th scope="col">Id</th><th scope="col">What</th><th scope="col">Estimate</th>
+<th scope="col">{100 * (1 - study.analysis.alpha):g}% interval</th><th scope="col">Rule</th><th scope="col">Verdict</th>
+<th scope="col">Blocks release</th></tr></thead>
+<tbody>
+{_gate_rows(all_gates)}
+</tbody></table></div>
+</section>
+<section aria-labelledby="stages-h">
+<h2 id="stages-h">Stage reports</h2>
+<p>Reviewer reports hide the code; full reports show it. Both are renderings of the executed notebooks.</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">Stage</th><th scope="col">Status</th><th scope="col">Time</th><th scope="col">Reports</th></tr></thead>
+<tbody>
+{_stage_rows(outcome)}
+</tbody></table></div>
+</section>
+<section aria-labelledby="ident-h">
+<h2 id="ident-h">Data and models</h2>
+<div class="table-wrap"><table>
+<tbody>
+<tr><th scope="row">Snapshot</th><td colspan="4"><code>{_e(study.snapshot.path)}</code> — lock <code>{_e(snap.lock)}</code>, {snap.rows:,} rows</td></tr>
+<tr><th scope="row">Parameter file</th><td colspan="4"><code>{_e(study.source.name)}</code> — sha256 <code>{_e(study.sha256)}</code></td></tr>
+</tbody></table></div>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">Model</th><th scope="col">Name</th><th scope="col">Version</th><th scope="col">Score column</th><th scope="col">Artifact SHA-256</th></tr></thead>
+<tbody>{''.join(models)}</tbody></table></div>
+</section>
+<section aria-labelledby="env-h">
+<h2 id="env-h">Environment</h2>
+<ul>
+<li>Code: git commit <code>{_e(code["commit"] or "not a git checkout")}</code>{_e(dirty)}</li>
+<li>Python {_e(env["python"])} on {_e(env["platform"])}</li>
+<li>Packages: {packages}</li>
+<li>Every file of this run is listed with its SHA-256 in <a href="manifest.json">manifest.json</a>;
+machine-readable results are in <code>results/</code> and <a href="verdict.json">verdict.json</a>.</li>
+</ul>
+</section>
+<section aria-labelledby="params-h">
+<h2 id="params-h">Parameter file (pre-registered plan)</h2>
+<pre>{_e(params_text)}</pre>
+</section>
+</main></body></html>
+"""
+    path = folder / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
