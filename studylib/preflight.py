@@ -61,6 +61,9 @@ def check(study: Study, snap: Snapshot) -> None:
     data = study.data
     for key in ("id", "outcome", "split", "time", "site"):
         problems.column(f"{source}: data.{key}", getattr(data, key))
+    if study.analysis.split is not None and data.split is None:
+        problems.items.append(f"{source}: analysis.split: names a split ('{study.analysis.split}') but data.split "
+                              "(the column holding the split) is not declared")
     for feature in data.features:
         problems.column(f"{source}: data.features", feature)
     if data.outcome in data.features:

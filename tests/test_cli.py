@@ -1,0 +1,111 @@
+"""Bad input through the command line: exit 2, one clear message, no traceback, nothing archived."""
+
+import shutil
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from studylib.cli import main
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _assert_input_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+
+
+def _edit(params_file, change):
+    data = yaml.safe_load(params_file.read_text())
+    change(data)
+    params_file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_params_check_ok(tiny_project):
+    result = _run("params", "check", tiny_project)
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_unknown_key_exits_2(tiny_project):
+    _edit(tiny_project, lambda d: d["study"].update(titel="x"))
+    _assert_input_error(_run("run", tiny_project, "--reports-dir", tiny_project.parent.parent / "reports"),
+                        "study.titel: unknown key; did you mean 'title'?")
+    assert not (tiny_project.parent.parent / "reports").exists()
+
+
+def test_wrong_type_exits_2(tiny_project):
+    _edit(tiny_project, lambda d: d["analysis"].update(threshold="high"))
+    _assert_input_error(_run("run", tiny_project), "analysis.threshold", "valid number")
+
+
+def test_malformed_yaml_exits_2_with_line(tiny_project):
+    tiny_project.write_text(tiny_project.read_text() + "\n  bad: [\n")
+    _assert_input_error(_run("params", "check", tiny_project), "not valid YAML", "tiny.yaml:")
+
+
+def test_missing_snapshot_folder(tiny_project):
+    shutil.rmtree(tiny_project.parent.parent / "snapshots" / "tiny")
+    _assert_input_error(_run("run", tiny_project), "snapshot folder not found")
+
+
+def test_missing_snapshot_file(tiny_project):
+    (tiny_project.parent.parent / "snapshots" / "tiny" / "model.json").unlink()
+    _assert_input_error(_run("run", tiny_project), "model.json: file listed in the manifest is missing")
+
+
+def test_changed_byte_in_parquet_names_file_and_both_hashes(tiny_project):
+    data = tiny_project.parent.parent / "snapshots" / "tiny" / "data.parquet"
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    result = _run("run", tiny_project)
+    _assert_input_error(result, "data.parquet: file does not match the snapshot manifest", "expected sha256:", "got sha256:")
+
+
+def test_wrong_lock_hash_names_both(tiny_project):
+    _edit(tiny_project, lambda d: d["snapshot"].update(lock="sha256:" + "ab" * 32))
+    _assert_input_error(_run("run", tiny_project), "lock hash does not match", "expected sha256:abab", "got sha256:")
+
+
+def test_unknown_column_lists_closest(tiny_project):
+    _edit(tiny_project, lambda d: d["cohort"][1]["drop"].update(column="mgu"))
+    _assert_input_error(_run("run", tiny_project), "cohort step E1: unknown column 'mgu'",
+                        "columns that exist (closest first): mgus")
+
+
+def test_value_of_wrong_type_for_column(tiny_project):
+    _edit(tiny_project, lambda d: d["cohort"][1]["drop"].update(value="one"))
+    _assert_input_error(_run("run", tiny_project), "cohort step E1: column 'mgus' is numeric")
+
+
+def test_artifact_hash_not_in_snapshot(tiny_project):
+    _edit(tiny_project, lambda d: d["models"]["candidate"].update(artifact_sha256="cd" * 32))
+    _assert_input_error(_run("run", tiny_project), "models.candidate.artifact_sha256", "must be locked in the snapshot")
+
+
+def test_debug_shows_traceback(tiny_project):
+    _edit(tiny_project, lambda d: d["study"].update(titel="x"))
+    result = CliRunner().invoke(main, ["--debug", "run", str(tiny_project)])
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_snapshot_lock_and_verify_commands(tiny_project):
+    folder = tiny_project.parent.parent / "snapshots" / "tiny"
+    locked = _run("snapshot", "lock", folder)
+    assert locked.exit_code == 0 and locked.output.startswith("sha256:")
+    lock = locked.output.strip()
+    assert _run("snapshot", "verify", folder, "--lock", lock).exit_code == 0
+    _assert_input_error(_run("snapshot", "verify", folder, "--lock", "sha256:" + "0" * 64), "lock hash does not match")
+
+
+def test_help_lists_exit_codes():
+    result = _run("run", "--help")
+    assert result.exit_code == 0
+    for line in ("0  every gate passed", "1  a gate failed", "2  bad input", "3  a stage raised"):
+        assert line in result.output
