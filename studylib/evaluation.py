@@ -68,8 +68,12 @@ def baseline_differences(y, candidate, baseline, study: Study) -> dict[str, Esti
                               "" if math.isfinite(test.diff) else "difference undefined")}
 
 
-def judge_acceptance(study: Study, estimates: dict[str, Estimate], differences: dict[str, Estimate]) -> list[gates.Gate]:
-    """Judge every acceptance criterion of the plan (PASS / FAIL / INSUFFICIENT_EVIDENCE)."""
+def judge_acceptance(study: Study, estimates: dict[str, dict[str, Estimate]],
+                     differences: dict[str, Estimate]) -> list[gates.Gate]:
+    """Judge every acceptance criterion of the plan (PASS / FAIL / INSUFFICIENT_EVIDENCE).
+
+    ``estimates`` maps model role → metric → Estimate; criteria are judged on the candidate's.
+    """
     judged = []
     for criterion in study.acceptance:
         if criterion.versus == "baseline":
@@ -77,7 +81,7 @@ def judge_acceptance(study: Study, estimates: dict[str, Estimate], differences: 
                 f"no paired comparison is implemented for {criterion.metric}")
             subject = f"{criterion.metric} (candidate − baseline)"
         else:
-            estimate = estimates[criterion.metric]
+            estimate = estimates["candidate"][criterion.metric]
             subject = f"{criterion.metric} (candidate)"
         judged.append(gates.judge(criterion, estimate, stage="evaluation", subject=subject, alpha=study.analysis.alpha))
     return judged
