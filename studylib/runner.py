@@ -106,12 +106,30 @@ def clean_stale_staging(staging_root: Path, log: Callable[[str], None]) -> None:
             log(f"removed the staging folder of an interrupted run: {folder}")
 
 
+def _quiet_kernel_manager():
+    """A kernel manager whose kernels log only critical messages on stderr.
+
+    ipykernel >= 7 warns on every start that the local TCP transport is unencrypted; the kernel runs
+    on the loopback interface of this machine for the duration of one stage, so the warning is noise
+    in a pipeline log, as is the "KeyboardInterrupt caught" logged when nbclient interrupts an idle
+    kernel at shutdown. A kernel that dies is still reported by nbclient (DeadKernelError).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.log_level=CRITICAL"]
+
+    return QuietKernelManager
+
+
 def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str) -> None:
     import papermill
 
     papermill.execute_notebook(
         str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
         progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        kernel_manager_class=_quiet_kernel_manager(),
     )
 
 
