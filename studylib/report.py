@@ -22,8 +22,9 @@ h1 { font-size: 1.6rem; margin: .2rem 0; } h2 { font-size: 1.25rem; margin-top: 
 .meta { color: var(--muted); margin: 0; }
 .verdict { border: 3px solid; border-radius: 8px; padding: .8rem 1rem; margin: 1rem 0; font-size: 1.4rem; font-weight: 700; }
 .verdict small { display: block; font-size: .95rem; font-weight: 400; color: var(--ink); }
-.PASS { color: var(--pass); border-color: var(--pass); } .FAIL, .ERROR { color: var(--fail); border-color: var(--fail); }
-.INSUFFICIENT_EVIDENCE { color: var(--insuff); border-color: var(--insuff); }
+.PASS { color: var(--pass); } .FAIL, .ERROR { color: var(--fail); } .INSUFFICIENT_EVIDENCE { color: var(--insuff); }
+.verdict.PASS { border-color: var(--pass); } .verdict.FAIL, .verdict.ERROR { border-color: var(--fail); }
+.verdict.INSUFFICIENT_EVIDENCE { border-color: var(--insuff); }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
@@ -52,6 +53,13 @@ def _num(value) -> str:
     return "—" if value is None or value != value else f"{value:.3f}"
 
 
+def _interval(gate: dict) -> str:
+    lower, upper = gate.get("lower"), gate.get("upper")
+    if (lower is None or lower != lower) and (upper is None or upper != upper):
+        return "—"
+    return f"{_num(lower)} – {_num(upper)}"
+
+
 def _gate_rows(all_gates: list[dict]) -> str:
     if not all_gates:
         return '<tr><td colspan="8">No gates were recorded.</td></tr>'
@@ -61,7 +69,7 @@ def _gate_rows(all_gates: list[dict]) -> str:
         rows.append(
             f'<tr><td>{_e(g["stage"])}</td><td>{_e(g["id"])}</td><td>{_e(g["subject"])}</td>'
             f'<td class="num">{_num(g.get("estimate"))}</td>'
-            f'<td class="num">{_num(g.get("lower"))} – {_num(g.get("upper"))}</td><td>{_e(g["rule"])}</td>'
+            f'<td class="num">{_interval(g)}</td><td>{_e(g["rule"])}</td>'
             f'<td class="badge {_e(verdict)}">{_e(_MARK.get(verdict, verdict))}</td>'
             f'<td>{"yes" if g.get("blocks", True) else "no"}</td></tr>'
         )

@@ -110,3 +110,22 @@ def test_results_match_library_on_frozen_cohort(tiny_project):
     assert auroc["lower"] == pytest.approx(expected.lower, abs=1e-12)
     assert recorded["n"] == len(validation)
     assert study.analysis.split == "validation"
+
+
+def test_demo_study_runs_from_the_command_line(tmp_path):
+    """The real demo study through the CLI, as `make demo` runs it (archive into a temporary folder)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-m", "studylib.cli", "run", "params/demo.yaml", "--reports-dir",
+                             str(tmp_path / "reports")], cwd=root, capture_output=True, text=True)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+    verdict_line, report_line = result.stdout.strip().splitlines()[-2:]
+    assert verdict_line.startswith("verdict: ")
+    index = Path(report_line.removeprefix("report:").strip())
+    assert index.is_file() and index.parent.parent.parent == tmp_path / "reports"
+    for stage in ("cohort", "evaluation", "subgroups", "drift"):
+        assert f"{stage}" in result.stderr and "error" not in result.stderr.split(stage)[1].splitlines()[0]
