@@ -168,6 +168,8 @@ def design(features: list[dict], frame: pd.DataFrame) -> np.ndarray:
             columns.append((x == f["value"]).to_numpy(float))
         elif f["transform"] == "log":
             columns.append(np.log(x.to_numpy(float)))
+        elif f["transform"] == "log1p":
+            columns.append(np.log1p(x.to_numpy(float)))
         elif f["transform"] == "impute":
             columns.append(x.fillna(f["value"]).to_numpy(float))
         elif f["transform"] == "is_missing":
@@ -434,13 +436,14 @@ See `card.yaml` for the columns, splits, models and limitations.
 
 # --- main -----------------------------------------------------------------------------------------
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def write_parquet(frame: pd.DataFrame, path: Path, schema: pa.Schema = SCHEMA) -> None:
+    """Write ``frame``'s columns with an explicit Arrow schema (nulls kept, no pandas metadata)."""
     arrays = []
-    for field in SCHEMA:
+    for field in schema:
         column = frame[field.name]
         values = column.astype(object).where(column.notna(), None).tolist()
         arrays.append(pa.array(values, type=field.type))
-    pq.write_table(pa.Table.from_arrays(arrays, schema=SCHEMA), path, **PARQUET_OPTIONS)
+    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path, **PARQUET_OPTIONS)
 
 
 def build(out: Path) -> dict:

@@ -21,6 +21,14 @@ DEMO_ARTIFACTS = {
     "models/flc-risk-2.0.0.json": "19adada3092ee4727eb69608196e20a0f0c35230810e1c1dbd4145478766e421",
 }
 
+BREAST = ROOT / "snapshots" / "breast"
+#: printed by scripts/build_breast_snapshot.py
+BREAST_LOCK = "sha256:ff16112f940af8e1b2197a36900df0d896ac12ebc2511cc767d0f2d83ac45d85"
+BREAST_ARTIFACTS = {
+    "models/breast-rfs-1.0.0.json": "8d35efe3bb4bc3fdf035f6600b4d863a2d1b72fc6d415466417d420786a5c2a1",
+    "models/breast-rfs-2.0.0.json": "7a0c0d41488bc1f8dd2c0239b55003ccc72312fb46ad930bcff58c96454cef49",
+}
+
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
@@ -204,3 +212,21 @@ def test_demo_snapshot_content():
     assert (frame.loc[known, "death_5y"] == died_early[known].astype(int)).all()
     assert ((frame["death"] == 0) & (frame["futime_days"] < 1826)).sum() == (~known).sum() == 195
     assert frame["chapter"].isna().eq(frame["death"] == 0).all()
+
+
+def test_committed_breast_snapshot_verifies_against_its_lock():
+    verified = snapshot.verify(BREAST, BREAST_LOCK)
+    assert verified.rows == 2982 + 686
+    for path, sha in BREAST_ARTIFACTS.items():
+        assert verified.file_with_sha256(sha) == path
+    frame = verified.read()
+    assert frame["person_id"].is_unique
+    assert frame.groupby("site")["split"].unique().map(sorted).to_dict() == {
+        "gbsg": ["external"], "rotterdam": ["development", "validation"]}
+    assert (frame.loc[frame["site"] == "gbsg", "nodes"] > 0).all()
+    assert (frame.loc[frame["site"] == "rotterdam", "nodes"] == 0).sum() == 1436  # node-negative rows kept
+    assert set(frame["size"]) == {"<=20", "20-50", ">50"}
+    known = frame["event_3y"].notna()
+    early = (frame["rfs_event"] == 1) & (frame["rfs_days"] <= 1096)
+    assert (frame.loc[known, "event_3y"] == early[known].astype(int)).all()
+    assert frame[["p_v1", "p_v2"]].notna().all().all()
