@@ -74,3 +74,14 @@ def check_alpha(alpha: float) -> float:
     if not (0 < alpha < 1):
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
     return float(alpha)
+
+
+class UndefinedMetricWarning(UserWarning):
+    """A metric is undefined for these data (e.g. no positive cases); its value is NaN, not 0."""
+
+
+def warn_undefined(message: str, stacklevel: int = 3) -> None:
+    """Emit an :class:`UndefinedMetricWarning` with the cause (like sklearn's)."""
+    import warnings
+
+    warnings.warn(message, UndefinedMetricWarning, stacklevel=stacklevel)

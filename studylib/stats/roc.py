@@ -1,0 +1,485 @@
+"""ROC analysis: AUROC with its DeLong interval, the paired DeLong test, and the ROC curve.
+
+Every function here works from one sort of the scores. The sorted scores are cut into *tie groups*
+(runs of equal scores); the number of positive and negative cases in each group determines the AUROC,
+the DeLong structural components (Sun & Xu's midrank formulation) and the ROC curve, so that nothing
+is quadratic in the number of cases. :mod:`studylib.stats.bootstrap` reuses the same tie groups to
+resample the AUROC without sorting again (see :func:`studylib.stats.bootstrap_ci`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from studylib.stats._estimate import Estimate
+from studylib.stats._validate import as_labels, as_scores, check_alpha, same_length, warn_undefined
+
+__all__ = ["auroc", "delong_test", "DeLongTest", "roc_curve"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tie groups: the one sort everything else is computed from
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TieGroups:
+    """Scores cut into runs of equal values, in ascending order of score.
+
+    ``values[g]`` is the score of group ``g``; ``n_pos[g]`` / ``n_neg[g]`` count the positive /
+    negative cases with that score (int64). ``gid`` (only when requested) maps each observation, in
+    the caller's order, to its group.
+    """
+
+    values: np.ndarray
+    n_pos: np.ndarray
+    n_neg: np.ndarray
+    gid: np.ndarray | None = None
+
+    @property
+    def m(self) -> int:
+        """Number of positive cases."""
+        return int(self.n_pos.sum())
+
+    @property
+    def n(self) -> int:
+        """Number of negative cases."""
+        return int(self.n_neg.sum())
+
+
+def _tie_groups(y: np.ndarray, score: np.ndarray, *, with_gid: bool = False) -> _TieGroups:
+    """Sort ``score`` once (stable) and count positives and negatives per tie group; O(n log n)."""
+    size = score.shape[0]
+    if size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _TieGroups(np.zeros(0), empty, empty, np.zeros(0, dtype=np.intp) if with_gid else None)
+    order = np.argsort(score, kind="stable")
+    ordered = score[order]
+    new = np.empty(size, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], size)
+    cum_pos = np.cumsum(y[order], dtype=np.int64)
+    n_pos = np.diff(cum_pos[ends - 1], prepend=0)
+    n_neg = (ends - starts).astype(np.int64) - n_pos
+    gid = None
+    if with_gid:
+        gid = np.empty(size, dtype=np.intp)
+        gid[order] = np.cumsum(new, dtype=np.intp) - 1
+    return _TieGroups(ordered[starts], n_pos, n_neg, gid)
+
+
+def _class_size_reason(m: int, n: int, what: str) -> str:
+    """The reason a statistic needing at least two cases of each class is undefined, or ''."""
+    problems = []
+    if m < 2:
+        problems.append(f"{m} positive case{'s' if m != 1 else ''}")
+    if n < 2:
+        problems.append(f"{n} negative case{'s' if n != 1 else ''}")
+    if not problems:
+        return ""
+    return f"{what} needs at least 2 positive and 2 negative cases; found " + " and ".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# AUROC and DeLong structural components from tie-group counts
+# --------------------------------------------------------------------------------------------------
+
+
+def _auc_from_counts(n_pos: np.ndarray, n_neg: np.ndarray) -> np.ndarray:
+    """AUROC from per-group class counts (ascending score) along the last axis; NaN without a class.
+
+    The numerator ``sum_g pos_g * (2 * neg_below_g + neg_g)`` is an exact integer, so the result is
+    the exact Mann-Whitney proportion rounded once.
+    """
+    n_pos = np.asarray(n_pos, dtype=np.int64)
+    n_neg = np.asarray(n_neg, dtype=np.int64)
+    cum_neg = np.cumsum(n_neg, axis=-1)
+    twice_wins = np.sum(n_pos * (2 * cum_neg - n_neg), axis=-1)
+    pairs = np.sum(n_pos, axis=-1) * np.sum(n_neg, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, twice_wins / (2.0 * np.maximum(pairs, 1)), np.nan)
+
+
+def _auc_jackknife(n_pos: np.ndarray, n_neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out AUROCs as (values, multiplicities): one value per (group, class) in closed form.
+
+    Leaving out a positive of group g removes its ``neg_below + neg_tied / 2`` wins from the
+    ``m * n`` pairs; leaving out a negative removes ``pos_above + pos_tied / 2``.
+    """
+    m, n = int(n_pos.sum()), int(n_neg.sum())
+    neg_below = np.cumsum(n_neg) - n_neg
+    pos_above = m - np.cumsum(n_pos)
+    wins = float(np.sum(n_pos * (2 * neg_below + n_neg))) / 2.0
+    without_pos = (wins - (neg_below + 0.5 * n_neg)) / ((m - 1) * n)
+    without_neg = (wins - (pos_above + 0.5 * n_pos)) / (m * (n - 1))
+    return np.concatenate([without_pos, without_neg]), np.concatenate([n_pos, n_neg])
+
+
+def _delong_components(tg: _TieGroups) -> tuple[float, np.ndarray, np.ndarray, float]:
+    """AUROC, structural components per group (V10 for positives, V01 for negatives), DeLong variance.
+
+    Sun & Xu (2014): with T_z the midrank in the pooled sample and T_x the midrank among the
+    positives, ``V10 = (T_z - T_x) / n``, which is the share of negatives below a positive plus half
+    the share tied with it; symmetrically ``V01`` is the share of positives above a negative plus
+    half the share tied. Both are constant within a tie group, so they are computed per group.
+    """
+    m, n = tg.m, tg.n
+    auc = float(_auc_from_counts(tg.n_pos, tg.n_neg))
+    neg_below = np.cumsum(tg.n_neg) - tg.n_neg
+    pos_above = m - np.cumsum(tg.n_pos)
+    v10 = (neg_below + 0.5 * tg.n_neg) / n
+    v01 = (pos_above + 0.5 * tg.n_pos) / m
+    s10 = float(np.sum(tg.n_pos * (v10 - auc) ** 2)) / (m - 1)
+    s01 = float(np.sum(tg.n_neg * (v01 - auc) ** 2)) / (n - 1)
+    return auc, v10, v01, s10 / m + s01 / n
+
+
+def _validated(y, score, score_name: str = "score") -> tuple[np.ndarray, np.ndarray]:
+    labels = as_labels(y)
+    scores = as_scores(score, score_name)
+    same_length(y=labels, **{score_name: scores})
+    return labels, scores
+
+
+def auroc(y, score, alpha: float = 0.05) -> Estimate:
+    """Area under the ROC curve with the DeLong standard error and a normal (Wald) interval.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Binary outcome: 1/True for a positive case, 0/False for a negative case.
+    score : array-like of shape (n,)
+        Model score, higher meaning more likely positive. Any finite real numbers.
+    alpha : float, default 0.05
+        The interval has nominal coverage ``1 - alpha``.
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` is the AUROC, ``se`` its DeLong standard error, ``lower``/``upper`` the bounds
+        of ``estimate +/- z_{1-alpha/2} * se`` clipped to [0, 1], ``method`` is ``"delong"``.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a value is missing or infinite (the message gives count and
+        positions), labels are not 0/1, or ``alpha`` is not in (0, 1).
+
+    Notes
+    -----
+    The AUROC is the probability that a random positive case scores higher than a random negative
+    case, ties counted as 1/2 (the Mann-Whitney statistic divided by ``m * n``); it equals
+    scikit-learn's ``roc_auc_score`` and pROC's ``auc``. The numerator is computed in exact integer
+    arithmetic.
+
+    The variance is DeLong's: ``S10 / m + S01 / n`` with ``S10``, ``S01`` the sample variances
+    (denominator ``m - 1``, ``n - 1``) of the structural components of the ``m`` positive and ``n``
+    negative cases, computed from midranks after a single sort in O(n log n) time (Sun & Xu 2014).
+    pROC's ``ci.auc(..., method = "delong")`` gives the same interval.
+
+    Undefined cases: with fewer than 2 positive or 2 negative cases the result is an undefined
+    Estimate (NaN, with the reason) and an ``UndefinedMetricWarning``; nothing is raised.
+    With perfect separation (AUROC 0 or 1) the DeLong variance is 0 and the interval collapses to
+    the point; it is a known weakness of the Wald interval at the boundary, so prefer a bootstrap
+    interval (:func:`studylib.stats.bootstrap_ci`) for very small samples or AUROC near 1.
+
+    References
+    ----------
+    .. [1] DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+       correlated receiver operating characteristic curves: a nonparametric approach.
+       Biometrics 44(3):837-845. doi:10.2307/2531595
+    .. [2] Sun X, Xu W (2014). Fast implementation of DeLong's algorithm for comparing the areas
+       under correlated receiver operating characteristic curves. IEEE Signal Processing Letters
+       21(11):1389-1393. doi:10.1109/LSP.2014.2337313
+    .. [3] Hanley JA, McNeil BJ (1982). The meaning and use of the area under a receiver operating
+       characteristic (ROC) curve. Radiology 143(1):29-36. doi:10.1148/radiology.143.1.7063747
+
+    Examples
+    --------
+    Three of the four positive-negative pairs are ordered correctly:
+
+    >>> from studylib import stats
+    >>> est = stats.auroc([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> est.estimate
+    0.75
+    >>> round(est.se, 4)
+    0.3536
+    """
+    alpha = check_alpha(alpha)
+    labels, scores = _validated(y, score)
+    tg = _tie_groups(labels, scores)
+    reason = _class_size_reason(tg.m, tg.n, "AUROC with a DeLong interval")
+    if reason:
+        warn_undefined(f"auroc: {reason}")
+        return Estimate.undefined(reason, "delong")
+    auc, _, _, var = _delong_components(tg)
+    se = math.sqrt(max(var, 0.0))
+    half = float(ndtri(1 - alpha / 2)) * se
+    return Estimate(auc, max(0.0, auc - half), min(1.0, auc + half), se, "delong")
+
+
+# --------------------------------------------------------------------------------------------------
+# Paired DeLong test
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeLongTest:
+    """Result of the paired DeLong test of two AUROCs on the same cases.
+
+    Attributes
+    ----------
+    auc_a, auc_b : float
+        AUROC of each score.
+    diff : float
+        ``auc_a - auc_b``.
+    se : float
+        DeLong standard error of ``diff`` (accounts for the correlation of the two scores).
+    lower, upper : float
+        ``diff +/- z_{1-alpha/2} * se``, clipped to [-1, 1].
+    z : float
+        ``diff / se``.
+    p_value : float
+        Two-sided p-value of H0: equal AUROCs, ``2 * (1 - Phi(|z|))``.
+    method : str
+        ``"delong-paired"``.
+    reason : str
+        Why some fields are NaN; empty when everything is defined.
+    """
+
+    auc_a: float
+    auc_b: float
+    diff: float
+    se: float
+    lower: float
+    upper: float
+    z: float
+    p_value: float
+    method: str = "delong-paired"
+    reason: str = ""
+
+    @property
+    def defined(self) -> bool:
+        """True when the difference, its interval, z and p are finite numbers."""
+        return all(math.isfinite(v) for v in (self.diff, self.lower, self.upper, self.z, self.p_value))
+
+    def to_dict(self) -> dict:
+        """Plain dict for JSON results (NaN stays NaN; the JSON writer maps it to null)."""
+        return asdict(self)
+
+
+def delong_test(y, score_a, score_b, alpha: float = 0.05) -> DeLongTest:
+    """Paired DeLong test comparing the AUROCs of two scores measured on the same cases.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Binary outcome (0/1 or False/True).
+    score_a, score_b : array-like of shape (n,)
+        The two scores for the same cases, in the same order; higher means more likely positive.
+    alpha : float, default 0.05
+        The interval of the difference has nominal coverage ``1 - alpha``.
+
+    Returns
+    -------
+    DeLongTest
+        ``auc_a``, ``auc_b``, ``diff = auc_a - auc_b``, its ``se``, ``lower``, ``upper``, ``z`` and
+        the two-sided ``p_value``.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a value is missing or infinite, labels are not 0/1, or ``alpha`` is
+        not in (0, 1).
+
+    Notes
+    -----
+    ``Var(diff) = Var(V10_a - V10_b) / m + Var(V01_a - V01_b) / n`` where V10, V01 are the DeLong
+    structural components of each score (Sun & Xu's midranks, one sort per score), i.e. the
+    contrast ``L S L'`` of DeLong et al. (1988) with ``L = (1, -1)``. The statistic is the same as
+    pROC's ``roc.test(roc1, roc2, method = "delong", paired = TRUE)``. Ties count 1/2.
+
+    Undefined cases: with fewer than 2 positive or 2 negative cases every field is NaN. When the
+    two scores rank the cases identically (e.g. one is a monotone transform of the other) the
+    variance of the difference is exactly 0 (as when both separate the classes perfectly): the
+    AUROCs and ``diff`` are reported, ``se`` is 0 and ``lower``, ``upper``, ``z``, ``p_value`` are
+    NaN. Both give the reason and an ``UndefinedMetricWarning``.
+
+    References
+    ----------
+    .. [1] DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+       correlated receiver operating characteristic curves: a nonparametric approach.
+       Biometrics 44(3):837-845. doi:10.2307/2531595
+    .. [2] Sun X, Xu W (2014). Fast implementation of DeLong's algorithm for comparing the areas
+       under correlated receiver operating characteristic curves. IEEE Signal Processing Letters
+       21(11):1389-1393. doi:10.1109/LSP.2014.2337313
+    .. [3] Robin X, Turck N, Hainard A, et al. (2011). pROC: an open-source package for R and S+
+       to analyze and compare ROC curves. BMC Bioinformatics 12:77. doi:10.1186/1471-2105-12-77
+
+    Examples
+    --------
+    >>> from studylib import stats
+    >>> y = [0, 0, 0, 1, 1, 1]
+    >>> res = stats.delong_test(y, [1, 2, 3, 4, 5, 6], [1, 5, 3, 4, 2, 6])
+    >>> round(res.diff, 4), round(res.z, 4)
+    (0.3333, 1.2247)
+    """
+    alpha = check_alpha(alpha)
+    labels = as_labels(y)
+    a = as_scores(score_a, "score_a")
+    b = as_scores(score_b, "score_b")
+    same_length(y=labels, score_a=a, score_b=b)
+    nan = math.nan
+    tg_a = _tie_groups(labels, a, with_gid=True)
+    reason = _class_size_reason(tg_a.m, tg_a.n, "The paired DeLong test")
+    if reason:
+        warn_undefined(f"delong_test: {reason}")
+        return DeLongTest(nan, nan, nan, nan, nan, nan, nan, nan, reason=reason)
+    tg_b = _tie_groups(labels, b, with_gid=True)
+    auc_a, v10_a, v01_a, _ = _delong_components(tg_a)
+    auc_b, v10_b, v01_b, _ = _delong_components(tg_b)
+    m, n = tg_a.m, tg_a.n
+    gid_a_pos, gid_a_neg = tg_a.gid[labels], tg_a.gid[~labels]
+    gid_b_pos, gid_b_neg = tg_b.gid[labels], tg_b.gid[~labels]
+    d10 = v10_a[gid_a_pos] - v10_b[gid_b_pos]
+    d01 = v01_a[gid_a_neg] - v01_b[gid_b_neg]
+    var = float(np.var(d10, ddof=1)) / m + float(np.var(d01, ddof=1)) / n
+    diff = auc_a - auc_b
+    se = math.sqrt(max(var, 0.0))
+    if se == 0.0:
+        reason = (
+            "the DeLong variance of the difference is 0 (the two scores have the same structural "
+            "components, e.g. they rank the cases identically or both separate the classes perfectly), "
+            "so no test is possible"
+        )
+        warn_undefined(f"delong_test: {reason}")
+        return DeLongTest(auc_a, auc_b, diff, 0.0, nan, nan, nan, nan, reason=reason)
+    z = diff / se
+    half = float(ndtri(1 - alpha / 2)) * se
+    p_value = float(2.0 * ndtr(-abs(z)))
+    return DeLongTest(auc_a, auc_b, diff, se, max(-1.0, diff - half), min(1.0, diff + half), z, p_value)
+
+
+# --------------------------------------------------------------------------------------------------
+# ROC curve
+# --------------------------------------------------------------------------------------------------
+
+
+def roc_curve(y, score, *, drop_intermediate: bool = False) -> pd.DataFrame:
+    """The empirical ROC curve: one row per distinct threshold, for plotting and operating points.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Binary outcome (0/1 or False/True).
+    score : array-like of shape (n,)
+        Model score, higher meaning more likely positive.
+    drop_intermediate : bool, default False
+        Drop thresholds whose point lies on a straight segment between its neighbours (the
+        curve's shape and area are unchanged; as scikit-learn's option of the same name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``threshold``, ``fpr``, ``tpr`` (float), in decreasing order of threshold. The first
+        row is ``threshold = inf`` with ``fpr = tpr = 0``; each further row is a distinct score.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a value is missing or infinite, or labels are not 0/1.
+
+    Notes
+    -----
+    Convention: a case is called positive iff ``score >= threshold``; so ``tpr`` is the share of
+    positive cases and ``fpr`` the share of negative cases with ``score >= threshold``. Tied scores
+    move the curve diagonally, which is what makes its trapezoidal area equal :func:`auroc`.
+    The same points as scikit-learn's ``roc_curve`` (with the same ``drop_intermediate``).
+
+    Undefined cases: without positive cases ``tpr`` is NaN, without negative cases ``fpr`` is NaN
+    (with an ``UndefinedMetricWarning``); the thresholds are still listed.
+
+    References
+    ----------
+    .. [1] Fawcett T (2006). An introduction to ROC analysis. Pattern Recognition Letters
+       27(8):861-874. doi:10.1016/j.patrec.2005.10.010
+
+    Examples
+    --------
+    >>> from studylib import stats
+    >>> curve = stats.roc_curve([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> curve.to_numpy().tolist()[:3]
+    [[inf, 0.0, 0.0], [0.9, 0.0, 0.5], [0.6, 0.5, 0.5]]
+    """
+    labels, scores = _validated(y, score)
+    tg = _tie_groups(labels, scores)
+    m, n = tg.m, tg.n
+    tp = np.concatenate([[0], np.cumsum(tg.n_pos[::-1])])
+    fp = np.concatenate([[0], np.cumsum(tg.n_neg[::-1])])
+    thresholds = np.concatenate([[np.inf], tg.values[::-1]])
+    if drop_intermediate and tp.size > 3:
+        # a point is intermediate when the curve does not turn there (second differences are 0);
+        # as in scikit-learn the origin and the first and last thresholds are always kept
+        keep = np.ones(tp.size, dtype=bool)
+        keep[2:-1] = (np.diff(tp[1:], 2) != 0) | (np.diff(fp[1:], 2) != 0)
+        tp, fp, thresholds = tp[keep], fp[keep], thresholds[keep]
+    missing = [name for name, count in (("positive", m), ("negative", n)) if count == 0]
+    if missing:
+        warn_undefined(
+            f"roc_curve: no {' and no '.join(missing)} cases; "
+            + " and ".join({"positive": "tpr", "negative": "fpr"}[k] for k in missing)
+            + " undefined (NaN)"
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = tp / m if m else np.full(tp.size, np.nan)
+        fpr = fp / n if n else np.full(fp.size, np.nan)
+    return pd.DataFrame({"threshold": thresholds.astype(float), "fpr": fpr.astype(float), "tpr": tpr.astype(float)})
+
+
+# --------------------------------------------------------------------------------------------------
+# Marker read by bootstrap_ci: statistics computed from tie-group counts
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankStatistic:
+    """How :func:`studylib.stats.bootstrap_ci` resamples a statistic of ``(y, score)`` without sorting.
+
+    A function carrying ``rank_statistic = RankStatistic(...)`` as an attribute depends on the data
+    only through the numbers of positive and negative cases in each tie group of the score.
+
+    Attributes
+    ----------
+    name : str
+        Name of the statistic (e.g. ``"auroc"``).
+    from_counts : callable
+        ``from_counts(n_pos, n_neg) -> values``: int64 arrays of shape (..., G), groups in ascending
+        order of score, reduced along the last axis; NaN where the statistic is undefined.
+    jackknife : callable
+        ``jackknife(n_pos, n_neg) -> (values, weights)``: the leave-one-out values, each with the
+        number of observations it stands for (for the BCa acceleration).
+    minimum : callable
+        ``minimum(m, n) -> reason``: why the statistic is undefined for ``m`` positives and ``n``
+        negatives, or ``""``.
+    """
+
+    name: str
+    from_counts: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    jackknife: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    minimum: Callable[[int, int], str]
+
+
+auroc.rank_statistic = RankStatistic(  # type: ignore[attr-defined]
+    "auroc",
+    _auc_from_counts,
+    _auc_jackknife,
+    lambda m, n: _class_size_reason(m, n, "AUROC"),
+)

@@ -1,0 +1,1 @@
+"""Reference data and published values for checking :mod:`studylib.stats` (see each module's header)."""
