@@ -121,6 +121,136 @@ def snapshot_verify(obj: _Context, directory: Path, expected: str | None) -> Non
     click.echo(f"{directory}: OK ({len(verified.manifest['files'])} files, {verified.rows:,} rows, lock {verified.lock})")
 
 
+def _default_reports() -> Path:
+    from studylib.environment import CODE_ROOT
+
+    return CODE_ROOT / "reports"
+
+
+@main.command()
+@click.argument("run_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--all", "check_all", is_flag=True, help="Verify every run under --reports-dir and the whole ledger.")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --all: the reports folder (default: reports/ of the project).")
+@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Trusted Ed25519 public key (PEM) to check sign-off signatures; repeatable.")
+def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, public_keys: tuple[Path, ...]) -> None:
+    """Re-hash every file of RUN_DIR against its manifest and the manifest against the ledger.
+
+    Exit 0 when everything matches; 1 naming each altered, missing or extra file, each broken ledger
+    entry and each bad signature.
+    """
+    from studylib import verify as verifier
+
+    if check_all == (run_dir is not None):
+        raise click.UsageError("give either RUN_DIR or --all")
+    try:
+        if check_all:
+            result = verifier.verify_all(reports_dir or _default_reports(), public_keys=public_keys)
+            checks, problems = result.runs, list(result.problems)
+        else:
+            checks, problems = (verifier.verify_run(run_dir, public_keys=public_keys),), []
+    except StudyInputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for problem in problems:
+        click.echo(f"FAIL ledger: {problem}")
+    for check in checks:
+        click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.run}")
+        for problem in check.problems:
+            click.echo(f"     {problem}")
+        for note in check.notes:
+            click.echo(f"     note: {note}")
+    sys.exit(0 if not problems and all(c.ok for c in checks) else 1)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for floats.")
+@click.option("--atol", type=float, default=1e-12, show_default=True, help="Absolute tolerance for floats.")
+@click.pass_obj
+def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
+    """Re-execute RUN_DIR from its recorded parameters and snapshot into a new run and compare every
+    number of the results (counts exactly, floats within tolerance). Exit 0 equal, 1 different,
+    2 the snapshot no longer matches its lock."""
+    from studylib import reproduce as reproducer
+
+    try:
+        outcome, differences = reproducer.reproduce(run_dir, rtol=rtol, atol=atol,
+                                                    log=lambda m: click.echo(m, err=True))
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    click.echo(f"new run: {outcome.folder}")
+    if differences:
+        click.echo(f"DIFFERENT: {len(differences)} value(s) differ from {run_dir}")
+        for difference in differences[:200]:
+            click.echo(f"  {difference}")
+        sys.exit(1)
+    click.echo("REPRODUCED: every number of the results equals the original")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--reviewer", required=True, help="Name of the reviewer.")
+@click.option("--role", required=True, help="Role, e.g. clinical, quality, regulatory.")
+@click.option("--decision", required=True, type=click.Choice(["approve", "reject"]))
+@click.option("--comment", default="", help="Free-text comment.")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Ed25519 private key (PEM) to sign the entry.")
+@click.pass_obj
+def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: str, comment: str,
+            key_path: Path | None) -> None:
+    """Append a reviewer's decision on RUN_DIR to the ledger (refused when the run fails verification)."""
+    from studylib import ledger, report, signoff as signer, verify as verifier
+    from studylib.snapshot import sha256_file
+
+    check = verifier.verify_run(run_dir)
+    if not check.ok:
+        click.echo(f"error: refusing to sign off {check.run}: it fails verification:", err=True)
+        for problem in check.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    try:
+        entry = signer.make_entry(check.run, "sha256:" + sha256_file(check.folder / "manifest.json"),
+                                  reviewer=reviewer, role=role, decision=decision, comment=comment, key_path=key_path)
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    reports = check.folder.parent.parent
+    written = ledger.append(ledger.ledger_path(reports), entry)
+    report.write_archive_index(reports)
+    signed = " (signed)" if "signature" in written else ""
+    click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: ledger entry {written['seq']}")
+
+
+@main.command()
+@click.argument("private_key", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def keygen(obj: _Context, private_key: Path) -> None:
+    """Write a new Ed25519 key pair for signing sign-offs: PRIVATE_KEY and PRIVATE_KEY.pub."""
+    from studylib import signoff as signer
+
+    try:
+        public = signer.generate_key(private_key)
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    click.echo(f"private key: {private_key} (keep it secret)\npublic key:  {public} (give it to verifiers)")
+
+
+@main.command()
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def runs(reports_dir: Path | None) -> None:
+    """List archived runs: study, date, verdict and sign-off state."""
+    from studylib import archive
+
+    listed = archive.list_runs(reports_dir or _default_reports())
+    if not listed:
+        click.echo("no runs")
+        return
+    click.echo(f"{'study':<28} {'run':<24} {'started (UTC)':<26} {'verdict':<22} sign-off")
+    for r in listed:
+        click.echo(f"{r.study:<28} {r.run_id:<24} {r.started_at:<26} {r.verdict:<22} {r.signoff_state}")
+
+
 @main.command()
 @click.option("--rows", type=click.IntRange(min=100), default=100_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)

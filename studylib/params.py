@@ -11,6 +11,7 @@ at or above the parameter file holding a ``pyproject.toml``, else the folder abo
 from __future__ import annotations
 
 import hashlib
+import json
 
 import typing
 from pathlib import Path
@@ -35,6 +36,7 @@ METRICS = (
 TRIGGER_STATISTICS = ("psi", "ks", "auroc", "sensitivity", "specificity", "calibration_slope",
                       "calibration_in_the_large", "oe_ratio", "alert_rate", "mean_score")
 ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend")
+SUMMARIES = ("mean_sd", "median_iqr")
 
 
 class Strict(BaseModel):
@@ -62,6 +64,33 @@ class DataSection(Strict):
     time: str | None = Field(None, description="column with the sample date or period")
     site: str | None = None
     features: tuple[str, ...] = Field((), description="model input features (checked for outcome leakage)")
+    encounter: str | None = Field(None, description="column naming the encounter (visit, sample, image) within a "
+                                                    "patient; (id, encounter) must be unique. Omitted: one row per "
+                                                    "patient (id unique)")
+    label_time: str | None = Field(None, description="column with the time the reference-standard label was "
+                                                     "established; data.time must not be after it")
+    collection_window: tuple[Any, Any] | None = Field(None, description="[first, last] value of data.time in the "
+                                                                        "declared collection window (inclusive)")
+    post_outcome: tuple[str, ...] = Field((), description="columns known only after the outcome (e.g. cause of "
+                                                          "death); never model features")
+    missing_flag_percent: float = Field(10.0, ge=0.0, le=100.0, description="the missingness report flags a column "
+                                                                            "missing in more than this % of a split")
+
+    @model_validator(mode="after")
+    def _time_keys(self):
+        for key in ("label_time", "collection_window"):
+            if getattr(self, key) is not None and self.time is None:
+                raise ValueError(f"data.{key} needs data.time (the column with the event or prediction time)")
+        if self.collection_window is not None:
+            first, last = self.collection_window
+            for bound in (first, last):
+                if bound is None or isinstance(bound, (bool, list, dict)):
+                    raise ValueError(f"collection_window must be [first, last] of data.time (numbers, dates or "
+                                     f"text); got {list(self.collection_window)!r}")
+            if _greater(first, last):
+                raise ValueError(f"collection_window must be [first, last] with first <= last; got "
+                                 f"[{first}, {last}]")
+        return self
 
 
 class ModelSection(Strict):
@@ -109,6 +138,8 @@ class Condition(Strict):
             elif self.op == "between":
                 if not (isinstance(self.value, list) and len(self.value) == 2):
                     raise ValueError("op 'between' needs a value [low, high] (both inclusive)")
+                if _greater(*self.value):
+                    raise ValueError(f"op 'between' needs low <= high; got {self.value!r}")
             elif self.value is None or isinstance(self.value, (list, dict)):
                 raise ValueError(f"op '{self.op}' needs a single value")
         return self
@@ -118,6 +149,14 @@ class Condition(Strict):
         if self.column is not None:
             return {self.column}
         return set().union(*(c.columns() for c in (self.all or self.any)))
+
+
+def _greater(a, b) -> bool:
+    """``a > b`` for values of comparable types; False when they cannot be compared."""
+    try:
+        return bool(a > b)
+    except TypeError:
+        return False
 
 
 class CohortStep(Strict):
@@ -135,6 +174,48 @@ class CohortStep(Strict):
     @property
     def condition(self) -> Condition:
         return self.keep if self.keep is not None else self.drop
+
+
+class TableOneVariable(Strict):
+    """One row group of Table 1: a column, its label, and (continuous only) its summary style."""
+
+    column: str = Field(min_length=1)
+    label: str | None = Field(None, description="row label shown to reviewers; default: the column name")
+    summary: Literal[SUMMARIES] | None = Field(None, description="continuous only; default: table_one.summary")
+
+
+class TableOneSection(Strict):
+    """Table 1 (baseline characteristics) of the cohort stage. Variables may be given as a column name or
+    as ``{column, label, summary}``."""
+
+    summary: Literal[SUMMARIES] = Field("median_iqr", description="default summary of continuous variables: "
+                                                                  "mean ± SD or median [IQR]")
+    continuous: tuple[TableOneVariable, ...] = ()
+    categorical: tuple[TableOneVariable, ...] = ()
+    smd_between: tuple[str, str] = Field(("development", "validation"), description="the two split values "
+                                                                                     "compared by standardised "
+                                                                                     "mean differences")
+
+    @field_validator("continuous", "categorical", mode="before")
+    @classmethod
+    def _names_as_variables(cls, value):
+        if isinstance(value, (list, tuple)):
+            return [{"column": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        for variable in self.categorical:
+            if variable.summary is not None:
+                raise ValueError(f"table_one.categorical: '{variable.column}' has a summary; summaries "
+                                 f"({', '.join(SUMMARIES)}) apply to continuous variables only")
+        columns = [v.column for v in (*self.continuous, *self.categorical)]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ValueError(f"table_one: each column may appear once; repeated: {', '.join(repeated)}")
+        if self.smd_between[0] == self.smd_between[1]:
+            raise ValueError(f"table_one.smd_between needs two different split values; got {list(self.smd_between)}")
+        return self
 
 
 class AnalysisSection(Strict):
@@ -269,6 +350,7 @@ class Study(Strict):
     data: DataSection
     models: ModelsSection
     cohort: tuple[CohortStep, ...] = ()
+    table_one: TableOneSection | None = None
     analysis: AnalysisSection
     acceptance: tuple[Criterion, ...] = ()
     subgroups: SubgroupsSection = SubgroupsSection()
@@ -323,9 +405,21 @@ class Study(Strict):
 # --- locating and loading -------------------------------------------------------------------------
 
 def project_root(params_file: Path) -> Path:
-    """The nearest folder at or above ``params_file`` with a ``pyproject.toml``; else the folder above
-    ``params/``; else the parameter file's own folder."""
+    """The project root of a parameter file.
+
+    For the archived copy in a run folder (beside the run's ``manifest.json``): the project root the
+    run recorded, when it still exists. Otherwise the nearest folder at or above ``params_file`` with
+    a ``pyproject.toml``; else the folder above ``params/``; else the parameter file's own folder.
+    """
     params_file = params_file.resolve()
+    manifest = params_file.parent / "manifest.json"
+    if manifest.is_file():
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8")).get("project_root")
+        except (ValueError, OSError, AttributeError):
+            recorded = None
+        if recorded and Path(recorded).is_dir():
+            return Path(recorded)
     for folder in params_file.parents:
         if (folder / "pyproject.toml").is_file():
             return folder

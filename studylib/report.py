@@ -156,6 +156,8 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict]) -> Pa
 <li>Code: git commit <code>{_e(code["commit"] or "not a git checkout")}</code>{_e(dirty)}</li>
 <li>Python {_e(env["python"])} on {_e(env["platform"])}</li>
 <li>Packages: {packages}</li>
+<li>Sign-offs of this run are recorded in the ledger and listed on the <a href="../../index.html#{_e(outcome.run_id)}">runs page</a>;
+check this run with <code>studylib verify</code>.</li>
 <li>Every file of this run is listed with its SHA-256 in <a href="manifest.json">manifest.json</a>;
 machine-readable results are in <code>results/</code> and <a href="verdict.json">verdict.json</a>.</li>
 </ul>
@@ -171,3 +173,45 @@ machine-readable results are in <code>results/</code> and <a href="verdict.json"
     return path
 
 
+
+
+def write_archive_index(reports: Path) -> Path:
+    """Write ``reports/index.html``: every run with its verdict and the sign-offs read from the ledger.
+
+    Regenerated after every run and sign-off; the ledger, not this page, is the record.
+    """
+    from studylib import archive
+
+    rows = []
+    for run in reversed(archive.list_runs(reports)):
+        signoffs = "".join(
+            f"<li>{_e({'approve': 'approved', 'reject': 'rejected'}.get(s['decision'], s['decision']))} by {_e(s['reviewer'])} ({_e(s['role'])}) on {_e(s.get('signed_at', ''))}"
+            f"{' — signed' if 'signature' in s else ''}{': ' + _e(s['comment']) if s.get('comment') else ''}</li>"
+            for s in run.signoffs)
+        signoffs = f"<ul>{signoffs}</ul>" if signoffs else "none"
+        verdict = run.verdict
+        rows.append(f'<tr id="{_e(run.run_id)}"><td>{_e(run.study)}</td>'
+                    f'<td><a href="{_e(run.study)}/{_e(run.run_id)}/index.html">{_e(run.run_id)}</a></td>'
+                    f'<td>{_e(run.started_at)}</td><td class="badge {_e(verdict)}">{_e(_MARK.get(verdict, verdict))}</td>'
+                    f"<td>{signoffs}</td></tr>")
+    body = "\n".join(rows) or '<tr><td colspan="5">No runs yet.</td></tr>'
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>studylib runs</title><style>{_CSS}</style></head>
+<body><main>
+<h1>Study runs and sign-offs</h1>
+<p class="meta">Generated from <code>ledger.jsonl</code>, the hash-chained record of runs and sign-offs; check it with
+<code>studylib verify --all</code>.</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">Study</th><th scope="col">Run</th><th scope="col">Started (UTC)</th><th scope="col">Verdict</th>
+<th scope="col">Sign-offs</th></tr></thead>
+<tbody>
+{body}
+</tbody></table></div>
+</main></body></html>
+"""
+    path = Path(reports) / "index.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studylib import environment, evidence, gates, params, preflight, snapshot
+from studylib import environment, evidence, gates, ledger, params, preflight, report, snapshot
 from studylib.snapshot import sha256_file
 
 NOTEBOOK_DIR = environment.CODE_ROOT / "notebooks"
@@ -54,6 +54,7 @@ class RunOutcome:
     verdict: str  # PASS | FAIL | INSUFFICIENT_EVIDENCE | ERROR
     exit_code: int
     stages: list[StageRecord] = field(default_factory=list)
+    reproduces: str | None = None  # run key of the run this one re-executes
 
     @property
     def index(self) -> Path:
@@ -159,7 +160,7 @@ def _stage_error(exc: BaseException) -> str:
 
 
 def run(params_file: str | Path, *, reports_dir: str | Path | None = None, notebooks: Path = NOTEBOOK_DIR,
-        log: Callable[[str], None] = print) -> RunOutcome:
+        log: Callable[[str], None] = print, reproduces: str | None = None) -> RunOutcome:
     """Run a whole study and archive it. See the module docstring; exit codes in :class:`RunOutcome`.
 
     Raises
@@ -210,11 +211,9 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         all_gates = [g for stage, _ in STAGES for g in (evidence.read(staging, stage) or {}).get("gates", [])]
         verdict = "ERROR" if failed else gates.overall(all_gates)
         exit_code = EXIT_STAGE if failed else (EXIT_PASS if verdict == gates.PASS else EXIT_GATE)
-        outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records)
+        outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces)
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
-        from studylib import report
-
         report.write_index(staging, study, snap, outcome, all_gates)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
@@ -225,6 +224,11 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    ledger.append(ledger.ledger_path(reports), {
+        "kind": "run", "run": f"{study.study.id}/{run_id}", "study_id": study.study.id, "verdict": verdict,
+        "exit_code": exit_code, "manifest_sha256": "sha256:" + sha256_file(outcome.folder / "manifest.json"),
+    })
+    report.write_archive_index(reports)
     return outcome
 
 
@@ -245,6 +249,8 @@ def _write_manifest(folder: Path, study: params.Study, snap: snapshot.Snapshot, 
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "params": {"source": str(study.source), "file": "params.yaml", "sha256": study.sha256},
+        "project_root": str(study.root),
+        "reproduces": outcome.reproduces,
         "snapshot": {"path": str(snap.path), "lock": snap.lock},
         "models": models,
         "stages": [{"name": r.name, "notebook": r.notebook, "status": r.status, "seconds": r.seconds,
