@@ -1,0 +1,183 @@
+"""Paired binary outcomes: McNemar's test and the paired difference in proportions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from studylib.stats._estimate import Estimate
+from studylib.stats._validate import as_labels, check_alpha, same_length, warn_undefined
+from studylib.stats.proportion import proportion_ci
+
+__all__ = ["McNemarResult", "mcnemar", "MCNEMAR_METHODS"]
+
+MCNEMAR_METHODS = ("exact", "chi2", "chi2-corrected")
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """McNemar's test of two paired binary outcomes ``a`` and ``b``.
+
+    Attributes
+    ----------
+    b : int
+        Discordant pairs with ``a`` true and ``b`` false.
+    c : int
+        Discordant pairs with ``a`` false and ``b`` true.
+    statistic : float
+        ``min(b, c)`` for ``"exact"``; the chi-square statistic otherwise.
+    p_value : float
+        Two-sided p-value.
+    method : str
+        ``"exact"``, ``"chi2"`` or ``"chi2-corrected"``.
+    n : int
+        Number of pairs.
+    difference : Estimate
+        ``mean(a) - mean(b) = (b - c) / n`` with Newcombe's score interval for paired data.
+    reason : str
+        Why the test is undefined (empty otherwise).
+    """
+
+    b: int
+    c: int
+    statistic: float
+    p_value: float
+    method: str
+    n: int
+    difference: Estimate
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain nested dict for JSON results."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["difference"] = self.difference.to_dict()
+        return out
+
+
+def _paired_difference(n11: int, n12: int, n21: int, n22: int, alpha: float) -> Estimate:
+    """Newcombe's square-and-add score interval for ``p_a - p_b`` from a paired 2×2 table.
+
+    Rows are ``a`` (true, false), columns ``b`` (true, false); ``phi`` is the (uncorrected) phi
+    coefficient of the table, set to 0 when a margin is 0.
+    """
+    n = n11 + n12 + n21 + n22
+    if n == 0:
+        return Estimate.undefined("difference: n = 0, no pairs", "newcombe")
+    p1, p2 = (n11 + n12) / n, (n11 + n21) / n
+    l1, u1 = proportion_ci(n11 + n12, n, alpha, "wilson")
+    l2, u2 = proportion_ci(n11 + n21, n, alpha, "wilson")
+    margins = float(n11 + n12) * (n21 + n22) * (n11 + n21) * (n12 + n22)
+    phi = (n11 * n22 - n12 * n21) / math.sqrt(margins) if margins > 0 else 0.0
+    d = p1 - p2
+    lower = d - math.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
+    upper = d + math.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
+    se = math.sqrt(max((n12 + n21) - (n12 - n21) ** 2 / n, 0.0)) / n  # Wald SE of the difference
+    return Estimate(d, max(lower, -1.0), min(upper, 1.0), se, "newcombe")
+
+
+def mcnemar(a, b, method: str = "exact", *, alpha: float = 0.05) -> McNemarResult:
+    """McNemar's test that two paired binary outcomes have the same probability of being true.
+
+    Typical use: ``a`` and ``b`` say whether the candidate and the baseline model classified each
+    patient correctly (on the same patients); the test compares their accuracies (or, restricted
+    to the positives, their sensitivities).
+
+    Parameters
+    ----------
+    a, b : array_like of {0, 1} or bool
+        Paired outcomes, one pair per patient.
+    method : {"exact", "chi2", "chi2-corrected"}, default "exact"
+        ``"exact"``: two-sided binomial test of ``b`` among ``b + c`` discordant pairs with
+        p = 1/2 (``min(1, 2 · P(X <= min(b, c)))``). ``"chi2"``: ``(b - c)^2 / (b + c)`` on 1 df.
+        ``"chi2-corrected"``: Edwards' continuity correction ``max(|b - c| - 1, 0)^2 / (b + c)``.
+        The exact test is the default: it is valid for few discordant pairs, where the chi-square
+        approximation is not.
+    alpha : float, default 0.05
+        Significance level of the interval for the difference.
+
+    Returns
+    -------
+    McNemarResult
+        Discordant counts, statistic, p-value and the paired difference ``mean(a) - mean(b)``.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ, values not binary or missing, unknown method.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        When there is no pair (``n = 0``) or, for the chi-square methods, no discordant pair.
+
+    Notes
+    -----
+    Counts: ``b = #(a & ~b)``, ``c = #(~a & b)``. Only discordant pairs inform the test. With no
+    discordant pair the exact test gives statistic 0 and p-value 1 (a binomial with 0 trials), and
+    the chi-square statistics are 0/0: NaN with a reason. Agrees with statsmodels ``mcnemar``
+    except ``"chi2-corrected"`` with ``b == c``, where statsmodels computes ``(|b - c| - 1)^2 =
+    1`` in the numerator and we use 0 (p-value 1).
+
+    The difference interval is Newcombe's hybrid score (square-and-add) interval: Wilson limits
+    of each marginal proportion combined with the phi coefficient of the paired table, without
+    continuity correction; its ``se`` is the Wald standard error ``sqrt(b + c - (b - c)^2/n) / n``.
+
+    References
+    ----------
+    .. [1] McNemar Q. Note on the sampling error of the difference between correlated proportions
+       or percentages. Psychometrika. 1947;12(2):153-157. doi:10.1007/BF02295996
+    .. [2] Edwards AL. Note on the "correction for continuity" in testing the significance of the
+       difference between correlated proportions. Psychometrika. 1948;13(3):185-187.
+       doi:10.1007/BF02289261
+    .. [3] Newcombe RG. Improved confidence intervals for the difference between binomial
+       proportions based on paired data. Stat Med. 1998;17(22):2635-2650.
+       doi:10.1002/(SICI)1097-0258(19981130)17:22<2635::AID-SIM954>3.0.CO;2-C
+
+    Examples
+    --------
+    Ten discordant pairs, 8 favouring ``a``: exact p = 2 · P(X <= 2 | 10, 1/2) = 0.109375.
+
+    >>> a = [1] * 8 + [0] * 2 + [1] * 5
+    >>> b = [0] * 8 + [1] * 2 + [1] * 5
+    >>> r = mcnemar(a, b)
+    >>> r.b, r.c, round(r.p_value, 6)
+    (8, 2, 0.109375)
+    """
+    if method not in MCNEMAR_METHODS:
+        valid = ", ".join(repr(m) for m in MCNEMAR_METHODS)
+        raise ValueError(f"method must be one of {valid}; got {method!r}")
+    alpha = check_alpha(alpha)
+    a = as_labels(a, "a")
+    b_arr = as_labels(b, "b")
+    n = same_length(a=a, b=b_arr)
+    n11 = int(np.count_nonzero(a & b_arr))
+    n_a = int(np.count_nonzero(a))
+    n_b = int(np.count_nonzero(b_arr))
+    n12 = n_a - n11  # a true, b false
+    n21 = n_b - n11  # a false, b true
+    n22 = n - n11 - n12 - n21
+    difference = _paired_difference(n11, n12, n21, n22, alpha)
+
+    m = n12 + n21
+    reason = ""
+    if n == 0:
+        reason = "n = 0: no pairs"
+        statistic = p_value = math.nan
+    elif method == "exact":
+        statistic = float(min(n12, n21))
+        p_value = float(min(1.0, 2 * sps.binom.cdf(min(n12, n21), m, 0.5))) if m > 0 else 1.0
+    elif m == 0:
+        reason = "no discordant pairs: the chi-square statistic is 0/0"
+        statistic = p_value = math.nan
+    else:
+        diff = abs(n12 - n21)
+        if method == "chi2-corrected":
+            diff = max(diff - 1, 0)
+        statistic = diff * diff / m
+        p_value = float(sps.chi2.sf(statistic, 1))
+    if reason:
+        warn_undefined(f"mcnemar ({method}): {reason}")
+    return McNemarResult(n12, n21, float(statistic), p_value, method, n, difference, reason)

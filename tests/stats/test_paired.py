@@ -1,0 +1,133 @@
+"""McNemar's test against statsmodels, the paired-difference interval, edge cases and validation."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+from studylib import stats
+from studylib.stats._validate import UndefinedMetricWarning
+
+SM_OPTIONS = {"exact": dict(exact=True), "chi2": dict(exact=False, correction=False),
+              "chi2-corrected": dict(exact=False, correction=True)}
+
+
+def _pairs(n11, n12, n21, n22):
+    a = np.r_[np.ones(n11 + n12), np.zeros(n21 + n22)].astype(int)
+    b = np.r_[np.ones(n11), np.zeros(n12), np.ones(n21), np.zeros(n22)].astype(int)
+    return a, b
+
+
+@pytest.mark.parametrize("table", [(10, 8, 2, 30), (50, 3, 12, 40), (5, 0, 4, 1), (100, 25, 40, 5),
+                                   (0, 1, 0, 0), (20, 7, 9, 20)])
+@pytest.mark.parametrize("method", ["exact", "chi2", "chi2-corrected"])
+def test_matches_statsmodels(table, method):
+    a, b = _pairs(*table)
+    r = stats.mcnemar(a, b, method)
+    ref = sm_mcnemar(np.array([[table[0], table[1]], [table[2], table[3]]]), **SM_OPTIONS[method])
+    assert (r.b, r.c, r.n) == (table[1], table[2], sum(table))
+    assert r.statistic == pytest.approx(float(ref.statistic))
+    assert r.p_value == pytest.approx(float(ref.pvalue))
+    assert r.method == method and r.reason == ""
+
+
+def test_corrected_with_equal_discordant_counts():
+    # Edwards' correction max(|b - c| - 1, 0): b == c gives statistic 0 and p 1 (statsmodels: 1/(b+c))
+    a, b = _pairs(10, 5, 5, 10)
+    r = stats.mcnemar(a, b, "chi2-corrected")
+    assert r.statistic == 0.0 and r.p_value == 1.0
+    assert float(sm_mcnemar([[10, 5], [5, 10]], exact=False, correction=True).statistic) == pytest.approx(0.1)
+
+
+def test_no_discordant_pairs():
+    a, b = _pairs(10, 0, 0, 5)
+    r = stats.mcnemar(a, b, "exact")
+    assert r.statistic == 0.0 and r.p_value == 1.0
+    with pytest.warns(UndefinedMetricWarning, match="no discordant pairs"):
+        r = stats.mcnemar(a, b, "chi2")
+    assert math.isnan(r.statistic) and math.isnan(r.p_value) and r.reason
+    assert r.difference.estimate == 0.0
+
+
+def test_exact_p_value_by_hand():
+    a, b = _pairs(5, 8, 2, 0)
+    r = stats.mcnemar(a, b)
+    assert r.p_value == pytest.approx(2 * sps.binom.cdf(2, 10, 0.5)) and r.p_value == pytest.approx(0.109375)
+
+
+def test_paired_difference():
+    n11, n12, n21, n22 = 40, 15, 5, 40
+    a, b = _pairs(n11, n12, n21, n22)
+    d = stats.mcnemar(a, b).difference
+    n = n11 + n12 + n21 + n22
+    assert d.estimate == pytest.approx((n12 - n21) / n) == pytest.approx(a.mean() - b.mean())
+    assert d.se == pytest.approx(math.sqrt((n12 + n21) - (n12 - n21) ** 2 / n) / n)
+    # Newcombe square-and-add from the two Wilson intervals and phi, written out
+    p1, p2 = (n11 + n12) / n, (n11 + n21) / n
+    l1, u1 = stats.proportion_ci(n11 + n12, n)
+    l2, u2 = stats.proportion_ci(n11 + n21, n)
+    phi = (n11 * n22 - n12 * n21) / math.sqrt((n11 + n12) * (n21 + n22) * (n11 + n21) * (n12 + n22))
+    lower = (p1 - p2) - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    upper = (p1 - p2) + math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    assert (d.lower, d.upper) == pytest.approx((lower, upper))
+    # positive correlation makes the interval narrower than for independent samples (phi = 0)
+    indep = math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    assert (p1 - p2) - d.lower < indep
+
+
+def test_symmetry():
+    a, b = _pairs(12, 9, 3, 20)
+    r1, r2 = stats.mcnemar(a, b), stats.mcnemar(b, a)
+    assert (r1.b, r1.c) == (r2.c, r2.b) and r1.p_value == r2.p_value
+    assert r1.difference.estimate == -r2.difference.estimate
+    assert r1.difference.lower == pytest.approx(-r2.difference.upper)
+
+
+def test_empty():
+    with pytest.warns(UndefinedMetricWarning, match="no pairs"):
+        r = stats.mcnemar([], [])
+    assert r.n == 0 and math.isnan(r.p_value) and not r.difference.defined
+
+
+@pytest.mark.parametrize(("a", "b", "fragment"), [
+    ([0, 1, 1], [0, 1], "same length"),
+    ([0, 1, 2], [0, 1, 1], "binary labels"),
+    ([0, 1, np.nan], [0, 1, 1], "missing"),
+])
+def test_validation(a, b, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        stats.mcnemar(a, b)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="'exact', 'chi2', 'chi2-corrected'"):
+        stats.mcnemar([0, 1], [1, 0], method="mid-p")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.tuples(*[st.integers(0, 40)] * 4))
+def test_property_interval(table):
+    a, b = _pairs(*table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        r = stats.mcnemar(a, b)
+    d = r.difference
+    if sum(table) == 0:
+        assert not d.defined
+    else:
+        assert -1 <= d.lower <= d.estimate <= d.upper <= 1
+        assert 0 <= r.p_value <= 1
+
+
+def test_docstring_examples():
+    failures, _ = doctest.testmod(importlib.import_module("studylib.stats.paired"))
+    assert failures == 0
