@@ -53,6 +53,10 @@ def _num(value) -> str:
     return "—" if value is None or value != value else f"{value:.3f}"
 
 
+def _card_suffix(folder: Path) -> str:
+    return next((p.suffix for p in Path(folder).glob("snapshot-card.*")), ".yaml")
+
+
 def _interval(gate: dict) -> str:
     lower, upper = gate.get("lower"), gate.get("upper")
     if (lower is None or lower != lower) and (upper is None or upper != upper):
@@ -139,11 +143,17 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict]) -> Pa
 {_stage_rows(outcome)}
 </tbody></table></div>
 </section>
+<section aria-labelledby="check-h">
+<h2 id="check-h">Reporting checklist</h2>
+<p>The <a href="checklist.html">reporting checklist</a> maps each applicable TRIPOD+AI and STARD 2015 item to the
+artifact of this run that answers it, and lists the items this study does not answer.</p>
+</section>
 <section aria-labelledby="ident-h">
 <h2 id="ident-h">Data and models</h2>
 <div class="table-wrap"><table>
 <tbody>
 <tr><th scope="row">Snapshot</th><td colspan="4"><code>{_e(study.snapshot.path)}</code> — lock <code>{_e(snap.lock)}</code>, {snap.rows:,} rows</td></tr>
+<tr><th scope="row">Dataset card</th><td colspan="4"><a href="snapshot-card{_e(_card_suffix(folder))}">dataset card of the snapshot</a> (source, licence, collection window, label provenance, limitations)</td></tr>
 <tr><th scope="row">Parameter file</th><td colspan="4"><code>{_e(study.source.name)}</code> — sha256 <code>{_e(study.sha256)}</code></td></tr>
 </tbody></table></div>
 <div class="table-wrap"><table>
@@ -214,4 +224,49 @@ def write_archive_index(reports: Path) -> Path:
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
+    return path
+
+
+def write_checklist(folder: Path, study) -> Path:
+    """Write ``checklist.html``: each reporting item mapped to the artifact of this run that answers it,
+    and the items this study does not answer."""
+    from studylib import checklist
+
+    statuses = checklist.assess(folder)
+    rows, section = [], None
+    for status in statuses:
+        item = status.item
+        if item.section != section:
+            section = item.section
+            rows.append(f'<tr><th scope="rowgroup" colspan="4">{_e(section)}</th></tr>')
+        if status.answered:
+            where = "<br>".join(
+                f'<a href="{_e(e.file)}">{_e(e.label or e.file)}</a>'
+                + (f" (<code>{_e(e.key)}</code>)" if e.key else "") for e in status.answered_by)
+            state = '<span class="badge PASS">✔ answered</span>'
+        else:
+            where = _e(item.otherwise)
+            state = '<span class="badge INSUFFICIENT_EVIDENCE">– not answered</span>'
+        rows.append(f"<tr><td>{item.number}</td><td>{_e(item.text)} <small>({_e(item.codes)})</small></td>"
+                    f"<td>{state}</td><td>{where}</td></tr>")
+    answered = sum(s.answered for s in statuses)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Reporting checklist — {_e(study.study.title)}</title><style>{_CSS}</style></head>
+<body><main>
+<p class="meta"><a href="index.html">← study report</a></p>
+<h1>Reporting checklist</h1>
+<p>{answered} of {len(statuses)} items of TRIPOD+AI (T), STARD 2015 (S), CONSORT-AI (C), GMLP (G) and FDA guidance
+(P, F) that a retrospective validation report should answer are answered by artifacts of this run; the others are
+listed with the reason.</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">No.</th><th scope="col">Item (standards)</th><th scope="col">Status</th>
+<th scope="col">Answered by</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table></div>
+</main></body></html>
+"""
+    path = Path(folder) / "checklist.html"
+    path.write_text(page, encoding="utf-8")
     return path

@@ -31,6 +31,7 @@ STAGES = (
     ("drift", "04_drift.ipynb"),
 )
 STAGING = ".studylib-staging"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 EXIT_PASS, EXIT_GATE, EXIT_INPUT, EXIT_STAGE = 0, 1, 2, 3
 
 
@@ -139,9 +140,9 @@ def _render(executed: list[Path], folder: Path) -> list[Path]:
     import nbformat
     from nbconvert import HTMLExporter
 
-    full = HTMLExporter(template_name="lab")
-    reviewer = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
+    full = HTMLExporter(**options)
+    reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     written = []
     for path in executed:
         nb = nbformat.read(path, as_version=4)
@@ -182,6 +183,9 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
     started_at = dt.datetime.now(dt.timezone.utc)
     try:
         shutil.copyfile(study.source, staging / "params.yaml")
+        card = next((snap.path / n for n in snapshot.CARD_NAMES if (snap.path / n).is_file()), None)
+        if card is not None:
+            shutil.copyfile(card, staging / ("snapshot-card" + card.suffix))
         log(f"studylib run {study.study.id} · run {run_id}")
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
@@ -215,6 +219,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
         report.write_index(staging, study, snap, outcome, all_gates)
+        report.write_checklist(staging, study)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
         _write_manifest(staging, study, snap, outcome, started_at, timings)

@@ -1,0 +1,128 @@
+"""The reporting checklist: each TRIPOD+AI / STARD 2015 item a retrospective validation answers, mapped
+to the artifact of the run that answers it.
+
+An item is *answered* when one of its evidence artifacts exists in the run (a file, or a key of a
+stage's results JSON); otherwise the page lists it as not answered, with the reason. Item numbers and
+standard codes follow the team's reporting reference (T = TRIPOD+AI 2024; S = STARD 2015; C =
+CONSORT-AI/SPIRIT-AI; G = GMLP principles; P = FDA PCCP guidance 2024; F = FDA AI-DSF draft 2025).
+
+References
+----------
+Collins GS, Moons KGM, Dhiman P, et al. TRIPOD+AI statement. BMJ 2024;385:e078378. doi:10.1136/bmj-2023-078378
+Bossuyt PM, Reitsma JB, Bruns DE, et al. STARD 2015. BMJ 2015;351:h5527. doi:10.1136/bmj.h5527
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where an item may be answered: a file of the run, optionally a top-level key of its JSON."""
+
+    file: str
+    key: str | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    number: int
+    section: str
+    text: str
+    codes: str
+    evidence: tuple[Evidence, ...]
+    otherwise: str = "not produced by this study"
+
+
+_COHORT, _EVAL, _SUB, _DRIFT = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json",
+                                "results/drift.json")
+_CARD = "snapshot-card.yaml"
+_R1, _R2, _R3, _R4 = ("notebooks/01_cohort.reviewer.html", "notebooks/02_evaluation.reviewer.html",
+                      "notebooks/03_subgroups.reviewer.html", "notebooks/04_drift.reviewer.html")
+
+ITEMS: tuple[Item, ...] = (
+    Item(1, "Design and data", "Intended use, intended users and place in the clinical pathway", "S3, T, C, G1, G9",
+         (Evidence("index.html", None, "summary page: intended use"),)),
+    Item(2, "Design and data", "Retrospective design; data sources, sites and collection dates", "S5, S8, T",
+         (Evidence(_CARD, None, "dataset card: source and collection window"),)),
+    Item(3, "Design and data", "Eligibility for participants and input data; consecutive or convenience series",
+         "S6, S9, C", (Evidence(_COHORT, "steps", "cohort steps"), Evidence(_R1, None, "cohort report"))),
+    Item(4, "Design and data", "Pre-processing and quality checks; handling of poor-quality or missing inputs", "T, C",
+         (Evidence(_COHORT, "missingness", "missingness report"),)),
+    Item(5, "Design and data", "Reference standard: definition, rationale, annotators, blinding", "S10b, S11, S13",
+         (Evidence(_CARD, None, "dataset card: label provenance"),)),
+    Item(6, "Design and data", "Locked algorithm version identifier", "C, F",
+         (Evidence("index.html", None, "summary page: model name, version and artifact SHA-256"),)),
+    Item(7, "Design and data", "Test data independent of training data; no leakage across partitions", "G4, T",
+         (Evidence(_COHORT, "gates", "leakage gates"),)),
+    Item(8, "Design and data", "Representativeness by sex, age, race/ethnicity, site and scanner vendor", "G3, F",
+         (Evidence(_COHORT, "table_one", "Table 1"), Evidence(_SUB, "metrics", "subgroup metrics"))),
+    Item(9, "Design and data", "Operating threshold pre-specified; exploratory analyses labelled", "S12a/b, S17",
+         (Evidence("params.yaml", None, "pre-registered parameter file (analysis.threshold)"),)),
+    Item(10, "Design and data", "Intended sample size and its justification", "S18, T",
+         (Evidence(_EVAL, "sample_size", "sample size"),), "no sample-size calculation is declared in the plan"),
+    Item(11, "Design and data", "Handling of missing data and indeterminate results", "S15, S16, T",
+         (Evidence(_COHORT, "missingness", "missingness report"), Evidence(_COHORT, "steps", "cohort steps"))),
+    Item(12, "Results", "Participant flow diagram with exclusion counts at each step", "S19, T",
+         (Evidence(_COHORT, "flow", "participant flow"), Evidence(_COHORT, "steps", "step counts"))),
+    Item(13, "Results", "Table 1 of baseline characteristics; comparison with development data", "S20, S21, T",
+         (Evidence(_COHORT, "table_one", "Table 1"),)),
+    Item(14, "Results", "Interval between index test and reference standard", "S22", (),
+         "the snapshot holds no index-test and reference-standard dates"),
+    Item(15, "Results", "2×2 cross-tabulation of index test against reference standard", "S23",
+         (Evidence(_EVAL, "confusion", "2×2 table"), Evidence(_EVAL, "estimates", "estimates"))),
+    Item(16, "Results", "Every accuracy estimate with a 95% CI", "S24, T",
+         (Evidence(_EVAL, "estimates", "estimates with intervals"),)),
+    Item(17, "Results", "Calibration (plot, intercept/slope) and clinical utility (net benefit)", "T",
+         (Evidence(_EVAL, "calibration", "calibration"), Evidence(_EVAL, "estimates", "calibration estimates"))),
+    Item(18, "Results", "Subgroup and site heterogeneity; fairness approach", "T, F",
+         (Evidence(_SUB, "metrics", "subgroup metrics"), Evidence(_R3, None, "subgroup report"))),
+    Item(19, "Results", "Analysis of error cases", "C", (Evidence(_EVAL, "error_analysis", "error-case analysis"),)),
+    Item(20, "Results", "Paired comparison with the locked baseline against pre-defined criteria", "P, F",
+         (Evidence(_EVAL, "differences", "candidate − baseline"),)),
+    Item(21, "Lifecycle and transparency", "Monitoring plan and management of retraining risk", "G10, F",
+         (Evidence(_DRIFT, "gates", "surveillance triggers"), Evidence(_R4, None, "drift report"))),
+    Item(22, "Lifecycle and transparency", "PCCP: planned modifications, modification protocol, impact assessment, "
+         "version traceability", "P", (), "the study documents one modification (the candidate) but no PCCP"),
+    Item(23, "Lifecycle and transparency", "Limitations: bias, statistical uncertainty, generalisability", "S26, T",
+         (Evidence(_CARD, None, "dataset card: known limitations"),)),
+    Item(24, "Lifecycle and transparency", "Protocol/registration, availability of data and code, funding", "S28–30, T",
+         (Evidence("params.yaml", None, "pre-registered plan (its SHA-256 is in the manifest)"),
+          Evidence("index.html", None, "summary page: git commit, snapshot lock, packages")),
+         "funding is not recorded"),
+    Item(25, "Lifecycle and transparency", "Model card or user-facing summary", "G9, F", (),
+         "no model card is part of the snapshot or the run"),
+)
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    item: Item
+    answered_by: tuple[Evidence, ...]
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answered_by)
+
+
+def _has(folder: Path, evidence: Evidence) -> bool:
+    path = folder / evidence.file
+    if not path.is_file():
+        return False
+    if evidence.key is None:
+        return True
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get(evidence.key)
+    except (ValueError, AttributeError):
+        return False
+    return value not in (None, [], {})
+
+
+def assess(folder: str | Path) -> list[ItemStatus]:
+    """Which items the run in ``folder`` answers, and with which artifacts."""
+    folder = Path(folder)
+    return [ItemStatus(item, tuple(e for e in item.evidence if _has(folder, e))) for item in ITEMS]
