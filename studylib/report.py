@@ -32,7 +32,13 @@ th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: ta
 .badge { font-weight: 700; white-space: nowrap; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; word-break: break-all; }
 pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; white-space: pre-wrap; }
-@media (max-width: 600px) { body { padding: .5rem; font-size: 15px; } th, td { padding: .25rem; } }
+@media (max-width: 600px) {
+  body { padding: .5rem; font-size: 15px; } th, td { padding: .25rem; }
+  table.stack thead { position: absolute; left: -9999px; }
+  table.stack tr { display: block; border: 1px solid var(--line); border-radius: 6px; margin: 0 0 .6rem; padding: .3rem; }
+  table.stack td { display: flex; justify-content: space-between; gap: 1rem; border: 0; text-align: right; }
+  table.stack td::before { content: attr(data-label); font-weight: 600; text-align: left; color: var(--muted); }
+}
 @media print { a { color: inherit; text-decoration: none; } .verdict { break-inside: avoid; } pre { white-space: pre-wrap; } }
 """
 
@@ -64,19 +70,35 @@ def _interval(gate: dict) -> str:
     return f"{_num(lower)} – {_num(upper)}"
 
 
-def _gate_rows(all_gates: list[dict]) -> str:
+def _gate_rows(all_gates: list[dict], level: str) -> str:
     if not all_gates:
         return '<tr><td colspan="8">No gates were recorded.</td></tr>'
     rows = []
     for g in all_gates:
         verdict = g["verdict"]
         rows.append(
-            f'<tr><td>{_e(g["stage"])}</td><td>{_e(g["id"])}</td><td>{_e(g["subject"])}</td>'
-            f'<td class="num">{_num(g.get("estimate"))}</td>'
-            f'<td class="num">{_interval(g)}</td><td>{_e(g["rule"])}</td>'
-            f'<td class="badge {_e(verdict)}">{_e(_MARK.get(verdict, verdict))}</td>'
-            f'<td>{"yes" if g.get("blocks", True) else "no"}</td></tr>'
+            f'<tr><td data-label="Stage">{_e(g["stage"])}</td><td data-label="Id">{_e(g["id"])}</td>'
+            f'<td data-label="What">{_e(g["subject"])}</td>'
+            f'<td data-label="Verdict" class="badge {_e(verdict)}">{_e(_MARK.get(verdict, verdict))}</td>'
+            f'<td data-label="Estimate" class="num">{_num(g.get("estimate"))}</td>'
+            f'<td data-label="{level} interval" class="num">{_interval(g)}</td><td data-label="Rule">{_e(g["rule"])}</td>'
+            f'<td data-label="Blocks release">{"yes" if g.get("blocks", True) else "no"}</td></tr>'
         )
+    return "\n".join(rows)
+
+
+def _summary_rows(all_gates: list[dict]) -> str:
+    rows = []
+    for stage in dict.fromkeys(g["stage"] for g in all_gates):
+        of_stage = [g for g in all_gates if g["stage"] == stage]
+        counts = {v: sum(g["verdict"] == v for g in of_stage) for v in gates.VERDICTS}
+        blocking = [g["id"] for g in of_stage if g.get("blocks", True) and g["verdict"] != gates.PASS]
+        shown = ", ".join(blocking[:8]) + (f" and {len(blocking) - 8} more" if len(blocking) > 8 else "")
+        rows.append(f'<tr><td data-label="Stage">{_e(stage)}</td><td data-label="Gates" class="num">{len(of_stage)}</td>'
+                    f'<td data-label="Pass" class="num PASS">{counts[gates.PASS]}</td>'
+                    f'<td data-label="Fail" class="num FAIL">{counts[gates.FAIL]}</td>'
+                    f'<td data-label="Insufficient evidence" class="num INSUFFICIENT_EVIDENCE">{counts[gates.INSUFFICIENT]}</td>'
+                    f'<td data-label="Blocking">{_e(shown) or "none"}</td></tr>')
     return "\n".join(rows)
 
 
@@ -108,6 +130,7 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict]) -> Pa
                           f"<td>{_e(model.score)}</td><td><code>{_e(model.artifact_sha256)}</code></td></tr>")
     packages = ", ".join(f"{_e(k)} {_e(v)}" for k, v in env["packages"].items())
     params_text = (folder / "params.yaml").read_text(encoding="utf-8")
+    level = f"{100 * (1 - study.analysis.alpha):g}%"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -124,14 +147,25 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict]) -> Pa
 <div class="verdict {_e(outcome.verdict)}" role="status">{_e(_MARK.get(outcome.verdict, outcome.verdict))}
 <small>{_e(_EXPLAIN.get(outcome.verdict, ""))} Exit code {outcome.exit_code}.</small></div>
 </section>
+<section aria-labelledby="summary-h">
+<h2 id="summary-h">Gates by stage</h2>
+<div class="table-wrap"><table class="stack">
+<thead><tr><th scope="col">Stage</th><th scope="col">Gates</th><th scope="col">Pass</th><th scope="col">Fail</th>
+<th scope="col">Insufficient evidence</th><th scope="col">Blocking the release</th></tr></thead>
+<tbody>
+{_summary_rows(all_gates)}
+</tbody></table></div>
+</section>
 <section aria-labelledby="gates-h">
-<h2 id="gates-h">Gates</h2>
-<div class="table-wrap"><table>
-<thead><tr><th scope="col">Stage</th><th scope="col">Id</th><th scope="col">What</th><th scope="col">Estimate</th>
-<th scope="col">{100 * (1 - study.analysis.alpha):g}% interval</th><th scope="col">Rule</th><th scope="col">Verdict</th>
+<h2 id="gates-h">Every gate</h2>
+<p>Each rule was declared in the parameter file before the results were seen and is judged on the confidence
+interval, not the point estimate.</p>
+<div class="table-wrap"><table class="stack">
+<thead><tr><th scope="col">Stage</th><th scope="col">Id</th><th scope="col">What</th><th scope="col">Verdict</th>
+<th scope="col">Estimate</th><th scope="col">{level} interval</th><th scope="col">Rule</th>
 <th scope="col">Blocks release</th></tr></thead>
 <tbody>
-{_gate_rows(all_gates)}
+{_gate_rows(all_gates, level)}
 </tbody></table></div>
 </section>
 <section aria-labelledby="stages-h">
