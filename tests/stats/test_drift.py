@@ -151,6 +151,15 @@ def test_ks_large_samples(ties):
     assert stats.ks_test(np.sort(a), b).statistic == r.statistic  # pre-sorted input path
 
 
+def test_ks_unbalanced_sizes_use_scipy_asymptotic_p():
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=20_000), rng.normal(0.2, 1, size=300)
+    r = stats.ks_test(a, b)
+    want = sps.ks_2samp(a, b)  # auto -> asymp, kstwo with round(n m / (n + m))
+    assert r.statistic == pytest.approx(want.statistic, abs=1e-15)
+    assert r.p_value == pytest.approx(want.pvalue, rel=1e-9)
+
+
 def test_ks_large_discrete_with_signed_zero():
     rng = np.random.default_rng(5)
     a = rng.integers(-3, 4, size=30_000).astype(float)
