@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from studylib.params import Criterion
+from studylib.params import LOWER_IS_BETTER, Criterion
 from studylib.stats import Estimate
 
 PASS, FAIL, INSUFFICIENT = "PASS", "FAIL", "INSUFFICIENT_EVIDENCE"
@@ -57,14 +57,20 @@ def judge(criterion: Criterion, estimate: Estimate, *, stage: str, subject: str 
     Rules: ``at_least`` x passes iff the chosen bound (default: lower) is >= x; ``at_most`` x passes iff
     the chosen bound (default: upper) is <= x; ``interval_within: [a, b]`` passes iff a <= lower and
     upper <= b; ``versus: baseline`` with margin m is judged on the estimate of candidate − baseline and
-    passes iff its lower bound is > −m (non-inferiority). An undefined estimate gives
-    INSUFFICIENT_EVIDENCE.
+    passes iff its lower bound is > −m (non-inferiority); for a metric where smaller is better
+    (:data:`studylib.params.LOWER_IS_BETTER`, e.g. Brier) iff its upper bound is < +m. An undefined
+    estimate gives INSUFFICIENT_EVIDENCE.
     """
     level = f"{100 * (1 - alpha):g}%"
     subject = subject or criterion.metric
     common = dict(id=criterion.id, stage=stage, subject=subject, estimate=estimate.estimate,
                   lower=estimate.lower, upper=estimate.upper, blocks=blocks)
-    if criterion.versus is not None:
+    if criterion.versus is not None and criterion.metric in LOWER_IS_BETTER:
+        margin = criterion.non_inferiority_margin
+        rule = f"upper {level} bound of candidate − baseline < +{margin:g} (smaller is better)"
+        value, name, passed = estimate.upper, "upper bound of the difference", estimate.upper < margin
+        wording = f"is below the non-inferiority margin +{margin:g}" if passed else f"is not below +{margin:g}"
+    elif criterion.versus is not None:
         margin = criterion.non_inferiority_margin
         rule = f"lower {level} bound of candidate − baseline > −{margin:g}"
         value, name, passed = estimate.lower, "lower bound of the difference", estimate.lower > -margin

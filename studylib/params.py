@@ -218,6 +218,33 @@ class TableOneSection(Strict):
         return self
 
 
+#: the range each metric can take; a criterion whose bound lies outside it can never be met
+METRIC_RANGE = {name: (0.0, 1.0) for name in METRICS} | {
+    "calibration_slope": (-float("inf"), float("inf")), "calibration_in_the_large": (-float("inf"), float("inf")),
+    "oe_ratio": (0.0, float("inf")),
+}
+#: metrics with a paired comparison candidate − baseline on the same patients (``versus: baseline``):
+#: AUROC by paired DeLong, sensitivity / specificity / accuracy by McNemar with Newcombe's paired
+#: interval, Brier by the paired mean difference
+PAIRED_METRICS = ("auroc", "sensitivity", "specificity", "accuracy", "brier")
+#: metrics where smaller is better: non-inferiority is judged on the upper bound of candidate − baseline
+LOWER_IS_BETTER = ("brier",)
+MCNEMAR_METHODS = ("exact", "chi2", "chi2-corrected")
+
+
+def _default_threshold_grid() -> tuple[float, ...]:
+    return tuple(round(0.05 * k, 2) for k in range(1, 20))
+
+
+class ErrorAnalysisSection(Strict):
+    """Error-case analysis of the evaluation stage: who the model misses and whom it flags wrongly."""
+
+    variables: tuple[str, ...] = Field((), description="columns whose distribution is compared between false "
+                                                       "negatives, false positives and correct calls")
+    list_misses: int = Field(20, ge=0, le=500, description="how many of the most confident false negatives and "
+                                                           "false positives to list by pseudonymous id")
+
+
 class AnalysisSection(Strict):
     threshold: Probability = Field(description="pre-specified operating threshold; positive iff score >= threshold")
     split: str | None = Field(None, description="split value that the evaluation and subgroup stages analyse "
@@ -228,6 +255,48 @@ class AnalysisSection(Strict):
     seed: int = Field(20261123, ge=0)
     n_bootstrap: int = Field(2000, ge=100, le=100_000)
     decision_curve: tuple[Probability, Probability] = (0.05, 0.5)
+    primary_metrics: tuple[str, ...] = Field((), description="metrics the study is designed to answer (reported "
+                                                             "first and marked primary)")
+    secondary_metrics: tuple[str, ...] = Field((), description="further pre-specified metrics (marked secondary); "
+                                                               "every other metric is reported as supportive")
+    threshold_grid: tuple[Probability, ...] = Field(default_factory=_default_threshold_grid,
+                                                    description="thresholds of the EXPLORATORY threshold table")
+    missing_scores: Literal["error", "exclude"] = Field(
+        "error", description="rows of the analysis cohort with a missing score: stop the stage (error) or exclude "
+                             "them from every model's analysis and report their count and ids (exclude)")
+    mcnemar: Literal[MCNEMAR_METHODS] = Field("exact", description="McNemar test of paired sensitivity, "
+                                                                   "specificity and accuracy")
+    error_analysis: ErrorAnalysisSection = ErrorAnalysisSection()
+
+    @field_validator("primary_metrics", "secondary_metrics")
+    @classmethod
+    def _known_metrics(cls, names):
+        for name in names:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric '{name}'{did_you_mean(name, METRICS)} (expected one of "
+                                 f"{', '.join(METRICS)})")
+        if len(set(names)) != len(names):
+            raise ValueError(f"each metric may be listed once; got {list(names)}")
+        return names
+
+    @field_validator("threshold_grid")
+    @classmethod
+    def _increasing_grid(cls, grid):
+        if not grid:
+            raise ValueError("threshold_grid needs at least one threshold")
+        if any(b <= a for a, b in zip(grid, grid[1:])):
+            raise ValueError(f"threshold_grid must be strictly increasing; got {list(grid)}")
+        return grid
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        both = sorted(set(self.primary_metrics) & set(self.secondary_metrics))
+        if both:
+            raise ValueError(f"metrics listed as both primary and secondary: {', '.join(both)}")
+        low, high = self.decision_curve
+        if not low < high or high >= 1:
+            raise ValueError(f"decision_curve must be [low, high] with low < high < 1; got {[low, high]}")
+        return self
 
 
 class Criterion(Strict):
@@ -235,11 +304,12 @@ class Criterion(Strict):
 
     Forms: ``bound: lower, at_least: x`` / ``bound: upper, at_most: x`` (one-sided on the interval);
     ``interval_within: [a, b]``; ``versus: baseline, non_inferiority_margin: m`` (the lower bound of
-    candidate − baseline must exceed −m).
+    candidate − baseline must exceed −m; for a metric where smaller is better, Brier, the upper bound
+    must stay below +m). ``label`` is an optional plain-language name shown beside the verdict.
     """
 
     id: Identifier
-    metric: Literal[METRICS]
+    metric: str
     bound: Literal["lower", "upper", "estimate"] | None = None
     at_least: float | None = None
     at_most: float | None = None
@@ -247,6 +317,15 @@ class Criterion(Strict):
     versus: Literal["baseline"] | None = None
     non_inferiority_margin: float | None = Field(None, ge=0.0)
     label: str | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric, info):
+        if metric not in METRICS:
+            who = f"criterion {info.data['id']}: " if info.data.get("id") else ""
+            raise ValueError(f"{who}unknown metric '{metric}'{did_you_mean(metric, METRICS)} (expected one of "
+                             f"{', '.join(METRICS)})")
+        return metric
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -257,16 +336,56 @@ class Criterion(Strict):
                 f"criterion {self.id} needs exactly one rule: at_least/at_most (with bound), interval_within: [a, b], "
                 "or versus: baseline with non_inferiority_margin"
             )
-        if self.versus is not None and self.non_inferiority_margin is None:
-            raise ValueError(f"criterion {self.id}: versus: baseline needs non_inferiority_margin")
-        if self.interval_within is not None and not self.interval_within[0] < self.interval_within[1]:
-            raise ValueError(f"criterion {self.id}: interval_within must be [low, high] with low < high")
-        bounded_01 = self.metric not in ("calibration_slope", "calibration_in_the_large", "oe_ratio")
+        if self.at_least is not None and self.at_most is not None:
+            raise ValueError(f"criterion {self.id}: give at_least or at_most, not both; for a two-sided rule use "
+                             "interval_within: [low, high]")
+        if self.bound is not None and not rules[0]:
+            raise ValueError(f"criterion {self.id}: bound applies to at_least/at_most only (interval_within judges "
+                             "the whole interval, versus: baseline the bound that non-inferiority needs)")
+        low, high = METRIC_RANGE[self.metric]
+        span = f"[{low:g}, {high:g}]"
+        if self.versus is not None:
+            if self.non_inferiority_margin is None:
+                raise ValueError(f"criterion {self.id}: versus: baseline needs non_inferiority_margin")
+            if self.metric not in PAIRED_METRICS:
+                raise ValueError(f"criterion {self.id}: no paired comparison with the baseline for {self.metric}; "
+                                 f"versus: baseline is available for {', '.join(PAIRED_METRICS)}")
+            if self.non_inferiority_margin >= high - low:
+                raise ValueError(f"criterion {self.id}: non_inferiority_margin {self.non_inferiority_margin:g} is "
+                                 f"impossible for {self.metric}, whose values lie in {span}")
+        if self.interval_within is not None:
+            a, b = self.interval_within
+            if not a < b:
+                raise ValueError(f"criterion {self.id}: interval_within must be [low, high] with low < high")
+            if b < low or a > high:
+                raise ValueError(f"criterion {self.id}: interval_within [{a:g}, {b:g}] lies outside {span}, the "
+                                 f"values {self.metric} can take")
         for name in ("at_least", "at_most"):
             value = getattr(self, name)
-            if value is not None and bounded_01 and not 0 <= value <= 1:
-                raise ValueError(f"criterion {self.id}: {name} for {self.metric} must be in [0, 1]; got {value}")
+            if value is not None and not low <= value <= high:
+                raise ValueError(f"criterion {self.id}: {name} for {self.metric} must be in {span}; got {value}")
         return self
+
+
+#: metrics computed in every subgroup (``auroc_vs_baseline``: candidate − baseline, paired DeLong)
+SUBGROUP_METRICS = ("prevalence", "sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
+                    "calibration_slope", "brier", "auroc_vs_baseline")
+#: metrics a subgroup gate may judge (Criterion.metric names; ``versus: baseline`` judges auroc_vs_baseline)
+SUBGROUP_GATE_METRICS = ("sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
+                         "calibration_slope", "brier")
+
+
+def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:
+    """Default labels of the bands ``[a, b)`` between cut points: ``[50, 60)``; ``≥ 90`` / ``< 50`` at ±inf."""
+    out = []
+    for a, b in zip(cut, cut[1:]):
+        if b == float("inf"):
+            out.append(f"≥ {a:g}")
+        elif a == float("-inf"):
+            out.append(f"< {b:g}")
+        else:
+            out.append(f"[{a:g}, {b:g})")
+    return tuple(out)
 
 
 class SubgroupVariable(Strict):

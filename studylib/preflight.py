@@ -87,6 +87,7 @@ def check(study: Study, snap: Snapshot) -> None:
         if problems.column(where, variable.column) and variable.cut and not _is_numeric(snap.schema[variable.column]):
             problems.items.append(f"{where}: cut points need a numeric column; '{variable.column}' is "
                                   f"{snap.schema[variable.column]}")
+    _evaluation_checks(problems, study)
     if study.drift is not None:
         problems.column(f"{source}: drift.reference.column", study.drift.reference.column)
         problems.column(f"{source}: drift.windows.column", study.drift.windows.column)
@@ -94,3 +95,16 @@ def check(study: Study, snap: Snapshot) -> None:
             problems.column(f"{source}: drift.features", feature)
     if problems.items:
         raise ParameterError("\n".join(problems.items))
+
+
+def _evaluation_checks(problems: _Problems, study: Study) -> None:
+    """The evaluation plan against the snapshot (issue 6): error-analysis variables exist, and the
+    baseline is a different score column from the candidate (a paired comparison of a model with
+    itself is void)."""
+    source = study.source
+    for column in study.analysis.error_analysis.variables:
+        problems.column(f"{source}: analysis.error_analysis.variables", column)
+    baseline = study.models.baseline
+    if baseline is not None and baseline.score == study.models.candidate.score:
+        problems.items.append(f"{source}: models.baseline.score: '{baseline.score}' is also the candidate's score "
+                              "column; the baseline's predictions must be their own column")
