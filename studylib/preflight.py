@@ -7,6 +7,8 @@ of the snapshot. All problems are collected and reported together (exit 2).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from studylib.errors import ParameterError, closest
 from studylib.params import Condition, Study
 from studylib.snapshot import Snapshot
@@ -22,6 +24,60 @@ def _is_text(arrow_type: str) -> bool:
     return arrow_type in ("string", "large_string", "string_view") or arrow_type.startswith("dictionary")
 
 
+def closest_columns(word: str, columns) -> list[str]:
+    """Every column, the likeliest meant by ``word`` first.
+
+    Case-insensitive similarity (difflib ratio), raised for a column that contains the word or is
+    contained in it, shares a ``_``-separated token with it, or has its letters in order (an
+    abbreviation such as ``pid`` for ``person_id``); ties in name order.
+    """
+    import difflib
+    import re
+
+    w = word.lower()
+    tokens = set(re.split(r"[\W_]+", w)) - {""}
+
+    def score(name: str) -> float:
+        n = name.lower()
+        value = difflib.SequenceMatcher(None, w, n).ratio()
+        if w == n:
+            value += 3
+        elif w in n or n in w:
+            value += 1
+        if tokens & (set(re.split(r"[\W_]+", n)) - {""}):
+            value += 0.5
+        letters = iter(n)
+        if all(c in letters for c in w):
+            value += 0.3
+        return value
+
+    return sorted(columns, key=lambda name: (-score(name), name))
+
+
+def _is_date_like(value) -> bool:
+    """A YAML date/datetime, or text in ISO 8601 form."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return True
+    if isinstance(value, str):
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _kind(arrow_type: str) -> str:
+    """numeric | text | time | bool | other: what values of a column compare with."""
+    if arrow_type == "bool":
+        return "bool"
+    if _is_numeric(arrow_type):
+        return "numeric"
+    if arrow_type.startswith(("timestamp", "date")):
+        return "time"
+    return "text" if _is_text(arrow_type) else "other"
+
+
 class _Problems:
     def __init__(self, study: Study, schema: dict[str, str]):
         self.study, self.schema, self.items = study, schema, []
@@ -29,7 +85,7 @@ class _Problems:
     def column(self, where: str, column: str | None) -> bool:
         if column is None or column in self.schema:
             return True
-        existing = ", ".join(closest(column, self.schema, n=0))
+        existing = ", ".join(closest_columns(column, self.schema))
         self.items.append(f"{where}: unknown column '{column}'; columns that exist (closest first): {existing}")
         return False
 
@@ -41,9 +97,14 @@ class _Problems:
                 continue
             if _is_numeric(arrow_type) and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 self.items.append(f"{where}: column '{column}' is numeric ({arrow_type}); value {v!r} is not a number")
-            elif _is_text(arrow_type) and not isinstance(v, str):
+            elif _is_text(arrow_type) and not isinstance(v, (str, dt.date)):
                 self.items.append(f"{where}: column '{column}' holds text ({arrow_type}); value {v!r} is not text "
                                   f"(quote it in the YAML: \"{v}\")")
+            elif arrow_type.startswith(("timestamp", "date")) and not _is_date_like(v):
+                self.items.append(f"{where}: column '{column}' holds dates ({arrow_type}); value {v!r} is not a "
+                                  "date (write it as 2024-01-31 or '2024-01-31T08:00:00')")
+            elif arrow_type == "bool" and not isinstance(v, bool):
+                self.items.append(f"{where}: column '{column}' is boolean; value {v!r} is not true or false")
 
     def condition(self, where: str, condition: Condition) -> None:
         if condition.column is not None:
@@ -59,8 +120,7 @@ def check(study: Study, snap: Snapshot) -> None:
     problems = _Problems(study, snap.schema)
     source = study.source
     data = study.data
-    for key in ("id", "outcome", "split", "time", "site"):
-        problems.column(f"{source}: data.{key}", getattr(data, key))
+    _cohort_checks(problems, study, snap)
     if study.analysis.split is not None and data.split is None:
         problems.items.append(f"{source}: analysis.split: names a split ('{study.analysis.split}') but data.split "
                               "(the column holding the split) is not declared")
@@ -95,6 +155,46 @@ def check(study: Study, snap: Snapshot) -> None:
             problems.column(f"{source}: drift.features", feature)
     if problems.items:
         raise ParameterError("\n".join(problems.items))
+
+
+def _cohort_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """The data section and Table 1 against the snapshot (issue 5: cohort construction).
+
+    The patient-id and split columns get their own message (the cohort stage cannot run without
+    them); the time columns must be comparable with each other and with the collection window; Table 1
+    variables must exist and continuous ones be numeric.
+    """
+    source, data, schema = study.source, study.data, snap.schema
+    for key, role in (("id", "pseudonymous patient-id column"), ("split", "column naming the data split")):
+        column = getattr(data, key)
+        if column is not None and column not in schema:
+            existing = ", ".join(closest_columns(column, schema))
+            problems.items.append(f"{source}: data.{key}: the snapshot has no column '{column}' (the {role}); "
+                                  f"columns that exist (closest first): {existing}")
+    for key in ("outcome", "time", "site", "encounter", "label_time"):
+        problems.column(f"{source}: data.{key}", getattr(data, key))
+    for column in data.post_outcome:
+        problems.column(f"{source}: data.post_outcome", column)
+    time_ok = data.time is not None and data.time in schema
+    if time_ok and data.label_time is not None and data.label_time in schema:
+        kinds = {_kind(schema[data.time]), _kind(schema[data.label_time])}
+        if len(kinds) > 1 and kinds != {"time", "text"}:
+            problems.items.append(
+                f"{source}: data.label_time: '{data.label_time}' ({schema[data.label_time]}) cannot be compared "
+                f"with data.time '{data.time}' ({schema[data.time]}); both must be numbers, dates or ISO text")
+    if time_ok and data.collection_window is not None:
+        problems.value_fits(f"{source}: data.collection_window", data.time, list(data.collection_window))
+    if study.table_one is not None:
+        for variable in study.table_one.continuous:
+            where = f"{source}: table_one.continuous"
+            if problems.column(where, variable.column) and _kind(schema[variable.column]) != "numeric":
+                problems.items.append(f"{where}: '{variable.column}' is {schema[variable.column]}, not numeric; "
+                                      "list it under table_one.categorical")
+        for variable in study.table_one.categorical:
+            problems.column(f"{source}: table_one.categorical", variable.column)
+        if data.split is None and "smd_between" in study.table_one.model_fields_set:
+            problems.items.append(f"{source}: table_one.smd_between: compares splits but data.split (the column "
+                                  "holding the split) is not declared")
 
 
 def _evaluation_checks(problems: _Problems, study: Study) -> None:

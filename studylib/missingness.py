@@ -1,0 +1,114 @@
+"""Missingness report: per column and group (split), how many values are missing, flagged over a threshold."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+FLAG = "⚠"
+
+
+def report(frame: pd.DataFrame, *, by: str | None = None, columns=None, flag_percent: float = 10.0,
+           order=None) -> pd.DataFrame:
+    """Count and percent of missing values per column and group.
+
+    Parameters
+    ----------
+    frame
+        The rows to describe.
+    by
+        Grouping column (e.g. the split); None for one group ``"all"``. Rows with a missing group are
+        left out.
+    columns
+        Columns to report, in order; default every column of ``frame`` except ``by``.
+    flag_percent
+        A column is flagged in a group when more than this percent of the group's values are missing.
+    order
+        Group order; default sorted (only groups with rows appear).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (column, group): ``column``, ``group``, ``n``, ``missing``, ``percent``,
+        ``flagged``. ``percent`` is NaN for an empty group.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"s": ["a", "a", "b"], "x": [1.0, None, None]})
+    >>> report(frame, by="s")[["column", "group", "missing", "flagged"]].values.tolist()
+    [['x', 'a', 1, True], ['x', 'b', 1, True]]
+    """
+    columns = [c for c in (columns if columns is not None else frame.columns) if c != by]
+    if by is None:
+        groups, codes = ["all"], np.zeros(len(frame), dtype=np.int64)
+    else:
+        present = frame[by].dropna().unique().tolist()
+        try:
+            present = sorted(present)
+        except TypeError:
+            present = sorted(present, key=str)
+        groups = [g for g in order if g in present] if order is not None else []
+        groups += [g for g in present if g not in groups]
+        codes = pd.Categorical(frame[by], categories=groups).codes.astype(np.int64)
+    inside = codes >= 0
+    sizes = np.bincount(codes[inside], minlength=len(groups))
+    rows = []
+    for column in columns:
+        missing = np.bincount(codes[inside & frame[column].isna().to_numpy()], minlength=len(groups))
+        for i, group in enumerate(groups):
+            n, m = int(sizes[i]), int(missing[i])
+            percent = 100.0 * m / n if n else math.nan
+            rows.append({"column": column, "group": group, "n": n, "missing": m, "percent": percent,
+                         "flagged": bool(n and percent > flag_percent)})
+    return pd.DataFrame(rows, columns=["column", "group", "n", "missing", "percent", "flagged"])
+
+
+def to_results(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+    """The report for the results JSON: missing counts from 1 to ``threshold - 1`` (and their percents)
+    set to None (small-cell suppression)."""
+    out = table.copy()
+    small = (out["missing"] > 0) & (out["missing"] < threshold)
+    out["missing"] = out["missing"].astype(object).where(~small, None)
+    out["percent"] = out["percent"].astype(object).where(~small, None)
+    out["suppressed"] = small
+    return out
+
+
+def display(table: pd.DataFrame, *, threshold: int, reference=()) -> pd.DataFrame:
+    """The report as strings: one row per column, one column per group, ``"n (p%)"`` with ⚠ when flagged.
+
+    Missing counts from 1 to ``threshold - 1`` show as ``"<threshold"`` (their percent hidden).
+    """
+    groups = list(dict.fromkeys(table["group"]))
+    headers = {g: (f"{g} (reference)" if g in reference else str(g)) for g in groups}
+    rows = []
+    for column, block in table.groupby("column", sort=False):
+        row = {"Column": column}
+        for r in block.itertuples(index=False):
+            if r.n == 0:
+                text = "—"
+            elif 0 < r.missing < threshold:
+                text = f"<{threshold}"
+            elif r.missing == 0:
+                text = "0"
+            else:
+                text = f"{r.missing:,} ({r.percent:.1f}%)"
+            row[headers[r.group]] = text + (f" {FLAG}" if r.flagged else "")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Column", *headers.values()])
+
+
+def summary(table: pd.DataFrame, *, flag_percent: float, threshold: int) -> str:
+    """One sentence naming the flagged columns and the groups where they are flagged (small counts
+    suppressed as in :func:`display`)."""
+    flagged = table[table["flagged"]]
+    if flagged.empty:
+        return f"No column is missing in more than {flag_percent:g}% of any group."
+    parts = []
+    for column, block in flagged.groupby("column", sort=False):
+        where = ", ".join(f"{r.group} <{threshold} values" if r.missing < threshold else f"{r.group} {r.percent:.0f}%"
+                          for r in block.itertuples(index=False))
+        parts.append(f"{column} ({where})")
+    return f"{FLAG} Missing in more than {flag_percent:g}% of a group: " + "; ".join(parts) + "."
