@@ -11,6 +11,7 @@ at or above the parameter file holding a ``pyproject.toml``, else the folder abo
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 
 import typing
@@ -33,8 +34,9 @@ METRICS = (
     "sensitivity", "specificity", "ppv", "npv", "accuracy", "auroc", "auprc",
     "calibration_slope", "calibration_in_the_large", "brier", "oe_ratio",
 )
-TRIGGER_STATISTICS = ("psi", "ks", "auroc", "sensitivity", "specificity", "calibration_slope",
-                      "calibration_in_the_large", "oe_ratio", "alert_rate", "mean_score")
+TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "missing_rate", "missing_change", "auroc",
+                      "sensitivity", "specificity", "calibration_slope", "calibration_in_the_large", "oe_ratio",
+                      "alert_rate", "mean_score")
 ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend")
 SUMMARIES = ("mean_sd", "median_iqr")
 
@@ -426,13 +428,67 @@ class SubgroupsSection(Strict):
         return self
 
 
+PERIODS = ("month", "quarter", "year")
+#: statistics a trigger may name, by what it is "of": an input feature, or the candidate's score
+FEATURE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "missing_rate", "missing_change")
+SCORE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "mean_score", "alert_rate", "oe_ratio",
+                            "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
+#: trigger statistics that carry a confidence interval (``bound``/``interval_excludes`` apply to them)
+INTERVAL_STATISTICS = ("mean_score", "alert_rate", "missing_rate", "missing_change", "oe_ratio",
+                       "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
+_PERIOD_LABEL = {"month": (r"^\d{4}-(0[1-9]|1[0-2])$", "YYYY-MM, e.g. 2024-03"),
+                 "quarter": (r"^\d{4}-Q[1-4]$", "YYYY-Qn, e.g. 2024-Q1"),
+                 "year": (r"^\d{4}$", "YYYY, e.g. 2024")}
+
+
 class WindowSelector(Strict):
+    """Which rows form a window: values of one column (a year, a site), or calendar periods of a timestamp.
+
+    Forms: ``{column: site}`` (one window per value); ``{column: sample_year, values: [1995, 1996]}``;
+    ``{column: admitted, period: month, between: ["2024-01", "2024-12"]}`` (the column is parsed as a
+    timestamp — a date/timestamp column, or text in ISO form, ``YYYY-MM`` or ``YYYY``, or in ``format``,
+    a strptime format — and rows are labelled by month ``YYYY-MM``, quarter ``YYYY-Qn`` or year ``YYYY``).
+    ``each: k`` groups k consecutive values or periods into one monitoring window.
+    """
+
     column: str
-    values: tuple[Any, ...] | None = None
+    period: Literal[PERIODS] | None = None
+    format: str | None = Field(None, description="strptime format of a text timestamp column, e.g. '%d/%m/%Y'")
+    values: tuple[str | int | float, ...] | None = None
+    between: tuple[str | int | float, str | int | float] | None = Field(
+        None, description="[first, last], inclusive: every value (or calendar period) in this range")
     each: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.values is not None and self.between is not None:
+            raise ValueError("give values: [...] or between: [first, last], not both")
+        if self.values is not None and not self.values:
+            raise ValueError("values: needs at least one value")
+        if self.format is not None and self.period is None:
+            raise ValueError("format: applies to a timestamp column with period: month, quarter or year")
+        if self.period is not None:
+            pattern, shape = _PERIOD_LABEL[self.period]
+            labels = [str(v) for v in (self.values or self.between or ())]
+            bad = [v for v in labels if not re.match(pattern, v)]
+            if bad:
+                raise ValueError(f"with period: {self.period}, values name periods as {shape}; got "
+                                 f"{', '.join(repr(b) for b in bad)}")
+            if self.between is not None and labels[0] > labels[1]:
+                raise ValueError(f"between: [first, last] must be in time order; got {labels}")
+        return self
 
 
 class Trigger(Strict):
+    """A surveillance trigger and the action declared in advance.
+
+    ``statistic`` of ``of`` (the candidate's ``score``, a declared drift feature, or ``any_feature``)
+    is compared per monitoring window: ``above``/``below`` a value (on the ``bound`` of its interval,
+    default the estimate) or ``interval_excludes`` a value; it fires when that happens ``in:
+    any_window`` (in at least ``count`` windows) or ``in: consecutive_windows`` (in ``count``
+    consecutive windows).
+    """
+
     id: Identifier
     statistic: Literal[TRIGGER_STATISTICS]
     of: str = "score"
@@ -450,15 +506,63 @@ class Trigger(Strict):
     def _one_rule(self):
         if sum(x is not None for x in (self.above, self.below, self.interval_excludes)) != 1:
             raise ValueError(f"trigger {self.id} needs exactly one of above, below, interval_excludes")
+        of_score = self.of == "score"
+        allowed = SCORE_TRIGGER_STATISTICS if of_score else FEATURE_TRIGGER_STATISTICS
+        if self.statistic not in allowed:
+            what = "the score" if of_score else f"input feature '{self.of}'"
+            raise ValueError(f"trigger {self.id}: statistic {self.statistic} is not computed for {what}; "
+                             f"expected one of {', '.join(allowed)}")
+        if self.statistic not in INTERVAL_STATISTICS and (self.bound != "estimate" or self.interval_excludes is not None):
+            raise ValueError(f"trigger {self.id}: {self.statistic} has no confidence interval; use above/below "
+                             "without bound (bound/interval_excludes apply to "
+                             f"{', '.join(INTERVAL_STATISTICS)})")
         return self
 
 
 class DriftSection(Strict):
+    """The drift review: a reference window against monitoring windows, and the surveillance triggers."""
+
     reference: WindowSelector
     windows: WindowSelector
-    features: tuple[str, ...] = ()
-    categorical: tuple[str, ...] = ()
+    features: tuple[str, ...] = Field((), description="continuous input features: PSI, KS, missingness")
+    categorical: tuple[str, ...] = Field((), description="categorical input features: PSI, chi-square, missingness")
+    bins: int = Field(10, ge=2, le=50, description="PSI bins: quantiles of the reference (10 = deciles)")
+    ks_bins: int = Field(1000, ge=100, le=10_000, description="fine reference-quantile bins of the KS statistic")
+    multiplicity: Literal["holm", "fdr_bh"] | None = Field(
+        None, description="adjustment of the input-drift p-values across features × windows; "
+                          "default analysis.multiplicity")
     triggers: tuple[Trigger, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.reference.each is not None:
+            raise ValueError("drift.reference is one window; each: applies to drift.windows only")
+        if self.reference.values is None and self.reference.between is None:
+            raise ValueError("drift.reference needs values: [...] or between: [first, last] (e.g. the validation "
+                             "period)")
+        both = sorted(set(self.features) & set(self.categorical))
+        if both:
+            raise ValueError(f"features listed as both continuous and categorical: {', '.join(both)}")
+        for name, items in (("features", self.features), ("categorical", self.categorical)):
+            dupes = sorted({f for f in items if items.count(f) > 1})
+            if dupes:
+                raise ValueError(f"drift.{name} lists {', '.join(dupes)} more than once")
+        ids = [t.id for t in self.triggers]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"trigger ids must be unique; repeated: {', '.join(dupes)}")
+        declared = (*self.features, *self.categorical)
+        for trigger in self.triggers:
+            if trigger.of in ("score", "any_feature"):
+                continue
+            if trigger.of not in declared:
+                raise ValueError(f"trigger {trigger.id}: of: '{trigger.of}' is neither 'score', 'any_feature' nor a "
+                                 f"declared drift feature{did_you_mean(trigger.of, declared)} (declared: "
+                                 f"{', '.join(declared) or 'none'})")
+            if trigger.statistic == "ks" and trigger.of in self.categorical:
+                raise ValueError(f"trigger {trigger.id}: ks is computed for continuous features; '{trigger.of}' is "
+                                 "categorical (use psi or p_adjusted)")
+        return self
 
 
 class Study(Strict):

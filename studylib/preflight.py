@@ -149,10 +149,7 @@ def check(study: Study, snap: Snapshot) -> None:
                                   f"{snap.schema[variable.column]}")
     _evaluation_checks(problems, study)
     if study.drift is not None:
-        problems.column(f"{source}: drift.reference.column", study.drift.reference.column)
-        problems.column(f"{source}: drift.windows.column", study.drift.windows.column)
-        for feature in (*study.drift.features, *study.drift.categorical):
-            problems.column(f"{source}: drift.features", feature)
+        _drift_checks(problems, study, snap)
     if problems.items:
         raise ParameterError("\n".join(problems.items))
 
@@ -208,3 +205,46 @@ def _evaluation_checks(problems: _Problems, study: Study) -> None:
     if baseline is not None and baseline.score == study.models.candidate.score:
         problems.items.append(f"{source}: models.baseline.score: '{baseline.score}' is also the candidate's score "
                               "column; the baseline's predictions must be their own column")
+
+
+def _is_time(arrow_type: str) -> bool:
+    return arrow_type.startswith(("timestamp", "date"))
+
+
+def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """The drift section against the snapshot: declared features exist (continuous ones are numeric),
+    window values fit their column, and a timestamp window column parses (examples of bad values)."""
+    source, drift = study.source, study.drift
+    for name, column in (("features", f) for f in drift.features):
+        if problems.column(f"{source}: drift.{name}", column) and not _is_numeric(snap.schema[column]):
+            problems.items.append(f"{source}: drift.features: '{column}' is {snap.schema[column]}, not numeric; "
+                                  "list it under drift.categorical")
+    for column in drift.categorical:
+        problems.column(f"{source}: drift.categorical", column)
+    for key, selector in (("reference", drift.reference), ("windows", drift.windows)):
+        where = f"{source}: drift.{key}"
+        if not problems.column(f"{where}.column", selector.column):
+            continue
+        arrow_type = snap.schema[selector.column]
+        if selector.period is None:
+            for values in (selector.values, selector.between):
+                if values is not None:
+                    problems.value_fits(where, selector.column, list(values))
+            continue
+        if not (_is_time(arrow_type) or _is_text(arrow_type)):
+            problems.items.append(f"{where}: period: {selector.period} needs a date, timestamp or text column; "
+                                  f"'{selector.column}' is {arrow_type} (for a column of years or other values, "
+                                  "omit period and select values)")
+            continue
+        if _is_text(arrow_type):
+            from studylib.drift_scan import Scanner
+
+            with Scanner(snap.parquet_files, memory_limit="512MB") as scan:
+                bad, examples, total = scan.unparseable(selector)
+            if bad:
+                shown = ", ".join(repr(e) for e in examples)
+                problems.items.append(
+                    f"{where}.column: '{selector.column}' does not parse as a timestamp in {bad:,} of {total:,} "
+                    f"non-missing rows (e.g. {shown}); expected ISO dates, 'YYYY-MM' or 'YYYY'"
+                    + (f" or the declared format {selector.format!r}" if selector.format else
+                       ", or declare format: (a strptime format such as '%d/%m/%Y')"))

@@ -1,0 +1,130 @@
+"""Reviewer tables of the drift review: rounded numbers, intervals as "0.80 (0.75–0.84)", small counts
+suppressed as "<N" (``study.small_cell_threshold``), undefined values as "–" with the reason.
+
+Pure functions from the tables of :class:`studylib.drift.DriftReview` to display DataFrames; the
+machine-readable results keep the full precision.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from studylib.drift_scan import REFERENCE
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A number rounded for reviewers; "–" when undefined."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{x:.{digits}f}" if math.isfinite(x) else "–"
+
+
+def fmt_ci(est, lower, upper, digits: int = 3) -> str:
+    """``0.800 (0.750–0.840)``; the estimate alone when the interval is undefined; "–" when undefined."""
+    if not math.isfinite(float(est)):
+        return "–"
+    if not (math.isfinite(float(lower)) and math.isfinite(float(upper))):
+        return fmt(est, digits)
+    return f"{fmt(est, digits)} ({fmt(lower, digits)}–{fmt(upper, digits)})"
+
+
+def fmt_p(p) -> str:
+    """A p-value: "<0.001" below 0.001, three decimals otherwise, "–" when the test was not done."""
+    p = float(p)
+    if not math.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_count(count, threshold: int) -> str:
+    """A count, or ``<threshold`` for 1 ≤ count < threshold (small-cell suppression; 0 is shown)."""
+    count = int(count)
+    return f"<{threshold}" if 0 < count < threshold else f"{count:,}"
+
+
+def _ci(row, name: str, digits: int = 3) -> str:
+    return fmt_ci(row[name], row[f"{name}_lower"], row[f"{name}_upper"], digits)
+
+
+def windows(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The windows: what each holds, rows, labelled rows and events."""
+    return pd.DataFrame({
+        "window": table["window"], "values": table["values"],
+        "rows": [("0 (empty window)" if n == 0 else f"{n:,}") for n in table["n"]],
+        "with outcome": [f"{n:,}" for n in table["labelled"]],
+        "events": [fmt_count(e, threshold) for e in table["events"]],
+    }).set_index("window")
+
+
+def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+    """Input drift per feature and window."""
+    rows = []
+    for r in table.to_dict(orient="records"):
+        test = "KS D" if r["test"] == "ks" else "chi-square"
+        stat = fmt(r["statistic"]) if r["test"] != "ks" or not math.isfinite(r["ks_upper"]) else (
+            f"{fmt(r['statistic'])} (≤ {fmt(r['ks_upper'])})")
+        rows.append({
+            "feature": r["feature"], "window": r["window"], "n": f"{r['n']:,}",
+            "PSI": fmt(r["psi"]), "PSI band": r["psi_band"] or "–", "test": test, "statistic": stat,
+            "p": fmt_p(r["p_value"]), "adjusted p": fmt_p(r["p_adjusted"]),
+            f"adj. p < {alpha:g}": "yes" if r["p_adjusted"] < alpha else "",
+            "missing (reference → window)": (f"{100 * r['missing_reference']:.1f}% → {100 * r['missing_rate']:.1f}%"
+                                             if math.isfinite(r["missing_rate"]) else "–"),
+            "change (CI)": fmt_ci(100 * r["missing_change"], 100 * r["missing_change_lower"],
+                                  100 * r["missing_change_upper"], 1) + (" pp" if math.isfinite(r["missing_change"]) else ""),
+            "adj. p (missing)": fmt_p(r["missing_p_adjusted"]),
+            "note": r["reason"],
+        })
+    columns = ["feature", "window", "n", "PSI", "PSI band", "test", "statistic", "p", "adjusted p",
+               f"adj. p < {alpha:g}", "missing (reference → window)", "change (CI)", "adj. p (missing)", "note"]
+    return pd.DataFrame(rows, columns=columns).set_index(["feature", "window"])
+
+
+def output_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Output drift per window: score PSI/KS, mean predicted risk and alert rate with intervals."""
+    rows = []
+    for r in table.to_dict(orient="records"):
+        ref = r["window"] == REFERENCE
+        rows.append({
+            "window": r["window"], "scored": f"{r['n']:,}",
+            "PSI": "(reference)" if ref else fmt(r["psi"]), "PSI band": "" if ref else (r["psi_band"] or "–"),
+            "KS D": "" if ref else fmt(r["ks"]), "adjusted p": "" if ref else fmt_p(r["p_adjusted"]),
+            "mean predicted risk": _ci(r, "mean_score"), "alerts": fmt_count(r["alerts"], threshold),
+            "alert rate": _ci(r, "alert_rate"),
+        })
+    return pd.DataFrame(rows).set_index("window")
+
+
+def calibration_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Calibration per window: observed and expected events, O/E, CITL and slope with intervals."""
+    rows = []
+    for r in table.to_dict(orient="records"):
+        rows.append({
+            "window": r["window"], "with outcome": f"{r['labelled']:,}",
+            "observed events": fmt_count(r["events"], threshold), "expected events": fmt(r["expected"], 1),
+            "O/E ratio": _ci(r, "oe_ratio"), "calibration-in-the-large": _ci(r, "calibration_in_the_large"),
+            "calibration slope": _ci(r, "calibration_slope"), "note": r.get("reason", "") or "",
+        })
+    return pd.DataFrame(rows).set_index("window")
+
+
+def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Performance per window with the control limits and signals."""
+    rows = []
+    for i, r in enumerate(table.to_dict(orient="records")):
+        row = {"window": r["window"], "positives": fmt_count(r["positives"], threshold),
+               "negatives": fmt_count(r["negatives"], threshold)}
+        for name, label in (("auroc", "AUROC"), ("sensitivity", "sensitivity"), ("specificity", "specificity")):
+            row[label] = _ci(r, name)
+            row[f"{label} limits"] = ("(centre line)" if i == 0 else
+                                      f"{fmt(r[f'{name}_cl_lower'])}–{fmt(r[f'{name}_cl_upper'])}"
+                                      if math.isfinite(r[f"{name}_cl_lower"]) else "–")
+            if i > 0 and r[f"{name}_signal"]:
+                row[f"{label} limits"] += " SIGNAL"
+        row["note"] = r.get("reason", "") or ""
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("window")
