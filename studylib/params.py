@@ -390,11 +390,35 @@ def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: metrics computed in every subgroup (``auroc_vs_baseline``: candidate − baseline, paired DeLong)
+SUBGROUP_METRICS = ("prevalence", "sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
+                    "calibration_slope", "brier", "auroc_vs_baseline")
+#: metrics a subgroup gate may judge (Criterion.metric names; ``versus: baseline`` judges auroc_vs_baseline)
+SUBGROUP_GATE_METRICS = ("sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
+                         "calibration_slope", "brier")
+
+
+def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:
+    """Default labels of the bands ``[a, b)`` between cut points: ``[50, 60)``; ``≥ 90`` / ``< 50`` at ±inf."""
+    out = []
+    for a, b in zip(cut, cut[1:]):
+        if b == float("inf"):
+            out.append(f"≥ {a:g}")
+        elif a == float("-inf"):
+            out.append(f"< {b:g}")
+        else:
+            out.append(f"[{a:g}, {b:g})")
+    return tuple(out)
+
+
 class SubgroupVariable(Strict):
+    """A subgroup axis: a column's values as they are, or bands ``[a, b)`` between declared cut points."""
+
     name: Identifier
     column: str
-    cut: tuple[float, ...] | None = Field(None, description="increasing cut points; bins are [a, b)")
-    reference: str | None = None
+    cut: tuple[float, ...] | None = Field(None, description="increasing cut points; bins are [a, b); .inf allowed")
+    labels: tuple[str, ...] | None = Field(None, description="one label per band (len(cut) - 1), e.g. 50-59")
+    reference: str | None = Field(None, description="level that the other levels are compared with")
 
     @field_validator("cut")
     @classmethod
@@ -406,25 +430,110 @@ class SubgroupVariable(Strict):
                 raise ValueError(f"cut points must be strictly increasing; got {list(cut)}")
         return cut
 
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _reference_as_text(cls, value):
+        # levels are compared as text; an integer level (e.g. grade 3) may be written unquoted
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _labels_fit(self):
+        if self.labels is not None:
+            if self.cut is None:
+                raise ValueError(f"subgroup variable {self.name}: labels need cut points (they name the bands)")
+            if len(self.labels) != len(self.cut) - 1:
+                raise ValueError(f"subgroup variable {self.name}: {len(self.cut)} cut points make "
+                                 f"{len(self.cut) - 1} bands, so labels needs {len(self.cut) - 1} entries; "
+                                 f"got {len(self.labels)}")
+            if len(set(self.labels)) != len(self.labels):
+                raise ValueError(f"subgroup variable {self.name}: labels must be unique; got {list(self.labels)}")
+        if self.reference is not None and self.cut is not None and self.reference not in self.band_labels:
+            raise ValueError(f"subgroup variable {self.name}: reference '{self.reference}' is not one of its bands "
+                             f"{list(self.band_labels)}{did_you_mean(self.reference, self.band_labels)}")
+        return self
+
+    @property
+    def band_labels(self) -> tuple[str, ...]:
+        """The level names of a banded variable, in cut order (empty without cut points)."""
+        if self.cut is None:
+            return ()
+        return self.labels if self.labels is not None else band_labels(self.cut)
+
 
 class SubgroupGate(Criterion):
-    insufficient_evidence_blocks: bool = True
+    """A criterion judged in every subgroup: the forms of :class:`Criterion`, plus ``relative_to``.
+
+    ``relative_to: overall, max_below: m`` — the subgroup's lower bound must be at least the overall
+    estimate − m ("no subgroup more than m below overall, on the interval"); ``max_above: m`` — its
+    upper bound at most overall + m (for metrics where lower is better, e.g. brier). ``relative_to:
+    reference`` judges the interval of the difference level − reference of variables that declare a
+    reference level. ``versus: baseline`` judges candidate − baseline AUROC in each subgroup.
+    """
+
+    relative_to: Literal["overall", "reference"] | None = None
+    max_below: float | None = Field(None, ge=0.0)
+    max_above: float | None = Field(None, ge=0.0)
+    insufficient_evidence_blocks: bool = Field(True, description="INSUFFICIENT_EVIDENCE blocks the release")
+
+    @model_validator(mode="after")
+    def _one_rule(self):
+        if self.metric not in SUBGROUP_GATE_METRICS:
+            raise ValueError(f"subgroup gate {self.id}: metric '{self.metric}' is not computed per subgroup; "
+                             f"expected one of {', '.join(SUBGROUP_GATE_METRICS)}")
+        if self.relative_to is not None or self.max_below is not None or self.max_above is not None:
+            others = [self.at_least, self.at_most, self.interval_within, self.versus]
+            if any(v is not None for v in others):
+                raise ValueError(f"subgroup gate {self.id}: relative_to cannot be combined with at_least, at_most, "
+                                 "interval_within or versus")
+            if self.relative_to is None:
+                raise ValueError(f"subgroup gate {self.id}: max_below/max_above need relative_to: overall or reference")
+            if (self.max_below is None) == (self.max_above is None):
+                raise ValueError(f"subgroup gate {self.id}: relative_to needs exactly one of max_below "
+                                 "(higher is better) or max_above (lower is better)")
+            if self.bound is not None:
+                raise ValueError(f"subgroup gate {self.id}: relative_to is judged on the lower bound (max_below) or "
+                                 "the upper bound (max_above); remove bound")
+            return self
+        rules = [self.at_least is not None or self.at_most is not None, self.interval_within is not None,
+                 self.versus is not None]
+        if sum(rules) != 1:
+            raise ValueError(f"subgroup gate {self.id} needs exactly one rule: at_least/at_most (with bound), "
+                             "interval_within: [a, b], versus: baseline with non_inferiority_margin, or "
+                             "relative_to: overall/reference with max_below or max_above")
+        if self.versus is not None and self.metric != "auroc":
+            raise ValueError(f"subgroup gate {self.id}: versus: baseline is computed per subgroup for auroc only "
+                             f"(paired DeLong); got metric '{self.metric}'")
+        return Criterion._one_rule(self)
 
 
 class SubgroupsSection(Strict):
+    """Subgroup analysis plan: axes, intersections, minimum n, heterogeneity tests and gates."""
+
     variables: tuple[SubgroupVariable, ...] = ()
     intersections: tuple[tuple[str, ...], ...] = ()
-    min_positives: int = Field(20, ge=0)
-    min_negatives: int = Field(20, ge=0)
+    min_positives: int = Field(20, ge=0, description="fewer positives: the subgroup is INSUFFICIENT_EVIDENCE")
+    min_negatives: int = Field(20, ge=0, description="fewer negatives: the subgroup is INSUFFICIENT_EVIDENCE")
+    interval_width: float = Field(0.20, gt=0.0, le=1.0, description="full width of the interval of sensitivity "
+                                  "and specificity that the sample-size hint for small subgroups aims at")
+    heterogeneity_test: Literal["chi2", "g-test", "none"] = Field(
+        "chi2", description="test across a variable's levels for proportions (others: Cochran's Q, Wald)")
+    heterogeneity_metrics: tuple[Literal[SUBGROUP_METRICS], ...] = (
+        "sensitivity", "specificity", "auroc", "calibration_slope")
     gates: tuple[SubgroupGate, ...] = ()
 
     @model_validator(mode="after")
     def _intersections_known(self):
         names = [v.name for v in self.variables]
+        if len(set(names)) != len(names):
+            raise ValueError(f"subgroup variable names must be unique; got {names}")
         for combo in self.intersections:
+            if len(combo) < 2 or len(set(combo)) != len(combo):
+                raise ValueError(f"an intersection names two or more different variables; got {list(combo)}")
             for name in combo:
                 if name not in names:
                     raise ValueError(f"intersection names unknown variable '{name}'{did_you_mean(name, names)}")
+        if any(g.relative_to == "reference" for g in self.gates) and not any(v.reference for v in self.variables):
+            raise ValueError("a gate is relative_to: reference but no subgroup variable declares a reference level")
         return self
 
 
@@ -591,7 +700,7 @@ class Study(Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"{kind} ids must be unique; repeated: {', '.join(dupes)}")
-        for criterion in self.acceptance:
+        for criterion in (*self.acceptance, *self.subgroups.gates):
             if criterion.versus == "baseline" and self.models.baseline is None:
                 raise ValueError(f"criterion {criterion.id} compares with the baseline but models.baseline is not declared")
         return self

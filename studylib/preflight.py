@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from studylib.errors import ParameterError, closest
+from studylib.errors import ParameterError, closest, did_you_mean
 from studylib.params import Condition, Study
 from studylib.snapshot import Snapshot
 
@@ -115,6 +115,32 @@ class _Problems:
             self.condition(where, sub)
 
 
+def _subgroup_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """Subgroup variables: the column exists (the message names the variable), cut points need a numeric
+    column, and a declared reference level of a column used as is occurs in the snapshot."""
+    source = study.source
+    references = []
+    for variable in study.subgroups.variables:
+        where = f"{source}: subgroups variable {variable.name}"
+        if not problems.column(where, variable.column):
+            continue
+        if variable.cut and not _is_numeric(snap.schema[variable.column]):
+            problems.items.append(f"{where}: cut points need a numeric column; '{variable.column}' is "
+                                  f"{snap.schema[variable.column]}")
+        elif variable.cut is None and variable.reference is not None:
+            references.append((where, variable))
+    if references:
+        from studylib.subgroups import levels
+
+        data = snap.read(columns=sorted({v.column for _, v in references}))
+        for where, variable in references:
+            found = list(levels(data, variable).cat.categories)
+            if variable.reference not in found:
+                shown = ", ".join(found[:20]) + (" ..." if len(found) > 20 else "")
+                problems.items.append(f"{where}: reference level '{variable.reference}' does not occur in column "
+                                      f"'{variable.column}'{did_you_mean(variable.reference, found)}; levels: {shown}")
+
+
 def check(study: Study, snap: Snapshot) -> None:
     """Raise :class:`ParameterError` listing every parameter that does not fit the snapshot."""
     problems = _Problems(study, snap.schema)
@@ -142,11 +168,7 @@ def check(study: Study, snap: Snapshot) -> None:
             )
     for step in study.cohort:
         problems.condition(f"{source}: cohort step {step.id}", step.condition)
-    for variable in study.subgroups.variables:
-        where = f"{source}: subgroups variable {variable.name}"
-        if problems.column(where, variable.column) and variable.cut and not _is_numeric(snap.schema[variable.column]):
-            problems.items.append(f"{where}: cut points need a numeric column; '{variable.column}' is "
-                                  f"{snap.schema[variable.column]}")
+    _subgroup_checks(problems, study, snap)
     _evaluation_checks(problems, study)
     if study.drift is not None:
         _drift_checks(problems, study, snap)
