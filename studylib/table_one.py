@@ -343,6 +343,23 @@ def describe(frame: pd.DataFrame, *, by: str, variables: tuple[Variable, ...], o
     -------
     TableOne
 
+    Notes
+    -----
+    Quartiles use linear interpolation between order statistics (Hyndman and Fan's definition 7, the
+    default of pandas, numpy and R). Categorical levels are sorted; a level absent from a group shows
+    as 0. Small-cell suppression is applied when the table is shown or recorded, never to the numbers
+    the SMDs are computed from. Suppression is within a variable and group only: a count suppressed
+    here may still be derivable from another table of the same cohort (e.g. by-site against by-split
+    totals); there is no secondary suppression across tables.
+
+    References
+    ----------
+    Hyndman RJ, Fan Y. Sample quantiles in statistical packages. Am Stat. 1996;50(4):361-365.
+    doi:10.1080/00031305.1996.10473566
+
+    Hundepool A, Domingo-Ferrer J, Franconi L, et al. Statistical Disclosure Control. Wiley; 2012.
+    doi:10.1002/9781118348239 (primary and complementary cell suppression, chapter 4).
+
     Examples
     --------
     >>> frame = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6, "x": range(12)})
