@@ -108,6 +108,8 @@ def _stage_rows(outcome) -> str:
         stem = Path(record.notebook).stem
         if record.status == "not run":
             links = "not run (an earlier stage failed)"
+        elif record.status == "skipped":
+            links = "skipped: nothing to analyse"
         else:
             links = (f'<a href="notebooks/{_e(stem)}.reviewer.html">reviewer report</a> · '
                      f'<a href="notebooks/{_e(stem)}.full.html">full report with code</a> · '

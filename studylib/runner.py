@@ -41,7 +41,7 @@ class StageRecord:
 
     name: str
     notebook: str
-    status: str = "not run"  # ok | error | not run
+    status: str = "not run"  # ok | error | skipped | not run
     seconds: float = 0.0
     error: str = ""
 
@@ -154,6 +154,15 @@ def _render(executed: list[Path], folder: Path) -> list[Path]:
     return written
 
 
+def _empty_cohort_reason(staging: Path) -> str:
+    """Why the later stages cannot run: the cohort stage froze an empty cohort (its gate fails)."""
+    recorded = evidence.read(staging, "cohort") or {}
+    if recorded.get("cohort_rows", 1) > 0:
+        return ""
+    step = recorded.get("emptied_by")
+    return f"the analysis cohort is empty (emptied by step {step})" if step else "the analysis cohort is empty"
+
+
 def _stage_error(exc: BaseException) -> str:
     name = getattr(exc, "ename", type(exc).__name__)
     value = getattr(exc, "evalue", str(exc))
@@ -190,9 +199,13 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
         executed = []
-        failed = False
+        failed, skip_reason = False, ""
         for number, record in enumerate(records, start=1):
             if failed:
+                continue
+            if skip_reason:
+                record.status, record.error = "skipped", skip_reason
+                log(f"  [{number}/{len(records)}] {record.name:<11} skipped  ({skip_reason})")
                 continue
             output = staging / "notebooks" / record.notebook
             t0 = time.perf_counter()
@@ -207,6 +220,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
                 executed.append(output)
             detail = f"  {record.error}" if record.error else ""
             log(f"  [{number}/{len(records)}] {record.name:<11} {record.status:<6} {record.seconds:6.1f} s{detail}")
+            if record.name == "cohort" and record.status == "ok":
+                skip_reason = _empty_cohort_reason(staging)
         t0 = time.perf_counter()
         _render(executed, staging / "notebooks")
         render_seconds = round(time.perf_counter() - t0, 3)

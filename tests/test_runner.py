@@ -129,3 +129,18 @@ def test_demo_study_runs_from_the_command_line(tmp_path):
     assert index.is_file() and index.parent.parent.parent == tmp_path / "reports"
     for stage in ("cohort", "evaluation", "subgroups", "drift"):
         assert f"{stage}" in result.stderr and "error" not in result.stderr.split(stage)[1].splitlines()[0]
+
+
+def test_empty_cohort_fails_the_study_without_a_traceback(tiny_project):
+    """Criteria that exclude everyone: exit 1 (a failed gate naming the step), later stages skipped."""
+    data = yaml.safe_load(tiny_project.read_text())
+    data["cohort"].append({"id": "E9", "label": "Everyone", "drop": {"column": "person_id", "op": "not null"}})
+    tiny_project.write_text(yaml.safe_dump(data, sort_keys=False))
+    messages = []
+    outcome = runner.run(tiny_project, log=messages.append)
+    assert outcome.exit_code == 1 and outcome.verdict == "FAIL"
+    assert [s.status for s in outcome.stages] == ["ok", "skipped", "skipped", "skipped"]
+    assert "emptied by step E9" in outcome.stages[1].error
+    verdict = json.loads((outcome.folder / "verdict.json").read_text())
+    assert any(g["id"] == "COH-EMPTY" and g["verdict"] == "FAIL" for g in verdict["gates"])
+    assert "skipped: nothing to analyse" in (outcome.folder / "index.html").read_text()
