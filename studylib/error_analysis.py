@@ -38,19 +38,33 @@ def classify(y, score, threshold: float) -> np.ndarray:
     return np.where(y, np.where(flagged, "TP", "FN"), np.where(flagged, "FP", "TN"))
 
 
+def level_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer level of each row and the level names (see :func:`levels`), without building strings
+    per row (fast at 10^6 rows)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
+            and values.nunique(dropna=True) > MAX_NUMERIC_LEVELS:
+        numbers = values.to_numpy(dtype=float)
+        edges = np.unique(np.nanquantile(numbers, [0, 0.25, 0.5, 0.75, 1]))
+        names = [f"{a:g}–{b:g}" for a, b in zip(edges, edges[1:])]
+        # first band [e0, e1], then (e_i, e_i+1], as pandas.cut(include_lowest=True)
+        codes = np.clip(np.searchsorted(edges, numbers, side="left") - 1, 0, len(names) - 1)
+        missing = np.isnan(numbers)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        names = [str(u) for u in uniques]
+        missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(names), codes)
+        names = [*names, "missing"]
+    return codes.astype(np.intp), names
+
+
 def levels(values: pd.Series) -> pd.Series:
     """Levels of a variable for the error tables: categories as text; a numeric column with more than
     :data:`MAX_NUMERIC_LEVELS` distinct values in quartile bands ``"a–b"`` (edges from the analysed
     rows; the first band includes its lower edge); missing values as ``"missing"``."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
-            and values.nunique(dropna=True) > MAX_NUMERIC_LEVELS:
-        numbers = values.astype(float)
-        edges = np.unique(np.nanquantile(numbers, [0, 0.25, 0.5, 0.75, 1]))
-        labels = [f"{a:g}–{b:g}" for a, b in zip(edges, edges[1:])]
-        out = pd.cut(numbers, bins=edges, labels=labels, include_lowest=True).astype("string")
-    else:
-        out = values.astype("string")
-    return out.fillna("missing")
+    codes, names = level_codes(values)
+    return pd.Series(np.asarray(names, dtype=object)[codes], index=values.index, dtype="string")
 
 
 def suppression_mask(counts: pd.DataFrame, groups: pd.Series, threshold: int) -> pd.DataFrame:
@@ -144,15 +158,14 @@ def by_variable(frame: pd.DataFrame, calls: np.ndarray, study: Study) -> pd.Data
     """Miss rate and false-alarm rate by level of each declared error-analysis variable, suppressed."""
     variables = study.analysis.error_analysis.variables
     parts = []
+    call_code = np.searchsorted(np.array(sorted(CALLS)), calls)  # calls are from CALLS
+    order = [sorted(CALLS).index(c) for c in CALLS]
     for column in variables:
-        lv = levels(frame[column])
-        table = pd.crosstab(lv, pd.Series(calls, index=frame.index, name="call")).reindex(columns=list(CALLS),
-                                                                                         fill_value=0)
-        part = pd.DataFrame({
-            "variable": column, "level": table.index.astype(str),
-            "positives": (table["TP"] + table["FN"]).to_numpy(), "missed": table["FN"].to_numpy(),
-            "negatives": (table["FP"] + table["TN"]).to_numpy(), "false_alarms": table["FP"].to_numpy(),
-        })
+        codes, names = level_codes(frame[column])
+        table = np.bincount(codes * 4 + call_code, minlength=4 * len(names)).reshape(len(names), 4)[:, order]
+        tp, fn, fp, tn = table.T
+        part = pd.DataFrame({"variable": column, "level": np.asarray(names, dtype=object).astype(str),
+                             "positives": tp + fn, "missed": fn, "negatives": fp + tn, "false_alarms": fp})
         if not pd.api.types.is_numeric_dtype(frame[column]) or frame[column].nunique() <= MAX_NUMERIC_LEVELS:
             part = part.sort_values("level", kind="stable")
         else:  # bands in numeric order, "missing" last
@@ -175,16 +188,20 @@ def by_variable(frame: pd.DataFrame, calls: np.ndarray, study: Study) -> pd.Data
 def most_confident_errors(frame: pd.DataFrame, calls: np.ndarray, scores: dict, study: Study) -> pd.DataFrame:
     """The ``analysis.error_analysis.list_misses`` most confident false negatives and false positives."""
     k = study.analysis.error_analysis.list_misses
-    ids = frame[study.data.id].astype(str).to_numpy()
+    ids = frame[study.data.id].to_numpy()
     candidate = scores["candidate"]
     baseline = scores.get("baseline")
     rows = []
     for kind, descending in (("FN", False), ("FP", True)):
         where = np.flatnonzero(calls == kind)
         key = -candidate[where] if descending else candidate[where]
-        order = where[np.lexsort((ids[where], key))][:k]
+        if where.size > k:  # keep every patient tied with the k-th before ordering by id
+            cut = np.partition(key, k - 1)[k - 1] if k else -np.inf
+            keep = key <= cut
+            where, key = where[keep], key[keep]
+        order = where[np.lexsort((ids[where].astype(str), key))][:k]
         for rank, i in enumerate(order, start=1):
-            row = {"kind": kind, "rank": rank, "id": ids[i], "candidate_risk": float(candidate[i])}
+            row = {"kind": kind, "rank": rank, "id": str(ids[i]), "candidate_risk": float(candidate[i])}
             if baseline is not None:
                 row["baseline_risk"] = float(baseline[i])
                 row["baseline_call"] = "flagged" if baseline[i] >= study.analysis.threshold else "not flagged"

@@ -196,6 +196,8 @@ def comparison_table(ev: Evaluation, study: Study):
 def discordance_table(ev: Evaluation):
     """McNemar's discordant pairs: patients whom only one of the two models calls correctly."""
     c = ev.comparison
+    if c is None:
+        return _style(pd.DataFrame({"": ["no baseline model is declared in the plan"]}))
     rows = []
     for name, result, among in (("sensitivity", c.sensitivity, "patients with the outcome"),
                                 ("specificity", c.specificity, "patients without the outcome"),

@@ -73,3 +73,25 @@ def test_show_functions_save_and_embed_with_alt_text(ev_and_curves, tmp_path):
                                                            "roc_comparison") for e in ("svg", "png"))
     svg = (tmp_path / "figures" / "evaluation_roc_pr.svg").read_text()
     assert "<dc:date>" not in svg  # no timestamp in the saved figure
+
+
+def test_without_a_baseline(tmp_path):
+    from studylib import evaluation_tables as tables
+
+    y, p, base = calibrated(n=500, seed=8)
+    study = make_study(threshold=0.3)
+    study = study.model_copy(update={"models": study.models.model_copy(update={"baseline": None})})
+    frame = frame_of(y, p, base).drop(columns="p_v1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluation.evaluate(frame, study)
+        curves = evaluation.curves(ev.data, study)
+    assert ev.comparison is None and list(ev.models) == ["candidate"]
+    assert "no baseline" in tables.comparison_table(ev, study).to_html()
+    assert "no baseline" in tables.discordance_table(ev).to_html()
+    assert "No baseline" in figures.show_roc_comparison(ev, curves, study, tmp_path).data
+    assert "<figure" in figures.show_decision_curve(ev, study, tmp_path).data
+    assert "Baseline" not in tables.performance_table(ev.estimates(), study).to_html()
+    r = evaluation.results(ev, study)
+    assert r["comparison"] is None and r["differences"] == {}
+    assert "baseline_risk" not in ev.errors.misses

@@ -196,23 +196,32 @@ def save(fig: Figure, folder: str | Path, name: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.svg", out / f"{name}.png"]
     fig.savefig(paths[0], metadata={"Date": None})
-    fig.savefig(paths[1], dpi=150, metadata={"Software": None})
+    fig.savefig(paths[1], dpi=120, metadata={"Software": None})
     return paths
 
 
-def embed(fig: Figure, *, alt: str, caption: str = "", dpi: int = 110):
+def publish(fig: Figure, folder: str | Path, name: str, *, alt: str, caption: str):
+    """:func:`save` the figure into the run folder and :func:`embed` the same PNG (rendered once)."""
+    paths = save(fig, folder, name)
+    return embed(fig, alt=alt, caption=caption, png=paths[1].read_bytes())
+
+
+def embed(fig: Figure, *, alt: str, caption: str = "", dpi: int = 110, png: bytes | None = None):
     """The figure as an HTML ``<figure>`` (PNG with ``alt`` text and a caption) for the notebook and its
-    HTML renderings; the figure is closed (its memory freed) afterwards."""
+    HTML renderings; the figure is cleared (its memory freed) afterwards. ``png``: already rendered
+    bytes to embed instead of rendering again."""
     import base64
     import html
     import io
 
     from IPython.display import HTML
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    if png is None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        png = buffer.getvalue()
     fig.clear()
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = base64.b64encode(png).decode("ascii")
     text = f"<figcaption style='max-width:60em'>{html.escape(caption)}</figcaption>" if caption else ""
     return HTML(f"<figure style='margin:0'><img alt='{html.escape(alt, quote=True)}' "
                 f"src='data:image/png;base64,{data}' style='max-width:100%'/>{text}</figure>")
@@ -239,20 +248,23 @@ def show_discrimination(ev, curves, study, run_dir):
         operating={"sensitivity": b.sensitivity.estimate, "specificity": b.specificity.estimate,
                    "ppv": b.ppv.estimate},
         prevalence=b.prevalence.estimate, threshold=study.analysis.threshold)
-    save(fig, run_dir, "evaluation_roc_pr")
     alt = (f"Left: ROC curve of the candidate {label}, AUROC {_ci(m.auroc)}, with the operating point at threshold "
            f"{study.analysis.threshold:g} (sensitivity {b.sensitivity.estimate:.3f}, specificity "
            f"{b.specificity.estimate:.3f}). Right: precision-recall curve, AUPRC {_ci(m.auprc)}, chance level "
            f"{b.prevalence.estimate:.3f}, operating point PPV {b.ppv.estimate:.3f}.")
     caption = ("Figure 1. Discrimination of the candidate. The circle marks the pre-specified operating threshold; "
                "the dotted lines show a model without information (chance).")
-    return embed(fig, alt=alt, caption=caption)
+    return publish(fig, run_dir, "evaluation_roc_pr", alt=alt, caption=caption)
 
 
 def show_roc_comparison(ev, curves, study, run_dir):
     """The candidate's and the baseline's ROC curves overlaid, each with its operating point."""
     from studylib.evaluation import model_labels
 
+    if ev.comparison is None:
+        from IPython.display import HTML
+
+        return HTML("<p>No baseline model is declared in the plan: there is nothing to overlay.</p>")
     labels = model_labels(study)
     t = study.analysis.threshold
     legends, points = {}, {}
@@ -263,11 +275,10 @@ def show_roc_comparison(ev, curves, study, run_dir):
     d = ev.comparison.differences()["auroc"]
     title = f"Candidate − baseline AUROC {_ci_signed(d)} (paired DeLong)"
     fig = roc_comparison_figure(curves.roc, points=points, labels=legends, title=title)
-    save(fig, run_dir, "evaluation_roc_comparison")
     alt = "Overlaid ROC curves. " + " ".join(f"{legends[r]}; {points[r][2]}." for r in legends) + f" {title}."
     caption = ("Figure 4. The candidate (solid) and the locked baseline (dashed) on the same patients; circles mark "
                "each model's calls at the pre-specified threshold.")
-    return embed(fig, alt=alt, caption=caption)
+    return publish(fig, run_dir, "evaluation_roc_comparison", alt=alt, caption=caption)
 
 
 def _ci_signed(e) -> str:
@@ -285,7 +296,6 @@ def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
     level = f"{100 * (1 - study.analysis.alpha):g}%"
     fig = calibration_figure(curves.calibration[role], ev.calibration_deciles[role], ev.data.scores[role], ev.data.y,
                              label=model_labels(study)[role], level=level)
-    save(fig, run_dir, f"evaluation_calibration_{role}")
     alt = (f"Calibration plot of the {role}: smoothed observed risk against predicted risk with a {level} band, "
            f"observed rates in tenths of predicted risk, and the diagonal of perfect calibration; calibration slope "
            f"{_ci(c.slope)}, calibration-in-the-large {_ci(c.citl)}, observed/expected {_ci(c.oe_ratio)}, ICI "
@@ -293,7 +303,7 @@ def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
     caption = (f"Figure 2{'' if role == 'candidate' else 'b'}. Calibration of the {role}. Points on the dotted diagonal "
                "would mean that predicted risks equal observed frequencies; a curve below it means over-prediction. "
                "The band is pointwise and ignores smoothing bias.")
-    return embed(fig, alt=alt, caption=caption)
+    return publish(fig, run_dir, f"evaluation_calibration_{role}", alt=alt, caption=caption)
 
 
 def show_decision_curve(ev, study, run_dir):
@@ -303,10 +313,9 @@ def show_decision_curve(ev, study, run_dir):
     labels = model_labels(study)
     fig = decision_curve_figure(ev.decision_curve, labels={r: labels[r] for r in ev.models},
                                 threshold=study.analysis.threshold)
-    save(fig, run_dir, "evaluation_decision_curve")
     low, high = study.analysis.decision_curve
     alt = (f"Decision curve: net benefit against threshold probability from {low:g} to {high:g} for "
            + ", ".join(labels[r] for r in ev.models) + ", treat all and treat none.")
     caption = ("Figure 3. Clinical utility. A model is useful at a threshold probability where its curve lies above "
                "both treat all (grey) and treat none (black, 0).")
-    return embed(fig, alt=alt, caption=caption)
+    return publish(fig, run_dir, "evaluation_decision_curve", alt=alt, caption=caption)
