@@ -1123,12 +1123,13 @@ def reference_display(view: ReviewerView) -> pd.DataFrame:
 
 
 def gates_display(view: ReviewerView) -> pd.DataFrame:
-    """Every judged gate: id, what, estimate with interval, rule, verdict, blocks, sentence."""
-    rows = [{"Id": g.id, "What": g.subject,
+    """Every judged gate, indexed by its id (gate[subgroup]): metric, estimate with interval, rule, verdict,
+    whether it blocks the release, and the sentence."""
+    rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
              "Estimate (interval)": format_interval(g.estimate, g.lower, g.upper, 3),
-             "Rule": g.rule, "Verdict": g.verdict, "Blocks release": "yes" if g.blocking_failure else "no",
+             "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Blocks release": "yes" if g.blocking_failure else "no",
              "Why": g.sentence} for g in view.gates]
-    columns = ["Id", "What", "Estimate (interval)", "Rule", "Verdict", "Blocks release", "Why"]
+    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Blocks release", "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
 
 

@@ -205,7 +205,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(f"{LABELS[metric]} — {UNITS[metric]}")
     title = f"{LABELS[metric]} by subgroup, {level_text} intervals"
-    if metric in PROPORTION_METRICS:
+    if metric in PROPORTION_METRICS and metric != "prevalence":
         title += f" (threshold {study.analysis.threshold:g})"
     ax.set_title(title, loc="left", fontsize=11)
     if handles:
