@@ -390,27 +390,6 @@ def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-#: metrics computed in every subgroup (``auroc_vs_baseline``: candidate − baseline, paired DeLong)
-SUBGROUP_METRICS = ("prevalence", "sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
-                    "calibration_slope", "brier", "auroc_vs_baseline")
-#: metrics a subgroup gate may judge (Criterion.metric names; ``versus: baseline`` judges auroc_vs_baseline)
-SUBGROUP_GATE_METRICS = ("sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
-                         "calibration_slope", "brier")
-
-
-def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:
-    """Default labels of the bands ``[a, b)`` between cut points: ``[50, 60)``; ``≥ 90`` / ``< 50`` at ±inf."""
-    out = []
-    for a, b in zip(cut, cut[1:]):
-        if b == float("inf"):
-            out.append(f"≥ {a:g}")
-        elif a == float("-inf"):
-            out.append(f"< {b:g}")
-        else:
-            out.append(f"[{a:g}, {b:g})")
-    return tuple(out)
-
-
 class SubgroupVariable(Strict):
     """A subgroup axis: a column's values as they are, or bands ``[a, b)`` between declared cut points."""
 
