@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,8 @@ _KS_EXACT_MAX = 10_000
 MIN_CURVE_EVENTS = 10
 #: above this many labelled rows a window's calibration curve uses 20 quantile bins instead of lowess
 LOWESS_MAX_ROWS = 20_000
+#: reference columns read per scan when computing the bin edges (5M rows × 6 columns ≈ 240 MB)
+REFERENCE_BATCH = 6
 #: Shewhart limits at this many standard errors
 CONTROL_SIGMA = 3.0
 
@@ -70,7 +73,7 @@ def psi_band(value: float) -> str:
 
 # --- histogram statistics ---------------------------------------------------------------------
 
-def bin_edges(reference, bins: int = 10, ks_bins: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def bin_edges(reference, bins: int = 10, ks_bins: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """PSI edges and fine KS edges from the reference sample.
 
     Parameters
@@ -79,7 +82,7 @@ def bin_edges(reference, bins: int = 10, ks_bins: int = 1000) -> tuple[np.ndarra
         Non-missing reference values (at least one).
     bins : int, default 10
         PSI bins (reference quantiles).
-    ks_bins : int, default 1000
+    ks_bins : int, default 500
         Fine bins for the KS statistic (reference quantiles).
 
     Returns
@@ -492,29 +495,31 @@ def review(source, study: Study, *, threads: int | None = None, memory_limit: st
         clock("windows")
         continuous = (*drift.features, score)
         edges, fine = {}, {}
-        for column in continuous:
-            ref = scan.reference_values(plan, column)
-            if ref.size:
-                edges[column], fine[column] = bin_edges(ref, drift.bins, drift.ks_bins)
-            del ref
+        for start in range(0, len(continuous), REFERENCE_BATCH):  # a few columns per scan bounds memory
+            batch = scan.reference_columns(plan, list(continuous[start:start + REFERENCE_BATCH]))
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                futures = {c: pool.submit(bin_edges, v, drift.bins, drift.ks_bins) for c, v in batch.items() if v.size}
+                for column, future in futures.items():
+                    edges[column], fine[column] = future.result()
+            del batch
         clock("edges (reference quantiles)")
         bins, categories, sizes = scan.histograms(plan, {c: fine[c] for c in continuous if c in fine},
                                                   tuple(drift.categorical))
         clock("histograms (features × windows)")
         sums = scan.score_sums(plan, score, outcome, analysis.threshold)
         clock("score sums")
-        labelled = {}
-        for index, window in enumerate(plan.windows):
-            if not window.empty and sums.loc[index, "labelled"] > 0:
-                labelled[index] = scan.labelled(plan, index, score, outcome)
+        labelled = scan.labelled(plan, score, outcome) if sums["labelled"].sum() > 0 else {}
         source_text = scan.description
         clock("labelled rows per window")
     windows = _windows_table(plan, sums)
+    bins = _index_bins(bins)
     input_table = _input_table(plan, drift, bins, categories, sizes, edges, fine, alpha, ci, method)
     output_table, score_cdf = _output_table(plan, bins, sizes, sums, edges, fine, score, alpha, ci, method)
     clock("PSI, KS, chi-square, missingness from histograms")
-    calibration_table, curves = _calibration_table(plan, labelled, sums, alpha)
-    performance_table = _performance_table(plan, labelled, analysis.threshold, alpha, ci)
+    fits = _window_fits(labelled, analysis.threshold, alpha, ci)
+    del labelled
+    calibration_table, curves = _calibration_table(plan, fits, sums, alpha)
+    performance_table = _performance_table(plan, fits)
     clock("calibration and performance")
     statistics_long = _statistics(input_table, output_table, calibration_table, performance_table)
     settings = {
@@ -551,9 +556,15 @@ def _windows_table(plan: WindowPlan, sums: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fine_counts(bins: pd.DataFrame, window: int, feature: str, size: int) -> np.ndarray:
-    part = bins[(bins["window"] == window) & (bins["feature"] == feature)]
-    return _counts_array(part, size)
+def _index_bins(bins: pd.DataFrame) -> dict:
+    """The histogram rows grouped by (window, feature), for fast lookups."""
+    return {key: part for key, part in bins.groupby(["window", "feature"], sort=False)}
+
+
+def _fine_counts(index: dict, window: int, feature: str, size: int) -> np.ndarray:
+    """Counts per fine bin of one feature in one window (zeros where the histogram has no entry)."""
+    part = index.get((window, feature))
+    return _counts_array(part, size) if part is not None else np.zeros(size, dtype=np.int64)
 
 
 def _input_table(plan, drift: DriftSection, bins, categories, sizes, edges, fine, alpha, ci, method) -> pd.DataFrame:
@@ -690,25 +701,46 @@ def window_calibration(y, p, *, alpha: float = 0.05) -> tuple[Estimate, Estimate
     return citl, slope, oe
 
 
-def _calibration_table(plan, labelled, sums, alpha):
+def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci: str) -> dict:
+    """Calibration, discrimination and the operating point of one window's labelled rows."""
+    n, events = int(y.size), int(np.count_nonzero(y))
+    citl, slope, oe = window_calibration(y, p, alpha=alpha)
+    out = {"n": n, "events": events, "citl": citl, "slope": slope, "oe": oe, "curve": None,
+           "auroc": stats.auroc(y, p, alpha=alpha), "binary": stats.binary_metrics(y, p, threshold, alpha=alpha, method=ci)}
+    if min(events, n - events) >= MIN_CURVE_EVENTS:
+        method = "lowess" if n <= LOWESS_MAX_ROWS else "quantile-bins"
+        curve = stats.calibration_curve(y, p, method=method, alpha=alpha, n_points=40, n_bins=20)
+        out["curve"] = curve.assign(method=method)[["predicted", "observed", "method"]]
+    return out
+
+
+def _window_fits(labelled: dict, threshold: float, alpha: float, ci: str) -> dict:
+    """:func:`_fit_window` for every window with labelled rows, two windows at a time (numpy releases
+    the GIL in the large array operations)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.UndefinedMetricWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {i: pool.submit(_fit_window, y, p, threshold, alpha, ci) for i, (y, p) in labelled.items()}
+            return {i: f.result() for i, f in futures.items()}
+
+
+def _calibration_table(plan, fits, sums, alpha):
     rows, curve_rows = [], []
     for index, window in enumerate(plan.windows):
         s = sums.loc[index]
         n, events = int(s["labelled"]), float(s["events"])
         row = {"window": window.label, "labelled": n, "events": int(round(events)), "expected": float(s["expected"])}
-        if index in labelled:
-            y, p = labelled[index]
-            observed = _quiet(stats.proportion, int(round(events)), n, alpha=alpha, method="wilson")
-            citl, slope, oe = window_calibration(y, p, alpha=alpha)
-            row.update({**_estimate_columns("observed_rate", observed), **_estimate_columns("oe_ratio", oe),
-                        **_estimate_columns("calibration_in_the_large", citl),
-                        **_estimate_columns("calibration_slope", slope),
-                        "reason": "; ".join(sorted({e.reason for e in (citl, slope, oe) if e.reason}))})
-            if min(events, n - events) >= MIN_CURVE_EVENTS:
-                method = "lowess" if n <= LOWESS_MAX_ROWS else "quantile-bins"
-                curve = _quiet(stats.calibration_curve, y, p, method=method, alpha=alpha, n_points=40, n_bins=20)
-                curve_rows.append(curve.assign(window=window.label, method=method)[
-                    ["window", "predicted", "observed", "method"]])
+        if index in fits:
+            fit = fits[index]
+            observed = _quiet(stats.proportion, fit["events"], fit["n"], alpha=alpha, method="wilson")
+            row.update({**_estimate_columns("observed_rate", observed), **_estimate_columns("oe_ratio", fit["oe"]),
+                        **_estimate_columns("calibration_in_the_large", fit["citl"]),
+                        **_estimate_columns("calibration_slope", fit["slope"]),
+                        "reason": "; ".join(sorted({e.reason for e in (fit["citl"], fit["slope"], fit["oe"])
+                                                    if e.reason}))})
+            if fit["curve"] is not None:
+                curve_rows.append(fit["curve"].assign(window=window.label)[["window", "predicted", "observed", "method"]])
         else:
             reason = "empty window" if window.empty else "no labelled rows"
             undefined = Estimate.undefined(reason)
@@ -721,15 +753,14 @@ def _calibration_table(plan, labelled, sums, alpha):
     return pd.DataFrame(rows), curves
 
 
-def _performance_table(plan, labelled, threshold, alpha, ci):
+def _performance_table(plan, fits):
     rows = []
     for index, window in enumerate(plan.windows):
         row = {"window": window.label}
-        if index in labelled:
-            y, p = labelled[index]
-            auc = _quiet(stats.auroc, y, p, alpha=alpha)
-            binary = _quiet(stats.binary_metrics, y, p, threshold, alpha=alpha, method=ci)
-            row.update({"positives": int(y.sum()), "negatives": int(y.size - y.sum()),
+        if index in fits:
+            fit = fits[index]
+            auc, binary = fit["auroc"], fit["binary"]
+            row.update({"positives": fit["events"], "negatives": fit["n"] - fit["events"],
                         **_estimate_columns("auroc", auc), **_estimate_columns("sensitivity", binary.sensitivity),
                         **_estimate_columns("specificity", binary.specificity),
                         "reason": "; ".join(sorted({e.reason for e in (auc, binary.sensitivity, binary.specificity)

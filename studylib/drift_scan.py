@@ -302,6 +302,20 @@ class Scanner:
                                f"AND {x} IS NOT NULL").fetchnumpy()["x"]
         return np.asarray(out, dtype=float)
 
+    def reference_columns(self, plan: WindowPlan, columns: list[str]) -> dict[str, np.ndarray]:
+        """The non-missing reference values of several columns, read in one scan."""
+        for column in columns:
+            self._check_column(column)
+        select = ", ".join(f"{number(c)} AS c{i}" for i, c in enumerate(columns))
+        arrays = self.con.execute(f"SELECT {select} FROM src WHERE ({plan.expression}) = 0").fetchnumpy()
+        out = {}
+        for i, column in enumerate(columns):
+            values = arrays.pop(f"c{i}")
+            data = np.ma.getdata(values).astype(float, copy=False)
+            mask = np.ma.getmaskarray(values) | np.isnan(data)
+            out[column] = data[~mask] if mask.any() else data
+        return out
+
     def histograms(self, plan: WindowPlan, edges: dict[str, np.ndarray], categorical: tuple[str, ...] = ()
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Window × feature histograms in one scan.
@@ -389,13 +403,24 @@ class Scanner:
             full[column] = full[column].astype(float).fillna(0.0)
         return full
 
-    def labelled(self, plan: WindowPlan, window: int, score: str, outcome: str) -> tuple[np.ndarray, np.ndarray]:
-        """Outcome (0/1) and score of the labelled, scored rows of one window, in a fixed order."""
+    def labelled(self, plan: WindowPlan, score: str, outcome: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Outcome (0/1) and score of the labelled, scored rows of every window, in one scan.
+
+        Returns window index → ``(y, p)``; rows keep the order of the source (DuckDB preserves
+        insertion order), so the statistics computed from them are identical on every run.
+        """
         s, y = number(score), number(outcome)
         arrays = self.con.execute(
-            f"SELECT {y} AS y, {s} AS p FROM src WHERE ({plan.expression}) = "
-            f"{int(window)} AND {s} IS NOT NULL AND {y} IS NOT NULL ORDER BY p, y").fetchnumpy()
-        return np.asarray(arrays["y"], dtype=float), np.asarray(arrays["p"], dtype=float)
+            f"SELECT CAST(w AS SMALLINT) AS w, y, p FROM (SELECT {plan.expression} AS w, {y} AS y, {s} AS p FROM src) "
+            "WHERE w IS NOT NULL AND p IS NOT NULL AND y IS NOT NULL").fetchnumpy()
+        w = np.asarray(arrays["w"], dtype=np.int16)
+        yy = np.asarray(arrays["y"], dtype=float)
+        pp = np.asarray(arrays["p"], dtype=float)
+        del arrays
+        order = np.argsort(w, kind="stable")
+        w, yy, pp = w[order], yy[order], pp[order]
+        cuts = np.searchsorted(w, np.arange(len(plan.windows) + 1))
+        return {i: (yy[a:b].copy(), pp[a:b].copy()) for i, (a, b) in enumerate(zip(cuts, cuts[1:])) if b > a}
 
 
 def _literals(values) -> list[str]:

@@ -615,7 +615,7 @@ class DriftSection(Strict):
     features: tuple[str, ...] = Field((), description="continuous input features: PSI, KS, missingness")
     categorical: tuple[str, ...] = Field((), description="categorical input features: PSI, chi-square, missingness")
     bins: int = Field(10, ge=2, le=50, description="PSI bins: quantiles of the reference (10 = deciles)")
-    ks_bins: int = Field(1000, ge=100, le=10_000, description="fine reference-quantile bins of the KS statistic")
+    ks_bins: int = Field(500, ge=100, le=10_000, description="fine reference-quantile bins of the KS statistic")
     multiplicity: Literal["holm", "fdr_bh"] | None = Field(
         None, description="adjustment of the input-drift p-values across features × windows; "
                           "default analysis.multiplicity")
