@@ -32,3 +32,9 @@ class Markdown(_IPythonMarkdown):
 
     def __init__(self, data: str | None = None, **kwargs):
         super().__init__(escape_markdown_html(data) if isinstance(data, str) else data, **kwargs)
+
+
+def styler(frame):
+    """``frame.style`` with every cell and header HTML-escaped, so that text from data or parameters
+    (subgroup levels, labels, ids) shows as text in the rendered reports."""
+    return frame.style.format(escape="html").format_index(escape="html", axis=0).format_index(escape="html", axis=1)

@@ -32,6 +32,7 @@ STAGES = (
 )
 STAGING = ".studylib-staging"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+RESTRICTED_TAG = "restricted"
 EXIT_PASS, EXIT_GATE, EXIT_INPUT, EXIT_STAGE = 0, 1, 2, 3
 
 
@@ -140,9 +141,13 @@ def _render(executed: list[Path], folder: Path) -> list[Path]:
     import nbformat
     from nbconvert import HTMLExporter
 
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
     full = HTMLExporter(**options)
     reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
+    reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
     written = []
     for path in executed:
         nb = nbformat.read(path, as_version=4)

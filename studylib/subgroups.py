@@ -34,7 +34,7 @@ import pandas as pd
 from scipy.special import ndtri
 from scipy.stats import chi2 as chi2_distribution
 
-from studylib import gates, stats, suppression
+from studylib import display, gates, stats, suppression
 from studylib.params import SUBGROUP_METRICS, Study, SubgroupGate, SubgroupVariable
 from studylib.stats import Estimate
 from studylib.stats.calibration import clipped_logit
@@ -1076,7 +1076,7 @@ def versions_markdown(study: Study) -> str:
 def styled(frame: pd.DataFrame, *, text: tuple[str, ...] = ()):
     """A pandas Styler for the report: numbers and intervals on one line, the ``text`` columns left-aligned
     and wrapped (the reviewer HTML shows every character; no "..." truncation)."""
-    style = frame.style.set_properties(**{"white-space": "nowrap", "text-align": "right"})
+    style = display.styler(frame).set_properties(**{"white-space": "nowrap", "text-align": "right"})
     style = style.set_table_styles([{"selector": "th.row_heading", "props": [("white-space", "nowrap")]}], overwrite=False)
     wrap = [c for c in text if c in frame.columns]
     if wrap:

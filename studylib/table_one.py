@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from studylib import display
 from studylib.params import Study
 
 MISSING = "missing"
@@ -481,7 +482,7 @@ def styled(frame: pd.DataFrame, *, left=None, caption: str = ""):
     coloured (in words as well as colour)."""
     left = [frame.columns[0]] if left is None and len(frame.columns) else list(left or [])
     right = [c for c in frame.columns if c not in left]
-    styler = frame.style.hide(axis="index")
+    styler = display.styler(frame).hide(axis="index")
     styler = styler.set_table_styles([
         {"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]},
         {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"), ("font-weight", "bold")]},
