@@ -48,19 +48,3 @@ def test_records_and_patients_when_patients_have_several_rows():
     frame = pd.concat([FRAME, FRAME.iloc[:4]], ignore_index=True)
     result = cohort.apply(frame, STEPS, id_column="pid")
     assert "34 records of 30 patients" in _texts(flow.flow_diagram(result))
-
-
-def test_saved_files_are_deterministic(tmp_path):
-    result = cohort.apply(FRAME, STEPS, id_column="pid")
-    names = flow.save_figure(flow.flow_diagram(result), tmp_path / "a", "participant_flow")
-    flow.save_figure(flow.flow_diagram(result), tmp_path / "b", "participant_flow")
-    assert names == ["figures/participant_flow.svg", "figures/participant_flow.png"]
-    for name in names:
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert b"<svg" in (tmp_path / "a" / names[0]).read_bytes()
-
-
-def test_embed_gives_an_image_with_alt_text():
-    result = cohort.apply(FRAME, STEPS, id_column="pid")
-    html = flow.embed(flow.flow_diagram(result), alt="Flow <n=30>").data
-    assert html.startswith("<img alt='Flow &lt;n=30&gt;' src='data:image/png;base64,")

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from studylib.plots.figures import publish
+
 MAX_POINTS = 2000
 COLOURS = {"candidate": "#1f5fa8", "baseline": "#d9822b", "all": "#7f7f7f", "none": "#222222"}
 _DASH = {"candidate": "-", "baseline": "--"}
@@ -188,43 +190,6 @@ def decision_curve_figure(curve: pd.DataFrame, *, labels: dict, threshold: float
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
     return fig
-
-
-def save(fig: Figure, folder: str | Path, name: str) -> list[Path]:
-    """Write the figure as ``<folder>/figures/<name>.svg`` and ``.png`` (150 dpi); returns the paths."""
-    out = Path(folder) / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{name}.svg", out / f"{name}.png"]
-    fig.savefig(paths[0], metadata={"Date": None})
-    fig.savefig(paths[1], dpi=120, metadata={"Software": None})
-    return paths
-
-
-def publish(fig: Figure, folder: str | Path, name: str, *, alt: str, caption: str):
-    """:func:`save` the figure into the run folder and :func:`embed` the same PNG (rendered once)."""
-    paths = save(fig, folder, name)
-    return embed(fig, alt=alt, caption=caption, png=paths[1].read_bytes())
-
-
-def embed(fig: Figure, *, alt: str, caption: str = "", dpi: int = 110, png: bytes | None = None):
-    """The figure as an HTML ``<figure>`` (PNG with ``alt`` text and a caption) for the notebook and its
-    HTML renderings; the figure is cleared (its memory freed) afterwards. ``png``: already rendered
-    bytes to embed instead of rendering again."""
-    import base64
-    import html
-    import io
-
-    from IPython.display import HTML
-
-    if png is None:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-        png = buffer.getvalue()
-    fig.clear()
-    data = base64.b64encode(png).decode("ascii")
-    text = f"<figcaption style='max-width:60em'>{html.escape(caption)}</figcaption>" if caption else ""
-    return HTML(f"<figure style='margin:0'><img alt='{html.escape(alt, quote=True)}' "
-                f"src='data:image/png;base64,{data}' style='max-width:100%'/>{text}</figure>")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -165,36 +165,3 @@ def alt_text(result, splits: pd.DataFrame | None = None) -> str:
             f"{r.split} {_count(r.rows, r.patients, per_patient)} ({r.positive:,} with outcome 1, "
             f"{r.negative:,} with 0)" for r in splits.itertuples(index=False)) + ".")
     return " ".join(parts)
-
-
-def embed(fig: Figure, *, alt: str, dpi: int = 100):
-    """The figure as an HTML image with alt text, for the notebook and its HTML renderings; the figure
-    is cleared afterwards (its memory freed)."""
-    import base64
-    import html
-    import io
-
-    from IPython.display import HTML
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    fig.clear()
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return HTML(f"<img alt='{html.escape(alt, quote=True)}' src='data:image/png;base64,{data}' "
-                f"style='max-width:100%; width:{fig.get_figwidth() * dpi:.0f}px'/>")
-
-
-def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[str]:
-    """Save a figure as ``<folder>/figures/<stem>.svg`` and ``.png`` (150 dpi) and return the paths
-    relative to ``folder``. The files carry no date or software metadata, so the same figure gives
-    the same bytes on every run."""
-    import matplotlib
-
-    out = Path(folder) / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    names = []
-    with matplotlib.rc_context({"svg.hashsalt": stem, "svg.fonttype": "path"}):
-        fig.savefig(out / f"{stem}.svg", format="svg", metadata={"Date": None, "Creator": None})
-        fig.savefig(out / f"{stem}.png", format="png", dpi=150, metadata={"Software": None})
-    names = [f"figures/{stem}.svg", f"figures/{stem}.png"]
-    return names
