@@ -675,7 +675,7 @@ def window_calibration(y, p, *, alpha: float = 0.05) -> tuple[Estimate, Estimate
     >>> round(citl.estimate, 6), round(slope.estimate, 6), oe.estimate
     (0.0, 1.0, 1.0)
     """
-    from studylib.stats.calibration import clipped_logit, fit_citl, fit_slope
+    from studylib.stats.calibration import clipped_logit, fit_citl, fit_slope, oe_ratio
 
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -690,15 +690,7 @@ def window_calibration(y, p, *, alpha: float = 0.05) -> tuple[Estimate, Estimate
     else:
         b, b_se = float(coef[1]), math.sqrt(float(cov[1, 1]))
         slope = Estimate(b, b - z * b_se, b + z * b_se, b_se, "wald")
-    events, expected = int(np.count_nonzero(y)), float(p.sum())
-    if expected > 0:
-        lo = sps.chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
-        hi = sps.chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
-        oe = Estimate(events / expected, float(lo) / expected, float(hi) / expected, math.sqrt(events) / expected,
-                      "poisson-exact")
-    else:
-        oe = Estimate.undefined("oe_ratio: no expected events (every prob is 0)", "poisson-exact")
-    return citl, slope, oe
+    return citl, slope, oe_ratio(int(np.count_nonzero(y)), float(p.sum()), alpha)
 
 
 def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci: str) -> dict:

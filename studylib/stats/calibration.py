@@ -210,6 +210,30 @@ def lowess_calibration(y: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return fitted
 
 
+def oe_ratio(events: int, expected: float, alpha: float = 0.05) -> Estimate:
+    """Observed / expected events with the exact Poisson (Garwood) interval for the observed count.
+
+    The interval is ``[chi2(alpha/2; 2 O) / 2, chi2(1 - alpha/2; 2 O + 2) / 2] / E`` (lower bound 0
+    when ``O = 0``); ``se = sqrt(O) / E``. Undefined when no event is expected (``E = 0``).
+
+    References
+    ----------
+    .. [1] Garwood F (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3-4):437-442.
+       doi:10.1093/biomet/28.3-4.437
+
+    Examples
+    --------
+    >>> round(oe_ratio(10, 10.0).estimate, 3), round(oe_ratio(10, 10.0).lower, 3)
+    (1.0, 0.48)
+    """
+    if expected <= 0:
+        return Estimate.undefined("oe_ratio: no expected events (every prob is 0)", "poisson-exact")
+    lo = sps.chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
+    hi = sps.chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
+    return Estimate(events / expected, float(lo) / expected, float(hi) / expected, math.sqrt(events) / expected,
+                    "poisson-exact")
+
+
 def _undefined_calibration(n: int, events: int, reason: str) -> Calibration:
     und = Estimate.undefined(reason, "wald")
     return Calibration(n, events, und, und, math.nan, math.nan, Estimate.undefined(reason, "poisson-exact"),
@@ -344,14 +368,8 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
         scaled_brier = math.nan
         reasons.append("scaled_brier: y has a single class (Brier score of the prevalence is 0)")
 
-    expected = float(prob.sum())
-    if expected > 0:
-        lo = sps.chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
-        hi = sps.chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
-        oe = Estimate(events / expected, float(lo) / expected, float(hi) / expected, math.sqrt(events) / expected,
-                      "poisson-exact")
-    else:
-        oe = Estimate.undefined("oe_ratio: no expected events (every prob is 0)", "poisson-exact")
+    oe = oe_ratio(events, float(prob.sum()), alpha)
+    if not oe.defined:
         reasons.append(oe.reason)
 
     smoothed = lowess_calibration(y, prob)
