@@ -16,8 +16,8 @@ from pathlib import Path
 from studylib import runner
 from studylib.errors import StudyInputError
 
-RESULT_FILES = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json", "results/drift.json",
-                "verdict.json")
+RESULT_FILES = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json",
+                "results/subgroups.reviewer.json", "results/drift.json", "verdict.json")
 
 
 @dataclass(frozen=True)
