@@ -195,8 +195,9 @@ def _child(name: str, files: list[Path]) -> dict:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"part {name} failed:\n{done.stderr[-3000:]}")
-    line = next(l for l in done.stdout.splitlines() if l.startswith("RESULT"))
-    return json.loads(line.removeprefix("RESULT"))
+    # DuckDB's terminal progress bar may precede the result on the same line (carriage returns)
+    line = next(l for l in done.stdout.splitlines() if "RESULT" in l)
+    return json.loads(line.split("RESULT", 1)[1])
 
 
 def main(argv=None) -> int:

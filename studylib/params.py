@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from studylib.errors import ParameterError, did_you_mean
 
@@ -305,7 +305,8 @@ class Criterion(Strict):
     """A pre-registered acceptance criterion, judged on interval bounds.
 
     Forms: ``bound: lower, at_least: x`` / ``bound: upper, at_most: x`` (one-sided on the interval);
-    ``interval_within: [a, b]``; ``versus: baseline, non_inferiority_margin: m`` (the lower bound of
+    ``interval_within: [a, b]`` (also spelt ``between: [a, b]``); ``versus: baseline,
+    non_inferiority_margin: m`` (the lower bound of
     candidate − baseline must exceed −m; for a metric where smaller is better, Brier, the upper bound
     must stay below +m). ``label`` is an optional plain-language name shown beside the verdict.
     """
@@ -315,7 +316,8 @@ class Criterion(Strict):
     bound: Literal["lower", "upper", "estimate"] | None = None
     at_least: float | None = None
     at_most: float | None = None
-    interval_within: tuple[float, float] | None = None
+    interval_within: tuple[float, float] | None = Field(
+        None, validation_alias=AliasChoices("interval_within", "between"))
     versus: Literal["baseline"] | None = None
     non_inferiority_margin: float | None = Field(None, ge=0.0)
     label: str | None = None

@@ -120,3 +120,11 @@ def test_duplicate_ids(tiny_project):
     _write(tiny_project, data)
     with pytest.raises(ParameterError, match="cohort step ids must be unique; repeated: I1"):
         params.load(tiny_project)
+
+
+def test_between_is_another_spelling_of_interval_within(tiny_project):
+    data = yaml.safe_load(tiny_project.read_text())
+    data["acceptance"].append({"id": "AC-9", "metric": "calibration_slope", "between": [0.8, 1.2]})
+    _write(tiny_project, data)
+    study = params.load(tiny_project)
+    assert study.acceptance[-1].interval_within == (0.8, 1.2)
