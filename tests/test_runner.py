@@ -112,14 +112,15 @@ def test_results_match_library_on_frozen_cohort(tiny_project):
     assert study.analysis.split == "validation"
 
 
-def test_demo_study_runs_from_the_command_line(tmp_path):
-    """The real demo study through the CLI, as `make demo` runs it (archive into a temporary folder)."""
+@pytest.mark.parametrize("params_file", ["params/demo.yaml", "params/breast_external.yaml"])
+def test_real_studies_run_from_the_command_line(tmp_path, params_file):
+    """The two real studies through the CLI, as `make demo` runs one (archive into a temporary folder)."""
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    result = subprocess.run([sys.executable, "-m", "studylib.cli", "run", "params/demo.yaml", "--reports-dir",
+    result = subprocess.run([sys.executable, "-m", "studylib.cli", "run", params_file, "--reports-dir",
                              str(tmp_path / "reports")], cwd=root, capture_output=True, text=True)
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
