@@ -46,6 +46,14 @@ def fmt_count(count, threshold: int) -> str:
     return f"<{threshold}" if 0 < count < threshold else f"{count:,}"
 
 
+WITHHELD = "withheld"
+
+
+def is_small(count, threshold: int) -> bool:
+    """True for a count that small-cell suppression hides (1 ≤ count < threshold)."""
+    return count is not None and 0 < count < threshold
+
+
 def _ci(row, name: str, digits: int = 3) -> str:
     return fmt_ci(row[name], row[f"{name}_lower"], row[f"{name}_upper"], digits)
 
@@ -94,20 +102,27 @@ def output_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "PSI": "(reference)" if ref else fmt(r["psi"]), "PSI band": "" if ref else (r["psi_band"] or "–"),
             "KS D": "" if ref else fmt(r["ks"]), "adjusted p": "" if ref else fmt_p(r["p_adjusted"]),
             "mean predicted risk": _ci(r, "mean_score"), "alerts": fmt_count(r["alerts"], threshold),
-            "alert rate": _ci(r, "alert_rate"),
+            "alert rate": WITHHELD if is_small(r["alerts"], threshold) else _ci(r, "alert_rate"),
         })
     return pd.DataFrame(rows).set_index("window")
 
 
 def calibration_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Calibration per window: observed and expected events, O/E, CITL and slope with intervals."""
+    """Calibration per window: observed and expected events, O/E, CITL and slope with intervals.
+
+    When the observed events (or non-events) of a window are a small cell, the O/E ratio, CITL and slope
+    are withheld too: with the expected events beside them they would disclose the hidden count.
+    """
     rows = []
     for r in table.to_dict(orient="records"):
+        small = is_small(r["events"], threshold) or is_small(r["labelled"] - r["events"], threshold)
         rows.append({
             "window": r["window"], "with outcome": f"{r['labelled']:,}",
             "observed events": fmt_count(r["events"], threshold), "expected events": fmt(r["expected"], 1),
-            "O/E ratio": _ci(r, "oe_ratio"), "calibration-in-the-large": _ci(r, "calibration_in_the_large"),
-            "calibration slope": _ci(r, "calibration_slope"), "note": r.get("reason", "") or "",
+            "O/E ratio": WITHHELD if small else _ci(r, "oe_ratio"),
+            "calibration-in-the-large": WITHHELD if small else _ci(r, "calibration_in_the_large"),
+            "calibration slope": WITHHELD if small else _ci(r, "calibration_slope"),
+            "note": r.get("reason", "") or "",
         })
     return pd.DataFrame(rows).set_index("window")
 
@@ -118,8 +133,10 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for i, r in enumerate(table.to_dict(orient="records")):
         row = {"window": r["window"], "positives": fmt_count(r["positives"], threshold),
                "negatives": fmt_count(r["negatives"], threshold)}
+        hidden = {"sensitivity": is_small(r["positives"], threshold), "specificity": is_small(r["negatives"], threshold)}
+        hidden["auroc"] = hidden["sensitivity"] or hidden["specificity"]
         for name, label in (("auroc", "AUROC"), ("sensitivity", "sensitivity"), ("specificity", "specificity")):
-            row[label] = _ci(r, name)
+            row[label] = WITHHELD if hidden[name] else _ci(r, name)
             row[f"{label} limits"] = ("(centre line)" if i == 0 else
                                       f"{fmt(r[f'{name}_cl_lower'])}–{fmt(r[f'{name}_cl_upper'])}"
                                       if math.isfinite(r[f"{name}_cl_lower"]) else "–")

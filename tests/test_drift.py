@@ -445,3 +445,20 @@ def test_preflight_rejects_text_feature_as_continuous_and_numeric_period(tmp_pat
 def test_demo_drift_plan_validates():
     study = params.load("params/demo.yaml")
     assert [t.id for t in study.drift.triggers][:3] == ["TR-1", "TR-2", "TR-3"]
+
+
+def test_estimates_that_would_disclose_a_small_cell_are_withheld():
+    calibration = pd.DataFrame([
+        {"window": "2002", "labelled": 45, "events": 1, "expected": 3.0, "oe_ratio": 0.33, "oe_ratio_lower": 0.01,
+         "oe_ratio_upper": 1.8, "calibration_in_the_large": -1.2, "calibration_in_the_large_lower": -3.3,
+         "calibration_in_the_large_upper": 0.8, "calibration_slope": 2.0, "calibration_slope_lower": -0.5,
+         "calibration_slope_upper": 4.6, "reason": ""},
+        {"window": "2003", "labelled": 202, "events": 10, "expected": 7.3, "oe_ratio": 1.37, "oe_ratio_lower": 0.66,
+         "oe_ratio_upper": 2.5, "calibration_in_the_large": 0.35, "calibration_in_the_large_lower": -0.3,
+         "calibration_in_the_large_upper": 1.0, "calibration_slope": 1.1, "calibration_slope_lower": 0.4,
+         "calibration_slope_upper": 1.9, "reason": ""},
+    ])
+    shown = drift_tables.calibration_drift(calibration, 5)
+    assert shown.loc["2002", "observed events"] == "<5"
+    assert (shown.loc["2002", ["O/E ratio", "calibration-in-the-large", "calibration slope"]] == "withheld").all()
+    assert shown.loc["2003", "O/E ratio"].startswith("1.370")
