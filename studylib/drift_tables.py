@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from studylib.drift_scan import REFERENCE
@@ -145,3 +146,32 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         row["note"] = r.get("reason", "") or ""
         rows.append(row)
     return pd.DataFrame(rows).set_index("window")
+
+
+def _withhold(table: pd.DataFrame, names: tuple[str, ...], mask) -> pd.DataFrame:
+    out = table.copy()
+    for name in names:
+        for column in (name, f"{name}_lower", f"{name}_upper"):
+            if column in out.columns:
+                out[column] = out[column].astype(float).where(~mask, float("nan"))
+    return out
+
+
+def suppressed(review, threshold: int):
+    """The review with every estimate that would disclose a small cell set to NaN (not plotted), for the
+    figures: the same rule as the tables (observed rate, O/E, CITL, slope when events or non-events of a
+    window are a small cell; the alert rate when the alerts are; sensitivity, specificity and AUROC
+    when positives or negatives are)."""
+    import dataclasses
+
+    small = np.vectorize(lambda c: is_small(c, threshold), otypes=[bool])
+    cal = review.calibration
+    cal_mask = small(cal["events"].to_numpy()) | small((cal["labelled"] - cal["events"]).to_numpy())
+    calibration = _withhold(cal, ("observed_rate", "oe_ratio", "calibration_in_the_large", "calibration_slope"),
+                            cal_mask)
+    output = _withhold(review.output, ("alert_rate",), small(review.output["alerts"].to_numpy()))
+    perf = review.performance
+    pos, neg = small(perf["positives"].to_numpy()), small(perf["negatives"].to_numpy())
+    performance = _withhold(_withhold(_withhold(perf, ("sensitivity",), pos), ("specificity",), neg),
+                            ("auroc",), pos | neg)
+    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance)

@@ -462,3 +462,14 @@ def test_estimates_that_would_disclose_a_small_cell_are_withheld():
     assert shown.loc["2002", "observed events"] == "<5"
     assert (shown.loc["2002", ["O/E ratio", "calibration-in-the-large", "calibration slope"]] == "withheld").all()
     assert shown.loc["2003", "O/E ratio"].startswith("1.370")
+
+
+def test_figures_get_small_cell_estimates_withheld():
+    frame = _stream(np.random.default_rng(5), 200)
+    review = drift.review(frame, _study(MONTHLY))
+    shown = drift_tables.suppressed(review, 10_000)  # every count is "small": every disclosive estimate goes
+    assert shown.calibration["oe_ratio"].isna().all() and shown.performance["auroc"].isna().all()
+    assert shown.output["alert_rate"].isna().all()
+    assert not review.calibration["oe_ratio"].isna().all()  # the review itself is untouched
+    kept = drift_tables.suppressed(review, 1)  # a threshold of 1 suppresses nothing
+    pd.testing.assert_frame_equal(kept.calibration, review.calibration, check_dtype=False)
