@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.special import ndtri
@@ -60,11 +60,7 @@ class BinaryMetrics:
 
     def to_dict(self) -> dict:
         """Plain nested dict for JSON results (Estimates become dicts)."""
-        out = {}
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            out[name] = value.to_dict() if isinstance(value, Estimate) else value
-        return out
+        return asdict(self)
 
 
 def _log_ratio(num_x: int, num_n: int, den_x: int, den_n: int, z: float, name: str) -> tuple[Estimate, str]:

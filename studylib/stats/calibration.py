@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -74,11 +74,7 @@ class Calibration:
 
     def to_dict(self) -> dict:
         """Plain nested dict for JSON results (Estimates become dicts)."""
-        out = {}
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            out[name] = value.to_dict() if isinstance(value, Estimate) else value
-        return out
+        return asdict(self)
 
 
 def _validate(y, prob) -> tuple[np.ndarray, np.ndarray]:
