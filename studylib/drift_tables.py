@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.drift_scan import REFERENCE
+from studylib.suppression import format_count as fmt_count, is_small  # the study's one small-cell rule
 
 
 def fmt(x, digits: int = 3) -> str:
@@ -41,18 +42,7 @@ def fmt_p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def fmt_count(count, threshold: int) -> str:
-    """A count, or ``<threshold`` for 1 ≤ count < threshold (small-cell suppression; 0 is shown)."""
-    count = int(count)
-    return f"<{threshold}" if 0 < count < threshold else f"{count:,}"
-
-
 WITHHELD = "withheld"
-
-
-def is_small(count, threshold: int) -> bool:
-    """True for a count that small-cell suppression hides (1 ≤ count < threshold)."""
-    return count is not None and 0 < count < threshold
 
 
 def _ci(row, name: str, digits: int = 3) -> str:
@@ -164,7 +154,9 @@ def suppressed(review, threshold: int):
     when positives or negatives are)."""
     import dataclasses
 
-    small = np.vectorize(lambda c: is_small(c, threshold), otypes=[bool])
+    def small(counts) -> np.ndarray:
+        return np.array([is_small(c, threshold) for c in counts], dtype=bool)
+
     cal = review.calibration
     cal_mask = small(cal["events"].to_numpy()) | small((cal["labelled"] - cal["events"]).to_numpy())
     calibration = _withhold(cal, ("observed_rate", "oe_ratio", "calibration_in_the_large", "calibration_slope"),
