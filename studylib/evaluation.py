@@ -460,13 +460,9 @@ def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, al
         if not estimate.upper <= high:
             outside.append(f"the upper end {_num(estimate.upper)} is above {high:g}")
         return f"{head}; it does not lie inside the required range [{low:g}, {high:g}]: " + " and ".join(outside) + "."
-    if criterion.at_least is not None:
-        bound = criterion.bound or "lower"
-        target, need = criterion.at_least, "at least"
-    else:
-        bound = criterion.bound or "upper"
-        target, need = criterion.at_most, "at most"
-    value = {"lower": estimate.lower, "upper": estimate.upper, "estimate": estimate.estimate}[bound]
+    bound, target, op = gates.one_sided_rule(criterion)
+    need = "at least" if op == ">=" else "at most"
+    value = gates.bound_value(estimate, bound)
     which = "the point estimate" if bound == "estimate" else f"the {bound} bound"
     if passed:
         even = "even " if (bound == "lower" and need == "at least") or (bound == "upper" and need == "at most") else ""

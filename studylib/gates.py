@@ -50,6 +50,19 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def one_sided_rule(criterion: Criterion) -> tuple[str, float, str]:
+    """``(bound, target, op)`` of an ``at_least`` / ``at_most`` criterion: the bound judged (default
+    lower for ``at_least``, upper for ``at_most``), the required value, and ``">="`` or ``"<="``."""
+    if criterion.at_least is not None:
+        return criterion.bound or "lower", criterion.at_least, ">="
+    return criterion.bound or "upper", criterion.at_most, "<="
+
+
+def bound_value(estimate: Estimate, bound: str) -> float:
+    """The ``"lower"``, ``"upper"`` or ``"estimate"`` value of an estimate."""
+    return {"lower": estimate.lower, "upper": estimate.upper, "estimate": estimate.estimate}[bound]
+
+
 def judge(criterion: Criterion, estimate: Estimate, *, stage: str, subject: str | None = None,
           alpha: float = 0.05, blocks: bool = True) -> Gate:
     """Judge an acceptance criterion against an estimate and its interval.
@@ -83,13 +96,8 @@ def judge(criterion: Criterion, estimate: Estimate, *, stage: str, subject: str 
         wording = (f"has its {level} interval [{_fmt(estimate.lower)}, {_fmt(estimate.upper)}] "
                    f"{'inside' if passed else 'not inside'} [{low:g}, {high:g}]")
     else:
-        if criterion.at_least is not None:
-            bound = criterion.bound or "lower"
-            target, op = criterion.at_least, ">="
-        else:
-            bound = criterion.bound or "upper"
-            target, op = criterion.at_most, "<="
-        value = {"lower": estimate.lower, "upper": estimate.upper, "estimate": estimate.estimate}[bound]
+        bound, target, op = one_sided_rule(criterion)
+        value = bound_value(estimate, bound)
         name = f"{bound} {level} bound" if bound != "estimate" else "point estimate"
         rule = f"{name} {op} {target:g}"
         passed = value >= target if op == ">=" else value <= target
