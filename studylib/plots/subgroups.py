@@ -88,10 +88,9 @@ def _gate_lines(study: Study, metric: str, overall: float) -> list[tuple[float, 
         elif gate.interval_within is not None:
             low, high = gate.interval_within
             lines += [(low, f"{gate.id}: interval within [{low:g}, {high:g}]"), (high, "")]
-        elif gate.at_least is not None:
-            lines.append((gate.at_least, f"{gate.id}: {gate.bound or 'lower'} bound ≥ {gate.at_least:g}"))
-        elif gate.at_most is not None:
-            lines.append((gate.at_most, f"{gate.id}: {gate.bound or 'upper'} bound ≤ {gate.at_most:g}"))
+        elif gate.at_least is not None or gate.at_most is not None:
+            bound, target, op = gates.one_sided_rule(gate)
+            lines.append((target, f"{gate.id}: {bound} bound {'≥' if op == '>=' else '≤'} {target:g}"))
     return lines
 
 
