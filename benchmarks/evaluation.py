@@ -27,7 +27,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -36,6 +35,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import peak_memory_mb  # noqa: E402
 
 from studylib import cohort, evaluation, evidence, params, stats, synth, workspace  # noqa: E402
 
@@ -58,14 +60,7 @@ def measure(fn, memory: bool = True):
     seconds = time.perf_counter() - t0
     if not memory:
         return seconds, float("nan"), result
-    gc.collect()
-    tracemalloc.start()
-    try:
-        fn()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return seconds, peak / 2**20, result
+    return seconds, peak_memory_mb(fn), result
 
 
 def seconds_of(fn):
