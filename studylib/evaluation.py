@@ -404,11 +404,6 @@ def compare_with_baseline(y, candidate, baseline, study: Study) -> Comparison:
     )
 
 
-def baseline_differences(y, candidate, baseline, study: Study) -> dict[str, Estimate]:
-    """Candidate − baseline on the same patients for every metric with a paired comparison."""
-    return compare_with_baseline(y, candidate, baseline, study).differences()
-
-
 # --------------------------------------------------------------------------------------------------
 # Verdicts
 # --------------------------------------------------------------------------------------------------
