@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 
 
-from studylib import environment, gates
+from studylib import gates
 
 _CSS = """
 :root { --pass:#0a6b2d; --fail:#a3161a; --insuff:#8a5a00; --ink:#1b1f24; --muted:#57606a; --line:#d0d7de; }
@@ -120,9 +120,9 @@ def _stage_rows(outcome) -> str:
     return "\n".join(rows)
 
 
-def write_index(folder: Path, study, snap, outcome, all_gates: list[dict]) -> Path:
-    """Write ``index.html`` into a run folder and return its path."""
-    env = environment.describe()
+def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: dict) -> Path:
+    """Write ``index.html`` into a run folder and return its path; ``env`` is
+    :func:`studylib.environment.describe` of the run (also recorded in its manifest)."""
     code = env["code"]
     dirty = {True: " (uncommitted changes)", False: " (clean)", None: ""}[code["dirty"]]
     models = []

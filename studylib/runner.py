@@ -230,7 +230,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         t0 = time.perf_counter()
         _render(executed, staging / "notebooks")
         render_seconds = round(time.perf_counter() - t0, 3)
-        if params.resolve_params_path(study.source).read_bytes() != (staging / "params.yaml").read_bytes():
+        if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         all_gates = [g for stage, _ in STAGES for g in (evidence.read(staging, stage) or {}).get("gates", [])]
         verdict = "ERROR" if failed else gates.overall(all_gates)
@@ -238,11 +238,12 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces)
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
-        report.write_index(staging, study, snap, outcome, all_gates)
+        env = environment.describe()  # git commit, packages, platform: for the index and the manifest
+        report.write_index(staging, study, snap, outcome, all_gates, env)
         report.write_checklist(staging, study)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
-        _write_manifest(staging, study, snap, outcome, started_at, timings)
+        _write_manifest(staging, study, snap, outcome, started_at, timings, env)
         (staging / ".owner").unlink()
         outcome.folder.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, outcome.folder)
@@ -258,7 +259,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
 
 
 def _write_manifest(folder: Path, study: params.Study, snap: snapshot.Snapshot, outcome: RunOutcome,
-                    started_at: dt.datetime, timings: dict) -> None:
+                    started_at: dt.datetime, timings: dict, env: dict) -> None:
     files = {
         p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
         for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in ("manifest.json", ".owner")
@@ -281,7 +282,7 @@ def _write_manifest(folder: Path, study: params.Study, snap: snapshot.Snapshot, 
         "stages": [{"name": r.name, "notebook": r.notebook, "status": r.status, "seconds": r.seconds,
                     "error": r.error} for r in outcome.stages],
         "timings_seconds": timings,
-        "environment": environment.describe(),
+        "environment": env,
         "command": " ".join(sys.argv),
         "files": files,
     }
