@@ -23,17 +23,6 @@ class ParameterError(StudyInputError):
     """A parameter file is malformed or does not fit the schema."""
 
 
-def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Return up to ``n`` candidates ordered by similarity to ``word`` (closest first).
-
-    Candidates that are not similar at all still follow the close ones, so that a message can list
-    every valid name with the likely intended one first.
-    """
-    candidates = list(candidates)
-    close = difflib.get_close_matches(word, candidates, n=len(candidates), cutoff=0.0)
-    return close[:n] if n else close
-
-
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A "did you mean 'x'?" hint, or an empty string when nothing is close enough."""
     match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

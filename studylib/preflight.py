@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from studylib.errors import ParameterError, closest, did_you_mean
+from studylib.errors import ParameterError, did_you_mean
 from studylib.params import Condition, Study
 from studylib.snapshot import Snapshot
 
