@@ -33,7 +33,7 @@ test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow
 
 lab: $(VENV)/.installed-dev
-	cd notebooks && ../$(BIN)/jupyter lab
+	cd studylib/notebooks && ../../$(BIN)/jupyter lab
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run_all.py

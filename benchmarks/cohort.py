@@ -55,7 +55,7 @@ STEPS = [
 
 
 def _study_file(folder: Path, snapshot_dir: Path, lock: str) -> Path:
-    from studylib import synth
+    from studylib.data import synth
 
     data = synth.study_params(snapshot_dir, lock)
     data["cohort"] = STEPS
@@ -70,11 +70,16 @@ def _study_file(folder: Path, snapshot_dir: Path, lock: str) -> Path:
 
 
 def _ours(study_file: str) -> dict:
-    from studylib import cohort, leakage, missingness, params, snapshot, table_one
+    from studylib.stages.cohort import build as cohort
+    from studylib.stages.cohort import leakage
+    from studylib.stages.cohort import missingness
+    from studylib import plan
+    from studylib.data import snapshot
+    from studylib.stages.cohort import table_one
 
     times = {}
     t = time.perf_counter()
-    study = params.load(study_file)
+    study = plan.load(study_file)
     snap = snapshot.verify(study.snapshot_path, study.snapshot.lock)
     source = snap.read()
     times["read"] = time.perf_counter() - t
@@ -184,7 +189,7 @@ def main() -> None:
     if args.child:
         _child(*args.child)
         return
-    from studylib import synth
+    from studylib.data import synth
 
     work = Path(tempfile.mkdtemp(prefix="bench-cohort-"))
     try:

@@ -140,8 +140,8 @@ def study_dict(files: list[Path]) -> dict:
 # --- the parts, each run in a child process -------------------------------------------------------
 
 def part_studylib(files: list[str]) -> dict:
-    from studylib import drift
-    from studylib.params import Study
+    from studylib.stages.drift import review as drift
+    from studylib.plan import Study
 
     study = Study.model_validate(study_dict([Path(f) for f in files]))
     timings: dict = {}

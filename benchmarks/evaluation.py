@@ -39,7 +39,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _common import peak_memory_mb  # noqa: E402
 
-from studylib import cohort, evaluation, evidence, params, stats, synth, workspace  # noqa: E402
+from studylib import stats
+from studylib.stages.cohort import build as cohort
+from studylib.stages.evaluation import analysis as evaluation
+from studylib.evidence import results as evidence
+from studylib import plan
+from studylib.data import synth
+from studylib.evidence import workspace  # noqa: E402
 
 PAPERMILL = textwrap.dedent("""
     import resource, sys, time, papermill
@@ -101,7 +107,7 @@ def freeze_cohort(study, run_dir: Path) -> int:
 
 
 def papermill_run(notebook: Path, out: Path, study_file: str, run_dir: str, cwd: Path) -> tuple[float, float]:
-    from studylib.runner import kernel_name
+    from studylib.run.runner import kernel_name
 
     result = subprocess.run([sys.executable, "-c", PAPERMILL, str(notebook), str(out), study_file, run_dir,
                              kernel_name(), str(cwd)], capture_output=True, text=True, cwd=cwd)
@@ -120,8 +126,8 @@ def parts(study, frame, *, more_resamples: int, repeats_peer: int = 20):
     from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
     from statsmodels.stats.proportion import proportion_confint
 
-    from studylib import error_analysis
-    from studylib.plots import evaluation as figures
+    from studylib.stages.evaluation import error_analysis
+    from studylib.report.plots import evaluation as figures
 
     a = study.analysis
     rows = []
@@ -229,12 +235,12 @@ def main() -> None:
         per_part = None
         for n_bootstrap in args.n_bootstrap:
             params_file = write_study(folder, lock, folder / "snapshot", n_bootstrap)
-            study = params.load(params_file)
+            study = plan.load(params_file)
             run_dir = folder / f"run-{n_bootstrap}"
             t0 = time.perf_counter()
             n = freeze_cohort(study, run_dir)
             frozen = time.perf_counter() - t0
-            seconds, rss = papermill_run(ROOT / "notebooks" / "02_evaluation.ipynb", run_dir / "02.ipynb",
+            seconds, rss = papermill_run(ROOT / "studylib" / "notebooks" / "02_evaluation.ipynb", run_dir / "02.ipynb",
                                          str(params_file), str(run_dir), ROOT)
             recorded = json.loads((run_dir / "results" / "evaluation.json").read_text())
             stage_rows.append((f"stage 2 via Papermill, n_bootstrap {n_bootstrap}", seconds, rss,

@@ -34,7 +34,7 @@ PEER = textwrap.dedent("""
     reviewer = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     for name in ["01_cohort", "02_evaluation", "03_subgroups", "04_drift"]:
         target = out / f"{name}.ipynb"
-        papermill.execute_notebook(f"notebooks/{name}.ipynb", str(target), kernel_name="studylib",
+        papermill.execute_notebook(f"studylib/notebooks/{name}.ipynb", str(target), kernel_name="studylib",
                                    parameters={"study_file": params_file, "run_dir": str(out)}, progress_bar=False)
         nb = nbformat.read(target, as_version=4)
         for exporter, suffix in ((full, ".full.html"), (reviewer, ".reviewer.html")):

@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import best_time, table  # noqa: E402
-from studylib import evaluation, params, subgroups, synth, workspace  # noqa: E402
+from studylib.stages.evaluation import analysis as evaluation
+from studylib import plan
+from studylib.stages.subgroups import analysis as subgroups
+from studylib.data import synth
+from studylib.evidence import workspace  # noqa: E402
 
 VARIABLES = [
     {"name": "site", "column": "site"},
@@ -108,11 +112,11 @@ def fairlearn_peer(frame, study):
 def notebook_seconds(study_file: Path) -> float:
     import papermill
 
-    from studylib import runner
+    from studylib.run import runner
 
     out = Path(tempfile.mkdtemp(prefix="bench-subgroups-nb-"))
     start = time.perf_counter()
-    papermill.execute_notebook(str(ROOT / "notebooks" / "03_subgroups.ipynb"), str(out / "03_subgroups.ipynb"),
+    papermill.execute_notebook(str(ROOT / "studylib" / "notebooks" / "03_subgroups.ipynb"), str(out / "03_subgroups.ipynb"),
                                parameters={"study_file": str(study_file), "run_dir": str(out)},
                                kernel_name=runner.kernel_name(), cwd=str(ROOT), progress_bar=False)
     return time.perf_counter() - start
@@ -129,7 +133,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-subgroups-"))
     t0 = time.perf_counter()
     study_file = build(folder, args.patients)
-    study = params.load(study_file)
+    study = plan.load(study_file)
     frame = evaluation.analysis_rows(workspace.build_cohort(study).cohort, study)
     frame = frame.iloc[: args.patients].reset_index(drop=True)
     setup = time.perf_counter() - t0

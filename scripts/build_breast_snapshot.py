@@ -48,7 +48,7 @@ import statsmodels.api as sm
 # generic helpers shared with the demo snapshot's build (design matrix, scoring, artifact bytes, Parquet)
 from build_flchain_snapshot import _sig, _version, artifact_bytes, design, predict, write_parquet
 
-from studylib import snapshot
+from studylib.data import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20130313

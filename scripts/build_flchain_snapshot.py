@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import statsmodels.api as sm
 
-from studylib import snapshot
+from studylib.data import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 19951996

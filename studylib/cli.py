@@ -55,7 +55,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Where run archives go (default: reports/ in the project root).")
 @click.pass_obj
 def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
-    from studylib import runner
+    from studylib.run import runner
 
     try:
         outcome = runner.run(params_file, reports_dir=reports_dir, log=lambda m: click.echo(m, err=True))
@@ -79,7 +79,7 @@ def params() -> None:
 @click.pass_obj
 def params_check(obj: _Context, params_file: Path) -> None:
     """Validate PARAMS_FILE against the schema and its snapshot, without running anything."""
-    from studylib import runner
+    from studylib.run import runner
 
     try:
         study, snap = runner.prepare(params_file)
@@ -98,7 +98,7 @@ def snapshot() -> None:
 @click.pass_obj
 def snapshot_lock(obj: _Context, directory: Path) -> None:
     """Write DIRECTORY/manifest.json and print the lock hash for the parameter file."""
-    from studylib import snapshot as snap
+    from studylib.data import snapshot as snap
 
     try:
         click.echo(snap.lock(directory))
@@ -112,7 +112,7 @@ def snapshot_lock(obj: _Context, directory: Path) -> None:
 @click.pass_obj
 def snapshot_verify(obj: _Context, directory: Path, expected: str | None) -> None:
     """Check every file of DIRECTORY against its manifest (and the manifest against --lock)."""
-    from studylib import snapshot as snap
+    from studylib.data import snapshot as snap
 
     try:
         verified = snap.verify(directory, expected)
@@ -122,7 +122,7 @@ def snapshot_verify(obj: _Context, directory: Path, expected: str | None) -> Non
 
 
 def _default_reports() -> Path:
-    from studylib.environment import CODE_ROOT
+    from studylib.run.environment import CODE_ROOT
 
     return CODE_ROOT / "reports"
 
@@ -140,7 +140,7 @@ def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, publ
     Exit 0 when everything matches; 1 naming each altered, missing or extra file, each broken ledger
     entry and each bad signature.
     """
-    from studylib import verify as verifier
+    from studylib.evidence import verify as verifier
 
     if check_all == (run_dir is not None):
         raise click.UsageError("give either RUN_DIR or --all")
@@ -173,7 +173,7 @@ def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
     """Re-execute RUN_DIR from its recorded parameters and snapshot into a new run and compare every
     number of the results (counts exactly, floats within tolerance). Exit 0 equal, 1 different,
     2 the snapshot no longer matches its lock."""
-    from studylib import reproduce as reproducer
+    from studylib.run import reproduce as reproducer
 
     try:
         outcome, differences = reproducer.reproduce(run_dir, rtol=rtol, atol=atol,
@@ -201,8 +201,11 @@ def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
 def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: str, comment: str,
             key_path: Path | None) -> None:
     """Append a reviewer's decision on RUN_DIR to the ledger (refused when the run fails verification)."""
-    from studylib import ledger, report, signoff as signer, verify as verifier
-    from studylib.snapshot import sha256_file
+    from studylib.evidence import ledger
+    from studylib.report import pages as report
+    from studylib.evidence import signoff as signer
+    from studylib.evidence import verify as verifier
+    from studylib.data.snapshot import sha256_file
 
     check = verifier.verify_run(run_dir)
     if not check.ok:
@@ -227,7 +230,7 @@ def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: st
 @click.pass_obj
 def keygen(obj: _Context, private_key: Path) -> None:
     """Write a new Ed25519 key pair for signing sign-offs: PRIVATE_KEY and PRIVATE_KEY.pub."""
-    from studylib import signoff as signer
+    from studylib.evidence import signoff as signer
 
     try:
         public = signer.generate_key(private_key)
@@ -240,7 +243,7 @@ def keygen(obj: _Context, private_key: Path) -> None:
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 def runs(reports_dir: Path | None) -> None:
     """List archived runs: study, date, verdict and sign-off state."""
-    from studylib import archive
+    from studylib.evidence import archive
 
     listed = archive.list_runs(reports_dir or _default_reports())
     if not listed:
@@ -258,7 +261,7 @@ def runs(reports_dir: Path | None) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 def synth(rows: int, seed: int, files: int, out: Path) -> None:
     """Write a SYNTHETIC locked snapshot (same schema as the demo) for tests and benchmarks."""
-    from studylib import synth as generator
+    from studylib.data import synth as generator
 
     click.echo(generator.write_snapshot(out, rows, seed=seed, files=files))
 

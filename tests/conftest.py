@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from studylib import snapshot
+from studylib.data import snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

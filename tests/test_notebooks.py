@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "studylib" / "notebooks").glob("*.ipynb"))
 
 
 def test_four_stage_notebooks():

@@ -1,0 +1,1 @@
+"""Data layer: locked snapshots (hashing, manifests, reading), DuckDB scans and synthetic data."""

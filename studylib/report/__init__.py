@@ -1,0 +1,1 @@
+"""Presentation: formatting, tables, figures, notebook display helpers and HTML pages."""

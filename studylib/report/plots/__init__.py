@@ -1,0 +1,1 @@
+"""Figures of the stage reports (matplotlib, no pyplot state)."""

@@ -1,0 +1,358 @@
+"""Figures of the subgroup stage: a forest plot per metric, ROC and calibration curves by subgroup.
+
+Every function draws from the *reviewer view* (:func:`studylib.subgroups.reviewer_view`), so counts
+below the small-cell threshold read ``"<T"`` in labels and withheld estimates are not drawn; curves
+are drawn only for subgroups that meet the plan's minimum n. Each returns ``(Figure, caption)``: the
+caption is an alt-text-like description for the markdown under the figure. :func:`svg` renders a
+figure as SVG with text kept as text (searchable, selectable, readable by screen readers).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from studylib import stats
+from studylib.judge import gates
+from studylib.plan import Study
+from studylib.stages.subgroups.analysis import (DIFFERENCE_METRICS, LABELS, OVERALL, PROPORTION_METRICS, ReviewerView,
+                                SubgroupAnalysis, format_interval)
+
+VERDICT_STYLE = {  # colour and marker: the verdict is readable without colour
+    gates.PASS: dict(color="#0a6b2d", marker="s", mfc="#0a6b2d", label="PASS"),
+    gates.FAIL: dict(color="#a3161a", marker="D", mfc="#a3161a", label="FAIL"),
+    gates.INSUFFICIENT: dict(color="#8a5a00", marker="o", mfc="white", label="INSUFFICIENT EVIDENCE"),
+    None: dict(color="#333333", marker="s", mfc="#333333", label="no gate on this metric"),
+}
+_RANK = {gates.FAIL: 3, gates.INSUFFICIENT: 2, gates.PASS: 1}
+MAX_POINTS = 300
+UNITS = {
+    "prevalence": "proportion of patients with the outcome",
+    "sensitivity": "proportion of positives flagged",
+    "specificity": "proportion of negatives not flagged",
+    "ppv": "proportion of flagged patients with the outcome",
+    "npv": "proportion of unflagged patients without the outcome",
+    "auroc": "area under the ROC curve (0.5 = chance)",
+    "calibration_in_the_large": "log-odds; 0 ideal, > 0 under-prediction",
+    "calibration_slope": "1 ideal, < 1 predictions too extreme",
+    "brier": "mean squared error of the predicted risk; lower is better",
+    "auroc_vs_baseline": "difference in AUROC; > 0 favours the candidate",
+}
+
+
+def svg(fig: Figure):
+    """The figure as an IPython SVG display object, text kept as text; the figure is not kept open."""
+    from IPython.display import SVG
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "studylib"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    fig.clear()
+    return SVG(buffer.getvalue())
+
+
+def _verdicts(view: ReviewerView, gate_ids: list[str]) -> dict[tuple[str, str], str]:
+    """(variable, level) → the worst verdict of the named gates there."""
+    out: dict[tuple[str, str], str] = {}
+    for gate in view.gates:
+        base, _, where = gate.id.partition("[")
+        if base not in gate_ids or not where:
+            continue
+        variable, _, level = where[:-1].partition("=")
+        key = (variable, level)
+        if _RANK[gate.verdict] > _RANK.get(out.get(key), 0):
+            out[key] = gate.verdict
+    return out
+
+
+def _gate_lines(study: Study, metric: str, overall: float) -> list[tuple[float, str]]:
+    """Vertical lines for the plan's gates on this metric: (x, label)."""
+    lines = []
+    for gate in study.subgroups.gates:
+        if metric == "auroc_vs_baseline":
+            if gate.versus == "baseline":
+                lines.append((-gate.non_inferiority_margin, f"{gate.id}: lower bound > −{gate.non_inferiority_margin:g}"))
+            continue
+        if gate.metric != metric or gate.versus is not None:
+            continue
+        if gate.relative_to == "overall" and math.isfinite(overall):
+            if gate.max_below is not None:
+                lines.append((overall - gate.max_below, f"{gate.id}: lower bound ≥ overall − {gate.max_below:g}"))
+            else:
+                lines.append((overall + gate.max_above, f"{gate.id}: upper bound ≤ overall + {gate.max_above:g}"))
+        elif gate.interval_within is not None:
+            low, high = gate.interval_within
+            lines += [(low, f"{gate.id}: interval within [{low:g}, {high:g}]"), (high, "")]
+        elif gate.at_least is not None or gate.at_most is not None:
+            bound, target, op = gates.one_sided_rule(gate)
+            lines.append((target, f"{gate.id}: {bound} bound {'≥' if op == '>=' else '≤'} {target:g}"))
+    return lines
+
+
+def _gate_ids(study: Study, metric: str) -> list[str]:
+    if metric == "auroc_vs_baseline":
+        return [g.id for g in study.subgroups.gates if g.versus == "baseline"]
+    return [g.id for g in study.subgroups.gates if g.metric == metric and g.versus is None]
+
+
+def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
+    """Forest plot of one metric: every subgroup's estimate and interval, grouped by variable.
+
+    The overall estimate is a dashed vertical line with its interval as a shaded band; each gate on the
+    metric is a dotted red line at its threshold. Markers give the verdict of the gate(s) on the metric
+    in that subgroup (colour and shape). Labels show n and positives after small-cell suppression;
+    withheld estimates are written, not drawn.
+    """
+    alpha = study.analysis.alpha
+    level_text = f"{100 * (1 - alpha):g}%"
+    threshold = view.threshold
+    part = view.metrics[view.metrics.metric == metric]
+    overall = part[part.variable == OVERALL].iloc[0]
+    rows = part[part.variable != OVERALL]
+    verdicts = _verdicts(view, _gate_ids(study, metric))
+    sizes = view.subgroups.set_index(["variable", "level"])
+
+    # layout: a header line per variable, then its levels
+    entries: list[tuple[str, object]] = []
+    for variable, block in rows.groupby("variable", sort=False):
+        entries.append(("header", variable))
+        entries += [("row", r) for r in block.itertuples(index=False)]
+    height = 1.9 + 0.3 * max(len(entries), 1)
+    fig = Figure(figsize=(10.5, height), layout="constrained")
+    ax = fig.subplots()
+    y_positions = np.arange(len(entries))[::-1]
+    labels, right, withheld, undefined = [], [], 0, 0
+    xs = [overall.lower, overall.upper, overall.estimate]
+    for y, (kind, item) in zip(y_positions, entries):
+        if kind == "header":
+            labels.append(str(item))
+            right.append(("", False))
+            continue
+        r = item
+        size = sizes.loc[(r.variable, r.level)]
+        labels.append(f"{r.level} · n {size.n} · pos. {size.positives}")
+        verdict = verdicts.get((r.variable, r.level))
+        style = VERDICT_STYLE[verdict]
+        said = f" — {style['label']}" if verdict is not None else ""
+        if r.withheld:
+            withheld += 1
+            text = f"withheld (small cell){said}"
+        elif not math.isfinite(r.estimate):
+            undefined += 1
+            text = f"not estimable{said}"
+        else:
+            if math.isfinite(r.lower) and math.isfinite(r.upper):
+                ax.plot([r.lower, r.upper], [y, y], color=style["color"], lw=1.6, solid_capstyle="butt")
+                xs += [r.lower, r.upper]
+            ax.plot([r.estimate], [y], ls="none", marker=style["marker"], ms=6.5, mfc=style["mfc"],
+                    mec=style["color"], mew=1.5, zorder=4)
+            xs.append(r.estimate)
+            digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
+            text = format_interval(r.estimate, r.lower, r.upper, digits)
+        right.append((text, bool(r.withheld or not math.isfinite(r.estimate))))
+    handles = []
+    if math.isfinite(overall.estimate):
+        if math.isfinite(overall.lower) and math.isfinite(overall.upper):
+            ax.axvspan(overall.lower, overall.upper, color="#1f5fa8", alpha=0.10, lw=0)
+        ax.axvline(overall.estimate, color="#1f5fa8", ls="--", lw=1.2)
+        digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
+        handles.append(Line2D([], [], color="#1f5fa8", ls="--",
+                              label=f"overall {format_interval(overall.estimate, overall.lower, overall.upper, digits)}"))
+    if metric in DIFFERENCE_METRICS:
+        ax.axvline(0.0, color="#888888", lw=0.8)
+        xs.append(0.0)
+    lines = _gate_lines(study, metric, float(overall.estimate))
+    for x, text in lines:
+        ax.axvline(x, color="#a3161a", ls=":", lw=1.6)
+        xs.append(x)
+        if text:
+            handles.append(Line2D([], [], color="#a3161a", ls=":", lw=1.6, label=text))
+    present = {verdicts.get((r.variable, r.level)) for kind, r in entries if kind == "row"}
+    for verdict in (gates.PASS, gates.FAIL, gates.INSUFFICIENT, None):
+        if verdict in present:
+            style = VERDICT_STYLE[verdict]
+            handles.append(Line2D([], [], color=style["color"], marker=style["marker"], mfc=style["mfc"],
+                                  mec=style["color"], ls="-", lw=1.4, label=style["label"]))
+    finite = [x for x in xs if isinstance(x, (int, float)) and math.isfinite(x)]
+    if finite:
+        low, high = min(finite), max(finite)
+        pad = 0.06 * (high - low or 1.0)
+        low, high = low - pad, high + pad
+        if metric in PROPORTION_METRICS or metric == "auroc":
+            low, high = max(low, -0.02), min(high, 1.02)
+        ax.set_xlim(low, high)
+    ax.set_yticks(y_positions)
+    ax.set_yticklabels(labels, fontsize=8.5)
+    for tick, (kind, _) in zip(ax.get_yticklabels(), entries):
+        if kind == "header":
+            tick.set_fontweight("bold")
+    ax.set_ylim(-0.7, len(entries) - 0.3)
+    column = ax.twinx()  # the estimates as text, right of the plot (tick labels take part in the layout)
+    column.set_ylim(ax.get_ylim())
+    column.set_yticks(y_positions)
+    column.set_yticklabels([t for t, _ in right], fontsize=8.5)
+    column.tick_params(axis="y", length=0)
+    for tick, (_, muted) in zip(column.get_yticklabels(), right):
+        if muted:
+            tick.set_color("#555555")
+            tick.set_fontstyle("italic")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(f"{LABELS[metric]} — {UNITS[metric]}")
+    title = f"{LABELS[metric]} by subgroup, {level_text} intervals"
+    if metric in PROPORTION_METRICS and metric != "prevalence":
+        title += f" (threshold {study.analysis.threshold:g})"
+    ax.set_title(title, loc="left", fontsize=11)
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(3, len(handles)), fontsize=8, frameon=False)
+    method = str(overall.method)
+    caption = (f"**Figure — {LABELS[metric]} by subgroup.** Each row is one subgroup ({len(rows)} in all, grouped by "
+               f"variable in bold): the marker is the estimate and the horizontal line its {level_text} interval "
+               f"({method}); the number at the right repeats them. The dashed blue line is the overall estimate and the "
+               f"shaded band its interval.")
+    if lines:
+        caption += " Dotted red lines mark the gate thresholds: " + "; ".join(t for _, t in lines if t) + "."
+    if verdicts:
+        caption += (" Marker colour and shape give the gate verdict: green squares PASS, red diamonds FAIL, hollow "
+                    "amber circles INSUFFICIENT EVIDENCE (below the minimum n, or not estimable).")
+    if withheld:
+        caption += (f" {withheld} estimate(s) are withheld because they would disclose a count below {threshold} "
+                    "(small-cell suppression).")
+    if undefined:
+        caption += f" {undefined} estimate(s) are not estimable (e.g. no positives, or nobody flagged)."
+    caption += f" Counts in the labels below {threshold} read \"<{threshold}\"."
+    return fig, caption
+
+
+def forest_plots(view: ReviewerView, study: Study) -> list[tuple[Figure, str]]:
+    """A forest plot for every metric in the view, in the order of :data:`studylib.plan.SUBGROUP_METRICS`."""
+    present = list(dict.fromkeys(view.metrics.metric))
+    return [forest(view, metric, study) for metric in present]
+
+
+def _panels(names: list[str]) -> tuple[Figure, list]:
+    cols = min(2, len(names)) or 1
+    rows = math.ceil(len(names) / cols) or 1
+    fig = Figure(figsize=(5.6 * cols, 5.0 * rows + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
+    for extra in axes[len(names):]:
+        extra.set_visible(False)
+    return fig, axes[:len(names)]
+
+
+def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    if x.size <= max_points:
+        return x, y
+    keep = np.unique(np.linspace(0, x.size - 1, max_points).round().astype(int))
+    return x[keep], y[keep]
+
+
+def _curve_groups(analysis: SubgroupAnalysis, view: ReviewerView):
+    """Variables in order, each with its judged subgroups (the only ones with curves)."""
+    judged = view.subgroups.set_index(["variable", "level"])["judged"]
+    out: dict[str, list] = {}
+    skipped = 0
+    for group in analysis.groups:
+        if group.variable == OVERALL:
+            continue
+        out.setdefault(group.variable, [])
+        if bool(judged.get((group.variable, group.level), False)):
+            out[group.variable].append(group)
+        else:
+            skipped += 1
+    return out, skipped
+
+
+def _legend(ax, count: int) -> None:
+    ax.legend(loc="lower right" if count <= 8 else "center left", fontsize=7.5 if count <= 8 else 6.5,
+              ncol=1 if count <= 8 else 2, frameon=True,
+              bbox_to_anchor=None if count <= 8 else (1.02, 0.5))
+
+
+def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: ReviewerView,
+                    study: Study) -> tuple[Figure, str]:
+    """ROC curves of the candidate model, one panel per variable, one curve per judged subgroup."""
+    y = frame[study.data.outcome].to_numpy(dtype=int)
+    score = frame[study.models.candidate.score].to_numpy(dtype=float)
+    auroc = view.metrics[view.metrics.metric == "auroc"].set_index(["variable", "level"])
+    groups, skipped = _curve_groups(analysis, view)
+    names = list(groups)
+    fig, axes = _panels(names)
+    for ax, name in zip(axes, names):
+        ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, ls=":", label="chance")
+        for group in groups[name]:
+            curve = stats.roc_curve(y[group.rows], score[group.rows], drop_intermediate=True)
+            fx, ty = _thin(curve["fpr"].to_numpy(), curve["tpr"].to_numpy())
+            a = auroc.loc[(group.variable, group.level)]
+            ax.plot(fx, ty, lw=1.4, label=f"{group.level} (AUROC {format_interval(a.estimate, math.nan, math.nan)})")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_aspect("equal")
+        ax.set_title(f"{name}", loc="left", fontsize=10)
+        ax.set_xlabel("1 − specificity (false-positive rate)")
+        ax.set_ylabel("sensitivity (true-positive rate)")
+        ax.grid(alpha=0.3)
+        _legend(ax, len(groups[name]))
+    fig.suptitle("ROC curves of the candidate model by subgroup", x=0.02, ha="left", fontsize=11)
+    caption = (f"**Figure — ROC curves by subgroup.** One panel per subgroup variable ({', '.join(names)}); each curve "
+               "is the empirical ROC curve of the candidate model in one subgroup (legend: its AUROC). The dotted "
+               "diagonal is chance. Only subgroups that meet the plan's minimum n are drawn")
+    caption += f" ({skipped} subgroup(s) below it are not)." if skipped else "."
+    return fig, caption
+
+
+def calibration_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: ReviewerView,
+                            study: Study) -> tuple[Figure, str]:
+    """Observed against predicted risk (quantile bins) by subgroup, one panel per variable.
+
+    Each judged subgroup gets up to 10 bins at the quantiles of its predicted risk (fewer when it has
+    fewer than 100 patients of its smaller class, at least 3). Bins whose events or non-events are
+    below the small-cell threshold are not drawn (they would disclose the count).
+    """
+    y = frame[study.data.outcome].to_numpy(dtype=int)
+    prob = frame[study.models.candidate.score].to_numpy(dtype=float)
+    threshold = view.threshold
+    groups, skipped = _curve_groups(analysis, view)
+    names = list(groups)
+    fig, axes = _panels(names)
+    hidden = 0
+    top = 0.0
+    for ax, name in zip(axes, names):
+        for group in groups[name]:
+            yy, pp = y[group.rows], prob[group.rows]
+            smaller = int(min(yy.sum(), yy.size - yy.sum()))
+            n_bins = int(min(10, max(3, smaller // 10)))
+            curve = stats.calibration_curve(yy, pp, method="quantile-bins", n_bins=n_bins)
+            events = np.rint(curve["observed"] * curve["n"]).astype(int)
+            small = [(0 < e < threshold) or (0 < (n - e) < threshold) for e, n in zip(events, curve["n"])]
+            hidden += int(np.sum(small))
+            shown = curve[~np.array(small, dtype=bool)]
+            ax.plot(shown["predicted"], shown["observed"], marker="o", ms=4, lw=1.2, label=group.level)
+            if len(shown):
+                top = max(top, float(shown["predicted"].max()), float(shown["observed"].max()))
+        ax.set_title(f"{name}", loc="left", fontsize=10)
+        ax.set_xlabel("predicted risk (mean in bin)")
+        ax.set_ylabel("observed proportion with the outcome")
+        ax.grid(alpha=0.3)
+        _legend(ax, len(groups[name]))
+    limit = min(1.0, max(0.05, top * 1.08))
+    for ax in axes:
+        ax.plot([0, limit], [0, limit], color="#bbbbbb", lw=1, ls=":", label="_ideal")
+        ax.set_xlim(0, limit)
+        ax.set_ylim(0, limit)
+        ax.set_aspect("equal")
+    fig.suptitle("Calibration of the candidate model by subgroup (quantile bins)", x=0.02, ha="left", fontsize=11)
+    caption = (f"**Figure — calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
+               "subgroup (up to 10 bins at the quantiles of its predicted risk): mean predicted risk against the "
+               "observed proportion with the outcome. Points on the dotted diagonal are perfectly calibrated; above it "
+               "the model under-predicts, below it over-predicts.")
+    if hidden:
+        caption += f" {hidden} bin(s) with fewer than {threshold} events or non-events are not drawn (small-cell suppression)."
+    if skipped:
+        caption += f" {skipped} subgroup(s) below the minimum n are not drawn."
+    return fig, caption

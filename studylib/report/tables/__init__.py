@@ -1,0 +1,1 @@
+"""Tables of the stage reports (pandas Styler / DataFrames for display)."""

@@ -1,0 +1,317 @@
+"""Reviewer-facing tables of the evaluation stage: rounded numbers, intervals written as
+"0.749 (0.704–0.789)", verdicts coloured, undefined values explained.
+
+Each function takes the results of :mod:`studylib.evaluation` and returns a pandas ``Styler`` (for
+display in the notebook and its HTML renderings) — the numbers themselves stay in the results
+objects and the results JSON.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from studylib.judge import gates
+from studylib.stages.evaluation.analysis import METRIC_NAMES, Evaluation, metric_roles, model_identity
+from studylib.plan import Study
+from studylib.stats import Estimate
+
+VERDICT_COLOURS = {gates.PASS: "#d8f0d8", gates.FAIL: "#f6d2d2", gates.INSUFFICIENT: "#fbe8c0"}
+_ROLE_ORDER = {"primary": 0, "secondary": 1, "supportive": 2}
+
+
+def fmt(x, digits: int = 3, signed: bool = False) -> str:
+    """A number rounded for reviewers; "—" when undefined."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    if x != 0 and abs(x) < 0.5 * 10 ** -digits:  # would print as 0.000: show one significant digit
+        return f"{x:+.1g}" if signed else f"{x:.1g}"
+    return f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}"
+
+
+def fmt_ci(e: Estimate, digits: int = 3, signed: bool = False) -> str:
+    """``"0.749 (0.704–0.789)"``; ``"0.00 (interval undefined)"`` or ``"undefined: <reason>"``."""
+    if not math.isfinite(e.estimate):
+        return f"undefined: {e.reason}" if e.reason else "undefined"
+    if not (math.isfinite(e.lower) and math.isfinite(e.upper)):
+        return f"{fmt(e.estimate, digits, signed)} (interval undefined)"
+    if signed or e.lower < 0:  # "−0.09–0.15" would read as a range of negative numbers
+        return f"{fmt(e.estimate, digits, signed)} ({fmt(e.lower, digits, signed)} to {fmt(e.upper, digits, signed)})"
+    return f"{fmt(e.estimate, digits)} ({fmt(e.lower, digits)}–{fmt(e.upper, digits)})"
+
+
+def fmt_p(p: float) -> str:
+    """A p-value: "<0.001" below 0.001, else 3 decimals; "—" when undefined."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _style(frame: pd.DataFrame, caption: str = ""):
+    styler = frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
+    styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]},
+                                      {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
+                                                                        ("font-weight", "bold")]}])
+    return styler.set_caption(caption) if caption else styler
+
+
+def _level(study: Study) -> str:
+    return f"{100 * (1 - study.analysis.alpha):g}%"
+
+
+def verdict_table(ev: Evaluation, study: Study):
+    """Every acceptance criterion: id, what is judged, rule, estimate with interval, verdict, sentence."""
+    rows = []
+    for g in ev.gates:
+        rows.append({"Criterion": g.id, "What is judged": g.subject, "Rule (pre-registered)": g.rule,
+                     f"Estimate ({_level(study)} CI)": fmt_ci(Estimate(g.estimate, g.lower, g.upper),
+                                                               signed="−" in g.subject),
+                     "Verdict": g.verdict, "In plain words": g.sentence})
+    frame = pd.DataFrame(rows, columns=["Criterion", "What is judged", "Rule (pre-registered)",
+                                        f"Estimate ({_level(study)} CI)", "Verdict", "In plain words"])
+    styler = _style(frame, f"Acceptance criteria — stage verdict: {ev.verdict}")
+    return styler.map(lambda v: f"background-color: {VERDICT_COLOURS[v]}; font-weight: bold"
+                      if v in VERDICT_COLOURS else "", subset=["Verdict"])
+
+
+def identity_table(study: Study, artifacts: dict | None = None):
+    """The models compared: role, name, version, score column, artifact SHA-256 (and its file in the
+    locked snapshot when ``artifacts`` maps role → path)."""
+    frame = model_identity(study).rename(columns={"role": "Role", "name": "Model", "version": "Version",
+                                                  "score_column": "Score column",
+                                                  "artifact_sha256": "Artifact SHA-256"})
+    if artifacts is not None:
+        frame["Artifact file in the locked snapshot"] = [artifacts.get(r) or "—" for r in frame["Role"]]
+    return _style(frame)
+
+
+def plan_table(study: Study):
+    """The analysis plan as run (the parameter file's SHA-256 identifies it)."""
+    a = study.analysis
+    rows = [
+        ("Parameter file SHA-256 (the plan's fingerprint)", study.sha256),
+        ("Operating threshold (pre-specified)", f"{a.threshold:g} — flagged iff predicted risk ≥ {a.threshold:g}"),
+        ("Analysed split", a.split or "whole cohort"),
+        ("Primary metrics", ", ".join(METRIC_NAMES[m] for m in a.primary_metrics) or "none declared"),
+        ("Secondary metrics", ", ".join(METRIC_NAMES[m] for m in a.secondary_metrics) or "none declared"),
+        ("Confidence level", f"{_level(study)} (two-sided)"),
+        ("Intervals of proportions", a.ci_method),
+        ("AUROC interval", "DeLong"),
+        ("AUPRC interval", f"stratified bootstrap, {a.n_bootstrap} resamples, seed {a.seed}"),
+        ("Paired tests against the baseline", f"DeLong (AUROC); McNemar {a.mcnemar} with Newcombe intervals "
+                                              "(sensitivity, specificity, accuracy); paired Brier difference"),
+        ("Missing scores", {"error": "stop the stage", "exclude": "exclude and report"}[a.missing_scores]),
+        ("Decision-curve range", f"{a.decision_curve[0]:g} to {a.decision_curve[1]:g}"),
+        ("Small-cell threshold", f"counts below {study.study.small_cell_threshold} suppressed in error tables"),
+    ]
+    return _style(pd.DataFrame(rows, columns=["Plan item", "Value"]))
+
+
+def two_by_two(ev: Evaluation, study: Study, role: str = "candidate"):
+    """The 2×2 table of a model at the operating threshold, with margins."""
+    b = ev.models[role].binary
+    t = study.analysis.threshold
+    frame = pd.DataFrame({
+        "": [f"flagged (risk ≥ {t:g})", f"not flagged (risk < {t:g})", "total"],
+        "outcome present": [b.tp, b.fn, b.tp + b.fn],
+        "outcome absent": [b.fp, b.tn, b.fp + b.tn],
+        "total": [b.tp + b.fp, b.fn + b.tn, b.n],
+    })
+    return _style(frame, f"2×2 table of the {role} at threshold {t:g} (rows: the model's call; columns: the "
+                         "reference standard)")
+
+
+_PERFORMANCE_ROWS = ("sensitivity", "specificity", "ppv", "npv", "accuracy", "lr_pos", "lr_neg", "prevalence",
+                     "auroc", "auprc")
+
+
+def performance_table(estimates: dict, study: Study):
+    """Metrics at the operating threshold and discrimination, per model (``estimates``: role → metric →
+    Estimate, as :meth:`Evaluation.estimates`), primary metrics first."""
+    roles = metric_roles(study)
+    rows = []
+    for metric in sorted(_PERFORMANCE_ROWS, key=lambda m: (_ROLE_ORDER[roles[m]], _PERFORMANCE_ROWS.index(m))):
+        row = {"Metric": METRIC_NAMES[metric], "Declared as": roles[metric]}
+        for role in estimates:
+            row[f"{role.capitalize()} ({_level(study)} CI)"] = fmt_ci(estimates[role][metric])
+        row["Interval method"] = estimates["candidate"][metric].method
+        rows.append(row)
+    return _style(pd.DataFrame(rows), f"Performance at the operating threshold {study.analysis.threshold:g} and "
+                                      "discrimination")
+
+
+def calibration_table(ev: Evaluation, study: Study):
+    """Calibration measures per model with the value of perfect calibration."""
+    rows = [("calibration-in-the-large (intercept)", "citl", "0"), ("calibration slope", "slope", "1"),
+            ("observed/expected ratio", "oe_ratio", "1"), ("Brier score", "brier", "0 (lower is better)"),
+            ("scaled Brier score", "scaled_brier", "1"), ("E50 (median |observed − predicted|)", "e50", "0"),
+            ("E90", "e90", "0"), ("Emax", "emax", "0"), ("ICI (Eavg, mean |observed − predicted|)", "eavg", "0"),
+            ("Spiegelhalter z (p-value)", "spiegelhalter", "0 (p large)")]
+    out = []
+    for label, key, ideal in rows:
+        row = {"Measure": label}
+        for role, model in ev.models.items():
+            c = model.calibration
+            if key == "brier":
+                value = fmt_ci(model.brier)
+            elif key == "spiegelhalter":
+                value = f"{fmt(c.z, 2)} (p {fmt_p(c.p_value)})"
+            elif isinstance(getattr(c, key), Estimate):
+                value = fmt_ci(getattr(c, key))
+            else:
+                value = fmt(getattr(c, key))
+            row[f"{role.capitalize()} ({_level(study)} CI)"] = value
+        row["Perfect calibration"] = ideal
+        out.append(row)
+    return _style(pd.DataFrame(out), "Calibration")
+
+
+def comparison_table(ev: Evaluation, study: Study):
+    """Candidate against baseline on the same patients: each model's value, the difference with its
+    interval, the p-value of "no difference", the test, and the verdict of any criterion on it."""
+    if ev.comparison is None:
+        return _style(pd.DataFrame({"": ["no baseline model is declared in the plan"]}))
+    c = ev.comparison
+    estimates = ev.estimates()
+    p_values, tests, differences = c.p_values(), c.tests(), c.differences()
+    verdicts = {}
+    for criterion, gate in zip(study.acceptance, ev.gates):
+        if criterion.versus is not None:
+            verdicts.setdefault(criterion.metric, []).append(f"{gate.id}: {gate.verdict}")
+    rows = []
+    for metric in ("auroc", "sensitivity", "specificity", "accuracy", "brier"):
+        rows.append({"Metric": METRIC_NAMES[metric],
+                     "Candidate": fmt(estimates["candidate"][metric].estimate),
+                     "Baseline": fmt(estimates["baseline"][metric].estimate),
+                     f"Candidate − baseline ({_level(study)} CI)": fmt_ci(differences[metric], signed=True),
+                     "p (no difference)": fmt_p(p_values[metric]), "Test": tests[metric],
+                     "Criterion": ", ".join(verdicts.get(metric, [])) or "—"})
+    styler = _style(pd.DataFrame(rows), "Paired comparison with the locked baseline (same patients)")
+    return styler.map(lambda v: "font-weight: bold" if "FAIL" in str(v) or "PASS" in str(v) else "",
+                      subset=["Criterion"])
+
+
+def discordance_table(ev: Evaluation):
+    """McNemar's discordant pairs: patients whom only one of the two models calls correctly."""
+    c = ev.comparison
+    if c is None:
+        return _style(pd.DataFrame({"": ["no baseline model is declared in the plan"]}))
+    rows = []
+    for name, result, among in (("sensitivity", c.sensitivity, "patients with the outcome"),
+                                ("specificity", c.specificity, "patients without the outcome"),
+                                ("accuracy", c.accuracy, "all patients")):
+        rows.append({"Among": among, "Pairs": result.n, "Only the candidate right": result.b,
+                     "Only the baseline right": result.c, "McNemar p": fmt_p(result.p_value),
+                     "Compares": name})
+    return _style(pd.DataFrame(rows), "Discordant calls at the operating threshold")
+
+
+def threshold_table(ev: Evaluation, study: Study):
+    """The EXPLORATORY threshold table, formatted; the pre-specified threshold is marked."""
+    t = ev.thresholds
+    frame = pd.DataFrame({
+        "Threshold": [f"{x:g}" + ("  ◀ pre-specified" if op else "") for x, op in zip(t["threshold"], t["operating"])],
+        "Flagged": [f"{n:,} ({100 * s:.1f}%)" for n, s in zip(t["flagged"], t["flagged_share"])],
+    })
+    for name in ("sensitivity", "specificity", "ppv", "npv"):
+        frame[METRIC_NAMES[name].split(" (")[0] if name in ("sensitivity", "specificity") else name.upper()] = [
+            fmt_ci(Estimate(e, lo, hi)) for e, lo, hi in zip(t[name], t[f"{name}_lower"], t[f"{name}_upper"])]
+    styler = _style(frame, "EXPLORATORY — not pre-specified; do not choose a threshold from this table and report "
+                           "its performance as a result")
+    return styler.apply(lambda row: ["background-color: #eef3fa" if "pre-specified" in row["Threshold"] else ""
+                                     for _ in row], axis=1)
+
+
+def decision_table(ev: Evaluation, study: Study):
+    """Net benefit at the operating threshold and at every 0.05 of the declared range."""
+    dc = ev.decision_curve
+    t = dc["threshold"].to_numpy()
+    keep = np.isclose((t * 20) % 1, 0, atol=1e-9) | np.isclose((t * 20) % 1, 1, atol=1e-9) | \
+        np.isclose(t, study.analysis.threshold)
+    picked = dc[keep]
+    frame = pd.DataFrame({"Threshold probability": [f"{x:g}" + ("  ◀ operating" if np.isclose(x, study.analysis.threshold)
+                                                                 else "") for x in picked["threshold"]]})
+    for role in ev.models:
+        frame[f"Net benefit: {role}"] = [fmt(v, 4) for v in picked[f"net_benefit_{role}"]]
+    frame["Net benefit: treat all"] = [fmt(v, 4) for v in picked["net_benefit_all"]]
+    frame["Net benefit: treat none"] = [fmt(v, 4) for v in picked["net_benefit_none"]]
+    return _style(frame, "Net benefit (true positives per patient, net of false positives weighted by t/(1 − t))")
+
+
+def error_counts(ev: Evaluation):
+    """Counts of the candidate's calls at the operating threshold."""
+    c = ev.errors.counts
+    frame = pd.DataFrame({"Call": c["meaning"], "Patients": [f"{n:,}" for n in c["n"]],
+                          "Share": [f"{100 * s:.1f}% of {'positives' if k in ('TP', 'FN') else 'negatives'}"
+                                    for s, k in zip(c["share"], c["call"])]})
+    return _style(frame)
+
+
+def error_by_variable(ev: Evaluation, study: Study):
+    """Miss rate and false-alarm rate by level of each declared variable, with small cells suppressed."""
+    table = ev.errors.by_variable
+    hidden = f"<{ev.errors.small_cell_threshold}"
+    if table.empty:
+        return _style(pd.DataFrame({"": ["no error-analysis variables are declared (analysis.error_analysis."
+                                         "variables)"]}))
+
+    def count(v):
+        return hidden if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else f"{int(v):,}"
+
+    def rate(e, lo, hi, x):
+        if x is pd.NA:
+            return "suppressed"
+        return fmt_ci(Estimate(e, lo, hi))
+
+    frame = pd.DataFrame({
+        "Variable": table["variable"], "Level": table["level"],
+        "With the outcome": [count(v) for v in table["positives"]],
+        "Missed (FN)": [count(v) for v in table["missed"]],
+        f"Miss rate ({_level(study)} CI)": [rate(*r) for r in zip(table["miss_rate"], table["miss_rate_lower"],
+                                                                  table["miss_rate_upper"], table["missed"])],
+        "Without the outcome": [count(v) for v in table["negatives"]],
+        "False alarms (FP)": [count(v) for v in table["false_alarms"]],
+        f"False-alarm rate ({_level(study)} CI)": [rate(*r) for r in zip(
+            table["false_alarm_rate"], table["false_alarm_rate_lower"], table["false_alarm_rate_upper"],
+            table["false_alarms"])],
+    })
+    return _style(frame, f"Errors by patient characteristic (counts below {ev.errors.small_cell_threshold} "
+                         f"shown as {hidden})")
+
+
+def misses_table(ev: Evaluation, kind: str):
+    """The listing of the most confident false negatives (``kind="FN"``) or false positives (``"FP"``)."""
+    m = ev.errors.misses
+    m = m[m["kind"] == kind]
+    frame = pd.DataFrame({"Rank": m["rank"], "Pseudonymous id": m["id"],
+                          "Candidate risk": [fmt(v) for v in m["candidate_risk"]]})
+    if "baseline_risk" in m:
+        frame["Baseline risk"] = [fmt(v) for v in m["baseline_risk"]]
+        frame["Baseline call"] = m["baseline_call"].to_numpy()
+    if frame.empty:
+        frame = pd.DataFrame({"": [f"no {'false negatives' if kind == 'FN' else 'false positives'}"]})
+    what = ("Missed cases (false negatives) the candidate rated lowest" if kind == "FN"
+            else "False alarms (false positives) the candidate rated highest")
+    return _style(frame, what)
+
+
+def summary(ev: Evaluation, study: Study) -> str:
+    """Markdown: who was analysed, how many had the outcome, exclusions, and the stage verdict."""
+    d = ev.data
+    where = f"the {study.analysis.split} split" if study.analysis.split else "the whole frozen cohort"
+    text = (f"**{d.n:,} patients analysed** ({where}), **{d.positives:,} with the outcome** "
+            f"({100 * d.positives / d.n:.1f}%)." if d.n else "**No patients analysed.**")
+    if len(d.excluded):
+        ids = ", ".join(d.excluded["id"].head(10))
+        more = f" and {len(d.excluded) - 10} more" if len(d.excluded) > 10 else ""
+        text += (f" {len(d.excluded):,} patients of the analysis cohort were **excluded for a missing score** "
+                 f"(declared rule `missing_scores: exclude`): {ids}{more}.")
+    else:
+        text += " No patient was excluded for a missing score."
+    counts = {v: sum(g.verdict == v for g in ev.gates) for v in (gates.PASS, gates.FAIL, gates.INSUFFICIENT)}
+    text += (f"\n\n**Stage verdict: {ev.verdict}** — {len(ev.gates)} acceptance criteria: {counts[gates.PASS]} PASS, "
+             f"{counts[gates.FAIL]} FAIL, {counts[gates.INSUFFICIENT]} INSUFFICIENT_EVIDENCE. "
+             f"Plan (parameter file) SHA-256 `{study.sha256}`.")
+    return text

@@ -1,0 +1,1 @@
+"""Running a study: preflight checks, the runner, the environment record and reproduction."""

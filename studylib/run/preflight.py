@@ -1,0 +1,272 @@
+"""Checks of a study's parameters against its snapshot, before any kernel starts.
+
+Every column the parameter file names must exist in the snapshot's manifest schema, every value a
+cohort step compares with must fit the column's type, and every model artifact hash must name a file
+of the snapshot. All problems are collected and reported together (exit 2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from studylib.errors import ParameterError, did_you_mean
+from studylib.plan import Condition, Study
+from studylib.data.snapshot import Snapshot
+
+_NUMERIC_PREFIXES = ("int", "uint", "float", "double", "decimal", "halffloat")
+
+
+def _is_numeric(arrow_type: str) -> bool:
+    return arrow_type.startswith(_NUMERIC_PREFIXES)
+
+
+def _is_text(arrow_type: str) -> bool:
+    return arrow_type in ("string", "large_string", "string_view") or arrow_type.startswith("dictionary")
+
+
+def closest_columns(word: str, columns) -> list[str]:
+    """Every column, the likeliest meant by ``word`` first.
+
+    Case-insensitive similarity (difflib ratio), raised for a column that contains the word or is
+    contained in it, shares a ``_``-separated token with it, or has its letters in order (an
+    abbreviation such as ``pid`` for ``person_id``); ties in name order.
+    """
+    import difflib
+    import re
+
+    w = word.lower()
+    tokens = set(re.split(r"[\W_]+", w)) - {""}
+
+    def score(name: str) -> float:
+        n = name.lower()
+        value = difflib.SequenceMatcher(None, w, n).ratio()
+        if w == n:
+            value += 3
+        elif w in n or n in w:
+            value += 1
+        if tokens & (set(re.split(r"[\W_]+", n)) - {""}):
+            value += 0.5
+        letters = iter(n)
+        if all(c in letters for c in w):
+            value += 0.3
+        return value
+
+    return sorted(columns, key=lambda name: (-score(name), name))
+
+
+def _is_date_like(value) -> bool:
+    """A YAML date/datetime, or text in ISO 8601 form."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return True
+    if isinstance(value, str):
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _kind(arrow_type: str) -> str:
+    """numeric | text | time | bool | other: what values of a column compare with."""
+    if arrow_type == "bool":
+        return "bool"
+    if _is_numeric(arrow_type):
+        return "numeric"
+    if arrow_type.startswith(("timestamp", "date")):
+        return "time"
+    return "text" if _is_text(arrow_type) else "other"
+
+
+class _Problems:
+    def __init__(self, study: Study, schema: dict[str, str]):
+        self.study, self.schema, self.items = study, schema, []
+
+    def column(self, where: str, column: str | None) -> bool:
+        if column is None or column in self.schema:
+            return True
+        existing = ", ".join(closest_columns(column, self.schema))
+        self.items.append(f"{where}: unknown column '{column}'; columns that exist (closest first): {existing}")
+        return False
+
+    def value_fits(self, where: str, column: str, value) -> None:
+        arrow_type = self.schema[column]
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if v is None:
+                continue
+            if _is_numeric(arrow_type) and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                self.items.append(f"{where}: column '{column}' is numeric ({arrow_type}); value {v!r} is not a number")
+            elif _is_text(arrow_type) and not isinstance(v, (str, dt.date)):
+                self.items.append(f"{where}: column '{column}' holds text ({arrow_type}); value {v!r} is not text "
+                                  f"(quote it in the YAML: \"{v}\")")
+            elif arrow_type.startswith(("timestamp", "date")) and not _is_date_like(v):
+                self.items.append(f"{where}: column '{column}' holds dates ({arrow_type}); value {v!r} is not a "
+                                  "date (write it as 2024-01-31 or '2024-01-31T08:00:00')")
+            elif arrow_type == "bool" and not isinstance(v, bool):
+                self.items.append(f"{where}: column '{column}' is boolean; value {v!r} is not true or false")
+
+    def condition(self, where: str, condition: Condition) -> None:
+        if condition.column is not None:
+            if self.column(where, condition.column) and condition.value is not None:
+                self.value_fits(where, condition.column, condition.value)
+            return
+        for sub in condition.all or condition.any:
+            self.condition(where, sub)
+
+
+def _subgroup_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """Subgroup variables: the column exists (the message names the variable), cut points need a numeric
+    column, and a declared reference level of a column used as is occurs in the snapshot."""
+    source = study.source
+    references = []
+    for variable in study.subgroups.variables:
+        where = f"{source}: subgroups variable {variable.name}"
+        if not problems.column(where, variable.column):
+            continue
+        if variable.cut and not _is_numeric(snap.schema[variable.column]):
+            problems.items.append(f"{where}: cut points need a numeric column; '{variable.column}' is "
+                                  f"{snap.schema[variable.column]}")
+        elif variable.cut is None and variable.reference is not None:
+            references.append((where, variable))
+    if references:
+        from studylib.stages.subgroups.analysis import levels
+
+        data = snap.read(columns=sorted({v.column for _, v in references}))
+        for where, variable in references:
+            found = list(levels(data, variable).cat.categories)
+            if variable.reference not in found:
+                shown = ", ".join(found[:20]) + (" ..." if len(found) > 20 else "")
+                problems.items.append(f"{where}: reference level '{variable.reference}' does not occur in column "
+                                      f"'{variable.column}'{did_you_mean(variable.reference, found)}; levels: {shown}")
+
+
+def check(study: Study, snap: Snapshot) -> None:
+    """Raise :class:`ParameterError` listing every parameter that does not fit the snapshot."""
+    problems = _Problems(study, snap.schema)
+    source = study.source
+    data = study.data
+    _cohort_checks(problems, study, snap)
+    if study.analysis.split is not None and data.split is None:
+        problems.items.append(f"{source}: analysis.split: names a split ('{study.analysis.split}') but data.split "
+                              "(the column holding the split) is not declared")
+    for feature in data.features:
+        problems.column(f"{source}: data.features", feature)
+    if data.outcome in data.features:
+        problems.items.append(f"{source}: data.features: the outcome column '{data.outcome}' is listed as a model "
+                              "input feature (label leakage); remove it")
+    for role, model in (("candidate", study.models.candidate), ("baseline", study.models.baseline)):
+        if model is None:
+            continue
+        if problems.column(f"{source}: models.{role}.score", model.score) and not _is_numeric(snap.schema[model.score]):
+            problems.items.append(f"{source}: models.{role}.score: column '{model.score}' must be numeric; "
+                                  f"it is {snap.schema[model.score]}")
+        if snap.file_with_sha256(model.artifact_sha256) is None:
+            problems.items.append(
+                f"{source}: models.{role}.artifact_sha256: no file of snapshot {snap.path} has SHA-256 "
+                f"{model.artifact_sha256.removeprefix('sha256:')}; the model artifact must be locked in the snapshot"
+            )
+    for step in study.cohort:
+        problems.condition(f"{source}: cohort step {step.id}", step.condition)
+    _subgroup_checks(problems, study, snap)
+    _evaluation_checks(problems, study)
+    if study.drift is not None:
+        _drift_checks(problems, study, snap)
+    if problems.items:
+        raise ParameterError("\n".join(problems.items))
+
+
+def _cohort_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """The data section and Table 1 against the snapshot (issue 5: cohort construction).
+
+    The patient-id and split columns get their own message (the cohort stage cannot run without
+    them); the time columns must be comparable with each other and with the collection window; Table 1
+    variables must exist and continuous ones be numeric.
+    """
+    source, data, schema = study.source, study.data, snap.schema
+    for key, role in (("id", "pseudonymous patient-id column"), ("split", "column naming the data split")):
+        column = getattr(data, key)
+        if column is not None and column not in schema:
+            existing = ", ".join(closest_columns(column, schema))
+            problems.items.append(f"{source}: data.{key}: the snapshot has no column '{column}' (the {role}); "
+                                  f"columns that exist (closest first): {existing}")
+    for key in ("outcome", "time", "site", "encounter", "label_time"):
+        problems.column(f"{source}: data.{key}", getattr(data, key))
+    for column in data.post_outcome:
+        problems.column(f"{source}: data.post_outcome", column)
+    time_ok = data.time is not None and data.time in schema
+    if time_ok and data.label_time is not None and data.label_time in schema:
+        kinds = {_kind(schema[data.time]), _kind(schema[data.label_time])}
+        if len(kinds) > 1 and kinds != {"time", "text"}:
+            problems.items.append(
+                f"{source}: data.label_time: '{data.label_time}' ({schema[data.label_time]}) cannot be compared "
+                f"with data.time '{data.time}' ({schema[data.time]}); both must be numbers, dates or ISO text")
+    if time_ok and data.collection_window is not None:
+        problems.value_fits(f"{source}: data.collection_window", data.time, list(data.collection_window))
+    if study.table_one is not None:
+        for variable in study.table_one.continuous:
+            where = f"{source}: table_one.continuous"
+            if problems.column(where, variable.column) and _kind(schema[variable.column]) != "numeric":
+                problems.items.append(f"{where}: '{variable.column}' is {schema[variable.column]}, not numeric; "
+                                      "list it under table_one.categorical")
+        for variable in study.table_one.categorical:
+            problems.column(f"{source}: table_one.categorical", variable.column)
+        if data.split is None and "smd_between" in study.table_one.model_fields_set:
+            problems.items.append(f"{source}: table_one.smd_between: compares splits but data.split (the column "
+                                  "holding the split) is not declared")
+
+
+def _evaluation_checks(problems: _Problems, study: Study) -> None:
+    """The evaluation plan against the snapshot (issue 6): error-analysis variables exist, and the
+    baseline is a different score column from the candidate (a paired comparison of a model with
+    itself is void)."""
+    source = study.source
+    for column in study.analysis.error_analysis.variables:
+        problems.column(f"{source}: analysis.error_analysis.variables", column)
+    baseline = study.models.baseline
+    if baseline is not None and baseline.score == study.models.candidate.score:
+        problems.items.append(f"{source}: models.baseline.score: '{baseline.score}' is also the candidate's score "
+                              "column; the baseline's predictions must be their own column")
+
+
+def _is_time(arrow_type: str) -> bool:
+    return arrow_type.startswith(("timestamp", "date"))
+
+
+def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """The drift section against the snapshot: declared features exist (continuous ones are numeric),
+    window values fit their column, and a timestamp window column parses (examples of bad values)."""
+    source, drift = study.source, study.drift
+    for name, column in (("features", f) for f in drift.features):
+        if problems.column(f"{source}: drift.{name}", column) and not _is_numeric(snap.schema[column]):
+            problems.items.append(f"{source}: drift.features: '{column}' is {snap.schema[column]}, not numeric; "
+                                  "list it under drift.categorical")
+    for column in drift.categorical:
+        problems.column(f"{source}: drift.categorical", column)
+    for key, selector in (("reference", drift.reference), ("windows", drift.windows)):
+        where = f"{source}: drift.{key}"
+        if not problems.column(f"{where}.column", selector.column):
+            continue
+        arrow_type = snap.schema[selector.column]
+        if selector.period is None:
+            for values in (selector.values, selector.between):
+                if values is not None:
+                    problems.value_fits(where, selector.column, list(values))
+            continue
+        if not (_is_time(arrow_type) or _is_text(arrow_type)):
+            problems.items.append(f"{where}: period: {selector.period} needs a date, timestamp or text column; "
+                                  f"'{selector.column}' is {arrow_type} (for a column of years or other values, "
+                                  "omit period and select values)")
+            continue
+        if _is_text(arrow_type):
+            from studylib.data.scan import Scanner
+
+            with Scanner(snap.parquet_files, memory_limit="512MB") as scan:
+                bad, examples, total = scan.unparseable(selector)
+            if bad:
+                shown = ", ".join(repr(e) for e in examples)
+                problems.items.append(
+                    f"{where}.column: '{selector.column}' does not parse as a timestamp in {bad:,} of {total:,} "
+                    f"non-missing rows (e.g. {shown}); expected ISO dates, 'YYYY-MM' or 'YYYY'"
+                    + (f" or the declared format {selector.format!r}" if selector.format else
+                       ", or declare format: (a strptime format such as '%d/%m/%Y')"))

@@ -1,0 +1,1 @@
+"""Stage 1: cohort construction (criteria as data, leakage checks, missingness, Table 1)."""

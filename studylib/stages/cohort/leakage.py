@@ -1,0 +1,246 @@
+"""Leakage and integrity checks of the cohort stage, each judged as a gate.
+
+- ``COH-EMPTY``: the analysis cohort is not empty (else: the step that emptied it);
+- ``LEAK-SPLIT``: no patient id in more than one split (development vs validation) — whole snapshot;
+- ``LEAK-DUP``: no exact duplicate rows — analysis cohort;
+- ``LEAK-KEY``: no duplicate patient-encounter key (``data.id`` + ``data.encounter``; one row per
+  patient when no encounter column is declared) — analysis cohort;
+- ``LEAK-TIME``: no record whose ``data.time`` is after its ``data.label_time`` — analysis cohort;
+- ``LEAK-WINDOW``: no record whose ``data.time`` is outside ``data.collection_window`` — analysis cohort;
+- ``LEAK-OUTCOME``: neither the outcome nor a declared post-outcome column (``data.post_outcome``) is a
+  model input feature (``data.features``) — parameters.
+
+Split leakage is checked on the whole snapshot: the model saw its development rows whether or not the
+cohort keeps them. The other data checks are on the analysis cohort, so that rows a declared cohort
+step excluded do not fail the study. A check whose inputs are not declared (no label-time column, no
+collection window) does not apply: it is listed with the reason and gives no gate.
+
+Each failed check names the offending pseudonymous ids: how many, and the first few in sorted order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from studylib.judge import gates
+from studylib.stages.cohort.build import CohortResult, coerce_value
+from studylib.plan import Study
+
+STAGE = "cohort"
+#: how many offending ids a message shows
+SHOWN_IDS = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one leakage or integrity check.
+
+    ``offending_rows`` / ``offending_patients`` count what broke the rule, ``examples`` are the first
+    few offending ids (sorted). A check that does not apply has ``applies=False`` and a ``sentence``
+    giving the reason.
+    """
+
+    id: str
+    subject: str
+    rule: str
+    scope: str
+    applies: bool
+    offending_rows: int = 0
+    offending_patients: int = 0
+    examples: tuple[str, ...] = ()
+    sentence: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.offending_rows == 0
+
+    @property
+    def verdict(self) -> str:
+        if not self.applies:
+            return "NOT CHECKED"
+        return gates.PASS if self.passed else gates.FAIL
+
+    def gate(self) -> gates.Gate:
+        """The finding as a blocking gate (only for checks that apply)."""
+        return gates.check(self.id, STAGE, self.subject, self.passed, rule=self.rule, sentence=self.sentence)
+
+
+def _ids_text(ids: tuple[str, ...], total: int) -> str:
+    shown = ", ".join(ids)
+    return shown + (f" and {total - len(ids)} more" if total > len(ids) else "")
+
+
+def _offenders(frame: pd.DataFrame, mask: np.ndarray, id_column: str) -> tuple[int, int, tuple[str, ...]]:
+    """Rows, distinct patients and the first few sorted ids among the rows selected by ``mask``."""
+    if not mask.any():
+        return 0, 0, ()
+    ids = pd.unique(frame[id_column].to_numpy()[mask])
+    examples = tuple(heapq.nsmallest(SHOWN_IDS, (str(i) for i in ids)))
+    return int(mask.sum()), len(ids), examples
+
+
+def _finding(id, subject, rule, scope, frame, mask, id_column, *, what: str, clean: str) -> Finding:
+    rows, patients, examples = _offenders(frame, mask, id_column)
+    if rows:
+        sentence = f"{rows:,} {what} ({patients:,} patient(s)): {_ids_text(examples, patients)}."
+    else:
+        sentence = clean
+    return Finding(id, subject, rule, scope, True, rows, patients, examples, sentence)
+
+
+def empty_cohort(result: CohortResult) -> Finding:
+    """COH-EMPTY: fails when no row remains; the sentence names the step that emptied the cohort."""
+    emptied = result.emptied_by
+    n = len(result.cohort)
+    if n:
+        sentence = f"{n:,} rows ({result.patients:,} patients) remain after {len(result.steps)} step(s)."
+    elif emptied:
+        label = next(s.label for s in result.steps if s.id == emptied)
+        sentence = f"Step {emptied} ({label}) excluded every remaining row; the later stages have nothing to analyse."
+    else:
+        sentence = "The snapshot has no rows."
+    return Finding("COH-EMPTY", "analysis cohort is not empty", "at least one row remains after all cohort steps",
+                   "analysis cohort", True, 0 if n else 1, 0, (emptied,) if emptied else (), sentence)
+
+
+def split_overlap(frame: pd.DataFrame, *, id_column: str, split_column: str) -> Finding:
+    """LEAK-SPLIT: rows of patients whose id appears in more than one split."""
+    repeated = frame[id_column].duplicated(keep=False).to_numpy()
+    mask = np.zeros(len(frame), dtype=bool)
+    if repeated.any():
+        sub = frame.loc[repeated, [id_column, split_column]]
+        splits = sub.groupby(id_column, sort=False, dropna=False)[split_column].transform("nunique")
+        mask[np.flatnonzero(repeated)[splits.to_numpy() > 1]] = True
+    return _finding("LEAK-SPLIT", "no patient in more than one split",
+                    f"every {id_column} belongs to exactly one {split_column}", "whole snapshot", frame, mask,
+                    id_column, what="rows of patients in more than one split",
+                    clean="Every patient belongs to exactly one split.")
+
+
+def duplicate_rows(frame: pd.DataFrame, *, id_column: str) -> Finding:
+    """LEAK-DUP: rows identical to an earlier row in every column (the later copies are counted).
+
+    Only rows whose id repeats can be exact duplicates, so the full-row comparison runs on those alone.
+    """
+    repeated = frame[id_column].duplicated(keep=False).to_numpy()
+    mask = np.zeros(len(frame), dtype=bool)
+    if repeated.any():
+        mask[np.flatnonzero(repeated)[frame[repeated].duplicated().to_numpy()]] = True
+    return _finding("LEAK-DUP", "no exact duplicate rows", "no two rows are identical in every column",
+                    "analysis cohort", frame, mask, id_column, what="exact duplicate row(s)",
+                    clean="No two rows are identical.")
+
+
+def duplicate_keys(frame: pd.DataFrame, *, id_column: str, encounter: str | None) -> Finding:
+    """LEAK-KEY: rows repeating an earlier row's patient-encounter key (patient id alone when
+    ``encounter`` is None: one row per patient)."""
+    key = [id_column] if encounter is None else [id_column, encounter]
+    mask = frame.duplicated(subset=key).to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+    if encounter is None:
+        rule, what = f"{id_column} is unique (one row per patient; declare data.encounter otherwise)", \
+            "row(s) repeating a patient id"
+    else:
+        rule, what = f"({id_column}, {encounter}) is unique", "row(s) repeating a patient-encounter key"
+    return _finding("LEAK-KEY", "no duplicate patient-encounter key", rule, "analysis cohort", frame, mask,
+                    id_column, what=what, clean=f"Every {' + '.join(key)} key is unique.")
+
+
+def time_after_label(frame: pd.DataFrame, *, id_column: str, time: str, label_time: str) -> Finding:
+    """LEAK-TIME: records whose event or prediction time is after the time of their label."""
+    event, label = frame[time], frame[label_time]
+    if pd.api.types.is_datetime64_any_dtype(event.dtype) != pd.api.types.is_datetime64_any_dtype(label.dtype):
+        event, label = pd.to_datetime(event), pd.to_datetime(label)
+    mask = np.asarray((event > label).fillna(False), dtype=bool)
+    return _finding("LEAK-TIME", "no prediction after the label", f"{time} <= {label_time} on every record",
+                    "analysis cohort", frame, mask, id_column, what=f"record(s) with {time} after {label_time}",
+                    clean=f"No record has {time} after {label_time}.")
+
+
+def outside_window(frame: pd.DataFrame, *, id_column: str, time: str, window: tuple) -> Finding:
+    """LEAK-WINDOW: records whose time is outside the declared collection window (inclusive bounds).
+
+    Records with a missing time are not counted here (the missingness report shows them).
+    """
+    series = frame[time]
+    first, last = coerce_value(list(window), series)
+    mask = np.asarray(((series < first) | (series > last)).fillna(False), dtype=bool)
+    return _finding("LEAK-WINDOW", "records inside the collection window",
+                    f"{first} <= {time} <= {last}", "analysis cohort", frame, mask, id_column,
+                    what=f"record(s) with {time} outside [{first}, {last}]",
+                    clean=f"Every {time} is within the declared collection window [{first}, {last}].")
+
+
+def outcome_in_features(*, outcome: str, features: tuple[str, ...], post_outcome: tuple[str, ...] = ()) -> Finding:
+    """LEAK-OUTCOME: the outcome column, or a column known only after the outcome, among the features."""
+    leaked = [f for f in features if f == outcome or f in post_outcome]
+    rule = f"neither {outcome} nor a post-outcome column is a model input feature"
+    if not features:
+        return Finding("LEAK-OUTCOME", "outcome not among model inputs", rule, "parameters", False,
+                       sentence="Not checked: data.features (the model input features) is not declared.")
+    sentence = (f"Label leakage: {', '.join(leaked)} listed among the model input features." if leaked else
+                f"None of the {len(features)} model input features is the outcome or a post-outcome column.")
+    return Finding("LEAK-OUTCOME", "outcome not among model inputs", rule, "parameters", True,
+                   len(leaked), 0, tuple(leaked), sentence)
+
+
+def _not_checked(id: str, subject: str, reason: str) -> Finding:
+    return Finding(id, subject, "", "analysis cohort", False, sentence=f"Not checked: {reason}.")
+
+
+def check_study(source: pd.DataFrame, result: CohortResult, study: Study) -> tuple[Finding, ...]:
+    """Every leakage and integrity check that the study's declarations allow (see the module docstring).
+
+    Parameters
+    ----------
+    source
+        The snapshot rows (before the cohort steps).
+    result
+        The cohort built from ``source``.
+    study
+        The study parameters (``data`` section: id, split, encounter, time, label_time,
+        collection_window, outcome, features, post_outcome).
+    """
+    data = study.data
+    cohort = result.cohort
+    findings = [empty_cohort(result)]
+    if data.split is not None:
+        findings.append(split_overlap(source, id_column=data.id, split_column=data.split))
+    else:
+        findings.append(_not_checked("LEAK-SPLIT", "no patient in more than one split",
+                                     "data.split (the column naming the split) is not declared"))
+    findings.append(duplicate_rows(cohort, id_column=data.id))
+    findings.append(duplicate_keys(cohort, id_column=data.id, encounter=data.encounter))
+    if data.label_time is not None:
+        findings.append(time_after_label(cohort, id_column=data.id, time=data.time, label_time=data.label_time))
+    else:
+        findings.append(_not_checked("LEAK-TIME", "no prediction after the label",
+                                     "data.label_time (when the label was established) is not declared"))
+    if data.collection_window is not None:
+        findings.append(outside_window(cohort, id_column=data.id, time=data.time, window=data.collection_window))
+    else:
+        findings.append(_not_checked("LEAK-WINDOW", "records inside the collection window",
+                                     "data.collection_window is not declared"))
+    findings.append(outcome_in_features(outcome=data.outcome, features=data.features, post_outcome=data.post_outcome))
+    return tuple(findings)
+
+
+def gates_of(findings) -> list[gates.Gate]:
+    """The gates of the checks that apply, in order."""
+    return [f.gate() for f in findings if f.applies]
+
+
+def table(findings) -> pd.DataFrame:
+    """The findings formatted for reviewers: gate, check, rows checked, verdict, offending, detail."""
+    return pd.DataFrame([{
+        "Gate": f.id,
+        "Check": f.subject,
+        "Rows checked": f.scope,
+        "Verdict": f.verdict,
+        "Offending": (f"{f.offending_rows:,}" if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
+                      else ""),
+        "Detail": f.sentence,
+    } for f in findings])

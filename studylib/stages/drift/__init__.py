@@ -1,0 +1,1 @@
+"""Stage 4: drift review (input, output, calibration and performance drift over windows)."""

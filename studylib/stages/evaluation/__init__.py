@@ -1,0 +1,1 @@
+"""Stage 2: retrospective evaluation (operating point, discrimination, calibration, comparison, errors)."""

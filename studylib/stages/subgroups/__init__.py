@@ -1,0 +1,1 @@
+"""Stage 3: subgroup analysis (every metric by subgroup, heterogeneity, per-subgroup gates)."""

@@ -1,0 +1,193 @@
+"""Small-cell suppression: the rules on hand-built rows, and an end-to-end study whose rendered reviewer
+HTML, summary page and reviewer results JSON are searched for any count below the threshold."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from studylib.run import runner
+from studylib.judge import suppression
+from tests.conftest import tiny_frame, tiny_params, write_snapshot
+
+
+def test_format_count():
+    assert [suppression.format_count(c, 5) for c in (0, 1, 4, 5, 1234, None, float("nan"))] == [
+        "0", "<5", "<5", "5", "1,234", "—", "—"]
+    assert suppression.format_count(9, 10) == "<10"
+
+
+def test_is_small_ignores_zero_missing_and_text():
+    assert [suppression.is_small(c, 5) for c in (0, 1, 4, 5, None, "3", float("nan"), 2.0)] == [
+        False, True, True, False, False, False, False, True]
+
+
+@pytest.mark.parametrize("total, a, b, expected", [
+    (630, 25, 605, ("630", "25", "605", False)),
+    (630, 3, 627, ("630", "<5", "≥626", True)),
+    (630, 627, 3, ("630", "≥626", "<5", True)),
+    (4, 1, 3, ("<5", "<5", "<5", True)),
+    (4, 0, 4, ("<5", "0", "<5", True)),
+    (0, 0, 0, ("0", "0", "0", False)),
+    (8, 3, 5, ("8", "<5", "≥4", True)),
+])
+def test_split_counts_complement_rule(total, a, b, expected):
+    assert suppression.split_counts(total, a, b, 5) == expected
+
+
+def test_fraction_disclosive():
+    assert suppression.fraction_disclosive(2, 25, 5)       # 2 true positives
+    assert suppression.fraction_disclosive(23, 25, 5)      # 2 false negatives
+    assert not suppression.fraction_disclosive(0, 25, 5)   # zero is shown
+    assert not suppression.fraction_disclosive(25, 25, 5)
+    assert not suppression.fraction_disclosive(10, 25, 5)
+    assert not suppression.fraction_disclosive(float("nan"), float("nan"), 5)
+
+
+def test_suppress_table_withholds_disclosive_rows_only():
+    frame = pd.DataFrame({
+        "level": ["big", "small class", "small numerator", "not a proportion"],
+        "n": [500, 300, 400, 400], "positives": [100, 3, 50, 50], "negatives": [400, 297, 350, 350],
+        "numerator": [80, 2, 2, np.nan], "denominator": [100, 3, 50, np.nan],
+        "estimate": [0.8, 0.67, 0.04, 0.7], "lower": [0.7] * 4, "upper": [0.9] * 4, "se": [0.01] * 4,
+    })
+    out = suppression.suppress_table(frame, 5)
+    assert out.withheld.tolist() == [False, True, True, False]
+    assert out.positives.tolist() == ["100", "<5", "50", "50"]
+    assert out.negatives.tolist() == ["400", "≥296", "350", "350"]
+    assert out.numerator.tolist() == ["80", "<5", "<5", ""]
+    assert math.isnan(out.estimate[1]) and math.isnan(out.upper[2]) and out.estimate[3] == 0.7
+    assert frame.positives[1] == 3  # the input is not modified
+
+
+def test_suppress_counts_and_small_counts_walk_nested_results():
+    results = {"n": 3, "rows": [{"positives": 2, "estimate": 0.5, "label": 3}], "table": pd.DataFrame({"n": [1, 10]})}
+    plain = {"n": 3, "rows": [{"positives": 2, "estimate": 0.5, "label": 3}], "table": [{"n": 1}, {"n": 10}]}
+    assert suppression.small_counts(plain, 5) == ["n", "rows[0].positives", "table[0].n"]
+    safe = suppression.suppress_counts(results, 5)
+    assert safe == {"n": "<5", "rows": [{"positives": "<5", "estimate": 0.5, "label": 3}],
+                    "table": [{"n": "<5"}, {"n": 10}]}
+    assert suppression.small_counts(safe, 5) == []
+
+
+def test_record_reviewer_writes_beside_the_results(tmp_path):
+    path = suppression.record_reviewer(tmp_path, "subgroups", {"n": 4, "metrics": [{"positives": 1}]}, 5)
+    assert path == tmp_path / "results" / "subgroups.reviewer.json"
+    body = json.loads(path.read_text())
+    assert body == {"stage": "subgroups", "version": "reviewer", "small_cell_threshold": 5, "n": "<5",
+                    "metrics": [{"positives": "<5"}]}
+
+
+# --------------------------------------------------------------------------------------------------
+# End to end: nothing below the threshold in what reviewers see
+# --------------------------------------------------------------------------------------------------
+
+
+SMALL_POSITIVES, SMALL_NEGATIVES = 3, 6
+
+
+@pytest.fixture(scope="module")
+def small_cell_run(tmp_path_factory):
+    """A study with a site 'S9' holding exactly 3 positives and 6 negatives in the analysed rows."""
+    root = tmp_path_factory.mktemp("suppression")
+    frame = tiny_frame()
+    rng = np.random.default_rng(4)
+    frame["site"] = rng.choice(["S1", "S2"], len(frame))
+    analysed = (frame.split == "validation") & (frame.mgus == 0)
+    pos = frame.index[analysed & (frame.death_5y == 1)][:SMALL_POSITIVES]
+    neg = frame.index[analysed & (frame.death_5y == 0)][:SMALL_NEGATIVES]
+    frame.loc[pos.union(neg), "site"] = "S9"
+    frame.loc[~analysed & (frame.site == "S9"), "site"] = "S1"
+    lock, artifact = write_snapshot(root / "snapshots" / "tiny", frame)
+    data = tiny_params(lock, artifact)
+    data["subgroups"]["variables"].append({"name": "site", "column": "site"})
+    data["subgroups"]["intersections"] = [["sex", "site"]]
+    data["subgroups"]["gates"].append({"id": "SG-2", "metric": "sensitivity", "bound": "lower", "at_least": 0.1})
+    (root / "params").mkdir()
+    params_file = root / "params" / "tiny.yaml"
+    params_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    outcome = runner.run(params_file, log=lambda m: None)
+    assert outcome.exit_code in (0, 1), outcome.stages
+    return outcome.folder
+
+
+def _count_cells(html: str) -> list[tuple[str, str]]:
+    """(column header, cell text) of every table cell under a count column (n, Positives, Negatives)."""
+    out = []
+    for table in BeautifulSoup(html, "html.parser").find_all("table"):
+        header_rows = table.find("thead").find_all("tr") if table.find("thead") else []
+        if not header_rows:
+            continue
+        headers = [th.get_text(strip=True) for th in header_rows[0].find_all("th")]
+        body = table.find("tbody") or table
+        for tr in body.find_all("tr"):
+            cells = [c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
+            offset = len(headers) - len(cells)
+            for position, text in enumerate(cells):
+                column = headers[position + offset] if 0 <= position + offset < len(headers) else ""
+                if column in ("n", "Positives", "Negatives"):
+                    out.append((column, text))
+    return out
+
+
+def _svg_texts(html: str) -> list[str]:
+    """The decoded SVG documents of every figure in a rendered notebook."""
+    import base64
+
+    found = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)
+    inline = re.findall(r"<svg[\s\S]*?</svg>", html)
+    return [base64.b64decode(b).decode("utf-8") for b in found] + inline
+
+
+def test_the_data_really_hold_a_small_cell(small_cell_run):
+    restricted = json.loads((small_cell_run / "results" / "subgroups.json").read_text())
+    row = next(r for r in restricted["subgroups"] if (r["variable"], r["level"]) == ("site", "S9"))
+    assert (row["n"], row["positives"], row["negatives"]) == (9, SMALL_POSITIVES, SMALL_NEGATIVES)
+    assert restricted["version"] == "restricted"
+
+
+def test_reviewer_json_has_no_small_count(small_cell_run):
+    reviewer = json.loads((small_cell_run / "results" / "subgroups.reviewer.json").read_text())
+    assert reviewer["version"] == "reviewer" and reviewer["small_cell_threshold"] == 5
+    assert suppression.small_counts(reviewer, 5) == []
+    row = next(r for r in reviewer["subgroups"] if (r["variable"], r["level"]) == ("site", "S9"))
+    assert (row["n"], row["positives"], row["negatives"]) == ("9", "<5", "≥5")
+    for metric in (m for m in reviewer["metrics"] if (m["variable"], m["level"]) == ("site", "S9")):
+        assert metric["estimate"] is None and metric["withheld"] is True
+    # the gates (which feed the summary page) carry no small count in their sentences either
+    for gate in reviewer["gates"]:
+        assert not re.search(r"\b[1-4] (positives|negatives)\b", gate["sentence"]), gate["sentence"]
+
+
+def test_reviewer_html_tables_and_figure_labels_have_no_small_count(small_cell_run):
+    html = (small_cell_run / "notebooks" / "03_subgroups.reviewer.html").read_text()
+    cells = _count_cells(html)
+    assert cells, "no count columns found in the reviewer HTML"
+    for column, text in cells:
+        value = text.replace(",", "")
+        assert not (value.isdigit() and 1 <= int(value) < 5), (column, text)
+    assert ("Positives", "<5") in cells
+    # figure labels are SVG text (embedded as base64 images): the small site reads "pos. <5", never "pos. 3"
+    figures = _svg_texts(html)
+    assert len(figures) >= 10
+    labels = "\n".join(figures)
+    assert "S9 · n 9 · pos. &lt;5" in labels
+    assert not re.search(r"pos\. [1-4]\b", labels)
+    assert not re.search(r"\b[1-4] (positives|negatives)\b", html)
+    assert "subgroups.reviewer.json" in html and "restricted version" in html
+
+
+def test_summary_page_and_verdict_have_no_small_count(small_cell_run):
+    for name in ("index.html", "verdict.json"):
+        text = (small_cell_run / name).read_text()
+        assert not re.search(r"\b[1-4] (positives|negatives)\b", text), name
+    verdict = json.loads((small_cell_run / "verdict.json").read_text())
+    s9 = [g for g in verdict["gates"] if "site=S9]" in g["id"]]
+    assert s9 and all(g["verdict"] == "INSUFFICIENT_EVIDENCE" for g in s9)

@@ -1,0 +1,149 @@
+"""End-to-end study runs through Papermill and nbconvert on a small locked project."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from studylib.run import runner
+from studylib.data import snapshot
+from tests.conftest import tiny_frame, write_snapshot
+
+pytestmark = pytest.mark.e2e
+
+
+def _reports(params_file):
+    return params_file.parent.parent / "reports"
+
+
+def test_full_run_archives_everything(tiny_project):
+    outcome = runner.run(tiny_project, log=lambda m: None)
+    folder = outcome.folder
+    assert folder == _reports(tiny_project) / "tiny" / outcome.run_id
+    assert outcome.exit_code in (0, 1) and outcome.verdict in ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE")
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    for stem in ("01_cohort", "02_evaluation", "03_subgroups", "04_drift"):
+        assert {f"notebooks/{stem}.ipynb", f"notebooks/{stem}.full.html", f"notebooks/{stem}.reviewer.html"} <= names
+    for stage in ("cohort", "evaluation", "subgroups", "drift"):
+        assert f"results/{stage}.json" in names
+    assert {"index.html", "manifest.json", "params.yaml", "verdict.json", "cohort.parquet"} <= names
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    for name, entry in manifest["files"].items():
+        assert snapshot.sha256_file(folder / name) == entry["sha256"]
+    assert manifest["snapshot"]["lock"] == yaml.safe_load(tiny_project.read_text())["snapshot"]["lock"]
+    assert [s["status"] for s in manifest["stages"]] == ["ok"] * 4
+    assert manifest["environment"]["packages"]["papermill"]
+    # the reviewer rendering hides code, the full one shows it
+    reviewer = (folder / "notebooks" / "02_evaluation.reviewer.html").read_text()
+    full = (folder / "notebooks" / "02_evaluation.full.html").read_text()
+    assert "metric_estimates" in full and "metric_estimates" not in reviewer
+    assert not (tiny_project.parent.parent / runner.STAGING).exists() or not any(
+        (tiny_project.parent.parent / runner.STAGING).iterdir())
+    verdict = json.loads((folder / "verdict.json").read_text())
+    assert verdict["verdict"] == outcome.verdict
+
+
+def test_two_runs_give_identical_results(tiny_project):
+    first = runner.run(tiny_project, log=lambda m: None)
+    second = runner.run(tiny_project, log=lambda m: None)
+    assert first.run_id != second.run_id
+    for stage in ("cohort", "evaluation", "subgroups", "drift"):
+        a = (first.folder / "results" / f"{stage}.json").read_bytes()
+        b = (second.folder / "results" / f"{stage}.json").read_bytes()
+        assert a == b, stage
+
+
+def test_failing_stage_is_archived_with_exit_3(tmp_path):
+    frame = tiny_frame()
+    hole = (frame.split == "validation") & (frame.index % 50 == 0)
+    frame.loc[hole, "p_v2"] = float("nan")  # missing candidate scores in the analysis cohort
+    lock, artifact = write_snapshot(tmp_path / "snapshots" / "tiny", frame)
+    from tests.conftest import tiny_params
+
+    (tmp_path / "params").mkdir()
+    params_file = tmp_path / "params" / "tiny.yaml"
+    params_file.write_text(yaml.safe_dump(tiny_params(lock, artifact)))
+    outcome = runner.run(params_file, log=lambda m: None)
+    assert outcome.exit_code == 3 and outcome.verdict == "ERROR"
+    assert [s.status for s in outcome.stages] == ["ok", "error", "not run", "not run"]
+    assert "missing value(s)" in outcome.stages[1].error
+    failed = outcome.folder / "notebooks" / "02_evaluation.ipynb"
+    assert failed.is_file() and "missing value" in failed.read_text()
+    assert (outcome.folder / "manifest.json").is_file()
+
+
+def test_interrupt_leaves_no_partial_run(tiny_project):
+    def interrupt(message):
+        if "[1/4]" in message:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(tiny_project, log=interrupt)
+    root = tiny_project.parent.parent
+    assert not (root / "reports" / "tiny").exists() or not any((root / "reports" / "tiny").iterdir())
+    assert not any((root / runner.STAGING).iterdir())
+
+
+def test_stale_staging_of_killed_run_is_removed(tiny_project):
+    root = tiny_project.parent.parent
+    stale = root / runner.STAGING / "20000101T000000Z-dead00"
+    stale.mkdir(parents=True)
+    (stale / ".owner").write_text("999999999")
+    messages = []
+    runner.clean_stale_staging(root / runner.STAGING, messages.append)
+    assert not stale.exists() and "interrupted run" in messages[0]
+
+
+def test_results_match_library_on_frozen_cohort(tiny_project):
+    """Numbers in the results JSON equal the library's on the frozen cohort."""
+    from studylib import stats
+    from studylib import plan
+
+    outcome = runner.run(tiny_project, log=lambda m: None)
+    study = plan.load(tiny_project)
+    cohort = pd.read_parquet(outcome.folder / "cohort.parquet")
+    validation = cohort[cohort.split == "validation"]
+    expected = stats.auroc(validation.death_5y.astype(int), validation.p_v2)
+    recorded = json.loads((outcome.folder / "results" / "evaluation.json").read_text())
+    auroc = recorded["estimates"]["candidate"]["auroc"]
+    assert auroc["estimate"] == pytest.approx(expected.estimate, abs=1e-12)
+    assert auroc["lower"] == pytest.approx(expected.lower, abs=1e-12)
+    assert recorded["n"] == len(validation)
+    assert study.analysis.split == "validation"
+
+
+@pytest.mark.parametrize("params_file", ["params/demo.yaml", "params/breast_external.yaml"])
+def test_real_studies_run_from_the_command_line(tmp_path, params_file):
+    """The two real studies through the CLI, as `make demo` runs one (archive into a temporary folder)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-m", "studylib.cli", "run", params_file, "--reports-dir",
+                             str(tmp_path / "reports")], cwd=root, capture_output=True, text=True)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+    verdict_line, report_line = result.stdout.strip().splitlines()[-2:]
+    assert verdict_line.startswith("verdict: ")
+    index = Path(report_line.removeprefix("report:").strip())
+    assert index.is_file() and index.parent.parent.parent == tmp_path / "reports"
+    for stage in ("cohort", "evaluation", "subgroups", "drift"):
+        assert f"{stage}" in result.stderr and "error" not in result.stderr.split(stage)[1].splitlines()[0]
+
+
+def test_empty_cohort_fails_the_study_without_a_traceback(tiny_project):
+    """Criteria that exclude everyone: exit 1 (a failed gate naming the step), later stages skipped."""
+    data = yaml.safe_load(tiny_project.read_text())
+    data["cohort"].append({"id": "E9", "label": "Everyone", "drop": {"column": "person_id", "op": "not null"}})
+    tiny_project.write_text(yaml.safe_dump(data, sort_keys=False))
+    messages = []
+    outcome = runner.run(tiny_project, log=messages.append)
+    assert outcome.exit_code == 1 and outcome.verdict == "FAIL"
+    assert [s.status for s in outcome.stages] == ["ok", "skipped", "skipped", "skipped"]
+    assert "emptied by step E9" in outcome.stages[1].error
+    verdict = json.loads((outcome.folder / "verdict.json").read_text())
+    assert any(g["id"] == "COH-EMPTY" and g["verdict"] == "FAIL" for g in verdict["gates"])
+    assert "skipped: nothing to analyse" in (outcome.folder / "index.html").read_text()

@@ -1,0 +1,124 @@
+"""The layer contract: each folder of studylib is one layer and imports only go down.
+
+Parses every module's imports (module level and inside functions) with :mod:`ast`, so the contract
+holds for lazy imports too. The layers, top to bottom (DESIGN.md, Layout)::
+
+    cli
+    run
+    evidence | report          (independent of each other)
+    stages
+    judge | data
+    plan | stats               (independent of each other)
+    errors, format             (foundation: no studylib imports)
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "studylib"
+
+# layer -> the layers it may import (besides itself)
+ALLOWED = {
+    "cli": {"run", "evidence", "report", "stages", "judge", "data", "plan", "stats", "errors", "format", "__init__"},
+    "run": {"evidence", "report", "stages", "judge", "data", "plan", "stats", "errors", "format", "__init__"},
+    "evidence": {"stages", "judge", "data", "plan", "stats", "errors", "format"},
+    "report": {"stages", "judge", "data", "plan", "stats", "errors", "format"},
+    "stages": {"judge", "data", "plan", "stats", "errors", "format"},
+    "judge": {"plan", "stats", "errors", "format"},
+    "data": {"plan", "errors", "format"},
+    "plan": {"errors", "format"},
+    "stats": set(),
+    "errors": set(),
+    "format": set(),
+    "__init__": set(),
+}
+# What the statistics may depend on outside the standard library.
+STATS_THIRD_PARTY = {"numpy", "scipy", "statsmodels", "pandas"}
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        yield path, rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "studylib":
+                for alias in node.names:
+                    yield node.lineno, f"studylib.{alias.name}"
+            else:
+                yield node.lineno, node.module
+
+
+def _layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "studylib":
+        return None
+    return parts[1] if len(parts) > 1 and not parts[1].startswith("__") else "__init__"
+
+
+def test_every_module_belongs_to_a_known_layer():
+    unknown = sorted({layer for _, layer in _modules()} - set(ALLOWED))
+    assert not unknown, f"modules outside the declared layers: {unknown}; add them to a layer in DESIGN.md"
+
+
+def _upward(path: Path, layer: str) -> list[str]:
+    found = []
+    for line, module in _imports(path):
+        target = _layer_of(module)
+        if target is not None and target != layer and target not in ALLOWED[layer]:
+            found.append(f"{path.name}:{line}: {layer} imports {module}")
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12 in progress: judge/stages/report still import upward")
+def test_imports_only_go_down():
+    violations = [v for path, layer in _modules() for v in _upward(path, layer)]
+    assert not violations, "imports that go up or sideways:\n" + "\n".join(violations)
+
+
+def test_stats_uses_only_the_numeric_stack():
+    stdlib = sys.stdlib_module_names
+    violations = []
+    for path, layer in _modules():
+        if layer != "stats":
+            continue
+        for line, module in _imports(path):
+            top = module.split(".")[0]
+            if top in stdlib or top in STATS_THIRD_PARTY or module.startswith("studylib.stats"):
+                continue
+            violations.append(f"{path.relative_to(PACKAGE.parent)}:{line}: stats imports {module}")
+    assert not violations, "\n".join(violations)
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import numpy\n\ndef f():\n    from studylib.run import runner\n    from studylib import stats\n")
+    assert _upward(bad, "stages") == ["bad.py:4: stages imports studylib.run"]
+
+
+@pytest.mark.parametrize("command", [
+    pytest.param(["params", "check", "params/demo.yaml"],
+                 marks=pytest.mark.xfail(strict=True, reason="issue 12 in progress: stages import IPython")),
+    ["--help"]])
+def test_cli_without_notebooks_imports_no_display_stack(command):
+    root = PACKAGE.parent
+    code = ("import sys\nfrom studylib.cli import main\n"
+            "try:\n    main(%r, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('IPython', 'matplotlib', 'papermill', 'nbconvert') if m in sys.modules))"
+            % (command,))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
