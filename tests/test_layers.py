@@ -9,7 +9,7 @@ holds for lazy imports too. The layers, top to bottom (DESIGN.md, Layout)::
     stages
     judge | data
     plan | stats               (independent of each other)
-    errors, format             (foundation: no studylib imports)
+    errors, formatting             (foundation: no studylib imports)
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "studylib"
 
 # layer -> the layers it may import (besides itself)
 ALLOWED = {
-    "cli": {"run", "evidence", "report", "stages", "judge", "data", "plan", "stats", "errors", "format", "__init__"},
-    "run": {"evidence", "report", "stages", "judge", "data", "plan", "stats", "errors", "format", "__init__"},
-    "evidence": {"stages", "judge", "data", "plan", "stats", "errors", "format"},
-    "report": {"stages", "judge", "data", "plan", "stats", "errors", "format"},
-    "stages": {"judge", "data", "plan", "stats", "errors", "format"},
-    "judge": {"plan", "stats", "errors", "format"},
-    "data": {"plan", "errors", "format"},
-    "plan": {"errors", "format"},
+    "cli": {"run", "evidence", "report", "stages", "judge", "data", "plan", "stats", "errors", "formatting", "__init__"},
+    "run": {"evidence", "report", "stages", "judge", "data", "plan", "stats", "errors", "formatting", "__init__"},
+    "evidence": {"stages", "judge", "data", "plan", "stats", "errors", "formatting"},
+    "report": {"stages", "judge", "data", "plan", "stats", "errors", "formatting"},
+    "stages": {"judge", "data", "plan", "stats", "errors", "formatting"},
+    "judge": {"plan", "stats", "errors", "formatting"},
+    "data": {"plan", "errors", "formatting"},
+    "plan": {"errors", "formatting"},
     "stats": set(),
     "errors": set(),
-    "format": set(),
+    "formatting": set(),
     "__init__": set(),
 }
 # What the statistics may depend on outside the standard library.
