@@ -9,7 +9,7 @@ monitoring windows are the 12 months of 2024.
 
 Parts, each in a fresh subprocess (peak memory is that process's maximum resident set size):
 
-- **studylib (DuckDB)**: :func:`studylib.drift.review` on the Parquet files — windows, reference bins,
+- **studylib (DuckDB)**: :func:`studylib.stages.drift.review.review` on the Parquet files — windows, reference bins,
   one histogram scan for every feature and the score, PSI / KS / chi-square / missingness with the
   multiplicity adjustment, mean score and alert rate, and calibration (CITL, slope, O/E, lowess
   curve) and AUROC / sensitivity / specificity per window. Its phases are listed too.
@@ -140,6 +140,7 @@ def study_dict(files: list[Path]) -> dict:
 # --- the parts, each run in a child process -------------------------------------------------------
 
 def part_studylib(files: list[str]) -> dict:
+    from studylib.judge import triggers
     from studylib.stages.drift import review as drift
     from studylib.plan import Study
 
@@ -147,7 +148,7 @@ def part_studylib(files: list[str]) -> dict:
     timings: dict = {}
     t0 = time.perf_counter()
     review = drift.review(files, study, timings=timings)
-    judged = drift.judge_triggers(review, study)
+    judged = triggers.judge_triggers(review.statistics, review.monitoring_labels, study)
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "phases": timings, "windows": len(review.monitoring_labels),
             "tests": int(review.input["p_value"].notna().sum() + review.output["p_value"].notna().sum()),

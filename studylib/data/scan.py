@@ -1,7 +1,7 @@
 """DuckDB scans for the drift review: windows, window × feature histograms and per-window sums.
 
-The drift stage never needs all rows in pandas. Every statistic of :mod:`studylib.drift` is computed
-from aggregates that one SQL query per concern returns:
+The drift stage never needs all rows in pandas. Every statistic of :mod:`studylib.stages.drift` is
+computed from aggregates that one SQL query per concern returns:
 
 - the **window plan**: the distinct values (or calendar periods) of the window columns with their row
   counts, mapped in Python to the reference window and the monitoring windows;
@@ -485,6 +485,9 @@ def period_range(first: str, last: str, period: str) -> list[str]:
     raise ValueError(f"unknown period {period!r}")
 
 
+# Note (issue 12): a duplicate of studylib.data.snapshot.sha256_file, which the frozen-cohort check
+# (studylib.evidence.workspace.frozen_cohort) now uses; nothing in studylib calls this one any more.
+# Left for the owner of the hashing module, which keeps one SHA-256 helper.
 def file_sha256(path: Path) -> str:
     """SHA-256 (hex) of a file, read in blocks."""
     digest = hashlib.sha256()

@@ -15,7 +15,8 @@ from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_labels, as_scores, check_alpha, same_length, warn_undefined
 from studylib.stats.proportion import proportion_ci
 
-__all__ = ["Calibration", "calibration", "calibration_curve", "clipped_logit", "lowess_calibration", "LOGIT_CLIP"]
+__all__ = ["Calibration", "calibration", "calibration_curve", "clipped_logit", "lowess_calibration", "LOGIT_CLIP",
+           "logistic_recalibration", "oe_ratio"]
 
 #: Probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before taking the logit.
 LOGIT_CLIP = 1e-15
@@ -230,6 +231,73 @@ def oe_ratio(events: int, expected: float, alpha: float = 0.05) -> Estimate:
                     "poisson-exact")
 
 
+def _recalibration(y: np.ndarray, prob: np.ndarray, alpha: float) -> tuple[Estimate, Estimate]:
+    """CITL and slope with Wald intervals from validated arrays (``y`` as float 0/1)."""
+    z_crit = float(ndtri(1 - alpha / 2))
+    lp = clipped_logit(prob)
+    a, a_se, why = fit_citl(y, lp)
+    if why:
+        citl = Estimate.undefined(f"citl: {why}", "wald")
+    else:
+        citl = Estimate(a, a - z_crit * a_se, a + z_crit * a_se, a_se, "wald")
+    coef, cov, why = fit_slope(y, lp)
+    if why:
+        slope = Estimate.undefined(f"slope: {why}", "wald")
+    else:
+        b, b_se = float(coef[1]), math.sqrt(float(cov[1, 1]))
+        slope = Estimate(b, b - z_crit * b_se, b + z_crit * b_se, b_se, "wald")
+    return citl, slope
+
+
+def logistic_recalibration(y, prob, alpha: float = 0.05) -> tuple[Estimate, Estimate]:
+    """Calibration-in-the-large and calibration slope with Wald intervals (no lowess, no Brier).
+
+    The ``citl`` and ``slope`` of :func:`calibration`, computed the same way (its Newton–Raphson fits
+    on the clipped logit), without the lowess E-statistics, whose cost grows faster than linearly with
+    ``n``: what a monitoring window of any size needs. With :func:`oe_ratio` it gives every
+    calibration estimate of the drift review.
+
+    Parameters
+    ----------
+    y : array_like of {0, 1} or bool
+        Observed outcomes.
+    prob : array_like of float in [0, 1]
+        Predicted probabilities of ``y == 1``.
+    alpha : float, default 0.05
+        Significance level of the intervals.
+
+    Returns
+    -------
+    (citl, slope) : tuple of Estimate
+        Undefined with the reason when the maximum likelihood estimate does not exist (one class,
+        constant ``prob``, separation) or did not converge; no warning (the caller reports reasons).
+
+    Raises
+    ------
+    ValueError
+        Lengths differ, labels not binary, missing values, or probabilities outside [0, 1].
+
+    References
+    ----------
+    .. [1] Cox DR. Two further applications of a model for binary regression. Biometrika.
+       1958;45(3-4):562-565. doi:10.1093/biomet/45.3-4.562
+    .. [2] Van Calster B, McLernon DJ, van Smeden M, Wynants L, Steyerberg EW. Calibration: the
+       Achilles heel of predictive analytics. BMC Med. 2019;17:230. doi:10.1186/s12916-019-1466-7
+
+    Examples
+    --------
+    >>> citl, slope = logistic_recalibration([0, 0, 0, 1, 0, 1, 1, 1], [0.25] * 4 + [0.75] * 4)
+    >>> round(citl.estimate, 6), round(slope.estimate, 6)
+    (0.0, 1.0)
+    """
+    alpha = check_alpha(alpha)
+    y, prob = _validate(y, prob)
+    if y.size == 0:
+        reason = "n = 0: no observations"
+        return Estimate.undefined(f"citl: {reason}", "wald"), Estimate.undefined(f"slope: {reason}", "wald")
+    return _recalibration(y.astype(float), prob, alpha)
+
+
 def _undefined_calibration(n: int, events: int, reason: str) -> Calibration:
     und = Estimate.undefined(reason, "wald")
     return Calibration(n, events, und, und, math.nan, math.nan, Estimate.undefined(reason, "poisson-exact"),
@@ -334,25 +402,9 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
         warn_undefined(f"calibration: {reason}; every calibration measure is undefined")
         return _undefined_calibration(0, 0, reason)
 
-    reasons: list[str] = []
-    z_crit = float(ndtri(1 - alpha / 2))
     yf = y.astype(float)
-    lp = clipped_logit(prob)
-
-    a, a_se, why = fit_citl(yf, lp)
-    if why:
-        citl = Estimate.undefined(f"citl: {why}", "wald")
-        reasons.append(citl.reason)
-    else:
-        citl = Estimate(a, a - z_crit * a_se, a + z_crit * a_se, a_se, "wald")
-
-    coef, cov, why = fit_slope(yf, lp)
-    if why:
-        slope = Estimate.undefined(f"slope: {why}", "wald")
-        reasons.append(slope.reason)
-    else:
-        b, b_se = float(coef[1]), math.sqrt(float(cov[1, 1]))
-        slope = Estimate(b, b - z_crit * b_se, b + z_crit * b_se, b_se, "wald")
+    citl, slope = _recalibration(yf, prob, alpha)
+    reasons = [e.reason for e in (citl, slope) if e.reason]
 
     resid = prob - yf
     brier = float(np.dot(resid, resid) / n)

@@ -1,4 +1,12 @@
-"""Distribution drift between a reference window and a current window: PSI, KS and chi-square."""
+"""Distribution drift between a reference window and a current window: PSI, KS, chi-square, missingness.
+
+Two forms of each statistic: from the two samples themselves (:func:`psi`, :func:`ks_test`,
+:func:`chi2_test`) and from histograms over shared bins (:func:`bin_edges`, :func:`psi_counts`,
+:func:`ks_from_counts`, :func:`chi2_from_counts`, :func:`continuous_drift`, :func:`categorical_drift`),
+which is how the drift stage computes them from DuckDB aggregates without loading the rows. The
+count-based forms are tested against the sample forms; :func:`missingness_change` compares missing
+rates.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +18,46 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_scores, warn_undefined
+from studylib.stats.contingency import PearsonChi2, pearson_chi2
+from studylib.stats.proportion import proportion
 
 __all__ = [
-    "PSI_EPS", "reference_edges", "psi", "psi_table", "psi_from_counts",
+    "PSI_EPS", "PSI_BANDS", "psi_band", "reference_edges", "psi", "psi_table", "psi_from_counts",
     "KSResult", "ks_test", "Chi2Result", "chi2_test",
+    "bin_edges", "psi_counts", "KSFromBins", "ks_from_counts", "chi2_from_counts", "DistributionDrift",
+    "continuous_drift", "categorical_drift", "MissingnessChange", "missingness_change",
 ]
 
 #: Bin proportions below this are raised to it before taking logs (empty bins).
 PSI_EPS = 1e-4
-#: Up to this many observations per sample, ks_test returns scipy's ks_2samp p-value as is.
+#: Conventional PSI bands (Siddiqi 2006): below the first stable, up to the second moderate, above significant.
+PSI_BANDS = (0.1, 0.25)
+#: Up to this many observations per sample, ks_test returns scipy's ks_2samp p-value as is; up to this
+#: effective size ``nm/(n+m)`` the asymptotic p-value is scipy's ``kstwo``, above it Kolmogorov's limit.
 _KS_SCIPY_MAX_N = 10_000
+
+
+def psi_band(value: float) -> str:
+    """The conventional reading of a PSI: "stable" (< 0.1), "moderate" (0.1–0.25), "significant" (> 0.25).
+
+    Rules of thumb (see :func:`psi_from_counts`), not tests; "" when the PSI is undefined. A PSI of
+    exactly 0.1 or 0.25 is "moderate".
+
+    References
+    ----------
+    .. [1] Siddiqi N. Credit Risk Scorecards: Developing and Implementing Intelligent Credit
+       Scoring. Hoboken (NJ): Wiley; 2006. doi:10.1002/9781119201731
+
+    Examples
+    --------
+    >>> [psi_band(v) for v in (0.05, 0.1, 0.25, 0.3)]
+    ['stable', 'moderate', 'moderate', 'significant']
+    """
+    if not math.isfinite(value):
+        return ""
+    return "stable" if value < PSI_BANDS[0] else "moderate" if value <= PSI_BANDS[1] else "significant"
 
 
 def _check_bins(bins) -> int:
@@ -409,12 +446,23 @@ def ks_test(reference, current) -> KSResult:
         d = _ks_from_distinct(*_distinct_counts(ref), n, *_distinct_counts(cur), m)
     else:
         d = _ks_statistic(_sorted(ref), _sorted(cur))
+    p_value, _ = _ks_asymptotic_p(d, n, m)
+    return KSResult(d, p_value, n, m, "asymptotic")
+
+
+def _ks_asymptotic_p(d: float, n: float, m: float) -> tuple[float, str]:
+    """Asymptotic two-sided p-value of a two-sample KS statistic ``d`` and how it was computed.
+
+    With the effective size ``e = n m / (n + m)``: scipy's ``kstwo.sf(d, round(e))`` (the asymptotic
+    method of ``ks_2samp``; fast at this size) while ``e <= 10,000``, above it Kolmogorov's limit
+    ``kstwobign.sf(d sqrt(e))``. Clipped to [0, 1].
+    """
     en = n * m / (n + m)
-    if en <= _KS_SCIPY_MAX_N:  # scipy's own asymptotic p-value; fast at this effective size
-        p_value = float(sps.kstwo.sf(d, round(en)))
+    if en <= _KS_SCIPY_MAX_N:
+        p, method = float(sps.kstwo.sf(d, max(1, int(round(en))))), "kstwo(round(nm/(n+m)))"
     else:
-        p_value = float(sps.kstwobign.sf(d * math.sqrt(en)))
-    return KSResult(d, min(max(p_value, 0.0), 1.0), n, m, "asymptotic")
+        p, method = float(sps.kstwobign.sf(d * math.sqrt(en))), "kolmogorov-limit"
+    return min(max(p, 0.0), 1.0), method
 
 
 @dataclass(frozen=True)
@@ -485,8 +533,9 @@ def chi2_test(reference_categories, current_categories, *, correction: bool = Fa
     a category present in only one sample has count 0 in the other; it is kept and contributes to
     the statistic (its expected count is positive). A single category in total gives statistic 0,
     dof 0 and p-value 1 (nothing can differ). An empty sample gives NaN with a reason and a
-    warning. Computed by scipy ``chi2_contingency`` on the table. Expected counts below 5 make the
-    chi-square approximation unreliable; merge rare categories first.
+    warning. Computed by :func:`studylib.stats.contingency.pearson_chi2` (scipy ``chi2_contingency``) on
+    the table. Expected counts below 5 make the chi-square approximation unreliable; merge rare
+    categories first.
 
     References
     ----------
@@ -514,5 +563,370 @@ def chi2_test(reference_categories, current_categories, *, correction: bool = Fa
         reason = f"{'reference' if ref.size == 0 else 'current'} sample is empty"
         warn_undefined(f"chi2_test: {reason}; the test is undefined")
         return Chi2Result(math.nan, 0, math.nan, table, reason)
-    res = sps.chi2_contingency(table.to_numpy(), correction=correction)
-    return Chi2Result(float(res.statistic), int(res.dof), float(res.pvalue), table)
+    res = pearson_chi2(table.to_numpy(), correction=correction)
+    return Chi2Result(res.statistic, res.dof, res.p_value, table)
+
+
+# --- from histograms over shared bins ----------------------------------------------------------------
+
+def bin_edges(reference, bins: int = 10, ks_bins: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """PSI edges and fine KS edges from the reference sample.
+
+    Parameters
+    ----------
+    reference : array_like of float
+        Non-missing reference values (at least one).
+    bins : int, default 10
+        PSI bins (reference quantiles).
+    ks_bins : int, default 500
+        Fine bins for the KS statistic (reference quantiles).
+
+    Returns
+    -------
+    psi_edges : numpy.ndarray
+        Inner PSI edges, identical to :func:`reference_edges` ``(reference, bins)``.
+    fine_edges : numpy.ndarray
+        Increasing fine edges: the distinct reference quantiles at ``k / ks_bins`` and ``j / bins``
+        (minimum and maximum included). Every PSI edge is a fine edge, so PSI counts are sums of
+        fine counts (:func:`psi_counts`).
+
+    Raises
+    ------
+    ValueError
+        The reference is empty.
+
+    Notes
+    -----
+    Quantiles are numpy's default (type 7) at the probabilities ``k / ks_bins`` and ``j / bins``,
+    computed once; the PSI edges are those at ``j / bins`` with duplicates, the minimum and the maximum
+    removed, exactly as :func:`reference_edges` does. Histograms over the fine edges are right-closed,
+    ``(e_{k-1}, e_k]``, with an open bin below the first edge and above the last one
+    (``len(fine_edges) + 1`` bins).
+
+    References
+    ----------
+    .. [1] Hyndman RJ, Fan Y. Sample quantiles in statistical packages. Am Stat. 1996;50(4):361-365.
+       doi:10.1080/00031305.1996.10473566 (type 7 quantiles)
+
+    Examples
+    --------
+    >>> psi_edges, fine = bin_edges(np.arange(11), bins=2, ks_bins=5)
+    >>> psi_edges.tolist(), fine.tolist()
+    ([5.0], [0.0, 2.0, 4.0, 5.0, 6.0, 8.0, 10.0])
+    """
+    ref = np.asarray(reference, dtype=float)
+    if ref.size == 0:
+        raise ValueError("reference is empty; bins need at least one reference value")
+    probs = np.unique(np.concatenate((np.arange(ks_bins + 1) / ks_bins, np.arange(bins + 1) / bins)))
+    quantiles = np.quantile(ref, probs)
+    psi_probs = np.arange(bins + 1) / bins
+    psi_edges = np.unique(quantiles[np.searchsorted(probs, psi_probs)])[1:-1]
+    return psi_edges, np.unique(quantiles)
+
+
+def psi_counts(fine_counts, fine_edges, psi_edges) -> np.ndarray:
+    """Counts in the PSI bins from counts in the fine bins.
+
+    Parameters
+    ----------
+    fine_counts : array_like of int
+        Counts in the ``len(fine_edges) + 1`` right-closed fine bins (see :func:`bin_edges`).
+    fine_edges, psi_edges : numpy.ndarray
+        Increasing edges; every PSI edge must be one of the fine edges.
+
+    Returns
+    -------
+    numpy.ndarray
+        Counts in the ``len(psi_edges) + 1`` PSI bins, the counts :func:`psi` takes from the raw values.
+
+    Raises
+    ------
+    ValueError
+        A PSI edge is not a fine edge.
+
+    Examples
+    --------
+    >>> psi_counts([1, 2, 3, 4], np.array([1.0, 2.0, 3.0]), np.array([2.0])).tolist()
+    [3, 7]
+    """
+    counts = np.asarray(fine_counts, dtype=np.int64)
+    cumulative = np.cumsum(counts)
+    positions = np.searchsorted(fine_edges, psi_edges)
+    if np.any(fine_edges[np.minimum(positions, len(fine_edges) - 1)] != psi_edges):
+        raise ValueError("every PSI edge must be one of the fine edges")
+    at = np.concatenate(([0], cumulative[positions], [cumulative[-1]]))
+    return np.diff(at)
+
+
+@dataclass(frozen=True)
+class KSFromBins:
+    """Two-sample KS statistic from histograms over shared fine bins.
+
+    Attributes
+    ----------
+    statistic : float
+        ``D`` at the bin edges, a lower bound of the exact ``D``.
+    upper : float
+        An upper bound of the exact ``D``.
+    p_value : float
+        Asymptotic p-value of ``statistic``.
+    method : str
+        How the p-value was computed (``"kstwo(round(nm/(n+m)))"`` or ``"kolmogorov-limit"``).
+    """
+
+    statistic: float
+    upper: float
+    p_value: float
+    method: str
+
+
+def ks_from_counts(ref_counts, cur_counts) -> KSFromBins:
+    """Two-sample KS statistic and p-value from counts in the same fine bins.
+
+    Parameters
+    ----------
+    ref_counts, cur_counts : array_like of int
+        Counts per bin (same right-closed bins, the last one open above).
+
+    Returns
+    -------
+    KSFromBins
+        NaN when either sample is empty.
+
+    Notes
+    -----
+    *Approximation.* The empirical CDFs are known exactly at the bin edges, so
+    ``D_edges = max_k |F_r(e_k) - F_c(e_k)|`` is a lower bound of the exact ``D``. Within a bin both
+    CDFs are monotone, so ``D <= max_k max(F_r(e_k) - F_c(e_{k-1}), F_c(e_k) - F_r(e_{k-1}))``, the
+    reported ``upper``; the gap is at most the larger share of either sample in one bin (about
+    ``1 / ks_bins`` of the reference). ``D_edges`` equals the exact ``D`` of :func:`ks_test` when every
+    bin holds at most one distinct value (e.g. integer features with fewer values than bins). The
+    p-value is that of ``D_edges`` (so it is never smaller than the exact one's): scipy's
+    ``kstwo.sf(D, round(nm/(n+m)))`` — the asymptotic method of ``scipy.stats.ks_2samp`` — up to
+    ``nm/(n+m) = 10,000``, beyond it Kolmogorov's limit ``kstwobign.sf(D sqrt(nm/(n+m)))``, the same
+    path as the large-sample p-value of :func:`ks_test`.
+
+    References
+    ----------
+    .. [1] Smirnov N. Table for estimating the goodness of fit of empirical distributions. Ann Math
+       Stat. 1948;19(2):279-281. doi:10.1214/aoms/1177730256
+    .. [2] Hodges JL Jr. The significance probability of the Smirnov two-sample test. Ark Mat.
+       1958;3(5):469-486. doi:10.1007/BF02589501
+
+    Examples
+    --------
+    >>> r = ks_from_counts([5, 5, 0], [0, 5, 5])
+    >>> r.statistic, r.upper
+    (0.5, 1.0)
+    """
+    r = np.asarray(ref_counts, dtype=float)
+    c = np.asarray(cur_counts, dtype=float)
+    n, m = r.sum(), c.sum()
+    if n == 0 or m == 0:
+        return KSFromBins(math.nan, math.nan, math.nan, "")
+    fr, fc = np.cumsum(r) / n, np.cumsum(c) / m
+    fr_prev, fc_prev = np.concatenate(([0.0], fr[:-1])), np.concatenate(([0.0], fc[:-1]))
+    d = float(np.max(np.abs(fr - fc)))
+    upper = float(max(np.max(fr - fc_prev), np.max(fc - fr_prev), d))
+    p, method = _ks_asymptotic_p(d, n, m)
+    return KSFromBins(d, upper, p, method)
+
+
+def chi2_from_counts(ref_counts, cur_counts) -> PearsonChi2:
+    """Pearson chi-square test of equal category distributions from counts per category.
+
+    Parameters
+    ----------
+    ref_counts, cur_counts : array_like of int
+        Counts per category in the reference and the current sample, same categories, same order.
+
+    Returns
+    -------
+    studylib.stats.contingency.PearsonChi2
+        :func:`studylib.stats.contingency.pearson_chi2` of the 2 × categories table: the statistic and
+        p-value :func:`chi2_test` gives on the rows themselves (no continuity correction; categories
+        empty in both samples are left out; one category: 0, 0, 1).
+
+    References
+    ----------
+    .. [1] Pearson K. On the criterion that a given system of deviations from the probable in the
+       case of a correlated system of variables is such that it can be reasonably supposed to have
+       arisen from random sampling. Philos Mag. 1900;50(302):157-175.
+       doi:10.1080/14786440009463897
+
+    Examples
+    --------
+    >>> r = chi2_from_counts([50, 50], [30, 70])
+    >>> round(r.statistic, 4), r.dof
+    (8.3333, 1)
+    """
+    table = np.vstack([np.asarray(ref_counts, dtype=float), np.asarray(cur_counts, dtype=float)])
+    if (table.sum(axis=1) == 0).any():
+        return PearsonChi2(math.nan, 0, math.nan)
+    return pearson_chi2(table)
+
+
+@dataclass(frozen=True)
+class DistributionDrift:
+    """Drift of one feature in one window against the reference.
+
+    Attributes
+    ----------
+    psi : float
+        Population stability index (:func:`psi_from_counts`).
+    statistic : float
+        KS ``D`` at the fine bin edges (``test == "ks"``) or Pearson's chi-square (``"chi2"``).
+    ks_upper : float
+        Upper bound of the exact KS ``D`` (NaN for chi-square).
+    p_value : float
+        P-value of ``statistic``.
+    test : str
+        ``"ks"`` or ``"chi2"``.
+    """
+
+    psi: float
+    statistic: float
+    ks_upper: float
+    p_value: float
+    test: str
+
+    @classmethod
+    def undefined(cls, test: str) -> "DistributionDrift":
+        """Every number NaN (an empty window, or every value missing)."""
+        return cls(math.nan, math.nan, math.nan, math.nan, test)
+
+
+def continuous_drift(ref_fine, cur_fine, fine_edges, psi_edges) -> DistributionDrift:
+    """PSI and KS of one continuous feature in one window, from fine-bin counts.
+
+    Parameters
+    ----------
+    ref_fine, cur_fine : array_like of int
+        Counts of the reference and of the window in the ``len(fine_edges) + 1`` fine bins.
+    fine_edges, psi_edges : numpy.ndarray
+        The edges of :func:`bin_edges`.
+
+    Returns
+    -------
+    DistributionDrift
+        ``psi`` from the PSI bins (:func:`psi_counts`, equal to :func:`psi` on the raw values), KS from
+        :func:`ks_from_counts`; undefined when either histogram is empty.
+
+    Examples
+    --------
+    >>> d = continuous_drift([5, 5, 0], [0, 5, 5], np.array([1.0, 2.0]), np.array([1.0]))
+    >>> d.statistic, d.ks_upper, d.test
+    (0.5, 1.0, 'ks')
+    """
+    ref_fine, cur_fine = np.asarray(ref_fine), np.asarray(cur_fine)
+    if ref_fine.sum() == 0 or cur_fine.sum() == 0:
+        return DistributionDrift.undefined("ks")
+    value = psi_from_counts(psi_counts(ref_fine, fine_edges, psi_edges), psi_counts(cur_fine, fine_edges, psi_edges))
+    ks = ks_from_counts(ref_fine, cur_fine)
+    return DistributionDrift(value, ks.statistic, ks.upper, ks.p_value, "ks")
+
+
+def categorical_drift(ref: pd.Series, cur: pd.Series) -> DistributionDrift:
+    """PSI (categories as bins) and chi-square of one categorical feature, from counts per category.
+
+    Parameters
+    ----------
+    ref, cur : pandas.Series
+        Counts indexed by category; a category missing from one series counts 0 there.
+
+    Returns
+    -------
+    DistributionDrift
+        ``psi`` over the sorted union of the categories and the chi-square of :func:`chi2_from_counts`
+        (equal to :func:`chi2_test` on the labels); undefined when either sample is empty.
+
+    Examples
+    --------
+    >>> d = categorical_drift(pd.Series({"a": 50, "b": 50}), pd.Series({"a": 30, "b": 70}))
+    >>> round(d.psi, 5), round(d.statistic, 4)
+    (0.16946, 8.3333)
+    """
+    categories = sorted(set(ref.index) | set(cur.index))
+    r = ref.reindex(categories, fill_value=0).to_numpy(dtype=float)
+    c = cur.reindex(categories, fill_value=0).to_numpy(dtype=float)
+    if r.sum() == 0 or c.sum() == 0:
+        return DistributionDrift.undefined("chi2")
+    chi2 = chi2_from_counts(r, c)
+    return DistributionDrift(psi_from_counts(r, c), chi2.statistic, math.nan, chi2.p_value, "chi2")
+
+
+@dataclass(frozen=True)
+class MissingnessChange:
+    """Missingness of a feature in a window against the reference.
+
+    Attributes
+    ----------
+    rate : Estimate
+        Missing rate of the window.
+    change : Estimate
+        Window minus reference, Newcombe's hybrid score interval.
+    p_value : float
+        Pearson chi-square of the 2 × 2 table; NaN when nothing or everything is missing in both.
+    """
+
+    rate: Estimate
+    change: Estimate
+    p_value: float
+
+
+def missingness_change(ref_missing: int, ref_n: int, cur_missing: int, cur_n: int, *, alpha: float = 0.05,
+                       method: str = "wilson") -> MissingnessChange:
+    """Missing rate of a window, its change from the reference, and a test of the change.
+
+    Parameters
+    ----------
+    ref_missing, ref_n : int
+        Missing values and rows of the reference window.
+    cur_missing, cur_n : int
+        Missing values and rows of the monitoring window.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    method : str, default "wilson"
+        Interval of the missing rate (:func:`studylib.stats.proportion`). The change always uses the
+        Wilson limits of both rates.
+
+    Returns
+    -------
+    MissingnessChange
+        ``rate`` (Estimate, ``method`` interval), ``change`` (current − reference with Newcombe's hybrid
+        score interval, method 10, clipped to [-1, 1]) and ``p_value`` (Pearson chi-square of the 2 × 2
+        table without continuity correction, :func:`studylib.stats.contingency.pearson_chi2`; NaN when
+        nothing or everything is missing in both). An empty window or reference gives undefined
+        estimates with the reason.
+
+    References
+    ----------
+    .. [1] Newcombe RG. Interval estimation for the difference between independent proportions:
+       comparison of eleven methods. Stat Med. 1998;17(8):873-890.
+       doi:10.1002/(SICI)1097-0258(19980430)17:8<873::AID-SIM779>3.0.CO;2-I
+    .. [2] Pearson K. On the criterion that a given system of deviations from the probable in the
+       case of a correlated system of variables is such that it can be reasonably supposed to have
+       arisen from random sampling. Philos Mag. 1900;50(302):157-175.
+       doi:10.1080/14786440009463897
+
+    Examples
+    --------
+    >>> out = missingness_change(10, 100, 30, 100)
+    >>> round(out.change.estimate, 2)
+    0.2
+    """
+    if cur_n == 0 or ref_n == 0:
+        reason = "empty window" if cur_n == 0 else "empty reference"
+        return MissingnessChange(Estimate.undefined(reason), Estimate.undefined(reason), math.nan)
+    rate = proportion(cur_missing, cur_n, alpha=alpha, method="wilson")
+    base = proportion(ref_missing, ref_n, alpha=alpha, method="wilson")
+    diff = rate.estimate - base.estimate
+    lower = diff - math.sqrt((rate.estimate - rate.lower) ** 2 + (base.upper - base.estimate) ** 2)
+    upper = diff + math.sqrt((rate.upper - rate.estimate) ** 2 + (base.estimate - base.lower) ** 2)
+    change = Estimate(diff, max(-1.0, lower), min(1.0, upper), math.nan, "newcombe-hybrid-score")
+    present = np.array([[ref_missing, ref_n - ref_missing], [cur_missing, cur_n - cur_missing]], dtype=float)
+    p = math.nan
+    if present[:, 0].sum() > 0 and present[:, 1].sum() > 0:
+        p = pearson_chi2(present).p_value
+    return MissingnessChange(rate if method == "wilson" else proportion(cur_missing, cur_n, alpha=alpha, method=method),
+                             change, p)

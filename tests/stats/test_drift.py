@@ -1,5 +1,6 @@
 """Drift: PSI against hand-worked examples (tests/reference/drift.py) and a direct implementation, KS
-and chi-square against scipy, edge cases, validation, properties and speed."""
+and chi-square against scipy; the count-based forms (from histograms over shared bins) against the
+sample forms; missingness change; edge cases, validation, properties and speed."""
 
 from __future__ import annotations
 
@@ -213,6 +214,154 @@ def test_chi2_integer_and_bool_categories():
 def test_chi2_missing_values_are_errors():
     with pytest.raises(ValueError, match=r"current_categories has 2 missing value\(s\) at positions 1, 3"):
         stats.chi2_test(["a", "b"], ["a", None, "b", np.nan])
+
+
+# --- count-based forms against the sample forms -------------------------------------------------------
+
+def _right_closed_counts(x, edges):
+    """Counts of ``x`` in the bins (-inf, e_0], (e_0, e_1], ..., (e_last, inf) (numpy, not DuckDB)."""
+    idx = np.searchsorted(edges, x, side="left")  # number of edges < x
+    return np.bincount(idx, minlength=edges.size + 1)
+
+
+@pytest.mark.parametrize("bins", [10, 7, 1])
+def test_bin_edges_psi_edges_are_reference_edges_and_fine_edges(bins):
+    ref = np.round(np.random.default_rng(1).lognormal(size=3000), 2)
+    psi_edges, fine = drift.bin_edges(ref, bins, 200)
+    np.testing.assert_array_equal(psi_edges, stats.reference_edges(ref, bins))
+    assert np.all(np.diff(fine) > 0) and np.isin(psi_edges, fine).all()
+    assert fine[0] == ref.min() and fine[-1] == ref.max()
+    with pytest.raises(ValueError, match="reference is empty"):
+        drift.bin_edges([], 10)
+
+
+@pytest.mark.parametrize("kind", ["normal", "integers", "ties"])
+def test_psi_counts_give_the_psi_of_the_raw_values(kind):
+    rng = np.random.default_rng(2)
+    make = {"normal": lambda n, s: rng.normal(s, 1, n), "integers": lambda n, s: rng.integers(0, 25, n) + s,
+            "ties": lambda n, s: np.round(rng.normal(s, 1, n), 1)}[kind]
+    ref, cur = make(4000, 0.0).astype(float), make(900, 0.4).astype(float)
+    psi_edges, fine = drift.bin_edges(ref, 10, 300)
+    r, c = _right_closed_counts(ref, fine), _right_closed_counts(cur, fine)
+    np.testing.assert_array_equal(drift.psi_counts(r, fine, psi_edges), _right_closed_counts(ref, psi_edges))
+    got = stats.psi_from_counts(drift.psi_counts(r, fine, psi_edges), drift.psi_counts(c, fine, psi_edges))
+    assert got == pytest.approx(stats.psi(ref, cur), rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="every PSI edge must be one of the fine edges"):
+        drift.psi_counts(r, fine, psi_edges + 1e-9)
+
+
+@pytest.mark.parametrize(("n", "m"), [(3000, 400), (40, 25), (30_000, 20_000)])
+def test_ks_from_counts_with_exact_bins_is_the_ks_of_the_raw_values(n, m):
+    # integer values with fewer distinct values than fine bins: every bin holds one value, so D is exact
+    rng = np.random.default_rng(n)
+    ref, cur = rng.integers(0, 20, n).astype(float), rng.integers(1, 21, m).astype(float)
+    _, fine = drift.bin_edges(ref, 10, 1000)
+    r = drift.ks_from_counts(_right_closed_counts(ref, fine), _right_closed_counts(cur, fine))
+    exact = stats.ks_test(ref, cur)
+    assert r.statistic == pytest.approx(exact.statistic, abs=1e-12)
+    assert r.upper >= r.statistic
+    want = sps.ks_2samp(ref, cur, method="asymp")  # the p-value of the count path: scipy's asymptotic one
+    assert r.statistic == pytest.approx(want.statistic, abs=1e-12)
+    if n * m / (n + m) <= 10_000:
+        assert r.p_value == pytest.approx(want.pvalue, rel=1e-9) and r.method == "kstwo(round(nm/(n+m)))"
+    else:  # beyond it both paths use Kolmogorov's limit
+        assert r.p_value == pytest.approx(exact.p_value, rel=1e-12) and r.method == "kolmogorov-limit"
+
+
+def test_ks_from_counts_bounds_the_exact_statistic_and_empty_is_nan():
+    rng = np.random.default_rng(8)
+    ref, cur = rng.normal(size=5000), rng.normal(0.2, 1.1, 700)
+    _, fine = drift.bin_edges(ref, 10, 100)  # coarse: the bounds are apart
+    r = drift.ks_from_counts(_right_closed_counts(ref, fine), _right_closed_counts(cur, fine))
+    exact = stats.ks_test(ref, cur).statistic
+    assert r.statistic <= exact + 1e-12 <= r.upper + 2e-12 and r.upper - r.statistic < 0.05
+    empty = drift.ks_from_counts([0, 0], [1, 2])
+    assert all(math.isnan(v) for v in (empty.statistic, empty.upper, empty.p_value))
+
+
+def test_chi2_from_counts_is_scipy_and_chi2_test_on_the_labels():
+    ref = ["a"] * 50 + ["b"] * 30 + ["c"] * 20
+    cur = ["a"] * 40 + ["b"] * 30 + ["d"] * 10
+    r = drift.chi2_from_counts([50, 30, 20, 0, 0], [40, 30, 0, 10, 0])  # "e": empty in both, left out
+    want = sps.chi2_contingency(np.array([[50, 30, 20, 0], [40, 30, 0, 10]]), correction=False)
+    assert (r.statistic, r.dof, r.p_value) == (pytest.approx(want.statistic), 3, pytest.approx(want.pvalue))
+    direct = stats.chi2_test(ref, cur)
+    assert (r.statistic, r.p_value) == (pytest.approx(direct.statistic, rel=1e-12), pytest.approx(direct.p_value))
+    assert (drift.chi2_from_counts([5, 0], [3, 0]).statistic, drift.chi2_from_counts([5, 0], [3, 0]).p_value) == (0.0, 1.0)
+    assert math.isnan(drift.chi2_from_counts([5, 2], [0, 0]).p_value)
+
+
+def test_categorical_drift_equals_direct_computation():
+    rng = np.random.default_rng(9)
+    ref = pd.Series(rng.choice(["a", "b", "c"], 3000, p=[0.5, 0.3, 0.2]))
+    cur = pd.Series(rng.choice(["a", "b", "d"], 500, p=[0.4, 0.4, 0.2]))
+    found = drift.categorical_drift(ref.value_counts(), cur.value_counts())
+    direct = stats.chi2_test(ref, cur)
+    assert found.statistic == pytest.approx(direct.statistic, rel=1e-12)
+    assert found.p_value == pytest.approx(direct.p_value, rel=1e-9)
+    table = direct.table
+    assert found.psi == pytest.approx(stats.psi_from_counts(table["reference"], table["current"]), rel=1e-12)
+    assert found.test == "chi2" and math.isnan(found.ks_upper)
+    empty = drift.categorical_drift(ref.value_counts(), pd.Series(dtype=float))
+    assert math.isnan(empty.psi) and math.isnan(empty.p_value)
+
+
+def test_continuous_drift_is_psi_and_ks_of_the_counts():
+    rng = np.random.default_rng(10)
+    ref, cur = rng.integers(0, 40, 2000).astype(float), rng.integers(3, 43, 600).astype(float)
+    psi_edges, fine = drift.bin_edges(ref, 10, 1000)
+    found = drift.continuous_drift(_right_closed_counts(ref, fine), _right_closed_counts(cur, fine), fine, psi_edges)
+    assert found.psi == pytest.approx(stats.psi(ref, cur), rel=1e-12)
+    assert found.statistic == pytest.approx(stats.ks_test(ref, cur).statistic, abs=1e-12)
+    assert found.test == "ks"
+    assert math.isnan(drift.continuous_drift(np.zeros(fine.size + 1), _right_closed_counts(cur, fine), fine,
+                                             psi_edges).psi)
+
+
+def test_missingness_change_newcombe_interval():
+    out = drift.missingness_change(10, 100, 30, 100)
+    change = out.change
+    assert change.estimate == pytest.approx(0.2)
+    # Newcombe 1998 method 10 (hybrid score) from the Wilson limits of 30/100 and 10/100
+    w1, w2 = stats.proportion(30, 100), stats.proportion(10, 100)
+    assert change.lower == pytest.approx(0.2 - math.hypot(0.3 - w1.lower, w2.upper - 0.1))
+    assert change.upper == pytest.approx(0.2 + math.hypot(w1.upper - 0.3, 0.1 - w2.lower))
+    want = sps.chi2_contingency(np.array([[10, 90], [30, 70]]), correction=False).pvalue
+    assert out.p_value == pytest.approx(want, rel=1e-12) and out.p_value < 0.001
+    assert out.rate.estimate == 0.3 and out.rate.method == "wilson"
+    exact = drift.missingness_change(10, 100, 30, 100, method="clopper-pearson")
+    assert exact.rate == stats.proportion(30, 100, method="clopper-pearson") and exact.change == change
+    assert math.isnan(drift.missingness_change(0, 50, 0, 60).p_value)  # nothing missing anywhere
+    assert math.isnan(drift.missingness_change(50, 50, 60, 60).p_value)  # everything missing
+    empty = drift.missingness_change(3, 50, 0, 0)
+    assert empty.change.reason == "empty window" and math.isnan(empty.p_value)
+
+
+def test_psi_band():
+    assert [drift.psi_band(v) for v in (0.05, 0.1, 0.25, 0.3, float("nan"))] == [
+        "stable", "moderate", "moderate", "significant", ""]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=60), st.lists(st.integers(0, 12), min_size=1, max_size=60))
+def test_property_count_forms_equal_sample_forms_on_integers(a, b):
+    a, b = np.array(a, dtype=float), np.array(b, dtype=float)
+    psi_edges, fine = drift.bin_edges(a, 10, 100)  # 100 fine bins > 13 values: exact
+    ra, rb = _right_closed_counts(a, fine), _right_closed_counts(b, fine)
+    found = drift.continuous_drift(ra, rb, fine, psi_edges)
+    assert found.psi == pytest.approx(stats.psi(a, b), abs=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's p-value at n m / (n + m) < 1
+        exact = sps.ks_2samp(a, b, method="asymp").statistic
+    assert found.statistic <= exact + 1e-12 <= found.ks_upper + 2e-12
+    pooled = np.union1d(a, b)
+    if np.bincount(np.searchsorted(fine, pooled, side="left")).max() == 1:  # one distinct value per bin
+        assert found.statistic == pytest.approx(exact, abs=1e-12)
+    values = np.union1d(a, b)
+    cats = drift.chi2_from_counts([np.sum(a == v) for v in values], [np.sum(b == v) for v in values])
+    direct = stats.chi2_test(a.astype(int), b.astype(int))
+    assert cats.statistic == pytest.approx(direct.statistic, rel=1e-12, abs=1e-12)
+    assert cats.dof == direct.dof
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,5 +1,7 @@
-"""Figures of the drift review; each function takes tables of :class:`studylib.drift.DriftReview` and
-returns a matplotlib Figure (the caller displays and closes it).
+"""Figures of the drift review; each function takes tables of
+:class:`studylib.stages.drift.review.DriftReview` (with small cells withheld by
+:func:`studylib.report.tables.drift.suppressed`) and returns a matplotlib Figure (the caller displays and
+closes it). Withheld (NaN) estimates are not plotted.
 
 - :func:`heatmap`: PSI of every input feature (and the score) × monitoring window, coloured by the
   conventional bands, with the adjusted-significance marks;
@@ -13,7 +15,7 @@ returns a matplotlib Figure (the caller displays and closes it).
   sensitivity and specificity, Hanley–McNeil limits for AUROC). A Shewhart chart rather than CUSUM:
   monitoring windows are few and unequal in size and reviewers judge them one by one; a point
   outside the limits flags that window without a tuning constant (see
-  :func:`studylib.drift.control_limits`).
+  :func:`studylib.stats.control.control_limits`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from matplotlib import colormaps
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
-REFERENCE = "reference"
+from studylib.data.scan import REFERENCE
+
 _BAND_COLOURS = ("#e8f1e4", "#f6d98b", "#e07b5f")  # stable, moderate, significant
 _REF_COLOUR = "#222222"
 
@@ -62,8 +65,7 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
                 marks[-1][j] = "*" if r.p_adjusted < alpha else ""
     fig = Figure(figsize=(max(6.0, 1.0 * len(windows) + 3), 0.55 * len(rows) + 2.2), layout="constrained")
     ax = fig.subplots()
-    cmap = ListedColormap(_BAND_COLOURS)
-    cmap.set_bad("#d9d9d9")
+    cmap = ListedColormap(_BAND_COLOURS).with_extremes(bad="#d9d9d9")
     norm = BoundaryNorm([0, 0.1, 0.25, 1e9], cmap.N)
     image = ax.imshow(np.ma.masked_invalid(psi), cmap=cmap, norm=norm, aspect="auto")
     for i in range(len(rows)):

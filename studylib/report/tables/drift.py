@@ -1,8 +1,9 @@
 """Reviewer tables of the drift review: rounded numbers, intervals as "0.80 (0.75–0.84)", small counts
 suppressed as "<N" (``study.small_cell_threshold``), undefined values as "–" with the reason.
 
-Pure functions from the tables of :class:`studylib.drift.DriftReview` to display DataFrames; the
-machine-readable results keep the full precision.
+Pure functions from the tables of :class:`studylib.stages.drift.review.DriftReview` (and the trigger
+gates of :func:`studylib.judge.triggers.judge_triggers`) to display DataFrames; the machine-readable
+results keep the full precision.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from studylib.data.scan import REFERENCE
+from studylib.judge import gates
 from studylib.judge.suppression import format_count as fmt_count, is_small  # the study's one small-cell rule
+from studylib.plan import Study
 
 
 def fmt(x, digits: int = 3) -> str:
@@ -136,6 +139,20 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         row["note"] = r.get("reason", "") or ""
         rows.append(row)
     return pd.DataFrame(rows).set_index("window")
+
+
+def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
+    """The triggers as reviewers read them: rule, fired or not, evidence, declared action, blocking."""
+    actions = {t.id: t.action for t in study.drift.triggers}
+    rows = []
+    for gate in judged:
+        state = {gates.FAIL: "FIRED", gates.PASS: "not fired", gates.INSUFFICIENT: "not judged"}[gate.verdict]
+        action = actions.get(gate.id, "")
+        rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "evidence": gate.sentence,
+                     "action": action.replace("_", " "),
+                     "blocks release": "yes" if gate.verdict == gates.FAIL and gate.blocks else "no"})
+    columns = ["trigger", "rule", "status", "evidence", "action", "blocks release"]
+    return pd.DataFrame(rows, columns=columns).set_index("trigger")
 
 
 def _withhold(table: pd.DataFrame, names: tuple[str, ...], mask) -> pd.DataFrame:

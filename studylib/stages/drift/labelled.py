@@ -1,0 +1,119 @@
+"""Calibration and performance drift per monitoring window, from the labelled rows of each window.
+
+Per window with a known outcome: observed event rate, O/E ratio, calibration-in-the-large and slope
+(:func:`studylib.stats.calibration.logistic_recalibration`, :func:`~studylib.stats.calibration.oe_ratio`),
+a calibration curve, AUROC, sensitivity and specificity at the operating threshold, and the Shewhart
+control limits of the three performance metrics around the reference window's values
+(:func:`studylib.stats.control.control_limits`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from studylib import stats
+from studylib.data.scan import WindowPlan
+from studylib.stages.drift._columns import estimate_columns, quiet
+from studylib.stats import Estimate
+from studylib.stats.calibration import logistic_recalibration, oe_ratio
+from studylib.stats.control import control_limits
+
+#: a window's calibration curve needs this many events and non-events
+MIN_CURVE_EVENTS = 10
+#: above this many labelled rows a window's calibration curve uses 20 quantile bins instead of lowess
+LOWESS_MAX_ROWS = 20_000
+#: the performance metrics charted with control limits
+PERFORMANCE_METRICS = ("auroc", "sensitivity", "specificity")
+
+
+def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci: str) -> dict:
+    """Calibration, discrimination and the operating point of one window's labelled rows."""
+    n, events = int(y.size), int(np.count_nonzero(y))
+    citl, slope = logistic_recalibration(y, p, alpha=alpha)
+    oe = oe_ratio(events, float(p.sum()), alpha)
+    out = {"n": n, "events": events, "citl": citl, "slope": slope, "oe": oe, "curve": None,
+           "auroc": stats.auroc(y, p, alpha=alpha), "binary": stats.binary_metrics(y, p, threshold, alpha=alpha, method=ci)}
+    if min(events, n - events) >= MIN_CURVE_EVENTS:
+        method = "lowess" if n <= LOWESS_MAX_ROWS else "quantile-bins"
+        curve = stats.calibration_curve(y, p, method=method, alpha=alpha, n_points=40, n_bins=20)
+        out["curve"] = curve.assign(method=method)[["predicted", "observed", "method"]]
+    return out
+
+
+def window_fits(labelled: dict, threshold: float, alpha: float, ci: str) -> dict:
+    """The fits of every window with labelled rows (``{window index: (y, p)}``), two windows at a time
+    (numpy releases the GIL in the large array operations)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.UndefinedMetricWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {i: pool.submit(_fit_window, y, p, threshold, alpha, ci) for i, (y, p) in labelled.items()}
+            return {i: f.result() for i, f in futures.items()}
+
+
+def calibration_table(plan: WindowPlan, fits: dict, sums: pd.DataFrame, alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibration per window (columns of :attr:`DriftReview.calibration`) and the calibration curves."""
+    rows, curve_rows = [], []
+    for index, window in enumerate(plan.windows):
+        s = sums.loc[index]
+        n, events = int(s["labelled"]), float(s["events"])
+        row = {"window": window.label, "labelled": n, "events": int(round(events)), "expected": float(s["expected"])}
+        if index in fits:
+            fit = fits[index]
+            observed = quiet(stats.proportion, fit["events"], fit["n"], alpha=alpha, method="wilson")
+            row.update({**estimate_columns("observed_rate", observed), **estimate_columns("oe_ratio", fit["oe"]),
+                        **estimate_columns("calibration_in_the_large", fit["citl"]),
+                        **estimate_columns("calibration_slope", fit["slope"]),
+                        "reason": "; ".join(sorted({e.reason for e in (fit["citl"], fit["slope"], fit["oe"])
+                                                    if e.reason}))})
+            if fit["curve"] is not None:
+                curve_rows.append(fit["curve"].assign(window=window.label)[["window", "predicted", "observed", "method"]])
+        else:
+            reason = "empty window" if window.empty else "no labelled rows"
+            undefined = Estimate.undefined(reason)
+            row.update({**estimate_columns("observed_rate", undefined), **estimate_columns("oe_ratio", undefined),
+                        **estimate_columns("calibration_in_the_large", undefined),
+                        **estimate_columns("calibration_slope", undefined), "reason": reason})
+        rows.append(row)
+    curves = (pd.concat(curve_rows, ignore_index=True) if curve_rows
+              else pd.DataFrame(columns=["window", "predicted", "observed", "method"]))
+    return pd.DataFrame(rows), curves
+
+
+def performance_table(plan: WindowPlan, fits: dict) -> pd.DataFrame:
+    """Performance per window with control limits and signals (columns of :attr:`DriftReview.performance`)."""
+    rows = []
+    for index, window in enumerate(plan.windows):
+        row = {"window": window.label}
+        if index in fits:
+            fit = fits[index]
+            auc, binary = fit["auroc"], fit["binary"]
+            row.update({"positives": fit["events"], "negatives": fit["n"] - fit["events"],
+                        **estimate_columns("auroc", auc), **estimate_columns("sensitivity", binary.sensitivity),
+                        **estimate_columns("specificity", binary.specificity),
+                        "reason": "; ".join(sorted({e.reason for e in (auc, binary.sensitivity, binary.specificity)
+                                                    if e.reason}))})
+        else:
+            undefined = Estimate.undefined("empty window" if window.empty else "no labelled rows")
+            row.update({"positives": 0, "negatives": 0, **estimate_columns("auroc", undefined),
+                        **estimate_columns("sensitivity", undefined), **estimate_columns("specificity", undefined),
+                        "reason": undefined.reason})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for metric in PERFORMANCE_METRICS:
+        center = float(table.loc[0, metric])
+        limits = [control_limits(metric, center, int(r.positives), int(r.negatives)) if i > 0 else (math.nan, math.nan)
+                  for i, r in enumerate(table.itertuples())]
+        table[f"{metric}_cl_lower"] = [lo for lo, _ in limits]
+        table[f"{metric}_cl_upper"] = [hi for _, hi in limits]
+        value = table[metric].to_numpy(dtype=float)
+        lo = table[f"{metric}_cl_lower"].to_numpy(dtype=float)
+        hi = table[f"{metric}_cl_upper"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            table[f"{metric}_signal"] = (value < lo) | (value > hi)
+    return table

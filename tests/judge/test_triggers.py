@@ -1,0 +1,126 @@
+"""Surveillance triggers: each type fires on a planted shift and stays quiet on a stationary stream;
+the rule on hand-built statistics tables (runs, unjudgeable windows, any_feature, blocking, words)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from studylib.judge import gates, triggers
+from studylib.plan import Trigger
+from studylib.stages.drift import review as drift
+from tests.stages.drift.streams import MONTHLY, PLANTED, TRIGGERS, stream, study
+
+WINDOWS = ["2001", "2002", "2003", "2004"]
+
+
+def _table(rows) -> pd.DataFrame:
+    """A long statistics table from ``(window, of, statistic, estimate, lower, upper)`` tuples."""
+    return pd.DataFrame(rows, columns=["window", "of", "statistic", "estimate", "lower", "upper"])
+
+
+def _plan(*trigger_specs, features=("x1", "x2")):
+    return study({**MONTHLY, "features": list(features), "categorical": [], "triggers": list(trigger_specs)})
+
+
+# --- end to end on synthetic streams -----------------------------------------------------------------
+
+def _judge(frame, trigger):
+    plan = study({**MONTHLY, "triggers": [trigger]})
+    review = drift.review(frame, plan)
+    return triggers.judge_triggers(review.statistics, review.monitoring_labels, plan)[0]
+
+
+@pytest.mark.parametrize("name", sorted(TRIGGERS))
+def test_trigger_fires_on_planted_shift_and_is_quiet_on_stationary_data(name):
+    trigger = TRIGGERS[name]
+    quiet = _judge(stream(np.random.default_rng(21), 1500), trigger)
+    assert quiet.verdict == gates.PASS, quiet.sentence
+    shifted = stream(np.random.default_rng(22), 1500, shift_from=8, **PLANTED[name])
+    if name == "missing":
+        late = shifted.month >= "2024-09"
+        shifted.loc[late & (np.random.default_rng(1).random(len(shifted)) < 0.3), "x2"] = np.nan
+    fired = _judge(shifted, trigger)
+    assert fired.verdict == gates.FAIL, fired.sentence
+    assert fired.blocks == (trigger["action"] in ("revalidate", "suspend"))
+    assert "2024-09" in fired.sentence and trigger["action"].replace("_", " ") in fired.sentence
+    assert not any(m in fired.sentence.split("FIRED")[1].split(")")[0] for m in ("2024-07", "2024-08"))
+
+
+def test_trigger_that_cannot_be_judged_is_insufficient_and_does_not_block():
+    frame = stream(np.random.default_rng(3), 200).assign(death_5y=np.nan)
+    gate = _judge(frame, TRIGGERS["auroc"])
+    assert gate.verdict == gates.INSUFFICIENT and not gate.blocks
+
+
+# --- the rule on hand-built tables -----------------------------------------------------------------
+
+def test_consecutive_trigger_needs_a_run_and_an_undefined_window_breaks_it():
+    trigger = Trigger.model_validate(TRIGGERS["slope"])
+    assert triggers._fired(trigger, [True, False, True, False]) == []
+    assert triggers._fired(trigger, [False, True, True, False]) == [1, 2]
+    assert triggers._fired(trigger, [True, None, True]) == []
+    any_two = Trigger.model_validate({**TRIGGERS["psi"], "count": 2})
+    assert triggers._fired(any_two, [True, False, True]) == [0, 2]
+
+
+def test_psi_trigger_fires_in_the_window_above_the_threshold_and_names_the_action():
+    table = _table([(w, "score", "psi", v, math.nan, math.nan) for w, v in zip(WINDOWS, (0.05, 0.31, 0.12, 0.02))])
+    [gate] = triggers.judge_triggers(table, WINDOWS, _plan(TRIGGERS["psi"]))
+    assert gate.verdict == gates.FAIL and not gate.blocks  # investigate does not block
+    assert gate.sentence.startswith("FIRED in window(s) 2002 (psi 0.310)")
+    assert triggers.ACTION_TEXT["investigate"] in gate.sentence
+    assert gate.rule == "psi of score: estimate > 0.25 in any window → investigate"
+    assert (gate.estimate, gate.stage, gate.subject) == (0.31, "drift", "psi of score")
+
+
+def test_quiet_trigger_names_the_window_closest_to_firing_and_the_unjudged_ones():
+    rows = [("2001", "score", "auroc", 0.80, 0.75, 0.85), ("2002", "score", "auroc", 0.78, 0.72, 0.84),
+            ("2003", "score", "auroc", math.nan, math.nan, math.nan), ("2004", "score", "auroc", 0.81, 0.74, 0.88)]
+    [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["auroc"]))
+    assert gate.verdict == gates.PASS and gate.blocks  # suspend blocks when it fires
+    assert gate.sentence == ("Did not fire; the window closest to firing is 2002 with auroc 0.780 (95% CI 0.720–0.840). "
+                             "Not judged in window(s) 2003 (undefined).")
+
+
+def test_blocking_trigger_fires_on_a_run_of_consecutive_windows():
+    rows = [(w, "score", "calibration_slope", est, lo, hi) for w, (est, lo, hi) in
+            zip(WINDOWS, ((1.0, 0.8, 1.2), (0.6, 0.4, 0.8), (0.5, 0.3, 0.7), (0.9, 0.7, 1.1)))]
+    [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["slope"]))
+    assert gate.verdict == gates.FAIL and gate.blocks and gate.blocking_failure
+    assert "window(s) 2002, 2003" in gate.sentence and "95% CI 0.400–0.800" in gate.sentence
+    broken = [r if r[0] != "2003" else ("2003", "score", "calibration_slope", math.nan, math.nan, math.nan) for r in rows]
+    [quiet] = triggers.judge_triggers(_table(broken), WINDOWS, _plan(TRIGGERS["slope"]))
+    assert quiet.verdict == gates.PASS and "Not judged in window(s) 2003" in quiet.sentence
+
+
+def test_any_feature_fires_for_the_first_feature_and_counts_the_others():
+    rows = [(w, f, "p_adjusted", p, math.nan, math.nan)
+            for f, ps in (("x1", (0.5, 0.2, 0.01, 0.3)), ("x2", (0.04, 0.6, 0.7, 0.8))) for w, p in zip(WINDOWS, ps)]
+    [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["adjusted"]))
+    assert gate.verdict == gates.FAIL
+    assert gate.sentence.startswith("FIRED for x1 in window(s) 2003 (and 1 more feature(s)) (p_adjusted 0.010)")
+
+
+def test_statistic_undefined_everywhere_is_insufficient_evidence():
+    rows = [(w, "score", "auroc", math.nan, math.nan, math.nan) for w in WINDOWS]
+    [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["auroc"]))
+    assert gate.verdict == gates.INSUFFICIENT and not gate.blocks
+    assert gate.sentence == "Could not be judged: auroc is undefined in every monitoring window (2001, 2002, 2003, 2004)."
+    [none] = triggers.judge_triggers(_table([]), [], _plan(TRIGGERS["auroc"]))
+    assert none.verdict == gates.INSUFFICIENT and "(none declared)" in none.sentence
+
+
+def test_small_values_keep_three_significant_digits():
+    rows = [(w, "x1", "p_adjusted", p, math.nan, math.nan) for w, p in zip(WINDOWS, (0.5, 0.00012, 0.3, 0.4))]
+    [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan({**TRIGGERS["adjusted"], "of": "x1"}))
+    assert "(p_adjusted 0.00012)" in gate.sentence
+
+
+def test_a_study_without_drift_is_an_error():
+    plan = _plan(TRIGGERS["psi"]).model_copy(update={"drift": None})
+    with pytest.raises(ValueError, match="declares no drift"):
+        triggers.judge_triggers(_table([]), WINDOWS, plan)

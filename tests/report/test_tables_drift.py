@@ -1,0 +1,66 @@
+"""Reviewer tables of the drift review: intervals, small counts suppressed, withheld estimates, triggers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from studylib.judge import triggers
+from studylib.report.tables import drift as drift_tables
+from studylib.stages.drift import review as drift
+from tests.stages.drift.streams import MONTHLY, TRIGGERS, stream, study
+
+
+def test_reviewer_tables_format_intervals_and_suppress_small_counts():
+    frame = stream(np.random.default_rng(5), 200)
+    review = drift.review(frame, study(MONTHLY))
+    perf = drift_tables.performance_drift(review.performance, 5)
+    assert perf.loc["reference", "AUROC limits"] == "(centre line)"
+    assert drift_tables.fmt_ci(0.8, 0.75, 0.84) == "0.800 (0.750–0.840)"
+    assert drift_tables.fmt_count(3, 5) == "<5" and drift_tables.fmt_count(0, 5) == "0"
+    assert drift_tables.fmt_p(0.0001) == "<0.001"
+    assert set(drift_tables.input_drift(review.input, alpha=0.05).index.get_level_values(0)) == {"x1", "x2", "cat"}
+
+
+def test_estimates_that_would_disclose_a_small_cell_are_withheld():
+    calibration = pd.DataFrame([
+        {"window": "2002", "labelled": 45, "events": 1, "expected": 3.0, "oe_ratio": 0.33, "oe_ratio_lower": 0.01,
+         "oe_ratio_upper": 1.8, "calibration_in_the_large": -1.2, "calibration_in_the_large_lower": -3.3,
+         "calibration_in_the_large_upper": 0.8, "calibration_slope": 2.0, "calibration_slope_lower": -0.5,
+         "calibration_slope_upper": 4.6, "reason": ""},
+        {"window": "2003", "labelled": 202, "events": 10, "expected": 7.3, "oe_ratio": 1.37, "oe_ratio_lower": 0.66,
+         "oe_ratio_upper": 2.5, "calibration_in_the_large": 0.35, "calibration_in_the_large_lower": -0.3,
+         "calibration_in_the_large_upper": 1.0, "calibration_slope": 1.1, "calibration_slope_lower": 0.4,
+         "calibration_slope_upper": 1.9, "reason": ""},
+    ])
+    shown = drift_tables.calibration_drift(calibration, 5)
+    assert shown.loc["2002", "observed events"] == "<5"
+    assert (shown.loc["2002", ["O/E ratio", "calibration-in-the-large", "calibration slope"]] == "withheld").all()
+    assert shown.loc["2003", "O/E ratio"].startswith("1.370")
+
+
+def test_figures_get_small_cell_estimates_withheld():
+    frame = stream(np.random.default_rng(5), 200)
+    review = drift.review(frame, study(MONTHLY))
+    shown = drift_tables.suppressed(review, 10_000)  # every count is "small": every disclosive estimate goes
+    assert shown.calibration["oe_ratio"].isna().all() and shown.performance["auroc"].isna().all()
+    assert shown.output["alert_rate"].isna().all()
+    assert not review.calibration["oe_ratio"].isna().all()  # the review itself is untouched
+    kept = drift_tables.suppressed(review, 1)  # a threshold of 1 suppresses nothing
+    pd.testing.assert_frame_equal(kept.calibration, review.calibration, check_dtype=False)
+
+
+def test_triggers_table_names_the_action():
+    frame = stream(np.random.default_rng(22), 800, shift_from=8, score_shift=1.5)
+    plan = study({**MONTHLY, "triggers": [TRIGGERS["psi"], TRIGGERS["auroc"]]})
+    review = drift.review(frame, plan)
+    judged = triggers.judge_triggers(review.statistics, review.monitoring_labels, plan)
+    table = drift_tables.triggers_table(judged, plan)
+    assert table.loc["T-psi", "status"] == "FIRED" and table.loc["T-psi", "action"] == "investigate"
+    assert table.loc["T-psi", "blocks release"] == "no"
+
+
+def test_triggers_table_of_a_plan_without_triggers_is_empty_with_its_columns():
+    table = drift_tables.triggers_table([], study(MONTHLY))
+    assert table.empty and list(table.columns) == ["rule", "status", "evidence", "action", "blocks release"]
+    assert table.index.name == "trigger"
