@@ -27,14 +27,12 @@ SCRIPT = "<script>alert(1)</script>"
 SEX, SITE = f"sex{SCRIPT}", f"site{IMG}"  # column names
 DEVELOPMENT, VALIDATION = f"development{SCRIPT}", f"validation{IMG}"  # split values
 
-# the pages of a run, relative to its folder; the subgroup and drift tables are being moved into
-# report/tables (issue 12) by other changes: their pages may still fail
+# the pages of a run, relative to its folder (the runs page is two levels up)
 PAGES = ["index.html", "checklist.html", "../../index.html",
          "notebooks/01_cohort.reviewer.html", "notebooks/01_cohort.full.html",
          "notebooks/02_evaluation.reviewer.html", "notebooks/02_evaluation.full.html",
          "notebooks/03_subgroups.reviewer.html", "notebooks/03_subgroups.full.html",
          "notebooks/04_drift.reviewer.html", "notebooks/04_drift.full.html"]
-MOVING = {}
 
 
 def _frame():
@@ -112,8 +110,7 @@ def test_every_page_of_the_run_is_checked(run_folder):
     assert written == {p for p in PAGES if not p.startswith("..")}
 
 
-@pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(reason=MOVING[p], strict=False))
-                                  if p in MOVING else p for p in PAGES])
+@pytest.mark.parametrize("name", PAGES)
 def test_no_markup_from_user_strings(run_folder, name):
     page = (run_folder / name).read_text(encoding="utf-8")
     assert markup_from_payload(page) == []
