@@ -202,7 +202,7 @@ def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: st
             key_path: Path | None) -> None:
     """Append a reviewer's decision on RUN_DIR to the ledger (refused when the run fails verification)."""
     from studylib.evidence import ledger
-    from studylib.report import pages as report
+    from studylib.run import pages
     from studylib.evidence import signoff as signer
     from studylib.evidence import verify as verifier
     from studylib.data.snapshot import sha256_file
@@ -220,7 +220,7 @@ def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: st
         _fail_input(exc, obj.debug)
     reports = check.folder.parent.parent
     written = ledger.append(ledger.ledger_path(reports), entry)
-    report.write_archive_index(reports)
+    pages.write_archive_index(reports)
     signed = " (signed)" if "signature" in written else ""
     click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: ledger entry {written['seq']}")
 

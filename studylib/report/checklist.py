@@ -2,7 +2,8 @@
 to the artifact of the run that answers it.
 
 An item is *answered* when one of its evidence artifacts exists in the run (a file, or a key of a
-stage's results JSON); otherwise the page lists it as not answered, with the reason. Item numbers and
+stage's results JSON); otherwise the page lists it as not answered, with the reason. :func:`assess` is
+pure over what the run folder holds; the run layer inspects the folder. Item numbers and
 standard codes follow the team's reporting reference (T = TRIPOD+AI 2024; S = STARD 2015; C =
 CONSORT-AI/SPIRIT-AI; G = GMLP principles; P = FDA PCCP guidance 2024; F = FDA AI-DSF draft 2025).
 
@@ -14,9 +15,8 @@ Bossuyt PM, Reitsma JB, Bruns DE, et al. STARD 2015. BMJ 2015;351:h5527. doi:10.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -115,20 +115,35 @@ class ItemStatus:
         return bool(self.answered_by)
 
 
-def _has(folder: Path, evidence: Evidence) -> bool:
-    path = folder / evidence.file
-    if not path.is_file():
-        return False
-    if evidence.key is None:
-        return True
-    try:
-        value = json.loads(path.read_text(encoding="utf-8")).get(evidence.key)
-    except (ValueError, AttributeError):
-        return False
-    return value not in (None, [], {})
+def files() -> dict[str, bool]:
+    """Every run-folder file (path relative to the run folder) that some item names as evidence, in
+    item order → whether an item looks for a key of its JSON."""
+    out: dict[str, bool] = {}
+    for evidence in (e for item in ITEMS for e in item.evidence):
+        out[evidence.file] = out.get(evidence.file, False) or evidence.key is not None
+    return out
 
 
-def assess(folder: str | Path) -> list[ItemStatus]:
-    """Which items the run in ``folder`` answers, and with which artifacts."""
-    folder = Path(folder)
-    return [ItemStatus(item, tuple(e for e in item.evidence if _has(folder, e))) for item in ITEMS]
+def assess(present: Mapping[str, Collection[str]]) -> list[ItemStatus]:
+    """Which items a run answers, and with which artifacts.
+
+    Pure over what the run folder holds, so that the run layer does the file inspection (see
+    :func:`studylib.run.pages.present_artifacts`) and this mapping can be checked without a run.
+
+    Parameters
+    ----------
+    present : mapping of str to collection of str
+        Each file of :func:`files` that exists in the run folder (path relative to it) → the
+        top-level keys of its JSON whose value is not empty (not ``None``, ``[]`` or ``{}``); an
+        empty collection for a file whose keys no item needs, or that is not a JSON object.
+
+    Returns
+    -------
+    list of ItemStatus
+        One per item of :data:`ITEMS`, in order: an item is answered by each of its evidence files
+        that is present and, when the evidence names a key, holds that key.
+    """
+    def has(evidence: Evidence) -> bool:
+        return evidence.file in present and (evidence.key is None or evidence.key in present[evidence.file])
+
+    return [ItemStatus(item, tuple(e for e in item.evidence if has(e))) for item in ITEMS]

@@ -26,7 +26,7 @@ from studylib.judge import gates
 from studylib.evidence import ledger
 from studylib import plan
 from studylib.run import preflight
-from studylib.report import pages as report
+from studylib.run import pages
 from studylib.data import snapshot
 from studylib.data.snapshot import sha256_file
 
@@ -246,8 +246,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest
-        report.write_index(staging, study, snap, outcome, all_gates, env)
-        report.write_checklist(staging, study)
+        pages.write_index(staging, study, snap, outcome, all_gates, env)
+        pages.write_checklist(staging, study)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
         _write_manifest(staging, study, snap, outcome, started_at, timings, env)
@@ -261,7 +261,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         "kind": "run", "run": f"{study.study.id}/{run_id}", "study_id": study.study.id, "verdict": verdict,
         "exit_code": exit_code, "manifest_sha256": "sha256:" + sha256_file(outcome.folder / "manifest.json"),
     })
-    report.write_archive_index(reports)
+    pages.write_archive_index(reports)
     return outcome
 
 

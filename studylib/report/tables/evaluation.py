@@ -1,9 +1,10 @@
 """Reviewer-facing tables of the evaluation stage: rounded numbers, intervals written as
 "0.749 (0.704–0.789)", verdicts coloured, undefined values explained.
 
-Each function takes the results of :mod:`studylib.evaluation` and returns a pandas ``Styler`` (for
-display in the notebook and its HTML renderings) — the numbers themselves stay in the results
-objects and the results JSON.
+Each function takes the results of :mod:`studylib.stages.evaluation` and returns a pandas ``Styler``
+made by :func:`studylib.report.display.styler` (every cell, header and caption HTML-escaped) for display
+in the notebook and its HTML renderings — the numbers themselves stay in the results objects and the
+results JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.judge import gates
+from studylib.report import display
 from studylib.stages.evaluation.analysis import METRIC_NAMES, Evaluation, metric_roles, model_identity
 from studylib.plan import Study
 from studylib.stats import Estimate
@@ -50,11 +52,13 @@ def fmt_p(p: float) -> str:
 
 
 def _style(frame: pd.DataFrame, caption: str = ""):
-    styler = frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
-    styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]},
-                                      {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
-                                                                        ("font-weight", "bold")]}])
-    return styler.set_caption(caption) if caption else styler
+    """The evaluation tables' look on :func:`studylib.report.display.styler` (cells, headers and caption
+    HTML-escaped: model names, criterion labels and error-analysis levels come from parameters and data)."""
+    styler = display.styler(frame, caption=caption).hide(axis="index")
+    styler = styler.set_properties(**{"text-align": "left", "vertical-align": "top"})
+    return styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]},
+                                    {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
+                                                                      ("font-weight", "bold")]}])
 
 
 def _level(study: Study) -> str:

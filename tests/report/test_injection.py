@@ -1,0 +1,119 @@
+"""Markup injection: a run whose every user-supplied string carries HTML, checked in every page it writes.
+
+One tiny study is run with ``<img src=x onerror=alert(1)>`` and ``<script>alert(1)</script>`` in the
+study title and intended use (also inside Markdown code spans), model names and versions, criterion
+and gate labels, cohort step labels, subgroup band labels and reference level, Table 1 labels,
+category values of the data (sex, site, split), column names (sex, site) and the dataset card. Every
+``.html`` file of the run folder and the runs page are parsed with :mod:`html.parser`: no ``script``
+element, no ``on…`` attribute, and no image that is not an embedded figure may appear, and the payload
+must still be there as text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from studylib.run import runner
+from tests.conftest import tiny_frame, tiny_params, write_snapshot
+
+pytestmark = pytest.mark.e2e
+
+IMG = "<img src=x onerror=alert(1)>"
+SCRIPT = "<script>alert(1)</script>"
+SEX, SITE = f"sex{SCRIPT}", f"site{IMG}"  # column names
+DEVELOPMENT, VALIDATION = f"development{SCRIPT}", f"validation{IMG}"  # split values
+
+# the pages of a run, relative to its folder (the runs page is two levels up)
+PAGES = ["index.html", "checklist.html", "../../index.html",
+         "notebooks/01_cohort.reviewer.html", "notebooks/01_cohort.full.html",
+         "notebooks/02_evaluation.reviewer.html", "notebooks/02_evaluation.full.html",
+         "notebooks/03_subgroups.reviewer.html", "notebooks/03_subgroups.full.html",
+         "notebooks/04_drift.reviewer.html", "notebooks/04_drift.full.html"]
+
+
+def _frame():
+    frame = tiny_frame()
+    frame["sex"] = frame["sex"].map({"F": f"F{IMG}", "M": f"M{SCRIPT}"})
+    frame["site"] = [f"site {i % 2} {IMG if i % 2 else SCRIPT}" for i in range(len(frame))]
+    frame["split"] = frame["split"].replace({"development": DEVELOPMENT, "validation": VALIDATION})
+    return frame.rename(columns={"sex": SEX, "site": SITE})
+
+
+def _params(lock: str, artifact: str) -> dict:
+    params = tiny_params(lock, artifact)
+    params["study"].update(title=f"Tiny {IMG} `{IMG}` ``{SCRIPT}` \\`{IMG}` [link](javascript:alert(1)) {SCRIPT}",
+                           intended_use=f"tests only {SCRIPT} `{IMG}`")
+    params["data"].update(site=SITE, features=["age", SEX])
+    for role, model in params["models"].items():
+        model.update(name=f"{role} {IMG}", version=f"v {SCRIPT}")
+    params["cohort"][0].update(label=f"Not development {IMG}",
+                               keep={"column": "split", "op": "!=", "value": DEVELOPMENT})
+    params["cohort"][1]["label"] = f"MGUS {SCRIPT}"
+    params["table_one"] = {"continuous": [{"column": "age", "label": f"Age {IMG}"}],
+                           "categorical": [{"column": SEX, "label": f"Sex {SCRIPT}"}, SITE],
+                           "smd_between": [DEVELOPMENT, VALIDATION]}
+    params["analysis"].update(split=VALIDATION, error_analysis={"variables": [SEX, SITE]})
+    params["acceptance"][0]["label"] = f"discrimination {IMG}"
+    params["acceptance"][1]["label"] = f"non-inferiority {SCRIPT}"
+    params["subgroups"]["variables"] = [
+        {"name": "sex", "column": SEX, "reference": f"F{IMG}"},
+        {"name": "site", "column": SITE},
+        {"name": "age_band", "column": "age", "cut": [50, 70, 120], "labels": [f"young {IMG}", f"old {SCRIPT}"]}]
+    params["subgroups"]["gates"][0]["label"] = f"subgroup AUROC {SCRIPT}"
+    params["drift"]["categorical"] = [SEX]
+    return params
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("injection")
+    folder = root / "snapshots" / "tiny"
+    lock, artifact = write_snapshot(folder, _frame())
+    card = {"name": f"card {IMG}", "source": f"SYNTHETIC {SCRIPT}", "licence": f"none {IMG}",
+            "collection_window": f"1995 {SCRIPT}", "label_provenance": f"made up {IMG}",
+            "limitations": f"everything {SCRIPT}"}
+    (folder / "card.yaml").write_text(yaml.safe_dump(card))
+    from studylib.data import snapshot
+
+    lock = snapshot.lock(folder)  # the card is part of the lock
+    (root / "params").mkdir()
+    (root / "params" / "tiny.yaml").write_text(yaml.safe_dump(_params(lock, artifact), sort_keys=False))
+    outcome = runner.run(root / "params" / "tiny.yaml", log=lambda m: None)
+    assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
+    return outcome.folder
+
+
+def markup_from_payload(page: str) -> list[str]:
+    """What the payload created as markup in ``page``: script elements, ``on…`` attributes, and images
+    other than embedded figures (``data:image/…``)."""
+    soup = BeautifulSoup(page, "html.parser")
+    found = [f"<script> {s}"[:120] for s in soup.find_all("script")]
+    found += [f"<{e.name} {a}=…>" for e in soup.find_all(True) for a in e.attrs if a.lower().startswith("on")]
+    found += [f"<img src={i.get('src')!r}>" for i in soup.find_all("img")
+              if not str(i.get("src", "")).startswith("data:image/")]
+    return found
+
+
+def test_the_check_finds_injected_markup():
+    page = f"<p>{IMG}</p><p>{SCRIPT}</p><figure><img alt='a' src='data:image/png;base64,AA'></figure>"
+    assert markup_from_payload(page) == ["<script> <script>alert(1)</script>", "<img onerror=…>",
+                                         "<img src='x'>"]
+    assert markup_from_payload(page.replace("<", "&lt;")) == []
+
+
+def test_every_page_of_the_run_is_checked(run_folder):
+    written = {p.relative_to(run_folder).as_posix() for p in run_folder.rglob("*.html")}
+    assert written == {p for p in PAGES if not p.startswith("..")}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_markup_from_user_strings(run_folder, name):
+    page = (run_folder / name).read_text(encoding="utf-8")
+    assert markup_from_payload(page) == []
+    if name != "../../index.html":  # the runs page shows ids and verdicts only
+        text = BeautifulSoup(page, "html.parser").get_text()
+        assert IMG in text and SCRIPT in text, "the payload should show as text"
