@@ -29,7 +29,6 @@ same way (DuckDB reads pandas frames in place), which tests and interactive use 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from studylib.data import hashing
 from studylib.plan import DriftSection, WindowSelector
 
 REFERENCE = "reference"
@@ -485,12 +485,7 @@ def period_range(first: str, last: str, period: str) -> list[str]:
     raise ValueError(f"unknown period {period!r}")
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+#: SHA-256 (hex) of a file, read in blocks (the one helper, :func:`studylib.data.hashing.sha256_file`)
+file_sha256 = hashing.sha256_file
 
 
