@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _common import peak_memory_mb  # noqa: E402
 
 from studylib import stats
-from studylib.stages.cohort import build as cohort
 from studylib.stages.evaluation import analysis as evaluation
 from studylib.evidence import results as evidence
 from studylib import plan
@@ -101,7 +100,7 @@ def write_study(folder: Path, lock: str, snap: Path, n_bootstrap: int) -> Path:
 
 def freeze_cohort(study, run_dir: Path) -> int:
     frozen = workspace.build_cohort(study).cohort
-    sha = cohort.freeze(frozen, run_dir)
+    sha = workspace.freeze(frozen, run_dir)
     evidence.record(run_dir, "cohort", {"cohort_sha256": sha, "gates": []})
     return len(frozen)
 

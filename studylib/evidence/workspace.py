@@ -3,6 +3,9 @@
 A stage notebook gets ``study_file`` and ``run_dir`` as parameters. Under ``studylib run`` the run
 folder is the staging folder of the run; in JupyterLab it defaults to a scratch folder
 ``.scratch/<study-id>/`` in the project, so that a scientist can run the stages one after the other.
+
+The cohort stage freezes its analysis cohort here (:func:`freeze`) and records the file's SHA-256; the
+later stages read it back only through :func:`read_frozen`, which refuses a file whose bytes changed.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import pandas as pd
 from studylib.stages.cohort import build as cohort
 from studylib.evidence import results as evidence
 from studylib.data import snapshot
+from studylib.data.hashing import sha256_file
 from studylib.plan import Study
 
 SCRATCH = ".scratch"
+#: the frozen analysis cohort in a run folder
+FROZEN_COHORT = "cohort.parquet"
 
 
 def run_folder(study: Study, run_dir: str | Path | None) -> Path:
@@ -48,8 +54,41 @@ def analysis_cohort(study: Study, run_dir: str | Path) -> pd.DataFrame:
     """
     run_dir = Path(run_dir)
     recorded = evidence.read(run_dir, "cohort")
-    if recorded and recorded.get("cohort_sha256") and (run_dir / cohort.FROZEN_COHORT).is_file():
-        return cohort.read_frozen(run_dir, recorded["cohort_sha256"])
+    if recorded and recorded.get("cohort_sha256") and (run_dir / FROZEN_COHORT).is_file():
+        return read_frozen(run_dir, recorded["cohort_sha256"])
     warnings.warn("the cohort stage has not run in this run folder; rebuilding the cohort from the snapshot",
                   stacklevel=2)
     return build_cohort(study).cohort
+
+
+def freeze(cohort: pd.DataFrame, run_dir: str | Path) -> str:
+    """Write the analysis cohort to ``run_dir/cohort.parquet`` and return its SHA-256 (hex).
+
+    The file's bytes depend only on the rows (no timestamps in the Parquet metadata), so the same
+    cohort gives the same hash on every run.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(run_dir) / FROZEN_COHORT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(cohort, preserve_index=False), path, compression="zstd")
+    return sha256_file(path)
+
+
+def read_frozen(run_dir: str | Path, expected_sha256: str) -> pd.DataFrame:
+    """Read the frozen cohort of a run, refusing it when its bytes differ from the recorded hash.
+
+    Raises
+    ------
+    RuntimeError
+        The file's SHA-256 is not ``expected_sha256`` (hex); the message gives both hashes.
+    """
+    path = Path(run_dir) / FROZEN_COHORT
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise RuntimeError(
+            f"{path}: frozen cohort does not match the hash recorded by the cohort stage; expected "
+            f"sha256:{expected_sha256}, got sha256:{actual}. Re-run the cohort stage."
+        )
+    return pd.read_parquet(path)
