@@ -76,6 +76,7 @@ def _ours(study_file: str) -> dict:
     from studylib import plan
     from studylib.data import snapshot
     from studylib.stages.cohort import table_one
+    from studylib.report.tables import cohort as tables
 
     times = {}
     t = time.perf_counter()
@@ -96,7 +97,7 @@ def _ours(study_file: str) -> dict:
     comparison = cohort.comparison_rows(source, result, study)
     by_split = table_one.by_split(study, comparison.frame, reference=comparison.reference)
     by_site = table_one.by_site(study, result.cohort)
-    by_split.display(), by_site.display(), by_split.to_results(), by_site.to_results()
+    tables.table_one(by_split), tables.table_one(by_site), by_split.to_results(), by_site.to_results()
     times["table_one"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -40,8 +40,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _common import peak_memory_mb  # noqa: E402
 
 from studylib import stats
-from studylib.stages.cohort import build as cohort
+from studylib.stats.brier import brier_score
 from studylib.stages.evaluation import analysis as evaluation
+from studylib.stages.evaluation import comparison, curves, inputs, thresholds
 from studylib.evidence import results as evidence
 from studylib import plan
 from studylib.data import synth
@@ -101,7 +102,7 @@ def write_study(folder: Path, lock: str, snap: Path, n_bootstrap: int) -> Path:
 
 def freeze_cohort(study, run_dir: Path) -> int:
     frozen = workspace.build_cohort(study).cohort
-    sha = cohort.freeze(frozen, run_dir)
+    sha = workspace.freeze(frozen, run_dir)
     evidence.record(run_dir, "cohort", {"cohort_sha256": sha, "gates": []})
     return len(frozen)
 
@@ -131,7 +132,7 @@ def parts(study, frame, *, more_resamples: int, repeats_peer: int = 20):
 
     a = study.analysis
     rows = []
-    t, m, data = measure(lambda: evaluation.prepare(frame, study))
+    t, m, data = measure(lambda: inputs.prepare(frame, study))
     y, p, b = data.y, data.scores["candidate"], data.scores["baseline"]
     rows.append(("prepare (missing scores, probability checks)", t, m, None, ""))
 
@@ -171,9 +172,9 @@ def parts(study, frame, *, more_resamples: int, repeats_peer: int = 20):
 
     rows.append(("calibration (CITL, slope, O/E, E-stats, Spiegelhalter)", t, m, seconds_of(peer_calibration),
                  "statsmodels GLM x2 + lowess"))
-    t, m, _ = measure(lambda: evaluation.brier_score(y, p))
+    t, m, _ = measure(lambda: brier_score(y, p))
     rows.append(("Brier with interval", t, m, None, ""))
-    t, m, _ = measure(lambda: evaluation.compare_with_baseline(y, p, b, study))
+    t, m, _ = measure(lambda: comparison.compare_with_baseline(y, p, b, study))
 
     def peer_compare():
         for mask, good in ((y == 1, True), (y == 0, False)):
@@ -183,10 +184,10 @@ def parts(study, frame, *, more_resamples: int, repeats_peer: int = 20):
 
     rows.append(("paired comparison (DeLong, 3 McNemar, Brier)", t, m, seconds_of(peer_compare),
                  "statsmodels mcnemar x2 + AUROC difference (no DeLong)"))
-    t, m, _ = measure(lambda: evaluation.threshold_table(y, p, study))
+    t, m, _ = measure(lambda: thresholds.threshold_table(y, p, study))
     rows.append((f"EXPLORATORY threshold table ({len(a.threshold_grid) + 1} thresholds)", t, m, None, ""))
-    t, m, _ = measure(lambda: evaluation.decision_curve(y, data.scores, study))
-    grid = evaluation.decision_thresholds(study)
+    t, m, _ = measure(lambda: thresholds.decision_curve(y, data.scores, study))
+    grid = thresholds.decision_thresholds(study)
 
     def peer_dca():
         for score in (p, b):
@@ -198,7 +199,7 @@ def parts(study, frame, *, more_resamples: int, repeats_peer: int = 20):
                  "numpy loop over thresholds"))
     t, m, _ = measure(lambda: error_analysis.analyse(data.frame, y, data.scores, study))
     rows.append(("error-case analysis (4 variables, listings)", t, m, None, ""))
-    t, m, cv = measure(lambda: evaluation.curves(data, study))
+    t, m, cv = measure(lambda: curves.curves(data, study))
     rows.append(("curves: ROC, PR (2 models), lowess calibration + band", t, m,
                  seconds_of(lambda: (roc_curve(y, p), roc_curve(y, b), sk_pr(y, p), sk_pr(y, b))),
                  "sklearn roc_curve + precision_recall_curve (no calibration curve)"))
@@ -247,7 +248,7 @@ def main() -> None:
                                "met" if seconds < 30 else "NOT met", recorded["verdict"]))
             print(f"  cohort frozen for n_bootstrap {n_bootstrap} ({n:,} patients) in {frozen:.1f} s (not timed)")
             if n_bootstrap == min(args.n_bootstrap):
-                frame = evaluation.analysis_rows(workspace.analysis_cohort(study, run_dir), study)
+                frame = inputs.analysis_rows(workspace.analysis_cohort(study, run_dir), study)
                 per_part = (n_bootstrap, *parts(study, frame, more_resamples=max(args.n_bootstrap)))
         peer_seconds, peer_rss = papermill_run(empty, folder / "empty.out.ipynb", "", "", ROOT)
         stage_rows.append(("peer: Papermill, empty notebook (kernel start)", peer_seconds, peer_rss, "", ""))

@@ -205,7 +205,7 @@ def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: st
     from studylib.run import pages
     from studylib.evidence import signoff as signer
     from studylib.evidence import verify as verifier
-    from studylib.data.snapshot import sha256_file
+    from studylib.data.hashing import sha256_file
 
     check = verifier.verify_run(run_dir)
     if not check.ok:

@@ -29,7 +29,6 @@ same way (DuckDB reads pandas frames in place), which tests and interactive use 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -483,17 +482,5 @@ def period_range(first: str, last: str, period: str) -> list[str]:
         (y0, m0), (y1, m1) = [(int(p[:4]), int(p[5:7])) for p in (first, last)]
         return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(y0 * 12 + m0 - 1, y1 * 12 + m1)]
     raise ValueError(f"unknown period {period!r}")
-
-
-# Note (issue 12): a duplicate of studylib.data.snapshot.sha256_file, which the frozen-cohort check
-# (studylib.evidence.workspace.frozen_cohort) now uses; nothing in studylib calls this one any more.
-# Left for the owner of the hashing module, which keeps one SHA-256 helper.
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 

@@ -15,27 +15,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studylib.data.hashing import canonical_json, sha256_file
 from studylib.errors import SnapshotError
 
 MANIFEST = "manifest.json"
 CARD_NAMES = ("card.yaml", "card.md")
 FORMAT = "studylib-snapshot/1"
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def canonical_json(obj) -> bytes:
-    """The canonical JSON bytes that hashes are taken over (sorted keys, compact, UTF-8)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
 
 def manifest_lock(manifest: dict) -> str:
     """Lock hash of a manifest: ``sha256:`` + SHA-256 of its canonical JSON."""

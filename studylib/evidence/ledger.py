@@ -24,7 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from studylib.data.snapshot import canonical_json
+from studylib.data.hashing import canonical_json
 
 LEDGER = "ledger.jsonl"
 GENESIS = "sha256:" + "0" * 64

@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 
 from studylib.errors import StudyInputError
-from studylib.data.snapshot import canonical_json
+from studylib.data.hashing import canonical_json
 
 DECISIONS = ("approve", "reject")
 SIGNED_FIELDS = ("run", "manifest_sha256", "reviewer", "role", "decision", "comment", "signed_at")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from studylib.evidence import ledger
 from studylib.evidence import signoff
-from studylib.data.snapshot import sha256_file
+from studylib.data.hashing import sha256_file
 
 MANIFEST = "manifest.json"
 

@@ -4,6 +4,7 @@ A stage notebook gets ``study_file`` and ``run_dir`` as parameters. Under ``stud
 folder is the staging folder of the run; in JupyterLab it defaults to a scratch folder
 ``.scratch/<study-id>/`` in the project, so that a scientist can run the stages one after the other.
 
+The cohort stage freezes its analysis cohort here (:func:`freeze`) and records the file's SHA-256.
 Every stage after the cohort stage analyses the frozen analysis cohort that the cohort stage wrote to
 the run folder; :func:`frozen_cohort` is the one place that checks its bytes against the hash the
 cohort stage recorded, for :func:`analysis_cohort` (rows in pandas) and :func:`analysis_source` (the
@@ -20,9 +21,12 @@ import pandas as pd
 from studylib.stages.cohort import build as cohort
 from studylib.evidence import results as evidence
 from studylib.data import snapshot
+from studylib.data.hashing import sha256_file
 from studylib.plan import Study
 
 SCRATCH = ".scratch"
+#: the frozen analysis cohort in a run folder
+FROZEN_COHORT = "cohort.parquet"
 
 
 def run_folder(study: Study, run_dir: str | Path | None) -> Path:
@@ -66,15 +70,18 @@ def frozen_cohort(run_dir: str | Path) -> Path | None:
     """
     run_dir = Path(run_dir)
     recorded = evidence.read(run_dir, "cohort")
-    path = run_dir / cohort.FROZEN_COHORT
+    path = run_dir / FROZEN_COHORT
     if not (recorded and recorded.get("cohort_sha256") and path.is_file()):
         return None
-    # Note: one of three SHA-256 helpers (also data/scan.file_sha256 and the inline hashes of
-    # stages/cohort/build.freeze/read_frozen); the hashing module of issue 12 keeps one.
-    actual = snapshot.sha256_file(path)
-    if actual != recorded["cohort_sha256"]:
+    return _checked(path, recorded["cohort_sha256"])
+
+
+def _checked(path: Path, expected_sha256: str) -> Path:
+    """``path`` when its SHA-256 is ``expected_sha256`` (hex); else a RuntimeError naming both hashes."""
+    actual = sha256_file(path)
+    if actual != expected_sha256:
         raise RuntimeError(f"{path}: frozen cohort does not match the hash recorded by the cohort stage; expected "
-                           f"sha256:{recorded['cohort_sha256']}, got sha256:{actual}. Re-run the cohort stage.")
+                           f"sha256:{expected_sha256}, got sha256:{actual}. Re-run the cohort stage.")
     return path
 
 
@@ -112,3 +119,29 @@ def analysis_source(study: Study, run_dir: str | Path) -> Path | pd.DataFrame:
     """
     path = frozen_cohort(run_dir)
     return path if path is not None else _rebuilt(study)
+
+
+def freeze(cohort: pd.DataFrame, run_dir: str | Path) -> str:
+    """Write the analysis cohort to ``run_dir/cohort.parquet`` and return its SHA-256 (hex).
+
+    The file's bytes depend only on the rows (no timestamps in the Parquet metadata), so the same
+    cohort gives the same hash on every run.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(run_dir) / FROZEN_COHORT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(cohort, preserve_index=False), path, compression="zstd")
+    return sha256_file(path)
+
+
+def read_frozen(run_dir: str | Path, expected_sha256: str) -> pd.DataFrame:
+    """Read the frozen cohort of a run, refusing it when its bytes differ from the recorded hash.
+
+    Raises
+    ------
+    RuntimeError
+        The file's SHA-256 is not ``expected_sha256`` (hex); the message gives both hashes.
+    """
+    return pd.read_parquet(_checked(Path(run_dir) / FROZEN_COHORT, expected_sha256))

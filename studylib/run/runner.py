@@ -28,7 +28,7 @@ from studylib import plan
 from studylib.run import preflight
 from studylib.run import pages
 from studylib.data import snapshot
-from studylib.data.snapshot import sha256_file
+from studylib.data.hashing import sha256_file
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 STAGES = (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studylib.data import snapshot
+from studylib.data import hashing, snapshot
 from studylib.errors import SnapshotError, StudyInputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def test_lock_then_verify(folder):
     assert list(schema) == ["person_id", "y", "p"] and schema["y"] == "int64" and schema["p"] == "double"
     assert schema["person_id"] in ("string", "large_string")  # pandas 3 writes large_string
     assert [p.name for p in verified.parquet_files] == ["data.parquet"]
-    artifact = snapshot.sha256_file(folder / "models" / "m.json")
+    artifact = hashing.sha256_file(folder / "models" / "m.json")
     assert verified.file_with_sha256(artifact) == "models/m.json"
     assert verified.file_with_sha256("sha256:" + artifact.upper()) == "models/m.json"
     assert verified.file_with_sha256("0" * 64) is None
@@ -84,9 +84,9 @@ def test_hidden_files_are_ignored(folder):
 
 def test_changed_byte_in_parquet_names_file_and_both_hashes(folder):
     lock = snapshot.lock(folder)
-    expected = snapshot.sha256_file(folder / "data.parquet")
+    expected = hashing.sha256_file(folder / "data.parquet")
     _flip_byte(folder / "data.parquet")
-    actual = snapshot.sha256_file(folder / "data.parquet")
+    actual = hashing.sha256_file(folder / "data.parquet")
     with pytest.raises(SnapshotError) as info:
         snapshot.verify(folder, lock)
     message = str(info.value)
@@ -103,7 +103,7 @@ def test_changed_artifact_is_detected(folder):
 
 def test_missing_file(folder):
     lock = snapshot.lock(folder)
-    expected = snapshot.sha256_file(folder / "models" / "m.json")
+    expected = hashing.sha256_file(folder / "models" / "m.json")
     (folder / "models" / "m.json").unlink()
     with pytest.raises(SnapshotError, match="missing") as info:
         snapshot.verify(folder, lock)

@@ -1,20 +1,55 @@
-"""The run folder of a stage: the frozen analysis cohort is found once, its hash checked, for every stage."""
+"""The run folder's frozen analysis cohort: written once, found and hash-checked in one place for every stage."""
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from studylib import plan
+from studylib.data import hashing
+from studylib.evidence import results, workspace
 from studylib.evidence import results as evidence
-from studylib.evidence import workspace
+from studylib.plan import CohortStep, Condition
 from studylib.stages.cohort import build as cohort
+
+FRAME = pd.DataFrame({
+    "pid": ["a", "a", "b", "c", "d", "e"],
+    "age": [50, 51, 65, np.nan, 80, 90],
+    "sex": ["F", "F", "M", "M", None, "F"],
+})
+
+
+def test_freeze_and_read_back(tmp_path):
+    digest = workspace.freeze(FRAME, tmp_path)
+    assert digest == hashing.sha256_file(tmp_path / workspace.FROZEN_COHORT)
+    back = workspace.read_frozen(tmp_path, digest)
+    pd.testing.assert_frame_equal(back, FRAME)
+    assert workspace.freeze(FRAME, tmp_path / "again") == digest  # same rows, same bytes
+    with pytest.raises(RuntimeError, match="does not match the hash"):
+        workspace.read_frozen(tmp_path, "0" * 64)
+
+
+def test_freeze_empty_cohort(tmp_path):
+    empty = cohort.apply(FRAME, (CohortStep(id="E", label="all", drop=Condition(column="pid", op="not null")),),
+                         id_column="pid").cohort
+    back = workspace.read_frozen(tmp_path, workspace.freeze(empty, tmp_path))
+    assert len(back) == 0 and list(back.columns) == list(FRAME.columns)
+
+
+def test_analysis_cohort_refuses_a_changed_frozen_file(tmp_path):
+    digest = workspace.freeze(FRAME, tmp_path)
+    results.record(tmp_path, "cohort", {"cohort_sha256": digest})
+    pd.testing.assert_frame_equal(workspace.analysis_cohort(None, tmp_path), FRAME)  # no rebuild: study unused
+    workspace.freeze(FRAME.iloc[:2], tmp_path)  # the file changes after the cohort stage recorded its hash
+    with pytest.raises(RuntimeError, match=rf"expected sha256:{digest}, got sha256:"):
+        workspace.analysis_cohort(None, tmp_path)
 
 
 def _frozen(run_dir, frame) -> str:
-    digest = cohort.freeze(frame, run_dir)
+    digest = workspace.freeze(frame, run_dir)
     evidence.record(run_dir, "cohort", {"cohort_sha256": digest, "gates": []})
     return digest
 
@@ -24,7 +59,7 @@ def test_frozen_cohort_is_found_and_hash_checked(tiny_project, tmp_path):
     frame = workspace.build_cohort(study).cohort
     run_dir = tmp_path / "run"
     _frozen(run_dir, frame)
-    path = run_dir / cohort.FROZEN_COHORT
+    path = run_dir / workspace.FROZEN_COHORT
     assert workspace.frozen_cohort(run_dir) == path
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no rebuild warning: the cohort stage ran here
@@ -37,7 +72,7 @@ def test_a_changed_frozen_cohort_is_refused_by_every_reader(tiny_project, tmp_pa
     frame = workspace.build_cohort(study).cohort
     run_dir = tmp_path / "run"
     digest = _frozen(run_dir, frame)
-    cohort.freeze(frame.iloc[1:], run_dir)  # the file changes after the hash was recorded
+    workspace.freeze(frame.iloc[1:], run_dir)  # the file changes after the hash was recorded
     for read in (lambda: workspace.frozen_cohort(run_dir), lambda: workspace.analysis_source(study, run_dir),
                  lambda: workspace.analysis_cohort(study, run_dir)):
         with pytest.raises(RuntimeError, match=rf"does not match the hash recorded by the cohort stage; expected "

@@ -13,16 +13,13 @@ drawn from these same records.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from studylib.plan import CohortStep, Condition, Study
 
-FROZEN_COHORT = "cohort.parquet"
 
 _COMPARE = {
     "==": lambda s, v: s == v,
@@ -152,29 +149,6 @@ class CohortResult:
         columns = [f.name for f in StepCount.__dataclass_fields__.values()]
         return pd.DataFrame([s.__dict__ for s in self.steps], columns=columns)
 
-    def display(self) -> pd.DataFrame:
-        """The step counts formatted for reviewers: one row per step, counts with thousands separators.
-
-        Patients are shown beside rows only when some patient has more than one row.
-        """
-        per_patient = self.source_rows != self.source_patients or any(
-            s.rows_after != s.patients_after for s in self.steps)
-        rows = [{"Step": "—", "Criterion": "Locked snapshot", "Rule": "", "Excluded": "",
-                 "Remaining": _count(self.source_rows, self.source_patients, per_patient)}]
-        for s in self.steps:
-            rows.append({
-                "Step": s.id,
-                "Criterion": s.label,
-                "Rule": ("keep if " if s.kind == "keep" else "exclude if ") + s.condition,
-                "Excluded": _count(s.rows_excluded, s.patients_excluded, per_patient),
-                "Remaining": _count(s.rows_after, s.patients_after, per_patient),
-            })
-        return pd.DataFrame(rows)
-
-
-def _count(rows: int, patients: int, per_patient: bool) -> str:
-    return f"{rows:,} rows ({patients:,} patients)" if per_patient else f"{rows:,}"
-
 
 def apply(frame: pd.DataFrame, steps: tuple[CohortStep, ...], *, id_column: str) -> CohortResult:
     """Apply the cohort steps in order and count what each one removes.
@@ -291,33 +265,6 @@ def comparison_rows(source: pd.DataFrame, result: CohortResult, study: Study) ->
                f"{'was' if len(skipped) == 1 else 'were'} skipped)." if skipped else "."))
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else result.cohort
     return Comparison(frame, tuple(reference), tuple(notes))
-
-
-def freeze(cohort: pd.DataFrame, run_dir: str | Path) -> str:
-    """Write the analysis cohort to ``run_dir/cohort.parquet`` and return its SHA-256 (hex).
-
-    The file's bytes depend only on the rows (no timestamps in the Parquet metadata), so the same
-    cohort gives the same hash on every run.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(run_dir) / FROZEN_COHORT
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pandas(cohort, preserve_index=False), path, compression="zstd")
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_frozen(run_dir: str | Path, expected_sha256: str) -> pd.DataFrame:
-    """Read the frozen cohort of a run, refusing it when its bytes differ from the recorded hash."""
-    path = Path(run_dir) / FROZEN_COHORT
-    actual = hashlib.sha256(path.read_bytes()).hexdigest()
-    if actual != expected_sha256:
-        raise RuntimeError(
-            f"{path}: frozen cohort does not match the hash recorded by the cohort stage; expected "
-            f"sha256:{expected_sha256}, got sha256:{actual}. Re-run the cohort stage."
-        )
-    return pd.read_parquet(path)
 
 
 def split_counts(cohort: pd.DataFrame, *, id_column: str, outcome: str, split_column: str | None,

@@ -231,16 +231,3 @@ def check_study(source: pd.DataFrame, result: CohortResult, study: Study) -> tup
 def gates_of(findings) -> list[gates.Gate]:
     """The gates of the checks that apply, in order."""
     return [f.gate() for f in findings if f.applies]
-
-
-def table(findings) -> pd.DataFrame:
-    """The findings formatted for reviewers: gate, check, rows checked, verdict, offending, detail."""
-    return pd.DataFrame([{
-        "Gate": f.id,
-        "Check": f.subject,
-        "Rows checked": f.scope,
-        "Verdict": f.verdict,
-        "Offending": (f"{f.offending_rows:,}" if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
-                      else ""),
-        "Detail": f.sentence,
-    } for f in findings])

@@ -1,4 +1,7 @@
-"""Missingness report: per column and group (split), how many values are missing, flagged over a threshold."""
+"""Missingness report: per column and group (split), how many values are missing, flagged over a threshold.
+
+The report is data; :mod:`studylib.report.tables.cohort` writes it for reviewers.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import math
 
 import numpy as np
 import pandas as pd
-
-FLAG = "⚠"
 
 
 def report(frame: pd.DataFrame, *, by: str | None = None, columns=None, flag_percent: float = 10.0,
@@ -74,41 +75,3 @@ def to_results(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     out["percent"] = out["percent"].astype(object).where(~small, None)
     out["suppressed"] = small
     return out
-
-
-def display(table: pd.DataFrame, *, threshold: int, reference=()) -> pd.DataFrame:
-    """The report as strings: one row per column, one column per group, ``"n (p%)"`` with ⚠ when flagged.
-
-    Missing counts from 1 to ``threshold - 1`` show as ``"<threshold"`` (their percent hidden).
-    """
-    groups = list(dict.fromkeys(table["group"]))
-    headers = {g: (f"{g} (reference)" if g in reference else str(g)) for g in groups}
-    rows = []
-    for column, block in table.groupby("column", sort=False):
-        row = {"Column": column}
-        for r in block.itertuples(index=False):
-            if r.n == 0:
-                text = "—"
-            elif 0 < r.missing < threshold:
-                text = f"<{threshold}"
-            elif r.missing == 0:
-                text = "0"
-            else:
-                text = f"{r.missing:,} ({r.percent:.1f}%)"
-            row[headers[r.group]] = text + (f" {FLAG}" if r.flagged else "")
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["Column", *headers.values()])
-
-
-def summary(table: pd.DataFrame, *, flag_percent: float, threshold: int) -> str:
-    """One sentence naming the flagged columns and the groups where they are flagged (small counts
-    suppressed as in :func:`display`)."""
-    flagged = table[table["flagged"]]
-    if flagged.empty:
-        return f"No column is missing in more than {flag_percent:g}% of any group."
-    parts = []
-    for column, block in flagged.groupby("column", sort=False):
-        where = ", ".join(f"{r.group} <{threshold} values" if r.missing < threshold else f"{r.group} {r.percent:.0f}%"
-                          for r in block.itertuples(index=False))
-        parts.append(f"{column} ({where})")
-    return f"{FLAG} Missing in more than {flag_percent:g}% of a group: " + "; ".join(parts) + "."

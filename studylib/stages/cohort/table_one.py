@@ -4,7 +4,8 @@ Continuous variables are summarised as mean ± SD or median [IQR] (as declared p
 categorical variables and missing values as n (%) of the group (so the levels and the missing row of
 a variable add up to 100 %, and no percent reveals a suppressed count through its denominator).
 The standardised mean difference (SMD) compares two declared groups (development and validation
-data). Counts from 1 to ``threshold - 1`` are shown as ``"<threshold"``; see :meth:`TableOne.display`.
+data; :mod:`studylib.stats.smd`). Counts from 1 to ``threshold - 1`` are suppressed
+(:meth:`TableOne.suppressed`); :mod:`studylib.report.tables.cohort` shows them as ``"<threshold"``.
 
 The numbers are computed with pandas group-bys (one pass per variable) rather than the ``tableone``
 package, which is much slower on a million rows and has no small-cell suppression; the tests check
@@ -19,13 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from studylib.report import display
 from studylib.plan import Study
+from studylib.stats.smd import smd_categorical, smd_from_moments
 
 MISSING = "missing"
 CONTINUOUS, CATEGORICAL = "continuous", "categorical"
-_SUMMARY_TEXT = {"mean_sd": "mean ± SD", "median_iqr": "median [IQR]"}
-_INDENT = "\u2003"
+#: how a continuous variable is summarised
+SUMMARIES = ("mean_sd", "median_iqr")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Variable:
     def __post_init__(self):
         if self.kind not in (CONTINUOUS, CATEGORICAL):
             raise ValueError(f"variable {self.column}: kind must be continuous or categorical; got {self.kind!r}")
-        if self.kind == CONTINUOUS and self.summary not in _SUMMARY_TEXT:
+        if self.kind == CONTINUOUS and self.summary not in SUMMARIES:
             raise ValueError(f"variable {self.column}: summary must be mean_sd or median_iqr; got {self.summary!r}")
 
 
@@ -64,78 +65,6 @@ def study_variables(study: Study, columns: pd.Index | None = None, dtypes: pd.Se
         out.append(Variable(column, column, CONTINUOUS if numeric else CATEGORICAL, "median_iqr" if numeric else None))
     out.append(Variable(study.data.outcome, study.data.outcome, CATEGORICAL))
     return tuple(out)
-
-
-# --- standardised mean differences -----------------------------------------------------------------
-
-def smd_continuous(x1, x2) -> float:
-    """Absolute standardised mean difference of a continuous variable between two groups.
-
-    ``|mean1 - mean2| / sqrt((sd1² + sd2²) / 2)`` with sample SDs (ddof 1), missing values ignored.
-    NaN when a group has fewer than two values or both SDs are 0 (with equal means).
-
-    References
-    ----------
-    Austin PC. Balance diagnostics for comparing the distribution of baseline covariates between
-    treatment groups in propensity-score matched samples. Stat Med. 2009;28(25):3083-3107.
-    doi:10.1002/sim.3697
-
-    Examples
-    --------
-    >>> round(smd_continuous([1, 2, 3], [2, 3, 4]), 3)
-    1.0
-    """
-    a = pd.Series(x1, dtype="float64").dropna().to_numpy()
-    b = pd.Series(x2, dtype="float64").dropna().to_numpy()
-    if len(a) < 2 or len(b) < 2:
-        return math.nan
-    return _smd_from_moments(a.mean(), a.var(ddof=1), b.mean(), b.var(ddof=1))
-
-
-def _smd_from_moments(m1, v1, m2, v2) -> float:
-    pooled = math.sqrt((v1 + v2) / 2)
-    if pooled == 0:
-        return 0.0 if m1 == m2 else math.inf
-    return abs(m1 - m2) / pooled
-
-
-def smd_categorical(p1, p2) -> float:
-    """Standardised mean difference of a categorical variable (k levels) between two groups.
-
-    Yang and Dalton's multivariate form: with the proportions of levels 2..k as vectors ``p1`` and
-    ``p2`` and ``S = (S1 + S2) / 2``, where ``Si`` is the multinomial covariance (``p(1 - p)`` on the
-    diagonal, ``-p_j p_l`` off it), ``SMD = sqrt((p1 - p2)' S⁻¹ (p1 - p2))``. For two levels it is
-    ``|p1 - p2| / sqrt((p1(1 - p1) + p2(1 - p2)) / 2)``. Levels absent from both groups are dropped
-    first; NaN when ``S`` is singular (e.g. one level only).
-
-    Parameters
-    ----------
-    p1, p2
-        Proportions of every level (each summing to 1) in the same level order.
-
-    References
-    ----------
-    Yang D, Dalton JE. A unified approach to measuring the effect size between two groups using SAS.
-    SAS Global Forum 2012, paper 335-2012.
-    https://support.sas.com/resources/papers/proceedings12/335-2012.pdf
-
-    Examples
-    --------
-    >>> round(smd_categorical([0.5, 0.5], [0.3, 0.7]), 4)
-    0.4170
-    """
-    p1, p2 = np.asarray(p1, dtype=float), np.asarray(p2, dtype=float)
-    present = (p1 > 0) | (p2 > 0)
-    p1, p2 = p1[present][1:], p2[present][1:]
-    if p1.size == 0:
-        return math.nan
-    covariance = sum(np.diag(p * (1 - p)) - np.outer(p, p) + np.diag(p * p) for p in (p1, p2)) / 2
-    difference = p1 - p2
-    try:
-        value = float(difference @ np.linalg.solve(covariance, difference))
-    except np.linalg.LinAlgError:
-        return math.nan
-    return math.sqrt(max(value, 0.0))
 
 
 # --- the table -------------------------------------------------------------------------------------
@@ -163,9 +92,14 @@ class TableOne:
 
     # -- suppression ---------------------------------------------------------------------------
 
-    def _suppressed(self) -> pd.DataFrame:
+    def suppressed(self) -> pd.DataFrame:
         """``cells`` with a ``shown`` column: "value", "primary" (count below threshold), "complement"
-        (suppressed so a primary cell cannot be recovered by subtraction) or "group" (group too small)."""
+        (suppressed so a primary cell cannot be recovered by subtraction) or "group" (group too small).
+
+        A count from 1 to ``threshold - 1`` is primary; when that would let a reader recover it by
+        subtracting the other levels from the group size, the next smallest count of the variable is
+        a complement. Both results and display tables hide what this marks.
+        """
         t = self.threshold
         cells = self.cells.copy()
         shown = np.where((cells["count"] > 0) & (cells["count"] < t), "primary", "value").astype(object)
@@ -182,7 +116,7 @@ class TableOne:
 
     def to_results(self) -> dict:
         """JSON-ready Table 1 with suppressed counts (and their percents and summaries) set to None."""
-        cells = self._suppressed()
+        cells = self.suppressed()
         hidden = cells["shown"] != "value"
         for column in ("count", "percent"):
             cells[column] = cells[column].astype(object).where(~hidden, None)
@@ -199,108 +133,6 @@ class TableOne:
             "smd": self.smd,
             "notes": list(self.notes),
         }
-
-    # -- display -------------------------------------------------------------------------------
-
-    def display(self) -> pd.DataFrame:
-        """Table 1 as strings for reviewers: one row per variable (and level), one column per group.
-
-        Counts from 1 to ``threshold - 1`` show as ``"<threshold"`` (their percent hidden); when that
-        would let a reader recover such a count by subtracting the other levels from the group size,
-        the next smallest count of the variable shows as ``"≥threshold"``. Continuous summaries of fewer
-        than ``threshold`` values are hidden. A group smaller than the threshold shows no cells.
-        """
-        t = self.threshold
-        cells = self._suppressed()
-        headers = [f"{g} (reference)" if g in self.reference else str(g) for g in self.groups]
-        smd_header = f"SMD {self.smd_between[0]} vs {self.smd_between[1]}" if self.smd_between else None
-        smd_of = dict(zip(self.smd["variable"], self.smd["smd"])) if len(self.smd) else {}
-
-        def row(label, values, smd=""):
-            out = {"Characteristic": label, **dict(zip(headers, values))}
-            if smd_header:
-                out[smd_header] = smd
-            return out
-
-        rows = [row("n", [f"<{t}" if 0 < s < t else f"{s:,}" for s in self.sizes])]
-        index = {(r.variable, r.level, r.group): r for r in cells.itertuples(index=False)}
-        for var in self.variables:
-            smd = _fmt_smd(smd_of.get(var.column, math.nan)) if smd_header else ""
-            block = cells[cells["variable"] == var.column]
-            if var.kind == CONTINUOUS:
-                decimals = _decimals(block, var.summary)
-                label = f"{var.label}, {_SUMMARY_TEXT[var.summary]}"
-                rows.append(row(label, [_fmt_continuous(index.get((var.column, "", g)), var.summary, decimals, t)
-                                        for g in self.groups], smd))
-            else:
-                rows.append(row(f"{var.label}, n (%)", ["" for _ in self.groups], smd))
-                for level in block.loc[block["level"] != MISSING, "level"].drop_duplicates():
-                    rows.append(row(_INDENT + str(level), [_fmt_count(index.get((var.column, level, g)), t)
-                                                           for g in self.groups]))
-            if (block.loc[block["level"] == MISSING, "count"] > 0).any():
-                rows.append(row(_INDENT + "missing, n (%)", [_fmt_count(index.get((var.column, MISSING, g)), t)
-                                                             for g in self.groups]))
-        return pd.DataFrame(rows)
-
-    def caption(self) -> str:
-        """One paragraph explaining the table (summaries, SMD, suppression, reference groups)."""
-        parts = [f"Baseline characteristics by {self.by}. Continuous variables as mean ± SD or median "
-                 "[IQR] of the non-missing values; categorical variables and missing values as n (%) of the group."]
-        if self.smd_between:
-            parts.append(f"SMD: absolute standardised mean difference between {self.smd_between[0]} and "
-                         f"{self.smd_between[1]} (Austin 2009; Yang and Dalton 2012 for categorical "
-                         "variables, among non-missing values); above 0.1 is commonly read as a meaningful imbalance.")
-        parts.append(f"Counts from 1 to {self.threshold - 1} are shown as \"<{self.threshold}\" (small-cell "
-                     f"suppression); \"≥{self.threshold}\" marks a count hidden so that a suppressed one cannot be "
-                     "recovered by subtraction.")
-        parts.extend(self.notes)
-        return " ".join(parts)
-
-
-def _fmt_smd(value: float) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:.2f}"
-
-
-def _decimals(block: pd.DataFrame, summary: str) -> int:
-    """Decimals giving about three significant digits for the typical centre of a variable."""
-    centres = block.loc[block["level"] == "", "median" if summary == "median_iqr" else "mean"].dropna()
-    if centres.empty:
-        return 1
-    if summary == "median_iqr":
-        values = block.loc[block["level"] == "", ["median", "q1", "q3"]].to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        if values.size and np.all(values == np.round(values)):
-            return 0
-    centre = float(np.median(np.abs(centres)))
-    if centre == 0:
-        return 2
-    return int(min(3, max(0, 2 - math.floor(math.log10(centre)))))
-
-
-def _fmt_continuous(cell, summary: str, decimals: int, threshold: int) -> str:
-    if cell is None or cell.count == 0:
-        return "—"
-    if cell.shown == "group" or cell.count < threshold:
-        return f"<{threshold} values"
-    d = decimals
-    if summary == "mean_sd":
-        sd = "—" if not math.isfinite(cell.sd) else f"{cell.sd:.{d}f}"
-        return f"{cell.mean:.{d}f} ± {sd}"
-    return f"{cell.median:.{d}f} [{cell.q1:.{d}f}–{cell.q3:.{d}f}]"
-
-
-def _fmt_count(cell, threshold: int) -> str:
-    if cell is None:
-        return "0"
-    if cell.shown == "group":
-        return ""
-    if cell.shown == "primary":
-        return f"<{threshold}"
-    if cell.shown == "complement":
-        return f"≥{threshold}"
-    if cell.count == 0:
-        return "0"
-    return f"{cell.count:,} ({cell.percent:.1f}%)"
 
 
 def _level_text(values: pd.Series) -> pd.Series:
@@ -365,8 +197,8 @@ def describe(frame: pd.DataFrame, *, by: str, variables: tuple[Variable, ...], o
     --------
     >>> frame = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6, "x": range(12)})
     >>> t = describe(frame, by="g", variables=(Variable("x", "x", "continuous", "mean_sd"),))
-    >>> t.display().iloc[1, 1]
-    '2.50 ± 1.87'
+    >>> round(float(t.cells["sd"].iloc[0]), 2)
+    1.87
     """
     groups_present = _sorted_levels(frame[by])
     groups = [g for g in order if g in groups_present] if order is not None else groups_present
@@ -432,7 +264,7 @@ def _smd_table(cells: pd.DataFrame, variables, between, groups) -> pd.DataFrame:
             if var.kind == CONTINUOUS:
                 s1, s2 = first.iloc[0], second.iloc[0]
                 if s1["count"] >= 2 and s2["count"] >= 2:
-                    value = _smd_from_moments(s1["mean"], s1["sd"] ** 2, s2["mean"], s2["sd"] ** 2)
+                    value = smd_from_moments(s1["mean"], s1["sd"] ** 2, s2["mean"], s2["sd"] ** 2)
             else:
                 d1, d2 = first["count"].sum(), second["count"].sum()  # the non-missing values
                 if d1 and d2:
@@ -454,7 +286,7 @@ def by_split(study: Study, frame: pd.DataFrame, *, reference=(), notes=()) -> Ta
     validation); None when the study declares no split column.
 
     ``frame`` holds the analysis cohort plus any reference rows (see
-    :func:`studylib.cohort.comparison_rows`); the smd_between groups come first.
+    :func:`studylib.stages.cohort.build.comparison_rows`); the smd_between groups come first.
     """
     if study.data.split is None:
         return None
@@ -470,28 +302,3 @@ def by_site(study: Study, cohort: pd.DataFrame) -> TableOne | None:
         return None
     return describe(cohort, by=study.data.site, variables=study_variables(study, dtypes=cohort.dtypes),
                     threshold=study.study.small_cell_threshold)
-
-
-_VERDICT_STYLE = {"PASS": "color: #0a6b2d; font-weight: bold", "FAIL": "color: #a3161a; font-weight: bold",
-                  "NOT CHECKED": "color: #57606a; font-style: italic"}
-
-
-def styled(frame: pd.DataFrame, *, left=None, caption: str = ""):
-    """A display table for the notebook and its HTML renderings: no index, text columns (``left``,
-    default the first column) left-aligned, the others right-aligned with tabular digits, verdicts
-    coloured (in words as well as colour)."""
-    left = [frame.columns[0]] if left is None and len(frame.columns) else list(left or [])
-    right = [c for c in frame.columns if c not in left]
-    styler = display.styler(frame).hide(axis="index")
-    styler = styler.set_table_styles([
-        {"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]},
-        {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"), ("font-weight", "bold")]},
-    ])
-    if left:
-        styler = styler.set_properties(subset=left, **{"text-align": "left", "vertical-align": "top"})
-    if right:
-        styler = styler.set_properties(subset=right, **{"text-align": "right", "white-space": "nowrap",
-                                                        "font-variant-numeric": "tabular-nums"})
-    if "Verdict" in frame.columns:
-        styler = styler.map(lambda v: _VERDICT_STYLE.get(v, ""), subset=["Verdict"])
-    return styler.set_caption(caption) if caption else styler

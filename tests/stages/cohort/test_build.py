@@ -1,4 +1,4 @@
-"""Cohort criteria as data: every operator, step counts on a hand-built frame, reference rows, freezing."""
+"""Cohort criteria as data: every operator, step counts on a hand-built frame, reference rows, split counts."""
 
 import datetime as dt
 
@@ -136,15 +136,6 @@ def test_step_counts_equal_sequential_application():
     pd.testing.assert_frame_equal(result.cohort, current.reset_index(drop=True))
 
 
-def test_display_shows_patients_only_when_they_differ_from_rows():
-    shown = cohort.apply(FRAME, STEPS, id_column="pid").display()
-    assert shown["Step"].tolist() == ["—", "I1", "E1"]
-    assert shown.loc[1, "Excluded"] == "1 rows (1 patients)"
-    assert shown.loc[2, "Rule"] == "exclude if (sex == 'F' and age < 60)"
-    one_each = FRAME.drop(index=1)
-    assert cohort.apply(one_each, STEPS, id_column="pid").display().loc[2, "Remaining"] == "3"
-
-
 def test_no_steps_keeps_everything():
     result = cohort.apply(FRAME, (), id_column="pid")
     assert len(result.cohort) == 6 and result.steps == () and result.patients == 5
@@ -213,19 +204,3 @@ def test_split_counts_in_declared_order():
     assert counts.iloc[1][["rows", "patients", "positive", "negative", "unknown"]].tolist() == [4, 4, 1, 2, 1]
     whole = cohort.split_counts(result.cohort, id_column="pid", outcome="y", split_column=None)
     assert whole.split.tolist() == ["analysis cohort"] and whole.rows.item() == 8
-
-
-def test_freeze_and_read_back(tmp_path):
-    digest = cohort.freeze(FRAME, tmp_path)
-    back = cohort.read_frozen(tmp_path, digest)
-    pd.testing.assert_frame_equal(back, FRAME)
-    assert cohort.freeze(FRAME, tmp_path / "again") == digest  # same rows, same bytes
-    with pytest.raises(RuntimeError, match="does not match the hash"):
-        cohort.read_frozen(tmp_path, "0" * 64)
-
-
-def test_freeze_empty_cohort(tmp_path):
-    empty = cohort.apply(FRAME, (CohortStep(id="E", label="all", drop=cond(column="pid", op="not null")),),
-                         id_column="pid").cohort
-    back = cohort.read_frozen(tmp_path, cohort.freeze(empty, tmp_path))
-    assert len(back) == 0 and list(back.columns) == list(FRAME.columns)

@@ -1,6 +1,9 @@
-"""The evaluation stage: criteria of every kind passing and failing on constructed data, the plan's
-validation (exit 2 with the criterion id), missing scores and probabilities, the comparison with the
-baseline against independent implementations, and the results JSON against the library."""
+"""The evaluation stage end to end: criteria of every kind passing and failing on constructed data, the
+plan's validation (exit 2 with the criterion id), the results JSON against the library, and the notebook.
+
+The parts are tested beside their modules: ``test_inputs`` (missing scores and probabilities),
+``test_metrics``, ``test_comparison``, ``test_thresholds``; the statistics in ``tests/stats`` and the
+verdict sentences in ``tests/judge/test_acceptance.py``."""
 
 from __future__ import annotations
 
@@ -20,13 +23,13 @@ from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
 from studylib import stats
 from studylib.stages.evaluation import analysis as evaluation
+from studylib.stages.evaluation import inputs
 from studylib.evidence import results as evidence
 from studylib.judge import gates
 from studylib import plan
 from studylib.run import preflight
 from studylib.data import snapshot
 from studylib.errors import ParameterError
-from studylib.stages.evaluation.analysis import EvaluationInputError
 from tests.conftest import PROJECT_ROOT, tiny_params
 
 LOCK = "sha256:" + "0" * 64
@@ -62,6 +65,20 @@ def judged(study, frame) -> dict[str, gates.Gate]:
         warnings.simplefilter("ignore", stats.UndefinedMetricWarning)
         ev = evaluation.evaluate(frame, study)
     return {g.id: g for g in ev.gates}
+
+
+def example():
+    """A study with three criteria of different kinds, a baseline, error-analysis variables and 3,000
+    patients, and its evaluation: ``(study, frame, y, p, base, ev)``."""
+    y, p, base = calibrated(n=3000, seed=11)
+    rng = np.random.default_rng(1)
+    frame = frame_of(y, p, base, sex=rng.choice(["F", "M"], len(y)), age=rng.integers(50, 95, len(y)))
+    study = make_study([{"id": "AC-1", "metric": "sensitivity", "at_least": 0.5},
+                        {"id": "AC-2", "metric": "auroc", "versus": "baseline", "non_inferiority_margin": 0.02},
+                        {"id": "AC-3", "metric": "calibration_slope", "interval_within": [0.8, 1.2]}],
+                       threshold=0.3, primary_metrics=["sensitivity"], secondary_metrics=["auroc"],
+                       error_analysis={"variables": ["sex", "age"], "list_misses": 5})
+    return study, frame, y, p, base, evaluation.evaluate(frame, study)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -269,140 +286,8 @@ def test_cli_exits_2_on_an_impossible_criterion_before_execution(tiny_project, t
 
 
 # --------------------------------------------------------------------------------------------------
-# Missing scores, probabilities outside [0, 1]
+# The results JSON against the library
 # --------------------------------------------------------------------------------------------------
-
-
-def test_missing_scores_stop_the_stage_with_count_and_ids():
-    y, p, base = calibrated(n=300)
-    frame = frame_of(y, p, base)
-    frame.loc[[3, 17, 250], "p_v2"] = np.nan
-    with pytest.raises(EvaluationInputError) as err:
-        evaluation.prepare(frame, make_study())
-    message = str(err.value)
-    assert "candidate score column 'p_v2' has 3 missing value(s)" in message
-    assert "P-00003, P-00017, P-00250" in message and "missing_scores: exclude" in message
-
-
-def test_missing_scores_excluded_and_reported_when_declared():
-    y, p, base = calibrated(n=300)
-    frame = frame_of(y, p, base)
-    frame.loc[[3, 17], "p_v2"] = np.nan
-    frame.loc[[17, 40], "p_v1"] = np.nan
-    data = evaluation.prepare(frame, make_study(missing_scores="exclude"))
-    assert data.n == 297 and len(data.scores["candidate"]) == len(data.scores["baseline"]) == 297
-    assert data.excluded.to_dict("records") == [
-        {"id": "P-00003", "reason": "candidate score missing"},
-        {"id": "P-00017", "reason": "candidate score missing; baseline score missing"},
-        {"id": "P-00040", "reason": "baseline score missing"}]
-    assert "P-00017" not in set(data.frame["person_id"])
-
-
-def test_missing_outcome_is_always_an_error():
-    y, p, base = calibrated(n=50)
-    frame = frame_of(y, p, base)
-    frame.loc[5, "death_5y"] = np.nan
-    with pytest.raises(EvaluationInputError, match=r"outcome column 'death_5y' has 1 missing value\(s\).*P-00005"):
-        evaluation.prepare(frame, make_study(missing_scores="exclude"))
-
-
-def test_probabilities_outside_unit_interval_name_the_model():
-    y, p, base = calibrated(n=50)
-    frame = frame_of(y, p, base)
-    frame.loc[7, "p_v1"] = 1.4
-    with pytest.raises(EvaluationInputError) as err:
-        evaluation.prepare(frame, make_study())
-    assert "baseline model tiny 1 (column 'p_v1'): 1 predicted probabilities outside [0, 1]" in str(err.value)
-    assert "max 1.4" in str(err.value) and "P-00007" in str(err.value)
-
-
-def test_non_binary_outcome_is_an_error():
-    y, p, base = calibrated(n=50)
-    frame = frame_of(y, p, base)
-    frame.loc[2, "death_5y"] = 2
-    with pytest.raises(EvaluationInputError, match="must be 0 or 1; 1 row"):
-        evaluation.prepare(frame, make_study())
-
-
-# --------------------------------------------------------------------------------------------------
-# Numbers against the library and independent implementations
-# --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def evaluated():
-    y, p, base = calibrated(n=3000, seed=11)
-    rng = np.random.default_rng(1)
-    frame = frame_of(y, p, base, sex=rng.choice(["F", "M"], len(y)), age=rng.integers(50, 95, len(y)))
-    study = make_study([{"id": "AC-1", "metric": "sensitivity", "at_least": 0.5},
-                        {"id": "AC-2", "metric": "auroc", "versus": "baseline", "non_inferiority_margin": 0.02},
-                        {"id": "AC-3", "metric": "calibration_slope", "interval_within": [0.8, 1.2]}],
-                       threshold=0.3, primary_metrics=["sensitivity"], secondary_metrics=["auroc"],
-                       error_analysis={"variables": ["sex", "age"], "list_misses": 5})
-    return study, frame, y, p, base, evaluation.evaluate(frame, study)
-
-
-def test_operating_point_matches_independent_counts(evaluated):
-    study, frame, y, p, base, ev = evaluated
-    b = ev.models["candidate"].binary
-    flagged = p >= 0.3
-    assert (b.tp, b.fp, b.fn, b.tn) == (int((flagged & (y == 1)).sum()), int((flagged & (y == 0)).sum()),
-                                        int((~flagged & (y == 1)).sum()), int((~flagged & (y == 0)).sum()))
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    assert ev.models["candidate"].auroc.estimate == pytest.approx(roc_auc_score(y, p), abs=1e-12)
-    assert ev.models["candidate"].auprc.estimate == pytest.approx(average_precision_score(y, p), abs=1e-12)
-    assert ev.models["baseline"].brier.estimate == pytest.approx(brier_score_loss(y, base), abs=1e-12)
-
-
-def test_comparison_matches_statsmodels_mcnemar(evaluated):
-    study, frame, y, p, base, ev = evaluated
-    pos = y == 1
-    a, b = p[pos] >= 0.3, base[pos] >= 0.3
-    table = np.array([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]])
-    assert ev.comparison.sensitivity.p_value == pytest.approx(sm_mcnemar(table, exact=True).pvalue)
-    neg = ~pos
-    a, b = p[neg] < 0.3, base[neg] < 0.3
-    table = np.array([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]])
-    assert ev.comparison.specificity.p_value == pytest.approx(sm_mcnemar(table, exact=True).pvalue)
-    d = ev.differences()
-    assert d["sensitivity"].estimate == pytest.approx(
-        ev.models["candidate"].binary.sensitivity.estimate - ev.models["baseline"].binary.sensitivity.estimate)
-    assert d["auroc"].estimate == pytest.approx(stats.delong_test(y, p, base).diff, abs=1e-12)
-
-
-def test_threshold_table_is_exploratory_and_matches_binary_metrics(evaluated):
-    study, frame, y, p, base, ev = evaluated
-    t = ev.thresholds
-    assert list(t["threshold"]) == sorted(set(study.analysis.threshold_grid) | {0.3})
-    assert t.loc[t["operating"], "threshold"].tolist() == [0.3]
-    for _, row in t.iterrows():
-        m = stats.binary_metrics(y, p, row["threshold"])
-        assert row["sensitivity"] == pytest.approx(m.sensitivity.estimate)
-        assert row["npv_lower"] == pytest.approx(m.npv.lower)
-        assert row["flagged"] == m.tp + m.fp
-    assert np.all(np.diff(t["sensitivity"]) <= 0)
-    from studylib.report.tables import evaluation as evaluation_tables
-
-    assert "EXPLORATORY" in evaluation_tables.threshold_table(ev, study).to_html()
-
-
-def test_decision_curve_matches_net_benefit(evaluated):
-    study, frame, y, p, base, ev = evaluated
-    dc = ev.decision_curve
-    assert dc["threshold"].iloc[0] == pytest.approx(0.05) and dc["threshold"].iloc[-1] == pytest.approx(0.5)
-    assert 0.3 in set(np.round(dc["threshold"], 6))
-    ref = stats.net_benefit(y, base, dc["threshold"])
-    np.testing.assert_allclose(dc["net_benefit_baseline"], ref["net_benefit_model"], atol=1e-15)
-    # by hand at t = 0.2: TP/n − FP/n · t/(1 − t)
-    flagged = p >= 0.2
-    by_hand = np.sum(flagged & (y == 1)) / len(y) - np.sum(flagged & (y == 0)) / len(y) * 0.25
-    assert dc.loc[np.isclose(dc["threshold"], 0.2), "net_benefit_candidate"].item() == pytest.approx(by_hand)
-
-
-def test_decision_thresholds_narrow_range():
-    grid = evaluation.decision_thresholds(make_study(decision_curve=[0.1, 0.15], threshold=0.12))
-    assert grid[0] == pytest.approx(0.1) and grid[-1] == pytest.approx(0.15) and len(grid) >= 11
 
 
 def test_results_json_equals_library_and_is_deterministic(evaluated):
@@ -425,24 +310,6 @@ def test_results_json_equals_library_and_is_deterministic(evaluated):
     assert r["metric_roles"]["sensitivity"] == "primary" and r["metric_roles"]["auroc"] == "secondary"
     assert r["n"] == 3000 and r["positives"] == int(y.sum()) and r["excluded"]["count"] == 0
     assert len(r["error_analysis"]["misses"]) == 10
-
-
-def test_formatted_tables_render(evaluated):
-    from studylib.report.tables import evaluation as tables
-
-    study, frame, y, p, base, ev = evaluated
-    html = tables.verdict_table(ev, study).to_html()
-    assert "AC-2" in html and "#d8f0d8" in html  # PASS coloured
-    for styler in (tables.identity_table(study), tables.plan_table(study), tables.two_by_two(ev, study),
-                   tables.performance_table(ev.estimates(), study), tables.calibration_table(ev, study),
-                   tables.comparison_table(ev, study), tables.discordance_table(ev), tables.decision_table(ev, study),
-                   tables.error_counts(ev), tables.error_by_variable(ev, study), tables.misses_table(ev, "FN")):
-        assert "<table" in styler.to_html()
-    assert tables.fmt_ci(stats.Estimate(0.8, 0.75, 0.84)) == "0.800 (0.750–0.840)"
-    assert tables.fmt_ci(stats.Estimate(0.03, -0.09, 0.15)) == "0.030 (-0.090 to 0.150)"
-    assert tables.fmt(-0.0002, signed=True) == "-0.0002"
-    assert tables.fmt_ci(stats.Estimate.undefined("no positive cases")) == "undefined: no positive cases"
-    assert tables.summary(ev, study).startswith("**3,000 patients analysed**")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -470,7 +337,7 @@ def test_notebook_results_equal_library_on_the_cohort(tiny_project, tmp_path):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        frame = evaluation.analysis_rows(workspace.build_cohort(study).cohort, study)
+        frame = inputs.analysis_rows(workspace.build_cohort(study).cohort, study)
         expected = evaluation.results(evaluation.evaluate(frame, study), study)
     assert recorded == json.loads(evidence.dumps({"stage": "evaluation", **expected}))
     assert recorded["plan_sha256"] == study.sha256 and recorded["verdict"] == "FAIL"

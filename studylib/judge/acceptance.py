@@ -1,0 +1,107 @@
+"""Judging the evaluation's acceptance criteria: one gate per pre-registered criterion, with a sentence a
+reviewer can read without statistics training.
+
+The verdict itself is :func:`studylib.judge.gates.judge` on the criterion's interval bound; this module
+chooses the estimate each criterion is judged on (the candidate's, or the paired difference with the
+baseline) and writes what was found and why it gives the verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from studylib.judge import gates
+from studylib.plan import LOWER_IS_BETTER, Criterion, Study
+from studylib.stats import Estimate
+
+#: plain-language names of the metrics, for tables and verdict sentences
+METRIC_NAMES = {
+    "sensitivity": "sensitivity", "specificity": "specificity", "ppv": "positive predictive value (PPV)",
+    "npv": "negative predictive value (NPV)", "accuracy": "accuracy", "auroc": "AUROC", "auprc": "AUPRC",
+    "calibration_slope": "calibration slope", "calibration_in_the_large": "calibration-in-the-large",
+    "brier": "Brier score", "oe_ratio": "observed/expected ratio", "lr_pos": "positive likelihood ratio (LR+)",
+    "lr_neg": "negative likelihood ratio (LR−)", "prevalence": "prevalence",
+}
+
+
+def _num(x: float, signed: bool = False) -> str:
+    if not math.isfinite(x):
+        return "undefined"
+    return f"{x:+.3f}" if signed else f"{x:.3f}"
+
+
+def _interval(e: Estimate, level: str, signed: bool = False) -> str:
+    return f"{_num(e.estimate, signed)} ({level} CI {_num(e.lower, signed)} to {_num(e.upper, signed)})"
+
+
+def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, alpha: float = 0.05) -> str:
+    """One sentence a reviewer can read without statistics training, saying what was found and why it
+    gives this verdict."""
+    level = f"{100 * (1 - alpha):g}%"
+    name = METRIC_NAMES.get(criterion.metric, criterion.metric)
+    passed = verdict == gates.PASS
+    if verdict == gates.INSUFFICIENT:
+        reason = estimate.reason or "the quantity could not be estimated on these data"
+        return f"{criterion.id} cannot be judged: the {name} could not be estimated ({reason})."
+    if criterion.versus is not None:
+        m = criterion.non_inferiority_margin
+        head = f"The candidate's {name} minus the baseline's is {_interval(estimate, level, signed=True)}"
+        if criterion.metric in LOWER_IS_BETTER:
+            if passed:
+                extra = " and below 0, so it is better" if estimate.upper < 0 else ""
+                return (f"{head}; the upper bound is below the margin +{m:g}, so the candidate is not worse than the "
+                        f"baseline by more than the allowed margin{extra}.")
+            return (f"{head}; the upper bound is not below +{m:g}, so the data cannot rule out that the candidate is "
+                    "worse than the baseline by more than the allowed margin.")
+        if passed:
+            extra = "; the whole interval is above 0, so it is better" if estimate.lower > 0 else ""
+            return (f"{head}; the lower bound is above −{m:g}, so the candidate is not worse than the baseline by "
+                    f"more than the allowed margin{extra}.")
+        return (f"{head}; the lower bound is not above −{m:g}, so the data cannot rule out that the candidate is "
+                "worse than the baseline by more than the allowed margin.")
+    head = f"The candidate's {name} is {_interval(estimate, level)}"
+    if criterion.interval_within is not None:
+        low, high = criterion.interval_within
+        if passed:
+            return f"{head}; the whole interval lies inside the required range [{low:g}, {high:g}]."
+        outside = []
+        if not estimate.lower >= low:
+            outside.append(f"the lower end {_num(estimate.lower)} is below {low:g}")
+        if not estimate.upper <= high:
+            outside.append(f"the upper end {_num(estimate.upper)} is above {high:g}")
+        return f"{head}; it does not lie inside the required range [{low:g}, {high:g}]: " + " and ".join(outside) + "."
+    bound, target, op = gates.one_sided_rule(criterion)
+    need = "at least" if op == ">=" else "at most"
+    value = gates.bound_value(estimate, bound)
+    which = "the point estimate" if bound == "estimate" else f"the {bound} bound"
+    if passed:
+        even = "even " if (bound == "lower" and need == "at least") or (bound == "upper" and need == "at most") else ""
+        return f"{head}; {even}{which} ({_num(value)}) is {need} {target:g}, as required."
+    return f"{head}; {which} ({_num(value)}) is not {need} {target:g}, so the requirement is not shown to be met."
+
+
+def judge_acceptance(study: Study, estimates: dict[str, dict[str, Estimate]],
+                     differences: dict[str, Estimate]) -> list[gates.Gate]:
+    """Judge every acceptance criterion of the plan (PASS / FAIL / INSUFFICIENT_EVIDENCE).
+
+    ``estimates`` maps model role → metric → Estimate; criteria are judged on the candidate's, or on
+    ``differences`` (candidate − baseline) for ``versus: baseline``. Each gate carries the rule, the
+    estimate with its interval and a plain-language sentence (:func:`plain_sentence`).
+    """
+    judged = []
+    alpha = study.analysis.alpha
+    for criterion in study.acceptance:
+        name = METRIC_NAMES.get(criterion.metric, criterion.metric)
+        if criterion.versus == "baseline":
+            estimate = differences.get(criterion.metric) or Estimate.undefined(
+                f"no paired comparison with the baseline for {criterion.metric}")
+            subject = f"{name}: candidate − baseline"
+        else:
+            estimate = estimates["candidate"][criterion.metric]
+            subject = f"{name} (candidate)"
+        if criterion.label:
+            subject = f"{criterion.label} — {subject}"
+        gate = gates.judge(criterion, estimate, stage="evaluation", subject=subject, alpha=alpha)
+        judged.append(replace(gate, sentence=plain_sentence(criterion, estimate, gate.verdict, alpha=alpha)))
+    return judged

@@ -1,0 +1,116 @@
+"""The cohort stage's reviewer tables: step counts, integrity gates, missingness and Table 1 as text,
+with small counts suppressed, and the escaped display Styler."""
+
+import pandas as pd
+
+from studylib.report.tables import cohort as tables
+from studylib.stages.cohort import build as cohort
+from studylib.stages.cohort import leakage, missingness
+from studylib.stages.cohort import table_one as T
+from tests.stages.cohort import test_build, test_leakage, test_missingness, test_table_one
+
+
+# --- cohort steps and integrity gates --------------------------------------------------------------
+
+def test_steps_table_shows_patients_only_when_they_differ_from_rows():
+    shown = tables.steps_table(cohort.apply(test_build.FRAME, test_build.STEPS, id_column="pid"))
+    assert shown["Step"].tolist() == ["—", "I1", "E1"]
+    assert shown.loc[1, "Excluded"] == "1 rows (1 patients)"
+    assert shown.loc[2, "Rule"] == "exclude if (sex == 'F' and age < 60)"
+    one_each = test_build.FRAME.drop(index=1)
+    assert tables.steps_table(cohort.apply(one_each, test_build.STEPS, id_column="pid")).loc[2, "Remaining"] == "3"
+
+
+def test_integrity_table_lists_every_check():
+    frame = test_leakage._clean()
+    study = test_leakage._study(split="split", features=["year"])
+    findings = leakage.check_study(frame, cohort.apply(frame, study.cohort, id_column="pid"), study)
+    table = tables.integrity_table(findings)
+    assert table.columns.tolist() == ["Gate", "Check", "Rows checked", "Verdict", "Offending", "Detail"]
+    assert table["Gate"].tolist() == [f.id for f in findings]
+    assert "data.label_time" in table.loc[4, "Detail"] and table.loc[4, "Offending"] == ""  # not checked
+    assert table.loc[0, "Offending"] == "" and table.loc[1, "Offending"] == "0"  # COH-EMPTY has no count
+
+
+# --- missingness -----------------------------------------------------------------------------------
+
+def test_missingness_table_with_suppression():
+    report = missingness.report(test_missingness._frame(), by="split", order=["val", "dev"], flag_percent=10)
+    shown = tables.missingness_table(report, threshold=5, reference=("dev",))
+    assert shown.columns.tolist() == ["Column", "val", "dev (reference)"]
+    assert shown.set_index("Column").loc["x"].tolist() == ["6 (30.0%) ⚠", "<5"]
+    assert shown.set_index("Column").loc["s"].tolist() == ["0", "0"]
+
+
+def test_missingness_summary_sentence():
+    report = missingness.report(test_missingness._frame(), by="split", flag_percent=5)
+    assert tables.missingness_summary(report, flag_percent=5, threshold=5) == \
+        "⚠ Missing in more than 5% of a group: x (dev <5 values, val 30%)."
+    clean = missingness.report(test_missingness._frame(), by="split", columns=["s"], flag_percent=5)
+    assert tables.missingness_summary(clean, flag_percent=5, threshold=5) == \
+        "No column is missing in more than 5% of any group."
+
+
+# --- Table 1 ---------------------------------------------------------------------------------------
+
+def test_table_one_known_answers_as_text():
+    shown = tables.table_one(test_table_one.hand_built())
+    assert shown["Characteristic"].tolist() == ["n", "X, median [IQR]", "\u2003missing, n (%)", "C, n (%)",
+                                                "\u2003u", "\u2003v"]
+    assert shown["a"].tolist() == ["6", "3.50 [2.25–4.75]", "0", "", "5 (83.3%)", "1 (16.7%)"]
+    assert shown["b"].tolist() == ["6", "10.00 [10.00–10.00]", "1 (16.7%)", "", "6 (100.0%)", "0"]  # decimals per row
+
+
+def test_table_one_small_cells_shown_suppressed_with_a_complement():
+    t = test_table_one.small_cells()
+    shown = tables.table_one(t).set_index("Characteristic")
+    assert shown.loc["n"].tolist() == ["20", "<5"]
+    assert shown.loc["\u2003F", "a"] == "<5"          # primary
+    assert shown.loc["\u2003M", "a"] == "≥5"          # complement: 20 - 17 would give F away
+    assert shown.loc["\u2003I", "a"] == "<5" and shown.loc["\u2003II", "a"] == "<5"  # two primaries: no complement
+    assert shown.loc["\u2003III", "a"] == "16 (80.0%)"
+    assert shown.loc["\u2003F", "b"] == "" and shown.loc["X, mean ± SD", "b"] == "<5 values"  # group below threshold
+    assert shown.loc["X, mean ± SD", "a"] == "1.00 ± 0.00"
+    assert "Counts from 1 to 4 are shown as \"<5\"" in tables.table_one_caption(t)
+
+
+def test_table_one_missing_row():
+    t = T.describe(test_table_one._frame(), by="split", variables=(test_table_one.CREAT,), threshold=5)
+    assert tables.table_one(t)["Characteristic"].tolist() == ["n", "Creatinine, median [IQR]", "\u2003missing, n (%)"]
+
+
+def test_table_one_group_order_smd_header_reference_marker_and_caption():
+    frame = test_table_one._frame()
+    t = T.describe(frame, by="split", variables=(test_table_one.AGE, test_table_one.SEX, test_table_one.Y),
+                   order=["validation", "development"], smd_between=("development", "validation"),
+                   reference=("development",), notes=("note.",))
+    shown = tables.table_one(t)
+    assert shown.columns.tolist() == ["Characteristic", "validation", "development (reference)",
+                                      "SMD development vs validation"]
+    assert shown.loc[shown.Characteristic == "\u2003" + "1", "validation"].item().endswith("%)")  # 1.0 shown as 1
+    assert shown.loc[shown.Characteristic == "Age (years), mean ± SD", "SMD development vs validation"].item() == \
+        f"{t.smd.set_index('variable').loc['age', 'smd']:.2f}"
+    caption = tables.table_one_caption(t)
+    assert caption.endswith("note.") and "between development and validation (Austin 2009" in caption
+    missing_group = T.describe(frame[frame.split == "validation"], by="split", variables=(test_table_one.AGE,),
+                               smd_between=("development", "validation"))
+    assert tables.table_one(missing_group).iloc[1, -1] == "—"
+
+
+def test_table_one_empty_frame():
+    t = T.describe(test_table_one._frame().iloc[:0], by="split", variables=(test_table_one.AGE, test_table_one.SEX),
+                   smd_between=("development", "validation"))
+    assert tables.table_one(t)["Characteristic"].tolist()[0] == "n"
+
+
+# --- the display Styler ----------------------------------------------------------------------------
+
+def test_styled_table_renders():
+    html = tables.styled(pd.DataFrame({"Gate": ["G"], "Verdict": ["FAIL"], "n": ["3"]})).to_html()
+    assert "FAIL" in html and "#a3161a" in html and "text-align: left" in html
+
+
+def test_styled_table_escapes_markup_in_cells_and_headers():
+    payload = "<img src=x onerror=alert(1)>"
+    html = tables.styled(pd.DataFrame({payload: [payload], "Verdict": ["PASS"]}), caption="Table").to_html()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html

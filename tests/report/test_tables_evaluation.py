@@ -1,0 +1,34 @@
+"""The evaluation stage's reviewer tables render from an evaluated example study."""
+
+from __future__ import annotations
+
+import pytest
+
+from studylib import stats
+from studylib.report.tables import evaluation as tables
+from tests.stages.evaluation.test_analysis import example
+
+@pytest.fixture(scope="module")
+def evaluated():
+    return example()
+
+
+def test_formatted_tables_render(evaluated):
+    study, frame, y, p, base, ev = evaluated
+    html = tables.verdict_table(ev, study).to_html()
+    assert "AC-2" in html and "#d8f0d8" in html  # PASS coloured
+    for styler in (tables.identity_table(study), tables.plan_table(study), tables.two_by_two(ev, study),
+                   tables.performance_table(ev.estimates(), study), tables.calibration_table(ev, study),
+                   tables.comparison_table(ev, study), tables.discordance_table(ev), tables.decision_table(ev, study),
+                   tables.error_counts(ev), tables.error_by_variable(ev, study), tables.misses_table(ev, "FN")):
+        assert "<table" in styler.to_html()
+    assert tables.fmt_ci(stats.Estimate(0.8, 0.75, 0.84)) == "0.800 (0.750–0.840)"
+    assert tables.fmt_ci(stats.Estimate(0.03, -0.09, 0.15)) == "0.030 (-0.090 to 0.150)"
+    assert tables.fmt(-0.0002, signed=True) == "-0.0002"
+    assert tables.fmt_ci(stats.Estimate.undefined("no positive cases")) == "undefined: no positive cases"
+    assert tables.summary(ev, study).startswith("**3,000 patients analysed**")
+
+
+def test_threshold_table_is_marked_exploratory(evaluated):
+    study, frame, y, p, base, ev = evaluated
+    assert "EXPLORATORY" in tables.threshold_table(ev, study).to_html()
