@@ -3,21 +3,35 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-LOCK   := requirements.lock
 
-.PHONY: demo test test-slow lab bench clean
+# Exact versions with hashes, generated from pyproject.toml by `make lock`: runtime, and runtime + dev.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# The lock generator, installed in a throwaway venv of its own. One universal lock (markers for other
+# platforms and Python versions) resolved from Python 3.11 on; pins already in the lock files are kept
+# unless pyproject.toml needs another version (`make lock LOCK_FLAGS=--upgrade` upgrades everything).
+UV_VERSION := 0.13.9
+LOCK_TOOL  := .lock-tool
+UV         := $(LOCK_TOOL)/bin/uv
+LOCK_ARGS  := --universal --python-version 3.11 --generate-hashes
+LOCK_FLAGS ?=
+
+.PHONY: demo test test-slow lab bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Runtime install: the project and its pinned dependencies, plus the Jupyter kernel the notebooks use.
+# Runtime install: the locked dependencies (every file checked against its hash), then the project
+# itself without dependencies, plus the "Python (studylib)" Jupyter kernel for `make lab` (the runner
+# does not need it: it falls back to the kernel of the interpreter it runs in).
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
-	$(PIP) install --quiet -c $(LOCK) -e .
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name studylib --display-name "Python (studylib)" >/dev/null
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -c $(LOCK) -e '.[dev]'
+$(VENV)/.installed-dev: $(VENV)/.installed $(DEV_LOCK)
+	$(PIP) install --quiet --require-hashes -r $(DEV_LOCK)
 	touch $@
 
 # Runs the demo study. `studylib run` exits 0/1/2/3 for pipelines; the demo exits 0 whenever the
@@ -38,5 +52,15 @@ lab: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run_all.py
 
+# Regenerates both lock files from pyproject.toml; the dev lock is constrained by the runtime lock, so
+# the tests run on exactly the versions a study runs on. The command is repeated at the top of each file.
+lock: $(UV)
+	$(UV) pip compile --quiet pyproject.toml $(LOCK_ARGS) $(LOCK_FLAGS) -o $(LOCK)
+	$(UV) pip compile --quiet pyproject.toml --extra dev -c $(LOCK) $(LOCK_ARGS) $(LOCK_FLAGS) -o $(DEV_LOCK)
+
+$(UV):
+	$(PYTHON) -m venv $(LOCK_TOOL)
+	$(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
 clean:
-	rm -rf $(VENV) .scratch .studylib-staging
+	rm -rf $(VENV) $(LOCK_TOOL) .scratch .studylib-staging

@@ -52,7 +52,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command(help=RUN_HELP)
 @click.argument("params_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where run archives go (default: reports/ in the project root).")
+              help="Where run archives go (default: reports/ in the project root of PARAMS_FILE).")
 @click.pass_obj
 def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
     from studylib.run import runner
@@ -122,16 +122,27 @@ def snapshot_verify(obj: _Context, directory: Path, expected: str | None) -> Non
 
 
 def _default_reports() -> Path:
-    from studylib.run.environment import CODE_ROOT
+    """The reports folder of the project the working directory is in, for commands without a parameter file.
 
-    return CODE_ROOT / "reports"
+    ``studylib run`` archives into ``reports/`` of the parameter file's project root; here that is the
+    nearest ``reports/`` holding a ledger at or above the working directory, else ``./reports``. Never
+    the folder of the installed package (site-packages).
+    """
+    from studylib.evidence import ledger
+
+    cwd = Path.cwd()
+    for folder in (cwd, *cwd.parents):
+        if ledger.ledger_path(folder / "reports").is_file():
+            return folder / "reports"
+    return cwd / "reports"
 
 
 @main.command()
 @click.argument("run_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--all", "check_all", is_flag=True, help="Verify every run under --reports-dir and the whole ledger.")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="With --all: the reports folder (default: reports/ of the project).")
+              help="With --all: the reports folder (default: the nearest reports/ with a ledger at or "
+                   "above the working directory, else ./reports).")
 @click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Trusted Ed25519 public key (PEM) to check sign-off signatures; repeatable.")
 def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, public_keys: tuple[Path, ...]) -> None:
@@ -240,7 +251,9 @@ def keygen(obj: _Context, private_key: Path) -> None:
 
 
 @main.command()
-@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The reports folder (default: the nearest reports/ with a ledger at or above the working "
+                   "directory, else ./reports).")
 def runs(reports_dir: Path | None) -> None:
     """List archived runs: study, date, verdict and sign-off state."""
     from studylib.evidence import archive

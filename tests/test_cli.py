@@ -6,7 +6,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from studylib import cli
 from studylib.cli import main
+from studylib.evidence import ledger
 
 
 def _run(*args):
@@ -109,3 +111,23 @@ def test_help_lists_exit_codes():
     assert result.exit_code == 0
     for line in ("0  every gate passed", "1  a gate failed", "2  bad input", "3  a stage raised"):
         assert line in result.output
+
+
+def test_default_reports_folder_is_the_working_projects(tmp_path, monkeypatch):
+    """Commands without a parameter file (runs, verify --all) use the nearest reports/ with a ledger at
+    or above the working directory, never the installed package's folder."""
+    project = tmp_path / "project"
+    (project / "reports").mkdir(parents=True)
+    ledger.ledger_path(project / "reports").write_text("")
+    (project / "params").mkdir()
+    monkeypatch.chdir(project / "params")
+    assert cli._default_reports() == project / "reports"
+    monkeypatch.chdir(project / "reports")
+    assert cli._default_reports() == project / "reports"
+
+
+def test_default_reports_folder_without_a_ledger_is_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli._default_reports() == tmp_path / "reports"
+    result = _run("runs")
+    assert result.exit_code == 0 and "no runs" in result.output, result.output

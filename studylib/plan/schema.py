@@ -742,7 +742,13 @@ def project_root(params_file: Path) -> Path:
 
 
 def _installed_project_root() -> Path | None:
-    candidate = Path(__file__).resolve().parent.parent.parent
+    """The source checkout studylib runs from (editable install or PYTHONPATH), else None.
+
+    That is the folder above the package when it holds a ``pyproject.toml``. An installed wheel lives in
+    site-packages, which has none: there parameter files are found from the working directory only.
+    """
+    package = next(folder for folder in Path(__file__).resolve().parents if folder.name == "studylib")
+    candidate = package.parent
     return candidate if (candidate / "pyproject.toml").is_file() else None
 
 

@@ -11,17 +11,24 @@ from pathlib import Path
 
 import studylib
 
+# The folder that holds the package: a source checkout (editable install, PYTHONPATH) or site-packages.
 CODE_ROOT = Path(studylib.__file__).resolve().parent.parent
+PACKAGE = studylib.__name__
 
 
 def git_state(folder: Path = CODE_ROOT) -> dict:
-    """The git commit of ``folder`` and whether its tree has uncommitted changes (None outside git)."""
+    """The git commit of the source checkout ``folder`` and whether its tree has uncommitted changes.
+
+    Both are None when ``folder`` is not a git checkout of studylib: outside git, and for an installed
+    package, whose site-packages may lie inside some other work tree (a project's ``.venv``) whose
+    commit says nothing about the installed code; there the package is not tracked.
+    """
     def git(*args):
         return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=30)
 
     try:
         head = git("rev-parse", "HEAD")
-        if head.returncode != 0:
+        if head.returncode != 0 or git("ls-files", "--error-unmatch", "--", f"{PACKAGE}/__init__.py").returncode != 0:
             return {"commit": None, "dirty": None}
         status = git("status", "--porcelain", "--untracked-files=no")
         return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}

@@ -77,10 +77,31 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 
 
 def kernel_name() -> str:
-    """The Jupyter kernel registered by ``make demo`` ("studylib"), else the current interpreter's."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    """The Jupyter kernel the stage notebooks run in: one that starts this interpreter.
 
-    return "studylib" if "studylib" in KernelSpecManager().find_kernel_specs() else "python3"
+    "studylib" (registered by ``make demo``, named in the notebooks' metadata) when its kernel spec
+    starts this interpreter; else "python3", the kernel ipykernel provides, which jupyter_client starts
+    with this interpreter. So a plain ``pip install studylib`` runs studies without registering a
+    kernel, and a "studylib" kernel registered for another environment is never used.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec("studylib").argv
+    except NoSuchKernel:
+        return "python3"
+    return "studylib" if argv and _starts_this_interpreter(argv[0]) else "python3"
+
+
+def _starts_this_interpreter(executable: str) -> bool:
+    """Whether a kernel spec's ``argv[0]`` is this interpreter: a bare ``python``/``python3``/``python3.X``
+    (jupyter_client substitutes ``sys.executable``), or the same binary in this interpreter's ``bin``
+    folder (a virtual environment's ``python`` and ``python3`` both qualify; another venv's do not)."""
+    if executable in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
+        return True
+    here = os.path.abspath(sys.executable)
+    there = os.path.abspath(executable)
+    return os.path.dirname(there) == os.path.dirname(here) and os.path.realpath(there) == os.path.realpath(here)
 
 
 def prepare(params_file: str | Path) -> tuple[plan.Study, snapshot.Snapshot]:

@@ -1,0 +1,289 @@
+"""studylib as an installed package: declared dependencies, lock files, the wheel, a study run from it.
+
+The lock tests read pyproject.toml and the two lock files (no network). The e2e tests build a wheel
+from a copy of the sources, install it (not editable) into a fresh virtual environment whose
+dependencies are those of the running interpreter (a ``.pth`` file, no download), and run the demo
+study with it from a folder outside the project.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+import tomllib
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from studylib.run import runner
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?)(?:\s*;\s*(?P<marker>[^\\]+?))?\s*\\?$")
+
+
+def _lock(name: str) -> dict[str, list[tuple[str, Marker | None, int]]]:
+    """Pins of a lock file: canonical name -> [(version, marker, number of hashes)] (a package may be
+    pinned twice under exclusive markers)."""
+    pins: dict[str, list] = {}
+    current = None
+    for line in (PROJECT_ROOT / name).read_text(encoding="utf-8").splitlines():
+        match = PIN.match(line)
+        if match:
+            marker = Marker(match["marker"]) if match["marker"] else None
+            current = [match["version"], marker, 0]
+            pins.setdefault(canonicalize_name(match["name"]), []).append(current)
+        elif line.strip().startswith("--hash=sha256:") and current is not None:
+            current[2] += 1
+        elif line.strip() and not line.lstrip().startswith("#"):
+            raise AssertionError(f"{name}: unexpected line {line!r}")
+    return {key: [tuple(p) for p in value] for key, value in pins.items()}
+
+
+def _applies(marker: Marker | None) -> bool:
+    return marker is None or marker.evaluate()
+
+
+def _pinned_here(pins, name: str) -> str | None:
+    """The version a lock file pins for ``name`` on this interpreter and platform."""
+    versions = [version for version, marker, _ in pins.get(canonicalize_name(name), []) if _applies(marker)]
+    assert len(versions) <= 1, f"{name} pinned more than once for this platform: {versions}"
+    return versions[0] if versions else None
+
+
+RUNTIME_LOCK = _lock("requirements.lock")
+DEV_LOCK = _lock("requirements-dev.lock")
+RUNTIME = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+DEV = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]]
+
+
+# --- declared dependencies and lock files ----------------------------------------------------------
+
+@pytest.mark.parametrize("lock_name, declared", [("requirements.lock", RUNTIME),
+                                                 ("requirements-dev.lock", RUNTIME + DEV)])
+def test_lock_pins_every_declared_dependency_within_its_bounds(lock_name, declared):
+    pins = _lock(lock_name)
+    for requirement in declared:
+        version = _pinned_here(pins, requirement.name)
+        assert version is not None, f"{lock_name}: {requirement.name} is declared but not pinned; run `make lock`"
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"{lock_name}: {requirement.name}=={version} is outside the declared {requirement}")
+
+
+def test_dependencies_have_lower_bounds_not_pins():
+    for requirement in RUNTIME + DEV:
+        operators = {spec.operator for spec in requirement.specifier}
+        assert operators == {">="}, f"pyproject.toml: {requirement} should have one lower bound (>=)"
+
+
+def test_runtime_lock_is_the_dev_lock_restricted_to_runtime():
+    """Same versions (markers may be wider in the dev lock, where more packages need a dependency)."""
+    for name, pins in RUNTIME_LOCK.items():
+        runtime = {version for version, _, _ in pins}
+        dev = {version for version, _, _ in DEV_LOCK.get(name, [])}
+        assert runtime <= dev, f"{name}: requirements.lock pins {sorted(runtime)}, requirements-dev.lock {sorted(dev)}"
+        assert _pinned_here(RUNTIME_LOCK, name) in (None, _pinned_here(DEV_LOCK, name)), name
+
+
+@pytest.mark.parametrize("lock_name", ["requirements.lock", "requirements-dev.lock"])
+def test_every_pin_has_hashes_and_the_file_names_its_generator(lock_name):
+    text = (PROJECT_ROOT / lock_name).read_text(encoding="utf-8")
+    assert re.search(rf"^#\s+uv pip compile .*--generate-hashes.* -o {re.escape(lock_name)}$", text, re.M), (
+        f"{lock_name}: the first lines must give the command that generated it (make lock)")
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^lock:", makefile, re.M) and "pip compile" in makefile
+    for name, pins in _lock(lock_name).items():
+        for version, _, hashes in pins:
+            assert hashes > 0, f"{lock_name}: {name}=={version} has no --hash"
+
+
+def test_runtime_dependencies_are_what_studylib_imports():
+    """Every third-party module imported by studylib or its notebooks is declared, and nothing more
+    (ipykernel is declared without an import: it is the kernel the notebooks run in)."""
+    package = PROJECT_ROOT / "studylib"
+    sources = [p.read_text(encoding="utf-8") for p in package.rglob("*.py")]
+    for notebook in (package / "notebooks").glob("*.ipynb"):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        sources += ["".join(line for line in c["source"] if not line.lstrip().startswith(("%", "!")))
+                    for c in cells if c["cell_type"] == "code"]  # without IPython magics
+    imported = set()
+    for node in (n for text in sources for n in ast.walk(ast.parse(text))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m != "studylib" and m not in sys.stdlib_module_names}
+    distributions = importlib.metadata.packages_distributions()
+    needed = {canonicalize_name(d) for m in third_party for d in distributions.get(m, [m])}
+    declared = {canonicalize_name(r.name) for r in RUNTIME}
+    not_imported = {"ipykernel", "jinja2"}  # started as the kernel; pandas Styler and nbconvert templates
+    assert needed - declared == set(), f"imported but not declared in [project] dependencies: {needed - declared}"
+    assert declared - needed - not_imported == set(), (
+        f"declared but never imported at run time (move to the dev extra): {declared - needed - not_imported}")
+
+
+def test_running_environment_has_the_locked_versions():
+    """The suite runs on the versions of requirements-dev.lock (`make test` installs from it)."""
+    different = []
+    for name in DEV_LOCK:
+        version = _pinned_here(DEV_LOCK, name)
+        if version is None:
+            continue
+        try:
+            installed = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != version:
+            different.append(f"{name}: locked {version}, installed {installed}")
+    assert not different, "environment differs from requirements-dev.lock (make test installs it):\n" + "\n".join(different)
+
+
+# --- the Jupyter kernel ----------------------------------------------------------------------------
+
+def _register_studylib_kernel(root: Path, executable: str) -> None:
+    folder = root / "kernels" / "studylib"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps({
+        "argv": [executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (studylib)", "language": "python"}))
+
+
+def test_kernel_registered_for_this_interpreter_is_used(tmp_path, monkeypatch):
+    _register_studylib_kernel(tmp_path, sys.executable)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert runner.kernel_name() == "studylib"
+
+
+def test_kernel_registered_for_another_environment_is_not_used(tmp_path, monkeypatch):
+    _register_studylib_kernel(tmp_path, str(tmp_path / "other-venv" / "bin" / "python"))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert runner.kernel_name() == "python3"
+
+
+# --- the wheel, installed ----------------------------------------------------------------------------
+
+def _can_build_without_isolation() -> bool:
+    """setuptools with a built-in bdist_wheel (>= 70.1), or an older one beside the wheel package."""
+    try:
+        setuptools_version = Version(importlib.metadata.version("setuptools"))
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return setuptools_version >= Version("70.1") or importlib.util.find_spec("wheel") is not None
+
+
+def _package_files(root: Path) -> set[str]:
+    """Files of the package as the wheel should hold them (no caches)."""
+    return {p.relative_to(root).as_posix() for p in (root / "studylib").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """A wheel built from a copy of the sources (a build in the project would leave build/ behind)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(PROJECT_ROOT / name, source / name)
+    shutil.copytree(PROJECT_ROOT / "studylib", source / "studylib",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+    out = tmp_path_factory.mktemp("wheel")
+    isolation = ["--no-build-isolation"] if _can_build_without_isolation() else []
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "--wheel-dir", str(out),
+                            str(source)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, f"pip wheel failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}"
+    (path,) = out.glob("studylib-*.whl")
+    return path
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment for the installed package's processes: no PYTHONPATH (a checkout on it would be
+    imported, and its metadata would make pip think studylib is installed already), no user site."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    return env | {"PYTHONNOUSERSITE": "1"}
+
+
+def _jupyter_env(*first: Path) -> dict[str, str]:
+    """:func:`_clean_env` plus the Jupyter data files of the borrowed dependencies (nbconvert's
+    templates), which a real install puts in the venv's share/jupyter, after the folders ``first``."""
+    env = _clean_env()
+    data = Path(sysconfig.get_path("data")) / "share" / "jupyter"
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (*map(str, first), str(data), env.get("JUPYTER_PATH", "")) if p)
+    return env
+
+
+def _site_packages(environment: Path) -> Path:
+    scheme = {"base": str(environment), "platbase": str(environment)}
+    return Path(sysconfig.get_path("purelib", "venv" if "venv" in sysconfig.get_scheme_names() else None, scheme))
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A fresh venv holding the wheel (not editable); its dependencies are the running interpreter's."""
+    environment = tmp_path_factory.mktemp("venv")
+    venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(environment)
+    python = environment / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    # The wheel goes in before the dependencies become visible: pip sees an empty environment.
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                           "--no-compile", str(wheel)], capture_output=True, text=True, timeout=600, env=_clean_env())
+    assert done.returncode == 0, f"pip install of the wheel failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    # Dependencies: the running interpreter's site-packages, appended to sys.path by a .pth file. Their
+    # own .pth files (the editable finder of a development install of studylib) are not processed.
+    here = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib"), *site.getsitepackages()])
+    target = _site_packages(environment)
+    assert (target / "studylib" / "__init__.py").is_file(), f"studylib not installed in {target}"
+    (target / "_studylib_test_dependencies.pth").write_text("".join(f"{p}\n" for p in here if Path(p).is_dir()))
+    return environment
+
+
+@pytest.mark.e2e
+def test_wheel_holds_the_notebooks_templates_and_every_package_file(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {n for n in archive.namelist() if n.startswith("studylib/")}
+    missing = _package_files(PROJECT_ROOT) - packed
+    assert not missing, f"files of studylib/ missing from the wheel (pyproject.toml package-data): {sorted(missing)}"
+    assert {f"studylib/notebooks/{nb}" for _, nb in runner.STAGES} <= packed
+
+
+@pytest.mark.e2e
+def test_installed_package_runs_the_demo_from_another_folder(installed, tmp_path):
+    """`pip install` (not editable), then `studylib run /abs/params/demo.yaml` from elsewhere: the run is
+    archived and its notebooks came from the installed package, run in the kernel of its interpreter.
+
+    A "studylib" kernel registered for another environment is visible (as `make demo` leaves one in a
+    project's .venv); it starts an interpreter that does not exist, so the run fails if it is used."""
+    elsewhere, reports = tmp_path / "elsewhere", tmp_path / "reports"
+    elsewhere.mkdir()
+    _register_studylib_kernel(tmp_path / "jupyter", str(tmp_path / "other-venv" / "bin" / "python"))
+    command = installed / ("Scripts/studylib.exe" if os.name == "nt" else "bin/studylib")
+    params = (PROJECT_ROOT / "params" / "demo.yaml").resolve()
+    done = subprocess.run([str(command), "run", str(params), "--reports-dir", str(reports)], cwd=elsewhere,
+                          env=_jupyter_env(tmp_path / "jupyter"), capture_output=True, text=True, timeout=1800)
+    assert done.returncode in (0, 1) and "verdict:" in done.stdout, (
+        f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+
+    (run,) = [p.parent for p in reports.glob("*/*/manifest.json")]
+    site_packages = _site_packages(installed).resolve()
+    for _, name in runner.STAGES:
+        executed = json.loads((run / "notebooks" / name).read_text(encoding="utf-8"))
+        source = Path(executed["metadata"]["papermill"]["input_path"]).resolve()
+        assert source == site_packages / "studylib" / "notebooks" / name, f"{name} ran from {source}"
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    environment = manifest["environment"]
+    assert environment["code"] == {"commit": None, "dirty": None}, "an installed package is not a git checkout"
+    assert "ipython" in environment["packages"] and "scikit-learn" not in environment["packages"]
+    assert manifest["project_root"] == str(PROJECT_ROOT)
+    assert not (elsewhere / "reports").exists() and not (site_packages / "reports").exists()
