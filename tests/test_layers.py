@@ -109,10 +109,7 @@ def test_the_layer_check_catches_an_upward_import(tmp_path):
     assert _upward(bad, "stages") == ["bad.py:4: stages imports studylib.run"]
 
 
-@pytest.mark.parametrize("command", [
-    pytest.param(["params", "check", "params/demo.yaml"],
-                 marks=pytest.mark.xfail(strict=True, reason="issue 12 in progress: stages import IPython")),
-    ["--help"]])
+@pytest.mark.parametrize("command", [["params", "check", "params/demo.yaml"], ["--help"]])
 def test_cli_without_notebooks_imports_no_display_stack(command):
     root = PACKAGE.parent
     code = ("import sys\nfrom studylib.cli import main\n"
