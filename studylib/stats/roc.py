@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -144,14 +145,14 @@ def _delong_components(n_pos: np.ndarray, n_neg: np.ndarray) -> tuple[float, np.
     return auc, v10, v01, s10 / m + s01 / n
 
 
-def _auroc_estimate(n_pos: np.ndarray, n_neg: np.ndarray, alpha: float) -> Estimate:
+def _auroc_estimate(n_pos: np.ndarray, n_neg: np.ndarray, alpha: float, components=None) -> Estimate:
     """AUROC with its DeLong Wald interval from tie-group counts (no warning); shared by :func:`auroc`
-    and :func:`auroc_from_counts`."""
+    and :func:`auroc_from_counts`. ``components``: :func:`_delong_components` of the counts, if known."""
     m, n = int(n_pos.sum()), int(n_neg.sum())
     reason = _class_size_reason(m, n, "AUROC with a DeLong interval")
     if reason:
         return Estimate.undefined(reason, "delong")
-    auc, _, _, var = _delong_components(n_pos, n_neg)
+    auc, _, _, var = _delong_components(n_pos, n_neg) if components is None else components
     se = math.sqrt(max(var, 0.0))
     half = float(ndtri(1 - alpha / 2)) * se
     return Estimate(auc, max(0.0, auc - half), min(1.0, auc + half), se, "delong")
@@ -413,6 +414,18 @@ class SubsetCounts:
         """Number of negative cases in the subset."""
         return int(self.n_neg.sum())
 
+    @cached_property
+    def _delong(self) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """DeLong components of the subset, computed once for :meth:`auroc` and :func:`paired_auroc_difference`."""
+        return _delong_components(self.n_pos, self.n_neg)
+
+    def auroc(self, *, alpha: float = 0.05) -> Estimate:
+        """:func:`auroc_from_counts` of the subset, sharing its DeLong components with
+        :func:`paired_auroc_difference` (``counts_a=``)."""
+        alpha = check_alpha(alpha)
+        defined = self.m >= 2 and self.n >= 2  # else the components are undefined (and not needed)
+        return _auroc_estimate(self.n_pos, self.n_neg, alpha, self._delong if defined else None)
+
 
 @dataclass(frozen=True, eq=False)
 class RankedScore:
@@ -598,8 +611,8 @@ def paired_auroc_difference(a: RankedScore, b: RankedScore, rows: np.ndarray, *,
     if reason:
         return Estimate.undefined(reason, "delong-paired")
     cb = b.counts(rows)
-    auc_a, v10_a, v01_a, _ = _delong_components(ca.n_pos, ca.n_neg)
-    auc_b, v10_b, v01_b, _ = _delong_components(cb.n_pos, cb.n_neg)
+    auc_a, v10_a, v01_a, _ = ca._delong
+    auc_b, v10_b, v01_b, _ = cb._delong
     local_a = np.empty(a.values.size, dtype=np.intp)
     local_a[ca.groups] = np.arange(ca.groups.size)
     local_b = np.empty(b.values.size, dtype=np.intp)

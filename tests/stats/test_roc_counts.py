@@ -47,6 +47,16 @@ def test_auroc_from_counts_equals_auroc_on_the_filtered_rows():
             fast = roc.auroc_from_counts(counts.n_pos, counts.n_neg, alpha=alpha)
             direct = stats.auroc(y[rows], a[rows], alpha=alpha)
             assert fast == direct  # the same arithmetic: equal to the last bit
+            assert counts.auroc(alpha=alpha) == direct  # the cached-components path too
+
+
+def test_subset_auroc_undefined_without_two_of_each_class():
+    y, a, _, _ = _cohort(300)
+    ranked = roc.RankedScore.of(y, a)
+    rows = np.concatenate([np.flatnonzero(y)[:1], np.flatnonzero(~y)[:20]])
+    est = ranked.counts(rows).auroc()
+    assert not est.defined and est.reason.endswith("found 1 positive case")
+    assert ranked.counts(np.array([], dtype=int)).auroc().reason.endswith("found 0 positive cases and 0 negative cases")
 
 
 def test_auroc_from_counts_undefined_without_two_of_each_class_and_without_warning():

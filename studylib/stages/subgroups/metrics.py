@@ -26,7 +26,7 @@ from studylib.plan import SUBGROUP_METRICS, Study
 from studylib.stages.subgroups.groups import Subgroup, subgroups
 from studylib.stats import Estimate
 from studylib.stats.calibration import brier_from_counts, clipped_logit, recalibration_from_counts
-from studylib.stats.roc import RankedScore, auroc_from_counts, paired_auroc_difference
+from studylib.stats.roc import RankedScore, paired_auroc_difference
 
 #: columns of the tidy metric table (one row per subgroup × metric)
 COLUMNS = ("variable", "level", "metric", "estimate", "lower", "upper", "se", "n", "positives", "negatives",
@@ -68,7 +68,7 @@ def _group_metrics(rows: np.ndarray, cand: RankedScore, cand_logit: np.ndarray, 
     out["ppv"] = proportion(tp, tp + fp, "ppv", "no predicted positives (tp + fp = 0)")
     out["npv"] = proportion(tn, tn + fn, "npv", "no predicted negatives (tn + fn = 0)")
 
-    out["auroc"] = (auroc_from_counts(pos, neg, alpha=alpha), None, None)
+    out["auroc"] = (counts.auroc(alpha=alpha), None, None)
     fit = recalibration_from_counts(cand_logit[counts.groups], pos, neg, alpha=alpha)
     out["calibration_in_the_large"] = (fit.citl, None, None)
     out["calibration_slope"] = (fit.slope, None, None)
@@ -113,7 +113,7 @@ def metric_table(frame: pd.DataFrame, study: Study, *, groups: list[Subgroup] | 
     interval of ``analysis.ci_method`` (Wilson by default) from :func:`studylib.stats.proportion`.
     *AUROC*: Mann–Whitney with ties 1/2, DeLong variance via midranks (Sun & Xu 2014), Wald interval
     clipped to [0, 1]; undefined with fewer than 2 cases of a class
-    (:func:`studylib.stats.roc.auroc_from_counts`). *Candidate − baseline*: paired DeLong on the
+    (:func:`studylib.stats.roc.auroc_from_counts`, via :meth:`~studylib.stats.roc.SubsetCounts.auroc`). *Candidate − baseline*: paired DeLong on the
     subgroup's rows (:func:`studylib.stats.roc.paired_auroc_difference`). *Calibration*: CITL is the
     intercept of a logistic model with ``logit(prob)`` as offset, the slope the coefficient of
     ``logit(prob)`` (Cox 1958), fitted by Newton–Raphson on the binomial counts of the distinct
