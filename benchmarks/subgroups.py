@@ -1,17 +1,17 @@
 """Time the subgroup analysis at scale against fairlearn's MetricFrame, in the same run.
 
-Data: a SYNTHETIC locked snapshot (:mod:`studylib.synth`) with its censored and MGUS rows removed,
+Data: a SYNTHETIC locked snapshot (:mod:`studylib.data.synth`) with its censored and MGUS rows removed,
 trimmed to ``--patients`` analysed rows (default 1,000,000). Subgroups: site (5 levels), age band
 (6 levels), free-light-chain group band (4 levels) and the intersection site × age band (30 cells):
 45 subgroups plus the overall row.
 
 Parts timed (best of ``--repeats``):
 
-- ``subgroups.subgroups``: the row sets of every subgroup;
-- ``subgroups.metric_table``: every metric with its interval (prevalence, sensitivity, specificity,
+- ``groups.subgroups``: the row sets of every subgroup;
+- ``metrics.metric_table``: every metric with its interval (prevalence, sensitivity, specificity,
   PPV, NPV with Wilson intervals, AUROC with DeLong, candidate − baseline paired DeLong, CITL and
   slope with Wald intervals, Brier with a normal interval);
-- ``subgroups.analyse``: the whole computation of the stage (adds heterogeneity, reference
+- ``analysis.analyse``: the whole computation of the stage (adds heterogeneity, reference
   comparisons, gates, sample-size hints) — target under 10 s on 2 cores;
 - peer: ``fairlearn.metrics.MetricFrame`` computing *point* metrics only (sensitivity, specificity,
   PPV, NPV, AUROC) for the three variables and the intersection (four MetricFrames), when fairlearn is
@@ -41,6 +41,8 @@ from benchmarks._common import best_time, table  # noqa: E402
 from studylib.stages.evaluation import analysis as evaluation
 from studylib import plan
 from studylib.stages.subgroups import analysis as subgroups
+from studylib.stages.subgroups import groups as subgroup_groups
+from studylib.stages.subgroups import metrics as subgroup_metrics
 from studylib.data import synth
 from studylib.evidence import workspace  # noqa: E402
 
@@ -84,7 +86,7 @@ def fairlearn_peer(frame, study):
     y = frame[study.data.outcome].to_numpy(dtype=int)
     score = frame[study.models.candidate.score].to_numpy(dtype=float)
     flagged = (score >= study.analysis.threshold).astype(int)
-    bands = {v.name: subgroups.levels(frame, v).astype(str) for v in study.subgroups.variables}
+    bands = {v.name: subgroup_groups.levels(frame, v).astype(str) for v in study.subgroups.variables}
 
     def specificity(t, p):
         return recall_score(t, p, pos_label=0, zero_division=np.nan)
@@ -137,14 +139,14 @@ def main() -> None:
     frame = evaluation.analysis_rows(workspace.build_cohort(study).cohort, study)
     frame = frame.iloc[: args.patients].reset_index(drop=True)
     setup = time.perf_counter() - t0
-    groups = subgroups.subgroups(frame, study)
+    groups = subgroup_groups.subgroups(frame, study)
     print(f"{len(frame):,} patients ({int(frame[study.data.outcome].sum()):,} positives), {len(groups) - 1} subgroups "
           f"+ overall; snapshot and cohort built in {setup:.1f} s", flush=True)
 
     rows = []
-    masks = best_time(lambda: subgroups.subgroups(frame, study), args.repeats)
+    masks = best_time(lambda: subgroup_groups.subgroups(frame, study), args.repeats)
     rows.append(["subgroup row sets", masks, "", None, None])
-    metrics = best_time(lambda: subgroups.metric_table(frame, study, groups=groups), args.repeats)
+    metrics = best_time(lambda: subgroup_metrics.metric_table(frame, study, groups=groups), args.repeats)
     peer_run = fairlearn_peer(frame, study)
     peer = best_time(peer_run, 1) if peer_run is not None else None  # one run: about 100 s at 10^6
     rows.append(["metric table, all metrics with intervals (DeLong, Wilson, Wald)", metrics,

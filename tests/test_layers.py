@@ -83,7 +83,6 @@ def _upward(path: Path, layer: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 in progress: judge/stages/report still import upward")
 def test_imports_only_go_down():
     violations = [v for path, layer in _modules() for v in _upward(path, layer)]
     assert not violations, "imports that go up or sideways:\n" + "\n".join(violations)

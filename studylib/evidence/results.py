@@ -2,7 +2,8 @@
 
 Each stage ends with :func:`record`, which writes ``results/<stage>.json``: canonical JSON (sorted
 keys, NaN as ``null``) with no timestamps, so that the same study on the same snapshot gives
-byte-identical results files on every run.
+byte-identical results files on every run. A stage whose results hold counts of people also writes
+the reviewer version ``results/<stage>.reviewer.json`` (:func:`record_reviewer`), small cells suppressed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from studylib.judge import suppression
 
 RESULTS_DIR = "results"
 STAGES = ("cohort", "evaluation", "subgroups", "drift")
@@ -79,3 +82,29 @@ def read(run_dir: str | Path, stage: str) -> dict | None:
     """A stage's recorded results, or None when the stage has not recorded any."""
     path = results_path(run_dir, stage)
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def reviewer_path(run_dir: str | Path, stage: str) -> Path:
+    """``run_dir/results/<stage>.reviewer.json``: the reviewer version beside the restricted results."""
+    return results_path(run_dir, stage).with_suffix(".reviewer.json")
+
+
+def record_reviewer(run_dir: str | Path, stage: str, results: dict, threshold: int) -> Path:
+    """Write the reviewer version of a stage's results, with every count key passed through the safety net.
+
+    ``results`` should already hold suppressed tables (:func:`studylib.judge.suppression.suppress_table`);
+    any small count still found under a count key is replaced by ``"<T"``
+    (:func:`studylib.judge.suppression.suppress_counts`). The file carries ``"version": "reviewer"`` and
+    the threshold, and is canonical JSON (deterministic, like ``results/<stage>.json``).
+    """
+    body = suppression.suppress_counts(
+        to_jsonable({"stage": stage, "version": "reviewer", "small_cell_threshold": threshold, **results}), threshold)
+    left = suppression.small_counts(body, threshold)
+    if left:  # cannot happen after suppress_counts; kept as a guard against future edits
+        raise AssertionError(f"small counts left in the reviewer results: {', '.join(left[:5])}")
+    path = reviewer_path(run_dir, stage)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(dumps(body), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

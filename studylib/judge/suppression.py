@@ -3,7 +3,8 @@
 A count ``c`` with ``1 <= c < T`` (``T`` = ``study.small_cell_threshold``, default 5) is a *small cell*
 and is shown as ``"<T"``. Zero is shown (it identifies nobody). Suppression is applied to every output a
 reviewer sees: tables, plot labels, gate sentences, the rendered reviewer HTML and the reviewer version
-of a stage's results JSON (``results/<stage>.reviewer.json``, written by :func:`record_reviewer`).
+of a stage's results JSON (``results/<stage>.reviewer.json``, written by
+:func:`studylib.evidence.results.record_reviewer` through the safety net :func:`suppress_counts`).
 
 Rules, applied row by row (one subgroup or one row of a table):
 
@@ -20,7 +21,7 @@ across rows. A small intersection cell can still be derived by subtracting publi
 rows (e.g. a marginal level minus the other cells of the intersection). Suppressing enough other cells
 to prevent this is the cell-suppression problem (Cox 1980), which this module does not solve.
 
-This module does I/O only in :func:`record_reviewer`, which writes through :mod:`studylib.evidence`.
+The rules are pure functions on counts, tables and plain JSON values; this module does no I/O.
 
 References
 ----------
@@ -33,9 +34,7 @@ References
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -175,21 +174,25 @@ def suppress_table(frame: pd.DataFrame, threshold: int, *, counts: tuple[str, st
 
 def suppress_counts(value, threshold: int, keys: frozenset[str] = COUNT_KEYS):
     """Safety net for results JSON: every small integer under a count key (``n``, ``positives``, ...)
-    becomes ``"<T"``, recursively through dicts, lists and DataFrames (returned as plain JSON values)."""
-    from studylib.evidence import results as evidence
+    becomes ``"<T"``, recursively through dicts and lists.
 
-    plain = evidence.to_jsonable(value)
-
+    ``value`` holds plain JSON values only (dicts, lists, strings, numbers, booleans, None), e.g. the
+    output of :func:`studylib.evidence.results.to_jsonable`; anything else (a DataFrame, a dataclass)
+    raises ``TypeError``, so that no count can slip through unexamined. Returns a new value.
+    """
     def walk(node, key=None):
         if isinstance(node, dict):
             return {k: walk(v, k) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v, key) for v in node]
+        if node is not None and not isinstance(node, (str, int, float, bool)):
+            raise TypeError(f"suppress_counts takes plain JSON values; found {type(node).__name__} under "
+                            f"'{key}' (convert with studylib.evidence.results.to_jsonable first)")
         if key in keys and isinstance(node, (int, float)) and not isinstance(node, bool) and is_small(node, threshold):
             return f"<{threshold}"
         return node
 
-    return walk(plain)
+    return walk(value)
 
 
 def small_counts(value, threshold: int, keys: frozenset[str] = COUNT_KEYS, path: str = "") -> list[str]:
@@ -206,32 +209,3 @@ def small_counts(value, threshold: int, keys: frozenset[str] = COUNT_KEYS, path:
         for i, v in enumerate(value):
             found += small_counts(v, threshold, keys, f"{path}[{i}]")
     return found
-
-
-def reviewer_path(run_dir: str | Path, stage: str) -> Path:
-    """``run_dir/results/<stage>.reviewer.json``: the reviewer version beside the restricted results."""
-    from studylib.evidence import results as evidence
-
-    return evidence.results_path(run_dir, stage).with_suffix(".reviewer.json")
-
-
-def record_reviewer(run_dir: str | Path, stage: str, results: dict, threshold: int) -> Path:
-    """Write the reviewer version of a stage's results, with every count key passed through the safety net.
-
-    ``results`` should already hold suppressed tables (:func:`suppress_table`); any small count still
-    found under a count key is replaced by ``"<T"``. The file carries ``"version": "reviewer"`` and
-    the threshold, and is canonical JSON (deterministic, like ``results/<stage>.json``).
-    """
-    from studylib.evidence import results as evidence
-
-    body = suppress_counts({"stage": stage, "version": "reviewer", "small_cell_threshold": threshold, **results},
-                           threshold)
-    left = small_counts(body, threshold)
-    if left:  # cannot happen after suppress_counts; kept as a guard against future edits
-        raise AssertionError(f"small counts left in the reviewer results: {', '.join(left[:5])}")
-    path = reviewer_path(run_dir, stage)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(evidence.dumps(body), encoding="utf-8")
-    os.replace(tmp, path)
-    return path

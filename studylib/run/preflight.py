@@ -130,7 +130,7 @@ def _subgroup_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
         elif variable.cut is None and variable.reference is not None:
             references.append((where, variable))
     if references:
-        from studylib.stages.subgroups.analysis import levels
+        from studylib.stages.subgroups.groups import levels
 
         data = snap.read(columns=sorted({v.column for _, v in references}))
         for where, variable in references:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -20,7 +21,8 @@ from scipy.special import ndtr, ndtri
 from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_labels, as_scores, check_alpha, same_length, warn_undefined
 
-__all__ = ["auroc", "delong_test", "DeLongTest", "roc_curve"]
+__all__ = ["auroc", "delong_test", "DeLongTest", "roc_curve", "RankedScore", "SubsetCounts", "auroc_from_counts",
+           "paired_auroc_difference"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,23 +125,37 @@ def _auc_jackknife(n_pos: np.ndarray, n_neg: np.ndarray) -> tuple[np.ndarray, np
     return np.concatenate([without_pos, without_neg]), np.concatenate([n_pos, n_neg])
 
 
-def _delong_components(tg: _TieGroups) -> tuple[float, np.ndarray, np.ndarray, float]:
+def _delong_components(n_pos: np.ndarray, n_neg: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
     """AUROC, structural components per group (V10 for positives, V01 for negatives), DeLong variance.
 
     Sun & Xu (2014): with T_z the midrank in the pooled sample and T_x the midrank among the
     positives, ``V10 = (T_z - T_x) / n``, which is the share of negatives below a positive plus half
     the share tied with it; symmetrically ``V01`` is the share of positives above a negative plus
-    half the share tied. Both are constant within a tie group, so they are computed per group.
+    half the share tied. Both are constant within a tie group, so they are computed per group from
+    the class counts per tie group (ascending score).
     """
-    m, n = tg.m, tg.n
-    auc = float(_auc_from_counts(tg.n_pos, tg.n_neg))
-    neg_below = np.cumsum(tg.n_neg) - tg.n_neg
-    pos_above = m - np.cumsum(tg.n_pos)
-    v10 = (neg_below + 0.5 * tg.n_neg) / n
-    v01 = (pos_above + 0.5 * tg.n_pos) / m
-    s10 = float(np.sum(tg.n_pos * (v10 - auc) ** 2)) / (m - 1)
-    s01 = float(np.sum(tg.n_neg * (v01 - auc) ** 2)) / (n - 1)
+    m, n = int(n_pos.sum()), int(n_neg.sum())
+    auc = float(_auc_from_counts(n_pos, n_neg))
+    neg_below = np.cumsum(n_neg) - n_neg
+    pos_above = m - np.cumsum(n_pos)
+    v10 = (neg_below + 0.5 * n_neg) / n
+    v01 = (pos_above + 0.5 * n_pos) / m
+    s10 = float(np.sum(n_pos * (v10 - auc) ** 2)) / (m - 1)
+    s01 = float(np.sum(n_neg * (v01 - auc) ** 2)) / (n - 1)
     return auc, v10, v01, s10 / m + s01 / n
+
+
+def _auroc_estimate(n_pos: np.ndarray, n_neg: np.ndarray, alpha: float, components=None) -> Estimate:
+    """AUROC with its DeLong Wald interval from tie-group counts (no warning); shared by :func:`auroc`
+    and :func:`auroc_from_counts`. ``components``: :func:`_delong_components` of the counts, if known."""
+    m, n = int(n_pos.sum()), int(n_neg.sum())
+    reason = _class_size_reason(m, n, "AUROC with a DeLong interval")
+    if reason:
+        return Estimate.undefined(reason, "delong")
+    auc, _, _, var = _delong_components(n_pos, n_neg) if components is None else components
+    se = math.sqrt(max(var, 0.0))
+    half = float(ndtri(1 - alpha / 2)) * se
+    return Estimate(auc, max(0.0, auc - half), min(1.0, auc + half), se, "delong")
 
 
 def _validated(y, score, score_name: str = "score") -> tuple[np.ndarray, np.ndarray]:
@@ -216,14 +232,10 @@ def auroc(y, score, alpha: float = 0.05) -> Estimate:
     alpha = check_alpha(alpha)
     labels, scores = _validated(y, score)
     tg = _tie_groups(labels, scores)
-    reason = _class_size_reason(tg.m, tg.n, "AUROC with a DeLong interval")
-    if reason:
-        warn_undefined(f"auroc: {reason}")
-        return Estimate.undefined(reason, "delong")
-    auc, _, _, var = _delong_components(tg)
-    se = math.sqrt(max(var, 0.0))
-    half = float(ndtri(1 - alpha / 2)) * se
-    return Estimate(auc, max(0.0, auc - half), min(1.0, auc + half), se, "delong")
+    estimate = _auroc_estimate(tg.n_pos, tg.n_neg, alpha)
+    if estimate.reason:
+        warn_undefined(f"auroc: {estimate.reason}")
+    return estimate
 
 
 # --------------------------------------------------------------------------------------------------
@@ -344,8 +356,8 @@ def delong_test(y, score_a, score_b, alpha: float = 0.05) -> DeLongTest:
         warn_undefined(f"delong_test: {reason}")
         return DeLongTest(nan, nan, nan, nan, nan, nan, nan, nan, reason=reason)
     tg_b = _tie_groups(labels, b, with_gid=True)
-    auc_a, v10_a, v01_a, _ = _delong_components(tg_a)
-    auc_b, v10_b, v01_b, _ = _delong_components(tg_b)
+    auc_a, v10_a, v01_a, _ = _delong_components(tg_a.n_pos, tg_a.n_neg)
+    auc_b, v10_b, v01_b, _ = _delong_components(tg_b.n_pos, tg_b.n_neg)
     m, n = tg_a.m, tg_a.n
     gid_a_pos, gid_a_neg = tg_a.gid[labels], tg_a.gid[~labels]
     gid_b_pos, gid_b_neg = tg_b.gid[labels], tg_b.gid[~labels]
@@ -366,6 +378,257 @@ def delong_test(y, score_a, score_b, alpha: float = 0.05) -> DeLongTest:
     half = float(ndtri(1 - alpha / 2)) * se
     p_value = float(2.0 * ndtr(-abs(z)))
     return DeLongTest(auc_a, auc_b, diff, se, max(-1.0, diff - half), min(1.0, diff + half), z, p_value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Many subsets of one cohort: sort once, count per subset (the subgroup fast path)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SubsetCounts:
+    """Positive and negative cases per tie group of a subset of a :class:`RankedScore`.
+
+    Attributes
+    ----------
+    groups : numpy.ndarray
+        The tie groups present in the subset (indices into ``RankedScore.values``), ascending.
+    values : numpy.ndarray
+        Their scores (``RankedScore.values[groups]``), ascending.
+    n_pos, n_neg : numpy.ndarray
+        Positive and negative cases of the subset in each of these groups (int64).
+    """
+
+    groups: np.ndarray
+    values: np.ndarray
+    n_pos: np.ndarray
+    n_neg: np.ndarray
+
+    @property
+    def m(self) -> int:
+        """Number of positive cases in the subset."""
+        return int(self.n_pos.sum())
+
+    @property
+    def n(self) -> int:
+        """Number of negative cases in the subset."""
+        return int(self.n_neg.sum())
+
+    @cached_property
+    def _delong(self) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """DeLong components of the subset, computed once for :meth:`auroc` and :func:`paired_auroc_difference`."""
+        return _delong_components(self.n_pos, self.n_neg)
+
+    def auroc(self, *, alpha: float = 0.05) -> Estimate:
+        """:func:`auroc_from_counts` of the subset, sharing its DeLong components with
+        :func:`paired_auroc_difference` (``counts_a=``)."""
+        alpha = check_alpha(alpha)
+        defined = self.m >= 2 and self.n >= 2  # else the components are undefined (and not needed)
+        return _auroc_estimate(self.n_pos, self.n_neg, alpha, self._delong if defined else None)
+
+
+@dataclass(frozen=True, eq=False)
+class RankedScore:
+    """A score sorted once, so that the ROC statistics of many subsets need no further sort.
+
+    Attributes
+    ----------
+    y : numpy.ndarray
+        The outcome of every case (bool).
+    values : numpy.ndarray
+        The distinct scores, ascending (the tie groups).
+    gid : numpy.ndarray
+        The tie group of every case (index into ``values``).
+
+    Notes
+    -----
+    A subset of the cases (a subgroup) is then a set of row positions whose positives and negatives
+    per tie group are counted by one ``bincount`` (:meth:`counts`); :func:`auroc_from_counts` and
+    :func:`paired_auroc_difference` work from those counts. About 40 subgroups of 10^6 cases take
+    well under a second, against one sort per subgroup for :func:`auroc` on the filtered rows, with
+    identical results (tested).
+
+    Examples
+    --------
+    >>> ranked = RankedScore.of([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> counts = ranked.counts(np.arange(4))
+    >>> counts.n_pos.tolist(), counts.n_neg.tolist()
+    ([0, 1, 0, 1], [1, 0, 1, 0])
+    """
+
+    y: np.ndarray
+    values: np.ndarray
+    gid: np.ndarray
+
+    @classmethod
+    def of(cls, y, score) -> "RankedScore":
+        """Sort ``score`` once; ``y`` are the binary outcomes of the same cases.
+
+        Raises
+        ------
+        ValueError
+            If the lengths differ, a value is missing or infinite, or labels are not 0/1.
+        """
+        labels, scores = _validated(y, score)
+        values, gid = np.unique(scores, return_inverse=True)
+        return cls(labels, values, gid.astype(np.intp))
+
+    def counts(self, rows: np.ndarray) -> SubsetCounts:
+        """Positives and negatives per tie group among the cases at positions ``rows``."""
+        g = self.gid[rows]
+        total = np.bincount(g, minlength=self.values.size)
+        pos = np.bincount(g[self.y[rows]], minlength=self.values.size)
+        present = np.flatnonzero(total)
+        return SubsetCounts(present, self.values[present], pos[present], total[present] - pos[present])
+
+
+def auroc_from_counts(n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
+    """AUROC with its DeLong interval from the class counts per tie group: :func:`auroc` without a sort.
+
+    Parameters
+    ----------
+    n_pos, n_neg : array-like of int, shape (G,)
+        Positive and negative cases in each tie group (run of equal scores), groups in ascending
+        order of score, e.g. :attr:`SubsetCounts.n_pos` / ``n_neg``.
+    alpha : float, default 0.05
+        The interval has nominal coverage ``1 - alpha``.
+
+    Returns
+    -------
+    Estimate
+        The same Estimate as :func:`auroc` on the cases these counts describe: Mann-Whitney AUROC
+        (ties 1/2), DeLong standard error (Sun & Xu's midranks), Wald interval clipped to [0, 1],
+        ``method`` ``"delong"``.
+
+    Raises
+    ------
+    ValueError
+        If the counts are not two one-dimensional arrays of equal length of non-negative integers,
+        or ``alpha`` is not in (0, 1).
+
+    Notes
+    -----
+    Undefined with fewer than 2 positive or 2 negative cases: an undefined Estimate with the reason,
+    *without* the ``UndefinedMetricWarning`` of :func:`auroc` (this path serves many subgroups at
+    once, and the reason travels with the Estimate).
+
+    References
+    ----------
+    .. [1] DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+       correlated receiver operating characteristic curves: a nonparametric approach.
+       Biometrics 44(3):837-845. doi:10.2307/2531595
+    .. [2] Sun X, Xu W (2014). Fast implementation of DeLong's algorithm for comparing the areas
+       under correlated receiver operating characteristic curves. IEEE Signal Processing Letters
+       21(11):1389-1393. doi:10.1109/LSP.2014.2337313
+
+    Examples
+    --------
+    The cases of :func:`auroc`'s example: in ascending order of score (0.1, 0.4, 0.6, 0.9) a
+    negative, a positive, a negative and a positive case:
+
+    >>> est = auroc_from_counts([0, 1, 0, 1], [1, 0, 1, 0])
+    >>> est.estimate, round(est.se, 4)
+    (0.75, 0.3536)
+    """
+    alpha = check_alpha(alpha)
+    pos, neg = _as_counts(n_pos, "n_pos"), _as_counts(n_neg, "n_neg")
+    if pos.shape != neg.shape:
+        raise ValueError(f"n_pos and n_neg must have the same length; n_pos has {pos.size}, n_neg has {neg.size}")
+    return _auroc_estimate(pos, neg, alpha)
+
+
+def _as_counts(counts, name: str) -> np.ndarray:
+    arr = np.asarray(counts)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
+    if arr.size and (arr.dtype.kind not in "iu" or arr.min() < 0):
+        raise ValueError(f"{name} must hold non-negative integer counts per tie group; got dtype {arr.dtype}"
+                         + (f", minimum {arr.min()}" if arr.dtype.kind in "iuf" else ""))
+    return arr.astype(np.int64, copy=False)
+
+
+def paired_auroc_difference(a: RankedScore, b: RankedScore, rows: np.ndarray, *, alpha: float = 0.05,
+                            counts_a: SubsetCounts | None = None) -> Estimate:
+    """AUROC of score ``a`` − AUROC of score ``b`` on the cases at ``rows``, paired DeLong interval.
+
+    The difference of :func:`delong_test` on the subset ``rows``, from two :class:`RankedScore`
+    without sorting again.
+
+    Parameters
+    ----------
+    a, b : RankedScore
+        The two scores of the same cases (the same outcomes ``y``).
+    rows : numpy.ndarray of int
+        Positions of the subset's cases.
+    alpha : float, default 0.05
+        The interval has nominal coverage ``1 - alpha``.
+    counts_a : SubsetCounts, optional
+        ``a.counts(rows)`` when the caller has it already.
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` = ``diff``, ``se``, ``lower``/``upper`` of :func:`delong_test` (Wald interval
+        clipped to [-1, 1]), ``method`` ``"delong-paired"``.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` and ``b`` do not hold the same outcomes.
+
+    Notes
+    -----
+    ``Var(diff) = Var(V10_a - V10_b) / m + Var(V01_a - V01_b) / n`` over the subset's positive and
+    negative cases (DeLong et al. 1988, contrast ``L = (1, -1)``), with the structural components of
+    each score from its tie-group counts in the subset. Undefined (NaN, with the reason, no warning)
+    with fewer than 2 cases of a class. When the variance of the difference is 0 (the two scores rank
+    the cases identically) the difference is returned with ``se`` 0 and a NaN interval.
+
+    References
+    ----------
+    .. [1] DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+       correlated receiver operating characteristic curves: a nonparametric approach.
+       Biometrics 44(3):837-845. doi:10.2307/2531595
+    .. [2] Sun X, Xu W (2014). Fast implementation of DeLong's algorithm for comparing the areas
+       under correlated receiver operating characteristic curves. IEEE Signal Processing Letters
+       21(11):1389-1393. doi:10.1109/LSP.2014.2337313
+
+    Examples
+    --------
+    The example of :func:`delong_test`:
+
+    >>> y = [0, 0, 0, 1, 1, 1]
+    >>> a, b = RankedScore.of(y, [1, 2, 3, 4, 5, 6]), RankedScore.of(y, [1, 5, 3, 4, 2, 6])
+    >>> round(paired_auroc_difference(a, b, np.arange(6)).estimate, 4)
+    0.3333
+    """
+    alpha = check_alpha(alpha)
+    if a.y is not b.y and not np.array_equal(a.y, b.y):
+        raise ValueError("paired_auroc_difference: the two ranked scores must hold the same outcomes y")
+    ca = a.counts(rows) if counts_a is None else counts_a
+    m, n = ca.m, ca.n
+    reason = _class_size_reason(m, n, "The paired DeLong test")
+    if reason:
+        return Estimate.undefined(reason, "delong-paired")
+    cb = b.counts(rows)
+    auc_a, v10_a, v01_a, _ = ca._delong
+    auc_b, v10_b, v01_b, _ = cb._delong
+    local_a = np.empty(a.values.size, dtype=np.intp)
+    local_a[ca.groups] = np.arange(ca.groups.size)
+    local_b = np.empty(b.values.size, dtype=np.intp)
+    local_b[cb.groups] = np.arange(cb.groups.size)
+    yy = a.y[rows]
+    ga, gb = local_a[a.gid[rows]], local_b[b.gid[rows]]
+    d10 = v10_a[ga[yy]] - v10_b[gb[yy]]
+    d01 = v01_a[ga[~yy]] - v01_b[gb[~yy]]
+    diff = auc_a - auc_b
+    var = float(np.var(d10, ddof=1)) / m + float(np.var(d01, ddof=1)) / n
+    se = math.sqrt(max(var, 0.0))
+    if se == 0.0:
+        return Estimate(diff, math.nan, math.nan, 0.0, "delong-paired",
+                        "the DeLong variance of the difference is 0 (the two scores rank the cases identically)")
+    half = float(ndtri(1 - alpha / 2)) * se
+    return Estimate(diff, max(-1.0, diff - half), min(1.0, diff + half), se, "delong-paired")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -68,21 +68,18 @@ def test_suppress_table_withholds_disclosive_rows_only():
 
 
 def test_suppress_counts_and_small_counts_walk_nested_results():
-    results = {"n": 3, "rows": [{"positives": 2, "estimate": 0.5, "label": 3}], "table": pd.DataFrame({"n": [1, 10]})}
     plain = {"n": 3, "rows": [{"positives": 2, "estimate": 0.5, "label": 3}], "table": [{"n": 1}, {"n": 10}]}
     assert suppression.small_counts(plain, 5) == ["n", "rows[0].positives", "table[0].n"]
-    safe = suppression.suppress_counts(results, 5)
+    safe = suppression.suppress_counts(plain, 5)
     assert safe == {"n": "<5", "rows": [{"positives": "<5", "estimate": 0.5, "label": 3}],
                     "table": [{"n": "<5"}, {"n": 10}]}
     assert suppression.small_counts(safe, 5) == []
+    assert plain["n"] == 3  # the input is not modified
 
 
-def test_record_reviewer_writes_beside_the_results(tmp_path):
-    path = suppression.record_reviewer(tmp_path, "subgroups", {"n": 4, "metrics": [{"positives": 1}]}, 5)
-    assert path == tmp_path / "results" / "subgroups.reviewer.json"
-    body = json.loads(path.read_text())
-    assert body == {"stage": "subgroups", "version": "reviewer", "small_cell_threshold": 5, "n": "<5",
-                    "metrics": [{"positives": "<5"}]}
+def test_suppress_counts_refuses_values_it_cannot_examine():
+    with pytest.raises(TypeError, match="plain JSON values; found DataFrame under 'table'.*to_jsonable"):
+        suppression.suppress_counts({"n": 10, "table": pd.DataFrame({"n": [1, 10]})}, 5)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Figures of the subgroup stage: a forest plot per metric, ROC and calibration curves by subgroup.
 
-Every function draws from the *reviewer view* (:func:`studylib.subgroups.reviewer_view`), so counts
+Every function draws from the *reviewer view* (:func:`studylib.stages.subgroups.reviewer.reviewer_view`), so counts
 below the small-cell threshold read ``"<T"`` in labels and withheld estimates are not drawn; curves
 are drawn only for subgroups that meet the plan's minimum n. Each returns ``(Figure, caption)``: the
 caption is an alt-text-like description for the markdown under the figure. :func:`svg` renders a
@@ -20,8 +20,11 @@ from matplotlib.lines import Line2D
 from studylib import stats
 from studylib.judge import gates
 from studylib.plan import Study
-from studylib.stages.subgroups.analysis import (DIFFERENCE_METRICS, LABELS, OVERALL, PROPORTION_METRICS, ReviewerView,
-                                SubgroupAnalysis, format_interval)
+from studylib.report.tables.subgroups import format_interval
+from studylib.stages.subgroups.analysis import SubgroupAnalysis
+from studylib.stages.subgroups.groups import OVERALL
+from studylib.stages.subgroups.metrics import DIFFERENCE_METRICS, LABELS, PROPORTION_METRICS
+from studylib.stages.subgroups.reviewer import ReviewerView
 
 VERDICT_STYLE = {  # colour and marker: the verdict is readable without colour
     gates.PASS: dict(color="#0a6b2d", marker="s", mfc="#0a6b2d", label="PASS"),

@@ -1,0 +1,104 @@
+"""Who can be judged: the plan's minimum numbers of positives and negatives, small cells, and how many
+more patients a subgroup below the minimum would need (Buderer's sample size).
+
+A subgroup is judged only when it has at least the plan's minimum number of positives and negatives
+(and no class below the small-cell threshold); otherwise every gate gives INSUFFICIENT_EVIDENCE with the
+reason and a sample-size hint (:func:`sample_size_table`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from studylib.judge import suppression
+from studylib.plan import Study
+from studylib.stages.subgroups.groups import OVERALL
+from studylib.stats.sample_size import sample_size
+
+
+def eligibility(n: int, positives: int, negatives: int, study: Study) -> str:
+    """Why a subgroup cannot be judged (empty when it can): no patients, fewer positives or negatives
+    than the plan's minimum, or a class count below the small-cell threshold. Counts in the reason are
+    small-cell suppressed."""
+    plan, threshold = study.subgroups, study.study.small_cell_threshold
+    if n == 0:
+        return "no patients in this subgroup"
+    if positives < plan.min_positives or negatives < plan.min_negatives:
+        _, shown_pos, shown_neg, _ = suppression.split_counts(n, positives, negatives, threshold)
+        return (f"{shown_pos} positives and {shown_neg} negatives; the plan requires at least "
+                f"{plan.min_positives} positives and {plan.min_negatives} negatives")
+    if suppression.is_small(positives, threshold) or suppression.is_small(negatives, threshold):
+        return (f"a class has fewer than {threshold} patients (the small-cell threshold): it cannot be "
+                "judged without disclosing the count")
+    return ""
+
+
+def subgroup_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """One row per subgroup: variable, level, n, positives, negatives, judged (bool) and reason."""
+    first = table.drop_duplicates(["variable", "level"])
+    rows = []
+    for row in first.itertuples(index=False):
+        reason = eligibility(row.n, row.positives, row.negatives, study)
+        rows.append({"variable": row.variable, "level": row.level, "n": int(row.n), "positives": int(row.positives),
+                     "negatives": int(row.negatives), "judged": not reason, "reason": reason})
+    return pd.DataFrame(rows, columns=["variable", "level", "n", "positives", "negatives", "judged", "reason"])
+
+
+def sample_size_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """For every subgroup that cannot be judged: how many more positives, negatives and patients it needs.
+
+    Needed positives = max(minimum positives, :func:`studylib.stats.sample_size.sample_size` at the
+    overall sensitivity for the plan's ``interval_width``); needed negatives likewise with the overall
+    specificity (0.5 when the overall estimate is undefined). More patients = the larger of more
+    positives / prevalence and more negatives / (1 − prevalence), at the subgroup's prevalence when both
+    its classes have at least the small-cell threshold of patients, else at the overall prevalence. A
+    class count below the small-cell threshold is counted as none (so the hint does not disclose it; it
+    is then slightly conservative).
+    """
+    plan, alpha, threshold = study.subgroups, study.analysis.alpha, study.study.small_cell_threshold
+    overall = table[table.variable == OVERALL].set_index("metric")
+    planning = {}
+    for metric in ("sensitivity", "specificity", "prevalence"):
+        value = overall["estimate"].get(metric, math.nan) if len(overall) else math.nan
+        planning[metric] = float(value) if value == value else math.nan
+    need_pos = max(plan.min_positives, sample_size(_or_half(planning["sensitivity"]), plan.interval_width, alpha))
+    need_neg = max(plan.min_negatives, sample_size(_or_half(planning["specificity"]), plan.interval_width, alpha))
+    rows = []
+    for group in subgroup_table(table, study).itertuples(index=False):
+        if group.judged or group.variable == OVERALL:
+            continue
+        pos = 0 if suppression.is_small(group.positives, threshold) else group.positives
+        neg = 0 if suppression.is_small(group.negatives, threshold) else group.negatives
+        more_pos, more_neg = max(0, need_pos - pos), max(0, need_neg - neg)
+        own = pos >= threshold and neg >= threshold
+        prevalence = group.positives / group.n if own else planning["prevalence"]
+        basis = "this subgroup's" if own else "the overall"
+        if prevalence == prevalence and 0 < prevalence < 1:
+            more = int(math.ceil(max(more_pos / prevalence, more_neg / (1 - prevalence)) - 1e-9))
+        else:
+            more, basis = -1, "unknown (prevalence undefined)"
+        rows.append({"variable": group.variable, "level": group.level, "n": group.n, "positives": group.positives,
+                     "negatives": group.negatives, "needed_positives": need_pos, "needed_negatives": need_neg,
+                     "more_positives": more_pos, "more_negatives": more_neg,
+                     "more_patients": more if more >= 0 else None, "prevalence_basis": basis,
+                     "reason": group.reason})
+    columns = ["variable", "level", "n", "positives", "negatives", "needed_positives", "needed_negatives",
+               "more_positives", "more_negatives", "more_patients", "prevalence_basis", "reason"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _or_half(p: float) -> float:
+    return p if p == p else 0.5
+
+
+def sample_size_sentence(row, study: Study) -> str:
+    """One sentence for a subgroup that cannot be judged: what is missing and how much more is needed."""
+    level = f"{100 * (1 - study.analysis.alpha):g}%"
+    width = study.subgroups.interval_width
+    patients = (f"about {row.more_patients:,} more patients at {row.prevalence_basis} prevalence"
+                if row.more_patients is not None and row.more_patients == row.more_patients else "more patients")
+    return (f"Needs {row.needed_positives:,} positives and {row.needed_negatives:,} negatives (the plan's minimum, "
+            f"or enough for {level} intervals of sensitivity and specificity of width {width:g}): "
+            f"{row.more_positives:,} more positives and {row.more_negatives:,} more negatives, {patients}.")

@@ -1,0 +1,132 @@
+"""The subgroup figures on a small analysis: each returns a Figure with one row or curve per subgroup,
+labels with suppressed counts, withheld and unjudged subgroups not drawn, gate lines where declared."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from studylib.report.plots import subgroups as plots
+from studylib.stages.subgroups import analysis as subgroups
+from studylib.stages.subgroups import reviewer
+from tests.stages.subgroups.helpers import constructed, study
+
+GATES = [{"id": "SG-1", "metric": "auroc", "bound": "lower", "at_least": 0.75},
+         {"id": "SG-2", "metric": "sensitivity", "relative_to": "overall", "max_below": 0.1}]
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Sites good and bad (2,000 each) and 'tiny' (3 positives, 5 negatives: suppressed, not judged), and an
+    arm A/B of every patient; minimum 20 positives and negatives."""
+    frame = constructed()
+    frame.loc[frame.index[frame.site == "tiny"][8:], "site"] = "good"
+    frame.loc[frame.index[frame.site == "tiny"][:5], "death_5y"] = 0.0
+    frame["arm"] = np.random.default_rng(2).choice(["A", "B"], len(frame))
+    plan = study({"variables": [{"name": "site", "column": "site"}, {"name": "arm", "column": "arm"}],
+                  "min_positives": 20, "min_negatives": 20, "gates": GATES})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analysis = subgroups.analyse(frame, plan)
+    return frame, plan, analysis, reviewer.reviewer_view(analysis, plan.study.small_cell_threshold)
+
+
+def _markers(ax):
+    """Estimates drawn as markers (lines without a line style)."""
+    return [line for line in ax.lines if line.get_linestyle() == "None" and line.get_marker() not in (None, "None", "")]
+
+
+def _vlines(ax, style):
+    return [line.get_xdata()[0] for line in ax.lines
+            if line.get_linestyle() == style and len(set(line.get_xdata())) == 1]
+
+
+def test_forest_draws_one_row_per_subgroup_and_writes_withheld_ones(small):
+    frame, plan, analysis, view = small
+    fig, caption = plots.forest(view, "auroc", plan)
+    assert isinstance(fig, Figure)
+    ax, column = fig.axes[0], fig.axes[1]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    sizes = analysis.subgroups.set_index("level")
+    expected = [f"{level} · n {sizes.n[level]:,} · pos. {sizes.positives[level]:,}" for level in ("bad", "good", "A", "B")]
+    assert labels == ["site", *expected[:2], "tiny · n 8 · pos. <5", "arm", *expected[2:]]
+    assert len(_markers(ax)) == 4  # tiny's estimate is withheld: written, not drawn
+    right = [t.get_text() for t in column.get_yticklabels()]
+    assert right[3].startswith("withheld (small cell)")
+    assert not any(label.endswith("pos. 3") for label in labels)
+    assert "1 estimate(s) are withheld" in caption and "read \"<5\"" in caption
+    assert ax.get_title(loc="left") == "AUROC by subgroup, 95% intervals"
+
+
+def test_forest_marks_the_declared_gate_and_the_overall_estimate(small):
+    frame, plan, analysis, view = small
+    fig, caption = plots.forest(view, "auroc", plan)
+    ax = fig.axes[0]
+    assert _vlines(ax, ":") == [0.75]  # SG-1: lower bound >= 0.75
+    overall = analysis.metrics.set_index(["variable", "metric"]).loc[("overall", "auroc")].estimate
+    assert _vlines(ax, "--") == [pytest.approx(overall)]
+    assert "SG-1: lower bound ≥ 0.75" in caption
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "SG-1: lower bound ≥ 0.75" in legend and "PASS" in legend and "FAIL" in legend
+    # a relative gate: the line sits at overall − margin
+    sensitivity = analysis.metrics.set_index(["variable", "metric"]).loc[("overall", "sensitivity")].estimate
+    fig, _ = plots.forest(view, "sensitivity", plan)
+    assert _vlines(fig.axes[0], ":") == [pytest.approx(sensitivity - 0.1)]
+    # no gate on the Brier score: no gate line
+    fig, caption = plots.forest(view, "brier", plan)
+    assert _vlines(fig.axes[0], ":") == [] and "Dotted red lines" not in caption
+
+
+def test_forest_of_the_difference_metric_has_a_zero_line(small):
+    frame, plan, analysis, view = small
+    fig, _ = plots.forest(view, "auroc_vs_baseline", plan)
+    assert 0.0 in _vlines(fig.axes[0], "-")
+
+
+def test_forest_plots_one_per_metric(small):
+    frame, plan, analysis, view = small
+    figures = plots.forest_plots(view, plan)
+    assert len(figures) == len(set(view.metrics.metric))
+    assert all(isinstance(fig, Figure) and caption.startswith("**Figure — ") for fig, caption in figures)
+
+
+def test_roc_by_subgroup_draws_judged_subgroups_only(small):
+    frame, plan, analysis, view = small
+    fig, caption = plots.roc_by_subgroup(frame, analysis, view, plan)
+    assert isinstance(fig, Figure)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in panels] == ["site", "arm"]
+    site_curves = [t.get_text() for t in panels[0].get_legend().get_texts()]
+    assert site_curves[0] == "chance" and len(site_curves) == 1 + 2  # bad and good; tiny is below the minimum n
+    assert site_curves[1].startswith("bad (AUROC 0.") and not any("tiny" in t for t in site_curves)
+    assert len(panels[1].get_legend().get_texts()) == 1 + 2
+    assert "1 subgroup(s) below it are not" in caption
+    assert panels[0].get_xlabel() == "1 − specificity (false-positive rate)"
+
+
+def test_calibration_by_subgroup_hides_small_bins(small):
+    frame, plan, analysis, view = small
+    fig, caption = plots.calibration_by_subgroup(frame, analysis, view, plan)
+    assert isinstance(fig, Figure)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 2
+    site_lines = [line for line in panels[0].lines if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in site_lines] == ["bad", "good"]
+    assert all(1 <= line.get_xdata().size <= 10 for line in site_lines)
+    assert "1 subgroup(s) below the minimum n are not drawn" in caption
+    # a threshold above every bin's events hides every bin and says so
+    strict = reviewer.reviewer_view(analysis, 10_000)
+    fig, caption = plots.calibration_by_subgroup(frame, analysis, strict, plan)
+    drawn = [line for ax in fig.axes for line in ax.lines if not line.get_label().startswith("_")]
+    assert all(line.get_xdata().size == 0 for line in drawn)
+    assert "not drawn (small-cell suppression)" in caption
+
+
+def test_svg_keeps_text_as_text(small):
+    frame, plan, analysis, view = small
+    fig, _ = plots.forest(view, "auroc", plan)
+    image = plots.svg(fig)
+    assert "<text" in image.data and "tiny · n 8 · pos. &lt;5" in image.data
