@@ -1,7 +1,8 @@
 """The ``studylib`` command line.
 
 Exit codes of ``studylib run``: 0 every gate passed; 1 a gate failed or had insufficient evidence;
-2 bad input (nothing was executed); 3 a stage raised an error (the failed run is archived).
+2 bad input (nothing was executed); 3 a stage raised an error (the failed run is archived) or the
+run could not be archived (nothing was archived).
 User errors print one line (or one line per problem) on stderr without a traceback; ``--debug``
 shows the traceback.
 """
@@ -24,7 +25,8 @@ Exit codes:
   0  every gate passed
   1  a gate failed or had insufficient evidence
   2  bad input (parameters, snapshot or lock); nothing was executed
-  3  a stage raised an error; the failed run is archived
+  3  a stage raised an error (the failed run is archived), or archiving the run failed
+     (nothing was archived)
 """
 
 
@@ -64,6 +66,12 @@ def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: the run was discarded (nothing was archived)", err=True)
         sys.exit(130)
+    except Exception as exc:  # rendering or archiving failed after the stages: never exit 1 (a gate)
+        if obj.debug:
+            raise
+        click.echo(f"error: the run could not be archived and was discarded: {type(exc).__name__}: {exc}",
+                   err=True)
+        sys.exit(3)
     click.echo(f"verdict: {outcome.verdict}")
     click.echo(f"report:  {outcome.index}")
     sys.exit(outcome.exit_code)

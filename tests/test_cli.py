@@ -131,3 +131,16 @@ def test_default_reports_folder_without_a_ledger_is_in_the_working_directory(tmp
     assert cli._default_reports() == tmp_path / "reports"
     result = _run("runs")
     assert result.exit_code == 0 and "no runs" in result.output, result.output
+
+
+def test_a_failure_after_the_stages_exits_3_not_1(tiny_project, monkeypatch):
+    from studylib.run import runner
+
+    def broken(*args, **kwargs):
+        raise OSError("rendering failed: disk full")
+
+    monkeypatch.setattr(runner, "run", broken)
+    result = _run("run", tiny_project)
+    assert result.exit_code == 3
+    assert "could not be archived and was discarded: OSError: rendering failed: disk full" in result.output
+    assert "Traceback" not in result.output
