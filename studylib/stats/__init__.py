@@ -17,6 +17,13 @@ from studylib.stats.drift import (
 from studylib.stats.bootstrap import bootstrap_ci
 from studylib.stats.precision_recall import auprc, precision_recall_curve
 from studylib.stats.roc import DeLongTest, auroc, delong_test, roc_curve
+from studylib.stats.brier import brier_difference, brier_difference_p_value, brier_score
+from studylib.stats.smd import smd_categorical, smd_continuous, smd_from_moments
+from studylib.stats.heterogeneity import cochran_q, contingency_test
+from studylib.stats.difference import mover_difference
+from studylib.stats.sample_size import sample_size
+from studylib.stats.control import control_limits, hanley_mcneil_se, mean_from_sums
+from studylib.stats.contingency import PearsonChi2, pearson_chi2
 
 __all__ = ["Estimate", "auroc", "delong_test", "DeLongTest", "roc_curve", "auprc", "precision_recall_curve", "bootstrap_ci"]
 __all__ += [
@@ -24,4 +31,9 @@ __all__ += [
     "likelihood_ratios", "Calibration", "calibration", "calibration_curve", "McNemarResult", "mcnemar",
     "net_benefit", "adjust_pvalues", "Chi2Result", "KSResult", "chi2_test", "ks_test", "psi",
     "psi_from_counts", "psi_table", "reference_edges",
+]
+__all__ += [
+    "brier_score", "brier_difference", "brier_difference_p_value", "smd_continuous", "smd_categorical",
+    "smd_from_moments", "cochran_q", "contingency_test", "mover_difference", "sample_size",
+    "control_limits", "hanley_mcneil_se", "mean_from_sums", "PearsonChi2", "pearson_chi2",
 ]
