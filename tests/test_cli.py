@@ -109,3 +109,25 @@ def test_help_lists_exit_codes():
     assert result.exit_code == 0
     for line in ("0  every gate passed", "1  a gate failed", "2  bad input", "3  a stage raised"):
         assert line in result.output
+
+
+def test_params_schema_prints_the_json_schema():
+    import json
+
+    from studylib import plan
+
+    result = _run("params", "schema")
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    assert schema == json.loads(json.dumps(plan.json_schema()))
+    assert "between" in schema["$defs"]["Criterion"]["properties"]
+
+
+def test_params_schema_markdown_is_the_reference_page():
+    from pathlib import Path
+
+    result = _run("params", "schema", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    page = Path(__file__).resolve().parents[1] / "docs" / "params.md"
+    assert result.output == page.read_text(encoding="utf-8")
+    assert _run("params", "schema", "--format", "yaml").exit_code == 2
