@@ -79,7 +79,7 @@ def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
 
 @main.group()
 def params() -> None:
-    """Check study parameter files."""
+    """Check study parameter files; print their schema."""
 
 
 @params.command("check")
@@ -94,6 +94,21 @@ def params_check(obj: _Context, params_file: Path) -> None:
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
     click.echo(f"{study.source}: OK (study {study.study.id}, snapshot {snap.lock}, {snap.rows:,} rows)")
+
+
+@params.command("schema")
+@click.option("--format", "output", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: the JSON Schema (for editors); markdown: the reference page docs/params.md.")
+def params_schema(output: str) -> None:
+    """Print the JSON Schema of parameter files, or their reference page."""
+    import json
+
+    from studylib import plan
+
+    if output == "markdown":
+        click.echo(plan.reference_markdown(), nl=False)
+    else:
+        click.echo(json.dumps(plan.json_schema(), indent=2, ensure_ascii=False))
 
 
 @main.group()

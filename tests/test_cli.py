@@ -144,3 +144,25 @@ def test_a_failure_after_the_stages_exits_3_not_1(tiny_project, monkeypatch):
     assert result.exit_code == 3
     assert "could not be archived and was discarded: OSError: rendering failed: disk full" in result.output
     assert "Traceback" not in result.output
+
+
+def test_params_schema_prints_the_json_schema():
+    import json
+
+    from studylib import plan
+
+    result = _run("params", "schema")
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    assert schema == json.loads(json.dumps(plan.json_schema()))
+    assert "between" in schema["$defs"]["Criterion"]["properties"]
+
+
+def test_params_schema_markdown_is_the_reference_page():
+    from pathlib import Path
+
+    result = _run("params", "schema", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    page = Path(__file__).resolve().parents[1] / "docs" / "params.md"
+    assert result.output == page.read_text(encoding="utf-8")
+    assert _run("params", "schema", "--format", "yaml").exit_code == 2

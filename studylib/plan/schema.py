@@ -1,82 +1,183 @@
-"""Study parameter files: one YAML file per study, validated before any kernel starts.
+"""The schema of a study parameter file: one pydantic model per section.
 
-Every section is a pydantic model with ``extra="forbid"`` and ``frozen=True``: unknown keys are errors
-(with a "did you mean" hint), and every error names the file, the key path and the line, e.g.
-``params/demo.yaml:31: analysis.threshold: must be in [0, 1]; got 1.5``.
-
-Relative paths in the file (the snapshot) are resolved against the *project root*: the nearest folder
-at or above the parameter file holding a ``pyproject.toml``, else the folder above ``params/``.
+Every section is a :class:`Strict` model (``extra="forbid"``, ``frozen=True``): unknown keys are
+errors and parsed parameters are immutable. Closed choices are ``Literal`` types over the tuples of
+:mod:`studylib.plan.vocabulary`. The rules that tie keys of a section together (a criterion has one
+rule; a condition one form) are model validators, and each model states the same rules in its JSON
+Schema, so that ``Study.model_json_schema()`` accepts what validation accepts, up to the checks JSON
+Schema cannot express (see :data:`VALIDATION_ONLY`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import json
-
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator,
+                      model_validator)
+from pydantic_core import PydanticCustomError
 
-from studylib.errors import ParameterError, did_you_mean
+from studylib.errors import did_you_mean
+from studylib.plan.vocabulary import (
+    ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
+    LIST_OPERATORS, MCNEMAR_METHODS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
+    NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_TO, SCORE_TRIGGER_STATISTICS,
+    SUBGROUP_GATE_METRICS, SUBGROUP_METRICS, SUMMARIES, TRIGGER_STATISTICS, TRIGGER_WINDOWS, band_labels,
+)
 
 HEX64 = r"^(sha256:)?[0-9a-f]{64}$"
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
 
-OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "not null")
-CI_METHODS = ("wilson", "clopper-pearson", "agresti-coull", "jeffreys")
-#: metrics an acceptance criterion or gate may name; each maps to a number the evaluation computes
-METRICS = (
-    "sensitivity", "specificity", "ppv", "npv", "accuracy", "auroc", "auprc",
-    "calibration_slope", "calibration_in_the_large", "brier", "oe_ratio",
+#: what validation checks beyond the exported JSON Schema (relations between values that JSON Schema
+#: cannot state); ``studylib params check`` checks them all
+VALIDATION_ONLY = (
+    "ids are unique within cohort, acceptance, subgroups.gates and drift.triggers",
+    "ordered pairs are in order: data.collection_window, analysis.decision_curve, interval_within/between "
+    "of criteria, op 'between' of conditions, between: of time windows, subgroups.variables[].cut",
+    "names refer to declared names: subgroups.intersections to subgroups.variables, a trigger's of: to the "
+    "drift features, a subgroup variable's reference to its bands",
+    "counts match: labels has one entry per band of cut",
+    "lists do not overlap: primary_metrics and secondary_metrics, drift.features and drift.categorical, the "
+    "columns of table_one",
+    "a ks trigger names a continuous feature",
+    "where a number is expected, validation also accepts a quoted number ('0.5') or true/false, which it "
+    "converts; the schema asks for a plain number",
 )
-TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "missing_rate", "missing_change", "auroc",
-                      "sensitivity", "specificity", "calibration_slope", "calibration_in_the_large", "oe_ratio",
-                      "alert_rate", "mean_score")
-ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend")
-SUMMARIES = ("mean_sd", "median_iqr")
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+def _text(value):
+    """Reject a non-text value before a ``Literal`` check, with the message of a text field."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    return value
+
+
+def _name(vocabulary: tuple[str, ...]):
+    """A word of a closed vocabulary: a ``Literal`` whose non-text inputs fail as text fields do."""
+    return Annotated[Literal[vocabulary], BeforeValidator(_text)]
+
+
+Operator = _name(OPERATORS)
+Metric = _name(METRICS)
+
+
+def _given(*keys: str) -> dict:
+    """JSON Schema: every key is present and not null (validation treats null as not given)."""
+    return {"required": list(keys), "properties": {k: {"not": {"type": "null"}} for k in keys}}
+
+
+def _none_given(*keys: str) -> dict:
+    """JSON Schema: no key is given a value (absent or null)."""
+    return {"not": {"anyOf": [_given(k) for k in keys]}}
+
+
+def _one_given(*keys: str) -> dict:
+    """JSON Schema: exactly one of the keys is given a value."""
+    return {"oneOf": [_given(k) for k in keys]}
+
+
+def _add_rules(schema: dict, *rules: dict) -> None:
+    """Add rules that a value must meet besides its properties (``allOf``)."""
+    schema.setdefault("allOf", []).extend(rules)
+
+
+def _exact_json_schema(schema: dict, cls: type[BaseModel]) -> None:
+    """Complete a model's JSON Schema with what the generated one leaves out.
+
+    Every spelling validation accepts is a property (``between`` beside ``interval_within``; ``in_``
+    beside ``in``), with at most one spelling per key; then the model's own rules
+    (``_json_schema_rules``) are added.
+    """
+    properties = schema.get("properties", {})
+    for name, field in cls.model_fields.items():
+        spellings = []
+        if isinstance(field.validation_alias, AliasChoices):
+            spellings = [c for c in field.validation_alias.choices if isinstance(c, str)]
+        elif field.alias is not None and cls.model_config.get("populate_by_name"):
+            spellings = [field.alias, name]
+        if len(spellings) < 2:
+            continue
+        first = properties[spellings[0]]
+        for other in spellings[1:]:
+            properties[other] = dict(first, description=f"another spelling of `{spellings[0]}`; give one of them")
+        _add_rules(schema, *({"not": {"required": [a, b]}} for i, a in enumerate(spellings)
+                             for b in spellings[i + 1:]))
+    rules = getattr(cls, "_json_schema_rules", None)
+    if rules is not None:
+        rules(schema)
 
 
 class Strict(BaseModel):
     """Base of every section: unknown keys are errors and parsed parameters are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_exact_json_schema)
 
+
+def _greater(a, b) -> bool:
+    """``a > b`` for values of comparable types; False when they cannot be compared."""
+    try:
+        return bool(a > b)
+    except TypeError:
+        return False
+
+
+# --- study, snapshot, data, models ----------------------------------------------------------------
 
 class StudySection(Strict):
-    id: Identifier
-    title: str = Field(min_length=1)
-    intended_use: str = Field(min_length=1)
-    small_cell_threshold: int = Field(5, ge=1, description="counts below this are shown as '<N' to reviewers")
+    """What the study is: its id, title and intended use, and the small-cell rule of its reports."""
+
+    id: Identifier = Field(description="short identifier of the study; names the run folders "
+                                       "(reports/<id>/<run-id>/)", examples=["flchain-v2-vs-v1"])
+    title: str = Field(min_length=1, description="title shown on every report",
+                       examples=["5-year mortality risk model v2 against the locked v1"])
+    intended_use: str = Field(min_length=1, description="the population and the decision the model supports, "
+                                                        "in plain language",
+                              examples=["Adults aged 50 or more; flags a high 5-year risk of death to prompt a "
+                                        "clinical review."])
+    small_cell_threshold: int = Field(5, ge=1, description="counts below this are shown as '<N' to reviewers",
+                                      examples=[5])
 
 
 class SnapshotSection(Strict):
-    path: str = Field(min_length=1, description="snapshot folder, relative to the project root")
-    lock: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="printed by `studylib snapshot lock`")
+    """The locked dataset snapshot the study reads, and its lock hash."""
+
+    path: str = Field(min_length=1, description="snapshot folder, relative to the project root",
+                      examples=["snapshots/flchain"])
+    lock: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="printed by `studylib snapshot lock`",
+                      examples=["sha256:807b93190c84751abc88b52beb3197923fad3bfb2da403183e1c92166d37819f"])
 
 
 class DataSection(Strict):
-    id: str = Field(description="pseudonymous patient id column")
-    outcome: str = Field(description="binary reference-standard column (0/1)")
-    split: str | None = Field(None, description="column naming the data split (development/validation/...)")
-    time: str | None = Field(None, description="column with the sample date or period")
-    site: str | None = None
-    features: tuple[str, ...] = Field((), description="model input features (checked for outcome leakage)")
+    """The roles of the snapshot's columns: id, outcome, split, time, site, features."""
+
+    id: str = Field(description="pseudonymous patient id column", examples=["person_id"])
+    outcome: str = Field(description="binary reference-standard column (0/1)", examples=["death_5y"])
+    split: str | None = Field(None, description="column naming the data split (development/validation/...)",
+                              examples=["split"])
+    time: str | None = Field(None, description="column with the sample date or period", examples=["sample_year"])
+    site: str | None = Field(None, description="column naming the site or source cohort of each row",
+                             examples=["site"])
+    features: tuple[str, ...] = Field((), description="model input features (checked for outcome leakage)",
+                                      examples=[["age", "sex", "creatinine"]])
     encounter: str | None = Field(None, description="column naming the encounter (visit, sample, image) within a "
                                                     "patient; (id, encounter) must be unique. Omitted: one row per "
-                                                    "patient (id unique)")
+                                                    "patient (id unique)", examples=["visit_id"])
     label_time: str | None = Field(None, description="column with the time the reference-standard label was "
-                                                     "established; data.time must not be after it")
+                                                     "established; data.time must not be after it",
+                                   examples=["label_date"])
     collection_window: tuple[Any, Any] | None = Field(None, description="[first, last] value of data.time in the "
-                                                                        "declared collection window (inclusive)")
+                                                                        "declared collection window (inclusive)",
+                                                      examples=[[1995, 2003]])
     post_outcome: tuple[str, ...] = Field((), description="columns known only after the outcome (e.g. cause of "
-                                                          "death); never model features")
+                                                          "death); never model features",
+                                          examples=[["death", "futime_days"]])
     missing_flag_percent: float = Field(10.0, ge=0.0, le=100.0, description="the missingness report flags a column "
-                                                                            "missing in more than this % of a split")
+                                                                            "missing in more than this % of a split",
+                                        examples=[10])
 
     @model_validator(mode="after")
     def _time_keys(self):
@@ -94,32 +195,64 @@ class DataSection(Strict):
                                  f"[{first}, {last}]")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        window = schema["properties"]["collection_window"]["anyOf"][0]
+        window["prefixItems"] = [{"type": ["string", "number"]}, {"type": ["string", "number"]}]
+        _add_rules(schema, {"if": {"anyOf": [_given("label_time"), _given("collection_window")]},
+                            "then": _given("time")})
+
 
 class ModelSection(Strict):
-    score: str = Field(description="column with the model's predicted risk in [0, 1]")
-    name: str
-    version: str
-    artifact_sha256: str = Field(pattern=HEX64, description="SHA-256 of the locked model artifact in the snapshot")
+    """One model: the column holding its scores, and the locked artifact those scores came from."""
+
+    score: str = Field(description="column with the model's predicted risk in [0, 1]", examples=["p_v2"])
+    name: str = Field(description="the model's name as registered", examples=["flc-risk"])
+    version: str = Field(description="the model's version as registered (quote it: \"2.0.0\")",
+                         examples=["2.0.0"])
+    artifact_sha256: str = Field(pattern=HEX64, description="SHA-256 of the locked model artifact in the snapshot",
+                                 examples=["19adada3092ee4727eb69608196e20a0f0c35230810e1c1dbd4145478766e421"])
 
 
 class ModelsSection(Strict):
-    candidate: ModelSection
-    baseline: ModelSection | None = None
+    """The candidate model under evaluation and, optionally, the baseline it is compared with."""
 
+    candidate: ModelSection = Field(description="the model under evaluation",
+                                    examples=[{"score": "p_v2", "name": "flc-risk", "version": "2.0.0",
+                                               "artifact_sha256": "19adada3092ee4727eb69608196e20a0f0c35230810e1c1"
+                                                                  "dbd4145478766e421"}])
+    baseline: ModelSection | None = Field(None, description="the locked model the candidate is compared with "
+                                                            "(versus: baseline); omitted: no comparison",
+                                          examples=[{"score": "p_v1", "name": "flc-risk", "version": "1.0.0",
+                                                     "artifact_sha256": "597d28f76ee424917bcc5e0c26d8a6bddf33273e1c"
+                                                                        "096f5c4b9498938a20ee87"}])
+
+
+# --- cohort ---------------------------------------------------------------------------------------
 
 class Condition(Strict):
-    """One comparison ``column op value``, or ``all``/``any`` of nested conditions."""
+    """One comparison ``column op value``, or ``all``/``any`` of nested conditions.
 
-    column: str | None = None
-    op: str | None = None
-    value: Any = None
-    all: tuple["Condition", ...] | None = None
-    any: tuple["Condition", ...] | None = None
+    ``is null``/``not null`` take no value; ``in``/``not in`` a non-empty list; ``between`` a list
+    ``[low, high]`` (both inclusive); every other operator a single value.
+    """
 
-    @field_validator("op")
+    column: str | None = Field(None, description="the column compared (the first form)", examples=["split"])
+    op: Operator | None = Field(None, description="comparison operator; needs column", examples=["=="])
+    value: Any = Field(None, description="what the column is compared with: a single value, a list for in/not in, "
+                                         "[low, high] for between, none for is null/not null",
+                       examples=["development"])
+    all: tuple["Condition", ...] | None = Field(None, description="true when every nested condition is true",
+                                                examples=[[{"column": "age", "op": ">=", "value": 50},
+                                                           {"column": "mgus", "op": "==", "value": 0}]])
+    any: tuple["Condition", ...] | None = Field(None, description="true when at least one nested condition is true",
+                                                examples=[[{"column": "site", "op": "==", "value": "A"},
+                                                           {"column": "site", "op": "is null"}]])
+
+    @field_validator("op", mode="before")
     @classmethod
     def _known_operator(cls, op):
-        if op is not None and op not in OPERATORS:
+        if isinstance(op, str) and op not in OPERATORS:
             raise ValueError(f"unknown operator '{op}'{did_you_mean(op, OPERATORS)}; expected one of {', '.join(OPERATORS)}")
         return op
 
@@ -131,10 +264,10 @@ class Condition(Strict):
         if self.column is not None:
             if self.op is None:
                 raise ValueError(f"condition on '{self.column}' has no op; expected one of {', '.join(OPERATORS)}")
-            if self.op in ("is null", "not null"):
+            if self.op in NULL_OPERATORS:
                 if self.value is not None:
                     raise ValueError(f"op '{self.op}' takes no value")
-            elif self.op in ("in", "not in"):
+            elif self.op in LIST_OPERATORS:
                 if not isinstance(self.value, list) or not self.value:
                     raise ValueError(f"op '{self.op}' needs a non-empty list value")
             elif self.op == "between":
@@ -146,6 +279,26 @@ class Condition(Strict):
                 raise ValueError(f"op '{self.op}' needs a single value")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        def with_op(ops):
+            return {"allOf": [_given("column"), {"required": ["op"], "properties": {"op": {"enum": list(ops)}}}]}
+
+        single = [op for op in OPERATORS if op not in (*NULL_OPERATORS, *LIST_OPERATORS, "between")]
+        _add_rules(
+            schema,
+            _one_given("column", "all", "any"),
+            {"if": _given("column"), "then": _given("op")},
+            {"if": with_op(NULL_OPERATORS), "then": _none_given("value")},
+            {"if": with_op(LIST_OPERATORS),
+             "then": {"required": ["value"], "properties": {"value": {"type": "array", "minItems": 1}}}},
+            {"if": with_op(("between",)),
+             "then": {"required": ["value"], "properties": {"value": {"type": "array", "minItems": 2,
+                                                                      "maxItems": 2}}}},
+            {"if": with_op(single),
+             "then": {"required": ["value"], "properties": {"value": {"type": ["string", "number", "boolean"]}}}},
+        )
+
     def columns(self) -> set[str]:
         """Every column the condition reads."""
         if self.column is not None:
@@ -153,25 +306,27 @@ class Condition(Strict):
         return set().union(*(c.columns() for c in (self.all or self.any)))
 
 
-def _greater(a, b) -> bool:
-    """``a > b`` for values of comparable types; False when they cannot be compared."""
-    try:
-        return bool(a > b)
-    except TypeError:
-        return False
-
-
 class CohortStep(Strict):
-    id: Identifier
-    label: str = Field(min_length=1)
-    keep: Condition | None = None
-    drop: Condition | None = None
+    """One step of the cohort: keep the rows a condition selects, or drop them (one box of the flow)."""
+
+    id: Identifier = Field(description="short identifier of the step, e.g. E1 for an exclusion", examples=["E1"])
+    label: str = Field(min_length=1, description="what the step does, in plain language (shown in the flow "
+                                                 "diagram)", examples=["Development split (data the models were "
+                                                                       "fitted on)"])
+    keep: Condition | None = Field(None, description="keep only the rows meeting this condition",
+                                   examples=[{"column": "age", "op": ">=", "value": 50}])
+    drop: Condition | None = Field(None, description="drop the rows meeting this condition",
+                                   examples=[{"column": "split", "op": "==", "value": "development"}])
 
     @model_validator(mode="after")
     def _keep_or_drop(self):
         if (self.keep is None) == (self.drop is None):
             raise ValueError(f"cohort step {self.id} needs exactly one of keep: or drop:")
         return self
+
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        _add_rules(schema, _one_given("keep", "drop"))
 
     @property
     def condition(self) -> Condition:
@@ -181,9 +336,11 @@ class CohortStep(Strict):
 class TableOneVariable(Strict):
     """One row group of Table 1: a column, its label, and (continuous only) its summary style."""
 
-    column: str = Field(min_length=1)
-    label: str | None = Field(None, description="row label shown to reviewers; default: the column name")
-    summary: Literal[SUMMARIES] | None = Field(None, description="continuous only; default: table_one.summary")
+    column: str = Field(min_length=1, description="the column summarised", examples=["age"])
+    label: str | None = Field(None, description="row label shown to reviewers; default: the column name",
+                              examples=["Age (years)"])
+    summary: Literal[SUMMARIES] | None = Field(None, description="continuous only; default: table_one.summary",
+                                               examples=["mean_sd"])
 
 
 class TableOneSection(Strict):
@@ -191,12 +348,20 @@ class TableOneSection(Strict):
     as ``{column, label, summary}``."""
 
     summary: Literal[SUMMARIES] = Field("median_iqr", description="default summary of continuous variables: "
-                                                                  "mean ± SD or median [IQR]")
-    continuous: tuple[TableOneVariable, ...] = ()
-    categorical: tuple[TableOneVariable, ...] = ()
+                                                                  "mean ± SD or median [IQR]",
+                                        examples=["median_iqr"])
+    continuous: tuple[TableOneVariable, ...] = Field((), description="continuous variables, each a column name or "
+                                                                     "{column, label, summary}",
+                                                     examples=[["creatinine", {"column": "age", "label": "Age (years)",
+                                                                               "summary": "mean_sd"}]])
+    categorical: tuple[TableOneVariable, ...] = Field((), description="categorical variables, each a column name or "
+                                                                      "{column, label}",
+                                                      examples=[["sex", {"column": "sample_year",
+                                                                         "label": "Year of the blood sample"}]])
     smd_between: tuple[str, str] = Field(("development", "validation"), description="the two split values "
                                                                                      "compared by standardised "
-                                                                                     "mean differences")
+                                                                                     "mean differences",
+                                         examples=[["development", "validation"]])
 
     @field_validator("continuous", "categorical", mode="before")
     @classmethod
@@ -219,20 +384,17 @@ class TableOneSection(Strict):
             raise ValueError(f"table_one.smd_between needs two different split values; got {list(self.smd_between)}")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        properties = schema["properties"]
+        name = {"type": "string", "minLength": 1}
+        variable = properties["continuous"]["items"]
+        properties["continuous"]["items"] = {"anyOf": [name, variable]}
+        properties["categorical"]["items"] = {"anyOf": [name, {"allOf": [variable, _none_given("summary")]}]}
+        properties["smd_between"]["uniqueItems"] = True
 
-#: the range each metric can take; a criterion whose bound lies outside it can never be met
-METRIC_RANGE = {name: (0.0, 1.0) for name in METRICS} | {
-    "calibration_slope": (-float("inf"), float("inf")), "calibration_in_the_large": (-float("inf"), float("inf")),
-    "oe_ratio": (0.0, float("inf")),
-}
-#: metrics with a paired comparison candidate − baseline on the same patients (``versus: baseline``):
-#: AUROC by paired DeLong, sensitivity / specificity / accuracy by McNemar with Newcombe's paired
-#: interval, Brier by the paired mean difference
-PAIRED_METRICS = ("auroc", "sensitivity", "specificity", "accuracy", "brier")
-#: metrics where smaller is better: non-inferiority is judged on the upper bound of candidate − baseline
-LOWER_IS_BETTER = ("brier",)
-MCNEMAR_METHODS = ("exact", "chi2", "chi2-corrected")
 
+# --- analysis -------------------------------------------------------------------------------------
 
 def _default_threshold_grid() -> tuple[float, ...]:
     return tuple(round(0.05 * k, 2) for k in range(1, 20))
@@ -242,53 +404,69 @@ class ErrorAnalysisSection(Strict):
     """Error-case analysis of the evaluation stage: who the model misses and whom it flags wrongly."""
 
     variables: tuple[str, ...] = Field((), description="columns whose distribution is compared between false "
-                                                       "negatives, false positives and correct calls")
+                                                       "negatives, false positives and correct calls",
+                                       examples=[["sex", "age"]])
     list_misses: int = Field(20, ge=0, le=500, description="how many of the most confident false negatives and "
-                                                           "false positives to list by pseudonymous id")
+                                                           "false positives to list by pseudonymous id",
+                             examples=[20])
 
 
 class AnalysisSection(Strict):
-    threshold: Probability = Field(description="pre-specified operating threshold; positive iff score >= threshold")
+    """How the evaluation and subgroup stages analyse: threshold, intervals, multiplicity, metrics."""
+
+    threshold: Probability = Field(description="pre-specified operating threshold; positive iff score >= threshold",
+                                   examples=[0.1])
     split: str | None = Field(None, description="split value that the evaluation and subgroup stages analyse "
-                                                "(e.g. validation); the whole cohort when omitted")
-    ci_method: Literal[CI_METHODS] = "wilson"
-    alpha: float = Field(0.05, gt=0.0, le=0.5)
-    multiplicity: Literal["holm", "fdr_bh"] = "holm"
-    seed: int = Field(20261123, ge=0)
-    n_bootstrap: int = Field(2000, ge=100, le=100_000)
-    decision_curve: tuple[Probability, Probability] = (0.05, 0.5)
-    primary_metrics: tuple[str, ...] = Field((), description="metrics the study is designed to answer (reported "
-                                                             "first and marked primary)")
-    secondary_metrics: tuple[str, ...] = Field((), description="further pre-specified metrics (marked secondary); "
-                                                               "every other metric is reported as supportive")
-    threshold_grid: tuple[Probability, ...] = Field(default_factory=_default_threshold_grid,
-                                                    description="thresholds of the EXPLORATORY threshold table")
-    missing_scores: Literal["error", "exclude"] = Field(
+                                                "(e.g. validation); the whole cohort when omitted",
+                              examples=["validation"])
+    ci_method: Literal[CI_METHODS] = Field("wilson", description="confidence-interval method of proportions",
+                                           examples=["wilson"])
+    alpha: float = Field(0.05, gt=0.0, le=0.5, description="1 − confidence level of every interval and the "
+                                                           "significance level of every test", examples=[0.05])
+    multiplicity: Literal[MULTIPLICITY_METHODS] = Field("holm", description="adjustment of p-values for multiple "
+                                                                            "testing: Holm, or Benjamini–Hochberg "
+                                                                            "(fdr_bh)", examples=["holm"])
+    seed: int = Field(20261123, ge=0, description="seed of every bootstrap", examples=[20261123])
+    n_bootstrap: int = Field(2000, ge=100, le=100_000, description="bootstrap resamples of intervals without a "
+                                                                   "closed form", examples=[2000])
+    decision_curve: tuple[Probability, Probability] = Field((0.05, 0.5), description="[low, high] range of threshold "
+                                                                                     "probabilities of the decision "
+                                                                                     "curve; low < high < 1",
+                                                            examples=[[0.05, 0.5]])
+    primary_metrics: tuple[Metric, ...] = Field((), description="metrics the study is designed to answer (reported "
+                                                                "first and marked primary)",
+                                                examples=[["sensitivity", "specificity", "auroc"]])
+    secondary_metrics: tuple[Metric, ...] = Field((), description="further pre-specified metrics (marked secondary); "
+                                                                  "every other metric is reported as supportive",
+                                                  examples=[["calibration_slope", "brier"]])
+    threshold_grid: tuple[Probability, ...] = Field(_default_threshold_grid(),
+                                                    description="thresholds of the EXPLORATORY threshold table",
+                                                    examples=[[0.05, 0.1, 0.2, 0.3]])
+    missing_scores: Literal[MISSING_SCORE_RULES] = Field(
         "error", description="rows of the analysis cohort with a missing score: stop the stage (error) or exclude "
-                             "them from every model's analysis and report their count and ids (exclude)")
+                             "them from every model's analysis and report their count and ids (exclude)",
+        examples=["error"])
     mcnemar: Literal[MCNEMAR_METHODS] = Field("exact", description="McNemar test of paired sensitivity, "
-                                                                   "specificity and accuracy")
-    error_analysis: ErrorAnalysisSection = ErrorAnalysisSection()
+                                                                   "specificity and accuracy", examples=["exact"])
+    error_analysis: ErrorAnalysisSection = Field(ErrorAnalysisSection(), description="the error-case analysis",
+                                                 examples=[{"variables": ["sex", "age"], "list_misses": 20}])
+
+    @field_validator("primary_metrics", "secondary_metrics", mode="before")
+    @classmethod
+    def _known_metrics(cls, names):
+        if isinstance(names, (list, tuple)) and all(isinstance(name, str) for name in names):
+            for name in names:
+                if name not in METRICS:
+                    raise ValueError(f"unknown metric '{name}'{did_you_mean(name, METRICS)} (expected one of "
+                                     f"{', '.join(METRICS)})")
+        return names
 
     @field_validator("primary_metrics", "secondary_metrics")
     @classmethod
-    def _known_metrics(cls, names):
-        for name in names:
-            if name not in METRICS:
-                raise ValueError(f"unknown metric '{name}'{did_you_mean(name, METRICS)} (expected one of "
-                                 f"{', '.join(METRICS)})")
+    def _listed_once(cls, names):
         if len(set(names)) != len(names):
             raise ValueError(f"each metric may be listed once; got {list(names)}")
         return names
-
-    @field_validator("threshold_grid")
-    @classmethod
-    def _increasing_grid(cls, grid):
-        if not grid:
-            raise ValueError("threshold_grid needs at least one threshold")
-        if any(b <= a for a, b in zip(grid, grid[1:])):
-            raise ValueError(f"threshold_grid must be strictly increasing; got {list(grid)}")
-        return grid
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -299,6 +477,48 @@ class AnalysisSection(Strict):
         if not low < high or high >= 1:
             raise ValueError(f"decision_curve must be [low, high] with low < high < 1; got {[low, high]}")
         return self
+
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        properties = schema["properties"]
+        properties["primary_metrics"]["uniqueItems"] = True
+        properties["secondary_metrics"]["uniqueItems"] = True
+        items = properties["decision_curve"]["prefixItems"]
+        items[1] = {k: v for k, v in items[1].items() if k != "maximum"} | {"exclusiveMaximum": 1}
+
+
+# --- acceptance criteria --------------------------------------------------------------------------
+
+def _criterion_rules() -> list[dict]:
+    """JSON Schema of the rule forms of :class:`Criterion` (also the non-relative forms of a gate)."""
+    one_sided = {"anyOf": [_given("at_least"), _given("at_most")]}
+    rules = [
+        {"not": _given("at_least", "at_most")},
+        {"if": _given("bound"), "then": one_sided},
+        {"if": _given("versus"), "then": {"allOf": [_given("non_inferiority_margin"),
+                                                    {"properties": {"metric": {"enum": list(PAIRED_METRICS)}}}]}},
+    ]
+    for low, high in sorted(set(METRIC_RANGE.values())):
+        metrics = sorted(m for m, span in METRIC_RANGE.items() if span == (low, high))
+        bounded, interval, margin = {}, [{}, {}], {}
+        if low > -float("inf"):
+            bounded["minimum"] = low
+            interval[1]["minimum"] = low
+        if high < float("inf"):
+            bounded["maximum"] = high
+            interval[0]["maximum"] = high
+            margin["exclusiveMaximum"] = high - low
+        if not bounded:
+            continue
+        within = {"prefixItems": interval}
+        rules.append({"if": {"required": ["metric"], "properties": {"metric": {"enum": metrics}}},
+                      "then": {"properties": {"at_least": bounded, "at_most": bounded, "interval_within": within,
+                                              "between": within}}})
+        if margin:
+            rules.append({"if": {"allOf": [_given("versus"), {"properties": {"metric": {"enum": metrics}}}]},
+                          "then": {"properties": {"non_inferiority_margin": margin}}})
+    forms = [one_sided, {"anyOf": [_given("interval_within"), _given("between")]}, _given("versus")]
+    return [{"oneOf": forms}, *rules]
 
 
 class Criterion(Strict):
@@ -311,21 +531,29 @@ class Criterion(Strict):
     must stay below +m). ``label`` is an optional plain-language name shown beside the verdict.
     """
 
-    id: Identifier
-    metric: str
-    bound: Literal["lower", "upper", "estimate"] | None = None
-    at_least: float | None = None
-    at_most: float | None = None
+    id: Identifier = Field(description="short identifier of the criterion", examples=["AC-1"])
+    metric: Metric = Field(description="the metric judged", examples=["sensitivity"])
+    bound: Literal[BOUNDS] | None = Field(None, description="the part of the interval at_least/at_most judges "
+                                                            "(lower, upper, or the estimate)", examples=["lower"])
+    at_least: float | None = Field(None, description="the bound must be at least this", examples=[0.7])
+    at_most: float | None = Field(None, description="the bound must be at most this", examples=[0.25])
     interval_within: tuple[float, float] | None = Field(
-        None, validation_alias=AliasChoices("interval_within", "between"))
-    versus: Literal["baseline"] | None = None
-    non_inferiority_margin: float | None = Field(None, ge=0.0)
-    label: str | None = None
+        None, validation_alias=AliasChoices("interval_within", "between"),
+        description="[a, b]: the whole interval must lie within it (also spelt between)", examples=[[0.8, 1.2]])
+    versus: Literal[COMPARATORS] | None = Field(None, description="compare with the baseline model: judge candidate "
+                                                                  "− baseline (needs non_inferiority_margin)",
+                                                examples=["baseline"])
+    non_inferiority_margin: float | None = Field(None, ge=0.0, description="with versus: the lower bound of "
+                                                                           "candidate − baseline must exceed −m (the "
+                                                                           "upper bound below +m where smaller is "
+                                                                           "better)", examples=[0.02])
+    label: str | None = Field(None, description="plain-language name shown beside the verdict",
+                              examples=["Sensitivity at the operating threshold"])
 
-    @field_validator("metric")
+    @field_validator("metric", mode="before")
     @classmethod
     def _known_metric(cls, metric, info):
-        if metric not in METRICS:
+        if isinstance(metric, str) and metric not in METRICS:
             who = f"criterion {info.data['id']}: " if info.data.get("id") else ""
             raise ValueError(f"{who}unknown metric '{metric}'{did_you_mean(metric, METRICS)} (expected one of "
                              f"{', '.join(METRICS)})")
@@ -370,36 +598,25 @@ class Criterion(Strict):
                 raise ValueError(f"criterion {self.id}: {name} for {self.metric} must be in {span}; got {value}")
         return self
 
-
-#: metrics computed in every subgroup (``auroc_vs_baseline``: candidate − baseline, paired DeLong)
-SUBGROUP_METRICS = ("prevalence", "sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
-                    "calibration_slope", "brier", "auroc_vs_baseline")
-#: metrics a subgroup gate may judge (Criterion.metric names; ``versus: baseline`` judges auroc_vs_baseline)
-SUBGROUP_GATE_METRICS = ("sensitivity", "specificity", "ppv", "npv", "auroc", "calibration_in_the_large",
-                         "calibration_slope", "brier")
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        _add_rules(schema, *_criterion_rules())
 
 
-def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:
-    """Default labels of the bands ``[a, b)`` between cut points: ``[50, 60)``; ``≥ 90`` / ``< 50`` at ±inf."""
-    out = []
-    for a, b in zip(cut, cut[1:]):
-        if b == float("inf"):
-            out.append(f"≥ {a:g}")
-        elif a == float("-inf"):
-            out.append(f"< {b:g}")
-        else:
-            out.append(f"[{a:g}, {b:g})")
-    return tuple(out)
-
+# --- subgroups ------------------------------------------------------------------------------------
 
 class SubgroupVariable(Strict):
     """A subgroup axis: a column's values as they are, or bands ``[a, b)`` between declared cut points."""
 
-    name: Identifier
-    column: str
-    cut: tuple[float, ...] | None = Field(None, description="increasing cut points; bins are [a, b); .inf allowed")
-    labels: tuple[str, ...] | None = Field(None, description="one label per band (len(cut) - 1), e.g. 50-59")
-    reference: str | None = Field(None, description="level that the other levels are compared with")
+    name: Identifier = Field(description="name of the axis in tables, figures and intersections",
+                             examples=["age_band"])
+    column: str = Field(description="the column whose values (or bands) form the subgroups", examples=["age"])
+    cut: tuple[float, ...] | None = Field(None, description="increasing cut points; bins are [a, b); .inf and -.inf "
+                                                            "allowed", examples=[[50, 60, 70, 80, 90, 120]])
+    labels: tuple[str, ...] | None = Field(None, description="one label per band (len(cut) - 1), e.g. 50-59",
+                                           examples=[["50–59", "60–69", "70–79", "80–89", "90+"]])
+    reference: str | None = Field(None, description="level that the other levels are compared with",
+                                  examples=["F"])
 
     @field_validator("cut")
     @classmethod
@@ -433,6 +650,14 @@ class SubgroupVariable(Strict):
                              f"{list(self.band_labels)}{did_you_mean(self.reference, self.band_labels)}")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        properties = schema["properties"]
+        properties["cut"]["anyOf"][0]["minItems"] = 2
+        properties["labels"]["anyOf"][0]["uniqueItems"] = True
+        properties["reference"]["anyOf"].insert(1, {"type": "integer"})
+        _add_rules(schema, {"if": _given("labels"), "then": _given("cut")})
+
     @property
     def band_labels(self) -> tuple[str, ...]:
         """The level names of a banded variable, in cut order (empty without cut points)."""
@@ -451,10 +676,15 @@ class SubgroupGate(Criterion):
     reference level. ``versus: baseline`` judges candidate − baseline AUROC in each subgroup.
     """
 
-    relative_to: Literal["overall", "reference"] | None = None
-    max_below: float | None = Field(None, ge=0.0)
-    max_above: float | None = Field(None, ge=0.0)
-    insufficient_evidence_blocks: bool = Field(True, description="INSUFFICIENT_EVIDENCE blocks the release")
+    relative_to: Literal[RELATIVE_TO] | None = Field(None, description="judge each subgroup against the overall "
+                                                                       "estimate, or against its variable's "
+                                                                       "reference level", examples=["overall"])
+    max_below: float | None = Field(None, ge=0.0, description="with relative_to (higher is better): the lower bound "
+                                                              "may lie at most this far below", examples=[0.05])
+    max_above: float | None = Field(None, ge=0.0, description="with relative_to (lower is better): the upper bound "
+                                                              "may lie at most this far above", examples=[0.05])
+    insufficient_evidence_blocks: bool = Field(True, description="INSUFFICIENT_EVIDENCE blocks the release",
+                                               examples=[True])
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -486,21 +716,47 @@ class SubgroupGate(Criterion):
                              f"(paired DeLong); got metric '{self.metric}'")
         return Criterion._one_rule(self)
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        # metric: any of METRICS passes the type, the model validator allows those computed per subgroup
+        schema["properties"]["metric"]["enum"] = list(SUBGROUP_GATE_METRICS)
+        schema["properties"]["id"]["examples"] = ["SG-1"]
+        relative = {"anyOf": [_given("relative_to"), _given("max_below"), _given("max_above")]}
+        _add_rules(schema, {
+            "if": relative,
+            "then": {"allOf": [_none_given("at_least", "at_most", "interval_within", "between", "versus", "bound"),
+                               _given("relative_to"), _one_given("max_below", "max_above")]},
+            "else": {"allOf": [*_criterion_rules(),
+                               {"if": _given("versus"), "then": {"properties": {"metric": {"const": "auroc"}}}}]},
+        })
+
 
 class SubgroupsSection(Strict):
     """Subgroup analysis plan: axes, intersections, minimum n, heterogeneity tests and gates."""
 
-    variables: tuple[SubgroupVariable, ...] = ()
-    intersections: tuple[tuple[str, ...], ...] = ()
-    min_positives: int = Field(20, ge=0, description="fewer positives: the subgroup is INSUFFICIENT_EVIDENCE")
-    min_negatives: int = Field(20, ge=0, description="fewer negatives: the subgroup is INSUFFICIENT_EVIDENCE")
+    variables: tuple[SubgroupVariable, ...] = Field((), description="the subgroup axes",
+                                                    examples=[[{"name": "sex", "column": "sex", "reference": "F"}]])
+    intersections: tuple[tuple[str, ...], ...] = Field((), description="combinations of two or more variables "
+                                                                       "(by name) analysed as joint subgroups",
+                                                       examples=[[["sex", "age_band"]]])
+    min_positives: int = Field(20, ge=0, description="fewer positives: the subgroup is INSUFFICIENT_EVIDENCE",
+                               examples=[20])
+    min_negatives: int = Field(20, ge=0, description="fewer negatives: the subgroup is INSUFFICIENT_EVIDENCE",
+                               examples=[20])
     interval_width: float = Field(0.20, gt=0.0, le=1.0, description="full width of the interval of sensitivity "
-                                  "and specificity that the sample-size hint for small subgroups aims at")
-    heterogeneity_test: Literal["chi2", "g-test", "none"] = Field(
-        "chi2", description="test across a variable's levels for proportions (others: Cochran's Q, Wald)")
-    heterogeneity_metrics: tuple[Literal[SUBGROUP_METRICS], ...] = (
-        "sensitivity", "specificity", "auroc", "calibration_slope")
-    gates: tuple[SubgroupGate, ...] = ()
+                                  "and specificity that the sample-size hint for small subgroups aims at",
+                                  examples=[0.2])
+    heterogeneity_test: Literal[HETEROGENEITY_TESTS] = Field(
+        "chi2", description="test across a variable's levels for proportions (others: Cochran's Q, Wald)",
+        examples=["chi2"])
+    heterogeneity_metrics: tuple[Literal[SUBGROUP_METRICS], ...] = Field(
+        ("sensitivity", "specificity", "auroc", "calibration_slope"),
+        description="metrics tested for heterogeneity across each variable's levels",
+        examples=[["sensitivity", "specificity", "auroc"]])
+    gates: tuple[SubgroupGate, ...] = Field((), description="criteria judged in every subgroup that has enough "
+                                                            "positives and negatives",
+                                            examples=[[{"id": "SG-1", "metric": "auroc", "bound": "lower",
+                                                        "at_least": 0.6}]])
 
     @model_validator(mode="after")
     def _intersections_known(self):
@@ -517,19 +773,19 @@ class SubgroupsSection(Strict):
             raise ValueError("a gate is relative_to: reference but no subgroup variable declares a reference level")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        schema["properties"]["intersections"]["items"].update(minItems=2, uniqueItems=True)
+        relative_to_reference = {"required": ["relative_to"], "properties": {"relative_to": {"const": "reference"}}}
+        _add_rules(schema, {
+            "if": {"required": ["gates"], "properties": {"gates": {"contains": relative_to_reference}}},
+            "then": {"required": ["variables"],
+                     "properties": {"variables": {"contains": {"required": ["reference"], "properties": {
+                         "reference": {"type": ["string", "integer"], "minLength": 1}}}}}},
+        })
 
-PERIODS = ("month", "quarter", "year")
-#: statistics a trigger may name, by what it is "of": an input feature, or the candidate's score
-FEATURE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "missing_rate", "missing_change")
-SCORE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "mean_score", "alert_rate", "oe_ratio",
-                            "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
-#: trigger statistics that carry a confidence interval (``bound``/``interval_excludes`` apply to them)
-INTERVAL_STATISTICS = ("mean_score", "alert_rate", "missing_rate", "missing_change", "oe_ratio",
-                       "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
-_PERIOD_LABEL = {"month": (r"^\d{4}-(0[1-9]|1[0-2])$", "YYYY-MM, e.g. 2024-03"),
-                 "quarter": (r"^\d{4}-Q[1-4]$", "YYYY-Qn, e.g. 2024-Q1"),
-                 "year": (r"^\d{4}$", "YYYY, e.g. 2024")}
 
+# --- drift ----------------------------------------------------------------------------------------
 
 class WindowSelector(Strict):
     """Which rows form a window: values of one column (a year, a site), or calendar periods of a timestamp.
@@ -541,13 +797,20 @@ class WindowSelector(Strict):
     ``each: k`` groups k consecutive values or periods into one monitoring window.
     """
 
-    column: str
-    period: Literal[PERIODS] | None = None
-    format: str | None = Field(None, description="strptime format of a text timestamp column, e.g. '%d/%m/%Y'")
-    values: tuple[str | int | float, ...] | None = None
+    column: str = Field(description="the column whose values (or calendar periods) define the windows",
+                        examples=["sample_year"])
+    period: Literal[PERIODS] | None = Field(None, description="parse the column as a timestamp and label rows by "
+                                                              "month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY)",
+                                            examples=["month"])
+    format: str | None = Field(None, description="strptime format of a text timestamp column, e.g. '%d/%m/%Y'",
+                               examples=["%d/%m/%Y"])
+    values: tuple[str | int | float, ...] | None = Field(None, description="the values (or periods) included",
+                                                         examples=[[1995, 1996, 1997]])
     between: tuple[str | int | float, str | int | float] | None = Field(
-        None, description="[first, last], inclusive: every value (or calendar period) in this range")
-    each: int | None = Field(None, ge=1)
+        None, description="[first, last], inclusive: every value (or calendar period) in this range",
+        examples=[["2024-01", "2024-12"]])
+    each: int | None = Field(None, ge=1, description="monitoring windows only: group this many consecutive values "
+                                                     "or periods into one window", examples=[1])
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -558,7 +821,7 @@ class WindowSelector(Strict):
         if self.format is not None and self.period is None:
             raise ValueError("format: applies to a timestamp column with period: month, quarter or year")
         if self.period is not None:
-            pattern, shape = _PERIOD_LABEL[self.period]
+            pattern, shape = PERIOD_LABELS[self.period]
             labels = [str(v) for v in (self.values or self.between or ())]
             bad = [v for v in labels if not re.match(pattern, v)]
             if bad:
@@ -567,6 +830,18 @@ class WindowSelector(Strict):
             if self.between is not None and labels[0] > labels[1]:
                 raise ValueError(f"between: [first, last] must be in time order; got {labels}")
         return self
+
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        schema["properties"]["values"]["anyOf"][0]["minItems"] = 1
+        rules = [{"not": _given("values", "between")}, {"if": _given("format"), "then": _given("period")}]
+        for period in PERIODS:
+            label = {"type": "string", "pattern": PERIOD_LABELS[period][0]}
+            if period == "year":  # an unquoted year is a number, labelled as its text
+                label = {"anyOf": [label, {"type": "integer", "minimum": 1000, "maximum": 9999}]}
+            rules.append({"if": {"required": ["period"], "properties": {"period": {"const": period}}},
+                          "then": {"properties": {"values": {"items": label}, "between": {"items": label}}}})
+        _add_rules(schema, *rules)
 
 
 class Trigger(Strict):
@@ -579,16 +854,27 @@ class Trigger(Strict):
     consecutive windows).
     """
 
-    id: Identifier
-    statistic: Literal[TRIGGER_STATISTICS]
-    of: str = "score"
-    above: float | None = None
-    below: float | None = None
-    bound: Literal["lower", "upper", "estimate"] = "estimate"
-    interval_excludes: float | None = None
-    in_: Literal["any_window", "consecutive_windows"] = Field("any_window", alias="in")
-    count: int = Field(1, ge=1)
-    action: Literal[ACTIONS]
+    id: Identifier = Field(description="short identifier of the trigger", examples=["TR-1"])
+    statistic: Literal[TRIGGER_STATISTICS] = Field(description="the statistic compared per monitoring window; "
+                                                               "which ones exist depends on of",
+                                                   examples=["psi"])
+    of: str = Field("score", description="score (the candidate's score), any_feature, or a declared drift feature",
+                    examples=["score"])
+    above: float | None = Field(None, description="fires when the statistic (its bound) is above this",
+                                examples=[0.25])
+    below: float | None = Field(None, description="fires when the statistic (its bound) is below this",
+                                examples=[0.7])
+    bound: Literal[BOUNDS] = Field("estimate", description="the part of the interval above/below judges",
+                                   examples=["lower"])
+    interval_excludes: float | None = Field(None, description="fires when the statistic's interval excludes this "
+                                                              "value", examples=[1.0])
+    in_: Literal[TRIGGER_WINDOWS] = Field("any_window", alias="in",
+                                          description="fires in at least count windows (any_window) or in count "
+                                                      "consecutive windows (consecutive_windows)",
+                                          examples=["consecutive_windows"])
+    count: int = Field(1, ge=1, description="how many windows the rule must hold in", examples=[2])
+    action: Literal[ACTIONS] = Field(description="the action declared in advance for when the trigger fires",
+                                     examples=["investigate"])
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -608,20 +894,41 @@ class Trigger(Strict):
                              f"{', '.join(INTERVAL_STATISTICS)})")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        no_interval = [s for s in TRIGGER_STATISTICS if s not in INTERVAL_STATISTICS]
+        _add_rules(
+            schema,
+            _one_given("above", "below", "interval_excludes"),
+            {"if": {"properties": {"of": {"const": "score"}}},
+             "then": {"properties": {"statistic": {"enum": list(SCORE_TRIGGER_STATISTICS)}}},
+             "else": {"properties": {"statistic": {"enum": list(FEATURE_TRIGGER_STATISTICS)}}}},
+            {"if": {"required": ["statistic"], "properties": {"statistic": {"enum": no_interval}}},
+             "then": {"allOf": [{"properties": {"bound": {"const": "estimate"}}}, _none_given("interval_excludes")]}},
+        )
+
 
 class DriftSection(Strict):
     """The drift review: a reference window against monitoring windows, and the surveillance triggers."""
 
-    reference: WindowSelector
-    windows: WindowSelector
-    features: tuple[str, ...] = Field((), description="continuous input features: PSI, KS, missingness")
-    categorical: tuple[str, ...] = Field((), description="categorical input features: PSI, chi-square, missingness")
-    bins: int = Field(10, ge=2, le=50, description="PSI bins: quantiles of the reference (10 = deciles)")
-    ks_bins: int = Field(500, ge=100, le=10_000, description="fine reference-quantile bins of the KS statistic")
-    multiplicity: Literal["holm", "fdr_bh"] | None = Field(
+    reference: WindowSelector = Field(description="the reference window (one window: values or between, no each)",
+                                      examples=[{"column": "sample_year", "values": [1995, 1996, 1997]}])
+    windows: WindowSelector = Field(description="the monitoring windows compared with the reference",
+                                    examples=[{"column": "sample_year", "each": 1}])
+    features: tuple[str, ...] = Field((), description="continuous input features: PSI, KS, missingness",
+                                      examples=[["age", "creatinine"]])
+    categorical: tuple[str, ...] = Field((), description="categorical input features: PSI, chi-square, missingness",
+                                         examples=[["sex"]])
+    bins: int = Field(10, ge=2, le=50, description="PSI bins: quantiles of the reference (10 = deciles)",
+                      examples=[10])
+    ks_bins: int = Field(500, ge=100, le=10_000, description="fine reference-quantile bins of the KS statistic",
+                         examples=[500])
+    multiplicity: Literal[MULTIPLICITY_METHODS] | None = Field(
         None, description="adjustment of the input-drift p-values across features × windows; "
-                          "default analysis.multiplicity")
-    triggers: tuple[Trigger, ...] = ()
+                          "default analysis.multiplicity", examples=["holm"])
+    triggers: tuple[Trigger, ...] = Field((), description="surveillance triggers, each with its declared action",
+                                          examples=[[{"id": "TR-1", "statistic": "psi", "of": "score", "above": 0.25,
+                                                      "in": "any_window", "action": "investigate"}]])
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -654,20 +961,51 @@ class DriftSection(Strict):
                                  "categorical (use psi or p_adjusted)")
         return self
 
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        properties = schema["properties"]
+        reference = properties["reference"]
+        properties["reference"] = {"allOf": [{"$ref": reference.pop("$ref")}, _none_given("each"),
+                                             {"anyOf": [_given("values"), _given("between")]}], **reference}
+        properties["features"]["uniqueItems"] = True
+        properties["categorical"]["uniqueItems"] = True
+
+
+# --- the whole study ------------------------------------------------------------------------------
 
 class Study(Strict):
     """A whole study's parameters (the root of the parameter file)."""
 
-    study: StudySection
-    snapshot: SnapshotSection
-    data: DataSection
-    models: ModelsSection
-    cohort: tuple[CohortStep, ...] = ()
-    table_one: TableOneSection | None = None
-    analysis: AnalysisSection
-    acceptance: tuple[Criterion, ...] = ()
-    subgroups: SubgroupsSection = SubgroupsSection()
-    drift: DriftSection | None = None
+    study: StudySection = Field(description="what the study is",
+                                examples=[{"id": "flchain-v2-vs-v1", "title": "Mortality model v2 against v1",
+                                           "intended_use": "Adults aged 50 or more."}])
+    snapshot: SnapshotSection = Field(description="the locked dataset snapshot",
+                                      examples=[{"path": "snapshots/flchain",
+                                                 "lock": "sha256:807b93190c84751abc88b52beb3197923fad3bfb2da403183e"
+                                                         "1c92166d37819f"}])
+    data: DataSection = Field(description="the roles of the snapshot's columns",
+                              examples=[{"id": "person_id", "outcome": "death_5y", "split": "split"}])
+    models: ModelsSection = Field(description="the candidate model and the baseline",
+                                  examples=[{"candidate": {"score": "p_v2", "name": "flc-risk", "version": "2.0.0",
+                                                           "artifact_sha256": "19adada3092ee4727eb69608196e20a0f0c352"
+                                                                              "30810e1c1dbd4145478766e421"}}])
+    cohort: tuple[CohortStep, ...] = Field((), description="inclusion and exclusion steps, applied in order",
+                                           examples=[[{"id": "E1", "label": "Development split",
+                                                       "drop": {"column": "split", "op": "==",
+                                                                "value": "development"}}]])
+    table_one: TableOneSection | None = Field(None, description="Table 1 of the cohort stage; omitted: no Table 1",
+                                              examples=[{"continuous": ["age"], "categorical": ["sex"]}])
+    analysis: AnalysisSection = Field(description="how the evaluation and subgroup stages analyse",
+                                      examples=[{"threshold": 0.1, "split": "validation"}])
+    acceptance: tuple[Criterion, ...] = Field((), description="pre-registered acceptance criteria",
+                                              examples=[[{"id": "AC-1", "metric": "sensitivity", "bound": "lower",
+                                                          "at_least": 0.7}]])
+    subgroups: SubgroupsSection = Field(SubgroupsSection(), description="the subgroup analysis plan",
+                                        examples=[{"variables": [{"name": "sex", "column": "sex"}]}])
+    drift: DriftSection | None = Field(None, description="the drift review; omitted: the drift stage reports that "
+                                                         "none is declared",
+                                       examples=[{"reference": {"column": "sample_year", "values": [1995]},
+                                                  "windows": {"column": "sample_year", "each": 1}}])
 
     _source: Path = PrivateAttr(default=None)
     _root: Path = PrivateAttr(default=None)
@@ -685,6 +1023,16 @@ class Study(Strict):
             if criterion.versus == "baseline" and self.models.baseline is None:
                 raise ValueError(f"criterion {criterion.id} compares with the baseline but models.baseline is not declared")
         return self
+
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        versus = {"contains": _given("versus")}
+        _add_rules(schema, {
+            "if": {"anyOf": [{"required": ["acceptance"], "properties": {"acceptance": versus}},
+                             {"required": ["subgroups"], "properties": {"subgroups": {
+                                 "required": ["gates"], "properties": {"gates": versus}}}}]},
+            "then": {"properties": {"models": _given("baseline")}},
+        })
 
     @property
     def source(self) -> Path:
@@ -715,167 +1063,6 @@ class Study(Strict):
         return out
 
 
-# --- locating and loading -------------------------------------------------------------------------
-
-def project_root(params_file: Path) -> Path:
-    """The project root of a parameter file.
-
-    For the archived copy in a run folder (beside the run's ``manifest.json``): the project root the
-    run recorded, when it still exists. Otherwise the nearest folder at or above ``params_file`` with
-    a ``pyproject.toml``; else the folder above ``params/``; else the parameter file's own folder.
-    """
-    params_file = params_file.resolve()
-    manifest = params_file.parent / "manifest.json"
-    if manifest.is_file():
-        try:
-            recorded = json.loads(manifest.read_text(encoding="utf-8")).get("project_root")
-        except (ValueError, OSError, AttributeError):
-            recorded = None
-        if recorded and Path(recorded).is_dir():
-            return Path(recorded)
-    for folder in params_file.parents:
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    if params_file.parent.name == "params":
-        return params_file.parent.parent
-    return params_file.parent
-
-
-def _installed_project_root() -> Path | None:
-    """The source checkout studylib runs from (editable install or PYTHONPATH), else None.
-
-    That is the folder above the package when it holds a ``pyproject.toml``. An installed wheel lives in
-    site-packages, which has none: there parameter files are found from the working directory only.
-    """
-    package = next(folder for folder in Path(__file__).resolve().parents if folder.name == "studylib")
-    candidate = package.parent
-    return candidate if (candidate / "pyproject.toml").is_file() else None
-
-
-def resolve_params_path(path: str | Path) -> Path:
-    """Find a parameter file given as absolute, relative to the working directory, or relative to the
-    project root (so notebooks opened from ``notebooks/`` can say ``params/demo.yaml``)."""
-    path = Path(path)
-    if path.is_absolute() or path.exists():
-        return path.resolve()
-    for base in (Path.cwd(), *Path.cwd().parents):
-        if (base / path).exists():
-            return (base / path).resolve()
-    root = _installed_project_root()
-    if root is not None and (root / path).exists():
-        return (root / path).resolve()
-    return path
-
-
-def load(path: str | Path) -> Study:
-    """Read and validate a study parameter file.
-
-    Raises
-    ------
-    ParameterError
-        The file is missing, not valid YAML (the message gives the line), or does not fit the schema
-        (each problem with its key path, line, what was expected and what was found).
-    """
-    path = resolve_params_path(path)
-    if not path.is_file():
-        raise ParameterError(f"{path}: parameter file not found")
-    raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ParameterError(f"{where}: not valid YAML: {problem}") from None
-    if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a mapping of sections (study, snapshot, data, ...); got {type(data).__name__}")
-    try:
-        study = Study.model_validate(data)
-    except ValidationError as exc:
-        messages = [_describe(err, path, node) for err in exc.errors()]
-        raise ParameterError("\n".join(messages)) from None
-    study._source = path
-    study._root = project_root(path)
-    study._sha256 = hashlib.sha256(raw).hexdigest()
-    return study
-
-
-# --- error messages -------------------------------------------------------------------------------
-
-def _describe(err: dict, path: Path, node) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
-    key = _format_loc(loc)
-    line = _line_of(node, loc)
-    where = f"{path}:{line}" if line else str(path)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        hint = did_you_mean(str(loc[-1]), allowed)
-        listing = f" (allowed here: {', '.join(allowed)})" if allowed and not hint else ""
-        return f"{where}: {key}: unknown key{hint}{listing}"
-    if kind == "missing":
-        return f"{where}: {key}: required key is missing"
-    message = err["msg"].removeprefix("Value error, ")
-    got = err.get("input")
-    found = "" if kind.startswith("value_error") or isinstance(got, dict) else f"; got {got!r}"
-    return f"{where}: {key or '(top level)'}: {message}{found}"
-
-
-def _format_loc(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line_of(node, loc: tuple) -> int | None:
-    """1-based line of the YAML node at ``loc`` (the key's line for mapping entries)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                return line
-            line = match[0].start_mark.line + 1
-            node = match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _unwrap(annotation):
-    """Strip Optional/tuple/list/Annotated wrappers down to a model class, if there is one."""
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, tuple, list) or str(origin) == "<class 'types.UnionType'>":
-        for arg in typing.get_args(annotation):
-            found = _unwrap(arg)
-            if found is not None:
-                return found
-        return None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    model: type[BaseModel] | None = Study
-    for part in loc:
-        if model is None:
-            return []
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) or next(
-            (f for f in model.model_fields.values() if f.alias == part), None)
-        model = _unwrap(field.annotation) if field is not None else None
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
+def json_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of a study parameter file, as ``studylib params schema`` prints it."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Study.model_json_schema()}

@@ -74,10 +74,18 @@ def compare_runs(original: Path, reproduced: Path, *, rtol: float = 1e-9, atol: 
     return differences
 
 
+def recorded_root(manifest: dict) -> Path | None:
+    """The project root a run recorded in its manifest, when that folder still exists (else None: the
+    root is then found from the parameter file, as for any parameter file)."""
+    recorded = manifest.get("project_root") if isinstance(manifest, dict) else None
+    return Path(recorded) if isinstance(recorded, str) and recorded and Path(recorded).is_dir() else None
+
+
 def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12,
               log: Callable[[str], None] = print) -> tuple[runner.RunOutcome, list[Difference]]:
     """Re-execute an archived run from its recorded parameter file and snapshot into a new run, and
-    compare the numbers.
+    compare the numbers. Relative paths of the archived parameter file resolve against the project
+    root the run recorded (:func:`recorded_root`).
 
     Raises
     ------
@@ -89,10 +97,11 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12,
     if not (folder / "manifest.json").is_file() or not archived_params.is_file():
         raise StudyInputError(f"{folder}: not a studylib run folder (manifest.json and params.yaml expected)")
     manifest = json.loads((folder / "manifest.json").read_text())
-    study, snap = runner.prepare(archived_params)
+    root = recorded_root(manifest)
+    study, snap = runner.prepare(archived_params, root=root)
     if snap.lock != manifest["snapshot"]["lock"]:
         raise StudyInputError(f"{folder}: the run used snapshot lock {manifest['snapshot']['lock']}, "
                               f"the snapshot now has {snap.lock}; refusing to reproduce")
     outcome = runner.run(archived_params, reports_dir=folder.parent.parent, log=log,
-                         reproduces=f"{folder.parent.name}/{folder.name}")
+                         reproduces=f"{folder.parent.name}/{folder.name}", root=root)
     return outcome, compare_runs(folder, outcome.folder, rtol=rtol, atol=atol)

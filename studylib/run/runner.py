@@ -104,9 +104,12 @@ def _starts_this_interpreter(executable: str) -> bool:
     return os.path.dirname(there) == os.path.dirname(here) and os.path.realpath(there) == os.path.realpath(here)
 
 
-def prepare(params_file: str | Path) -> tuple[plan.Study, snapshot.Snapshot]:
-    """Validate the parameter file and verify the snapshot; raises StudyInputError (exit 2)."""
-    study = plan.load(params_file)
+def prepare(params_file: str | Path, *, root: str | Path | None = None) -> tuple[plan.Study, snapshot.Snapshot]:
+    """Validate the parameter file and verify the snapshot; raises StudyInputError (exit 2).
+
+    ``root``: the project root relative paths resolve against (default: found from the file).
+    """
+    study = plan.load(params_file, root=root)
     snap = snapshot.verify(study.snapshot_path, study.snapshot.lock)
     preflight.check(study, snap)
     return study, snap
@@ -203,8 +206,12 @@ def _stage_error(exc: BaseException) -> str:
 
 
 def run(params_file: str | Path, *, reports_dir: str | Path | None = None, notebooks: Path = NOTEBOOK_DIR,
-        log: Callable[[str], None] = print, reproduces: str | None = None) -> RunOutcome:
+        log: Callable[[str], None] = print, reproduces: str | None = None,
+        root: str | Path | None = None) -> RunOutcome:
     """Run a whole study and archive it. See the module docstring; exit codes in :class:`RunOutcome`.
+
+    ``root`` is the project root relative paths of the parameter file resolve against (default:
+    found from the file); the stage notebooks get the same root.
 
     Raises
     ------
@@ -212,7 +219,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         Bad parameters or a snapshot that does not match its lock (nothing is executed or archived).
     """
     started = time.perf_counter()
-    study, snap = prepare(params_file)
+    study, snap = prepare(params_file, root=root)
     reports = Path(reports_dir) if reports_dir else study.root / "reports"
     if not reports.is_absolute():
         reports = Path.cwd() / reports
@@ -243,8 +250,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
             output = staging / "notebooks" / record.notebook
             t0 = time.perf_counter()
             try:
-                _execute(notebooks / record.notebook, output, {"study_file": str(study.source), "run_dir": str(staging)},
-                         study.root, kernel)
+                parameters = {"study_file": str(study.source), "project_root": str(study.root), "run_dir": str(staging)}
+                _execute(notebooks / record.notebook, output, parameters, study.root, kernel)
                 record.status = "ok"
             except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
                 record.status, record.error, failed = "error", _stage_error(exc), True
