@@ -9,27 +9,15 @@ from pathlib import Path
 import pytest
 
 from studylib.report import checklist
-from studylib.run import runner
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    import yaml
-
-    from tests.conftest import tiny_frame, tiny_params, write_snapshot
-
-    root = tmp_path_factory.mktemp("report")
-    lock, artifact = write_snapshot(root / "snapshots" / "tiny", tiny_frame())
-    params = tiny_params(lock, artifact)
-    params["study"]["title"] = 'Tiny <script>alert("x")</script> & study'
-    (root / "params").mkdir()
-    (root / "params" / "tiny.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    outcome = runner.run(root / "params" / "tiny.yaml", log=lambda m: None)
-    assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
-    return outcome.folder
+@pytest.fixture
+def run_folder(archived_run):
+    """The session's tiny study run (conftest), whose title holds markup (MARKUP_TITLE)."""
+    return archived_run.folder
 
 
 def _links(page: Path) -> list[str]:
@@ -66,7 +54,8 @@ def test_checklist_maps_items_to_existing_artifacts(run_folder):
     assert {1, 3, 6, 9, 12, 16, 20, 21} <= answered
     assert 14 not in answered  # no index-test/reference dates in any snapshot
     page = (run_folder / "checklist.html").read_text()
-    assert "not answered" in page and "answered" in page
+    assert f"{len(answered)} of 25 items" in page
+    assert page.count("not answered") == 25 - len(answered)  # one badge per unanswered item
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
