@@ -330,8 +330,17 @@ def test_false_alarm_rate_of_adjusted_feature_tests(method):
 # --- control limits and small pieces ------------------------------------------------------------------
 
 def test_hanley_mcneil_se_matches_published_example():
-    # Hanley & McNeil 1982, Table 3 lists SE 0.0370 for A = 0.90 with 50 + 50 cases (rounded)
-    assert drift.hanley_mcneil_se(0.9, 50, 50) == pytest.approx(0.0321, abs=5e-4)
+    # Hanley & McNeil 1982, equation (1) with Q1 = A/(2-A), Q2 = 2A^2/(1+A), for A = 0.9 and 50 + 50 cases,
+    # in exact fractions: se^2 = (9/100 + 49 (9/11 - 81/100) + 49 (81/95 - 81/100)) / 2500
+    from fractions import Fraction
+
+    var = (Fraction(9, 100) + 49 * (Fraction(9, 11) - Fraction(81, 100)) + 49 * (Fraction(81, 95) - Fraction(81, 100))) / 2500
+    assert drift.hanley_mcneil_se(0.9, 50, 50) == pytest.approx(math.sqrt(var), rel=1e-12)
+    # Q1, Q2 are exact for exponential scores: the SE is the sampling SD of the Mann-Whitney AUROC there
+    rng = np.random.default_rng(12)
+    positives, negatives = rng.exponential(9.0, (4000, 50)), rng.exponential(1.0, (4000, 50))  # P(pos > neg) = 0.9
+    auc = (positives[:, :, None] > negatives[:, None, :]).mean(axis=(1, 2))
+    assert auc.std(ddof=1) == pytest.approx(drift.hanley_mcneil_se(0.9, 50, 50), rel=0.05)
     assert math.isnan(drift.hanley_mcneil_se(0.9, 0, 50))
 
 
