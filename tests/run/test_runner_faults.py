@@ -3,6 +3,7 @@ the runner's staging, archiving and ledger are under test, not the stages)."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -34,9 +35,10 @@ def test_two_runs_started_together_both_complete(tiny_project):
     assert verify.verify_all(reports).ok
 
 
-def test_sigkill_mid_run_leaves_no_partial_run_and_intact_ledger(tiny_project):
-    root = tiny_project.parent.parent
-    runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=lambda m: None)  # one complete run and its ledger entry
+def test_sigkill_mid_run_leaves_no_partial_run_and_intact_ledger(archived_run, tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(archived_run.root, root)  # the session's project: one complete run and its ledger entry
+    tiny_project = root / "params" / "tiny.yaml"
     ledger_before = (root / "reports" / "ledger.jsonl").read_bytes()
     (root / "stub.json").write_text(json.dumps({"evaluation": {"sleep": 300}}))  # still running when killed
     process = _start(tiny_project, start_new_session=True)
