@@ -1,9 +1,13 @@
-"""Shared fixtures: a small locked project (snapshot + parameter file) built on the fly."""
+"""Shared fixtures: a small locked project (snapshot + parameter file) built on the fly, one archived run
+of it for the whole session, and stub notebooks for the runner's tests."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +86,134 @@ def tiny_params(lock: str, artifact: str) -> dict:
 @pytest.fixture
 def tiny_project(tmp_path) -> Path:
     """A project folder with params/tiny.yaml and a locked snapshots/tiny; returns the params file."""
-    lock, artifact = write_snapshot(tmp_path / "snapshots" / "tiny", tiny_frame())
-    (tmp_path / "params").mkdir()
-    params_file = tmp_path / "params" / "tiny.yaml"
-    params_file.write_text(yaml.safe_dump(tiny_params(lock, artifact), sort_keys=False))
+    return make_project(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Runs: one archived run of the tiny project for the whole session, and stub notebooks for runner tests
+# --------------------------------------------------------------------------------------------------
+
+#: Notebooks for the runner's tests, not tests themselves (nbval would otherwise execute them).
+collect_ignore = ["stub_notebooks"]
+
+#: Stub notebooks with the four stage file names and parameters (``runner.run(..., notebooks=STUB_NOTEBOOKS)``):
+#: real cohort steps and input checks, canned estimates, no tables or figures; a ``stub.json`` in the project
+#: root makes a stage sleep or raise (see the notebooks).
+STUB_NOTEBOOKS = Path(__file__).resolve().parent / "stub_notebooks"
+
+#: What the session run adds to the tiny project for the tests that read it: markup in the title; a site
+#: whose analysed rows hold exactly SMALL_POSITIVES positives and SMALL_NEGATIVES negatives (below the
+#: small-cell threshold), a subgroup variable alone and crossed with sex; error analysis by sex and age;
+#: and an acceptance criterion that fails (AC-3).
+MARKUP_TITLE = 'Tiny <script>alert("x")</script> & study'
+SMALL_SITE, SMALL_POSITIVES, SMALL_NEGATIVES = "S9", 3, 6
+
+
+def make_project(root: Path, frame: pd.DataFrame | None = None, change=lambda params: None) -> Path:
+    """A project folder ``root`` with a locked ``snapshots/tiny`` of ``frame`` (default :func:`tiny_frame`)
+    and ``params/tiny.yaml`` (:func:`tiny_params`, edited in place by ``change``); returns the params file."""
+    lock, artifact = write_snapshot(root / "snapshots" / "tiny", tiny_frame() if frame is None else frame)
+    data = tiny_params(lock, artifact)
+    change(data)
+    (root / "params").mkdir(parents=True, exist_ok=True)
+    params_file = root / "params" / "tiny.yaml"
+    params_file.write_text(yaml.safe_dump(data, sort_keys=False))
     return params_file
+
+
+def notebooks_with(folder: Path, *real: str) -> Path:
+    """A notebooks folder for ``runner.run(..., notebooks=...)``: the stages named in ``real`` (e.g.
+    ``"01_cohort.ipynb"``) are the package's notebooks, the others stubs."""
+    from studylib.run import runner
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for _, name in runner.STAGES:
+        shutil.copyfile((runner.NOTEBOOK_DIR if name in real else STUB_NOTEBOOKS) / name, folder / name)
+    return folder
+
+
+def stub_run_command(params_file: Path, notebooks: Path = STUB_NOTEBOOKS) -> list[str]:
+    """A command line that runs a study through the runner with ``notebooks`` in a process of its own,
+    logging as ``studylib run`` does (to stderr) and exiting with the run's exit code."""
+    code = ("import sys\nfrom pathlib import Path\nfrom studylib.run import runner\n"
+            "outcome = runner.run(sys.argv[1], notebooks=Path(sys.argv[2]), log=lambda m: print(m, file=sys.stderr, flush=True))\n"
+            "sys.exit(outcome.exit_code)")
+    return [sys.executable, "-c", code, str(params_file), str(notebooks)]
+
+
+def _session_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["site"] = np.random.default_rng(4).choice(["S1", "S2"], len(frame))
+    analysed = (frame.split == "validation") & (frame.mgus == 0)
+    pos = frame.index[analysed & (frame.death_5y == 1)][:SMALL_POSITIVES]
+    neg = frame.index[analysed & (frame.death_5y == 0)][:SMALL_NEGATIVES]
+    frame.loc[pos.union(neg), "site"] = SMALL_SITE
+    frame.loc[~analysed & (frame.site == SMALL_SITE), "site"] = "S1"
+    return frame
+
+
+def _session_params(data: dict) -> None:
+    data["study"]["title"] = MARKUP_TITLE
+    data["subgroups"]["variables"].append({"name": "site", "column": "site"})
+    data["subgroups"]["intersections"] = [["sex", "site"]]
+    data["subgroups"]["gates"].append({"id": "SG-2", "metric": "sensitivity", "bound": "lower", "at_least": 0.1})
+    data["analysis"]["error_analysis"] = {"variables": ["sex", "age"]}
+    data["acceptance"].append({"id": "AC-3", "metric": "auroc", "bound": "lower", "at_least": 0.99})
+
+
+@dataclass(frozen=True)
+class ArchivedRun:
+    """A study run archived in a project folder: its parameter file and the runner's outcome."""
+
+    params_file: Path
+    outcome: object  # studylib.run.runner.RunOutcome
+
+    @property
+    def root(self) -> Path:
+        return self.params_file.parent.parent
+
+    @property
+    def folder(self) -> Path:
+        return self.outcome.folder
+
+
+@pytest.fixture(scope="session")
+def archived_run(tmp_path_factory) -> ArchivedRun:
+    """The tiny project (with the additions above) run once with the real notebooks.
+
+    Read its files only; a test that changes anything copies the project first (``shutil.copytree(
+    archived_run.root, ...)``).
+    """
+    from studylib.run import runner
+
+    params_file = make_project(tmp_path_factory.mktemp("archived"), _session_frame(tiny_frame()), _session_params)
+    outcome = runner.run(params_file, log=lambda m: None)
+    assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
+    return ArchivedRun(params_file, outcome)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """``studylib reproduce`` of the session run, in a copy of its project."""
+
+    root: Path  # the copy
+    original: Path  # the session run's folder in the copy
+    reproduced: Path  # the new run's folder
+    exit_code: int
+    output: str
+
+
+@pytest.fixture(scope="session")
+def reproduced_run(archived_run, tmp_path_factory) -> Reproduction:
+    """The session run re-executed once by ``studylib reproduce`` (a second real run of the same study)."""
+    from click.testing import CliRunner
+
+    from studylib.cli import main
+
+    root = tmp_path_factory.mktemp("reproduced") / "project"
+    shutil.copytree(archived_run.root, root)
+    original = root / archived_run.folder.relative_to(archived_run.root)
+    result = CliRunner().invoke(main, ["reproduce", str(original)])
+    new = [p for p in original.parent.iterdir() if p.is_dir() and p != original]
+    assert len(new) == 1, result.output
+    return Reproduction(root, original, new[0], result.exit_code, result.output)

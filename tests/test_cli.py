@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from studylib import cli
 from studylib.cli import main
 from studylib.evidence import ledger
+from studylib.errors import ParameterError
 
 
 def _run(*args):
@@ -94,7 +95,11 @@ def test_artifact_hash_not_in_snapshot(tiny_project):
 def test_debug_shows_traceback(tiny_project):
     _edit(tiny_project, lambda d: d["study"].update(titel="x"))
     result = CliRunner().invoke(main, ["--debug", "run", str(tiny_project)])
-    assert result.exit_code != 0 and result.exception is not None
+    # the error itself propagates (a traceback), not the SystemExit(2) of the one-line message
+    assert result.exit_code != 0 and isinstance(result.exception, ParameterError), repr(result.exception)
+    assert "titel" in str(result.exception)
+    quiet = _run("run", tiny_project)
+    assert isinstance(quiet.exception, SystemExit) and quiet.exit_code == 2
 
 
 def test_snapshot_lock_and_verify_commands(tiny_project):

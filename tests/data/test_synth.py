@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -178,8 +177,7 @@ def test_study_params_validate_against_schema_and_snapshot(big, tmp_path):
 
 
 @pytest.mark.slow
-def test_ten_million_rows_in_well_under_a_minute(tmp_path):
-    start = time.perf_counter()
+def test_ten_million_rows(tmp_path):
+    """Ten million rows in four files lock and verify (the speed target, < 45 s, is benchmarks/synth.py)."""
     lock = synth.write_snapshot(tmp_path / "s", 10_000_000, files=4)
-    assert time.perf_counter() - start < 45
     assert snapshot.verify(tmp_path / "s", lock).rows == 10_000_000

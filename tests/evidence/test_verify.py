@@ -15,17 +15,10 @@ from studylib.cli import main
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def archived(tmp_path_factory):
-    """One tiny study run, archived once; tests work on copies of its project folder."""
-    from tests.conftest import tiny_frame, tiny_params, write_snapshot
-
-    root = tmp_path_factory.mktemp("archived")
-    lock, artifact = write_snapshot(root / "snapshots" / "tiny", tiny_frame())
-    (root / "params").mkdir()
-    (root / "params" / "tiny.yaml").write_text(yaml.safe_dump(tiny_params(lock, artifact), sort_keys=False))
-    runner.run(root / "params" / "tiny.yaml", log=lambda m: None)
-    return root
+@pytest.fixture
+def archived(archived_run):
+    """The session's tiny study run (conftest); tests work on copies of its project folder."""
+    return archived_run.root
 
 
 @pytest.fixture
@@ -139,13 +132,15 @@ def test_signoff_refused_on_tampered_run(project):
     assert result.exit_code == 1 and "refusing to sign off" in result.output
 
 
-def test_reproduce_equal_then_different_after_parameter_change(project):
-    folder = _run_folder(project)
-    result = _cli("reproduce", folder)
-    assert result.exit_code == 0, result.output
-    assert "REPRODUCED" in result.output
+def test_reproduce_equal_then_different_after_parameter_change(reproduced_run, tmp_path):
+    # `studylib reproduce` of the session run (conftest), in a copy of its project
+    assert reproduced_run.exit_code == 0, reproduced_run.output
+    assert "REPRODUCED" in reproduced_run.output
     from studylib.run import reproduce
 
+    project = tmp_path / "project"
+    shutil.copytree(reproduced_run.root, project)
+    folder = project / reproduced_run.original.relative_to(reproduced_run.root)
     # change a parameter, run again: reproduce's comparison names the numbers that changed
     params_file = project / "params" / "tiny.yaml"
     data = yaml.safe_load(params_file.read_text())

@@ -10,12 +10,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
-from studylib.run import runner
 from studylib.judge import suppression
-from tests.conftest import tiny_frame, tiny_params, write_snapshot
+from tests.conftest import SMALL_NEGATIVES, SMALL_POSITIVES
 
 
 def test_format_count():
@@ -87,32 +85,11 @@ def test_suppress_counts_refuses_values_it_cannot_examine():
 # --------------------------------------------------------------------------------------------------
 
 
-SMALL_POSITIVES, SMALL_NEGATIVES = 3, 6
-
-
-@pytest.fixture(scope="module")
-def small_cell_run(tmp_path_factory):
-    """A study with a site 'S9' holding exactly 3 positives and 6 negatives in the analysed rows."""
-    root = tmp_path_factory.mktemp("suppression")
-    frame = tiny_frame()
-    rng = np.random.default_rng(4)
-    frame["site"] = rng.choice(["S1", "S2"], len(frame))
-    analysed = (frame.split == "validation") & (frame.mgus == 0)
-    pos = frame.index[analysed & (frame.death_5y == 1)][:SMALL_POSITIVES]
-    neg = frame.index[analysed & (frame.death_5y == 0)][:SMALL_NEGATIVES]
-    frame.loc[pos.union(neg), "site"] = "S9"
-    frame.loc[~analysed & (frame.site == "S9"), "site"] = "S1"
-    lock, artifact = write_snapshot(root / "snapshots" / "tiny", frame)
-    data = tiny_params(lock, artifact)
-    data["subgroups"]["variables"].append({"name": "site", "column": "site"})
-    data["subgroups"]["intersections"] = [["sex", "site"]]
-    data["subgroups"]["gates"].append({"id": "SG-2", "metric": "sensitivity", "bound": "lower", "at_least": 0.1})
-    (root / "params").mkdir()
-    params_file = root / "params" / "tiny.yaml"
-    params_file.write_text(yaml.safe_dump(data, sort_keys=False))
-    outcome = runner.run(params_file, log=lambda m: None)
-    assert outcome.exit_code in (0, 1), outcome.stages
-    return outcome.folder
+@pytest.fixture
+def small_cell_run(archived_run):
+    """The session's tiny study run (conftest): its site 'S9' holds exactly SMALL_POSITIVES positives and
+    SMALL_NEGATIVES negatives in the analysed rows, and is a subgroup variable (alone and crossed with sex)."""
+    return archived_run.folder
 
 
 def _count_cells(html: str) -> list[tuple[str, str]]:

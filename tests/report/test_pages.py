@@ -14,26 +14,15 @@ from bs4 import BeautifulSoup
 from studylib.report import checklist, pages
 from studylib.run import pages as run_pages
 from studylib.run import runner
+from tests.conftest import MARKUP_TITLE as TITLE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-TITLE = 'Tiny <script>alert("x")</script> & study'
 
 
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    import yaml
-
-    from tests.conftest import tiny_frame, tiny_params, write_snapshot
-
-    root = tmp_path_factory.mktemp("report")
-    lock, artifact = write_snapshot(root / "snapshots" / "tiny", tiny_frame())
-    params = tiny_params(lock, artifact)
-    params["study"]["title"] = TITLE
-    (root / "params").mkdir()
-    (root / "params" / "tiny.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    outcome = runner.run(root / "params" / "tiny.yaml", log=lambda m: None)
-    assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
-    return outcome.folder
+@pytest.fixture
+def run_folder(archived_run):
+    """The session's tiny study run (conftest), whose title holds markup (MARKUP_TITLE)."""
+    return archived_run.folder
 
 
 def _soup(page: Path) -> BeautifulSoup:
@@ -143,7 +132,8 @@ def test_checklist_maps_items_to_existing_artifacts(run_folder):
     assert {1, 3, 6, 9, 12, 16, 20, 21} <= answered
     assert 14 not in answered  # no index-test/reference dates in any snapshot
     page = (run_folder / "checklist.html").read_text()
-    assert "not answered" in page and "answered" in page
+    assert f"{len(answered)} of 25 items" in page
+    assert page.count("not answered") == 25 - len(answered)  # one badge per unanswered item
 
 
 def test_checklist_is_judged_on_present_files_and_non_empty_keys():

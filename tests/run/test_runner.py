@@ -1,4 +1,5 @@
-"""End-to-end study runs through Papermill and nbconvert on a small locked project."""
+"""End-to-end study runs through Papermill and nbconvert on a small locked project: the session's archived
+run (real notebooks), and the runner's exit codes, skips and interruptions with stub notebooks."""
 
 import json
 
@@ -8,7 +9,7 @@ import yaml
 
 from studylib.run import runner
 from studylib.data import snapshot
-from tests.conftest import tiny_frame, write_snapshot
+from tests.conftest import STUB_NOTEBOOKS, make_project, tiny_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +18,8 @@ def _reports(params_file):
     return params_file.parent.parent / "reports"
 
 
-def test_full_run_archives_everything(tiny_project):
-    outcome = runner.run(tiny_project, log=lambda m: None)
+def test_full_run_archives_everything(archived_run):
+    outcome, tiny_project = archived_run.outcome, archived_run.params_file
     folder = outcome.folder
     assert folder == _reports(tiny_project) / "tiny" / outcome.run_id
     assert outcome.exit_code in (0, 1) and outcome.verdict in ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE")
@@ -45,13 +46,13 @@ def test_full_run_archives_everything(tiny_project):
     assert verdict["verdict"] == outcome.verdict
 
 
-def test_two_runs_give_identical_results(tiny_project):
-    first = runner.run(tiny_project, log=lambda m: None)
-    second = runner.run(tiny_project, log=lambda m: None)
-    assert first.run_id != second.run_id
+def test_two_runs_give_identical_results(archived_run, reproduced_run):
+    """The session run and its re-execution (``studylib reproduce``, from the same parameters and snapshot)."""
+    first, second = archived_run.folder, reproduced_run.reproduced
+    assert first.name != second.name
     for stage in ("cohort", "evaluation", "subgroups", "drift"):
-        a = (first.folder / "results" / f"{stage}.json").read_bytes()
-        b = (second.folder / "results" / f"{stage}.json").read_bytes()
+        a = (first / "results" / f"{stage}.json").read_bytes()
+        b = (second / "results" / f"{stage}.json").read_bytes()
         assert a == b, stage
 
 
@@ -59,13 +60,9 @@ def test_failing_stage_is_archived_with_exit_3(tmp_path):
     frame = tiny_frame()
     hole = (frame.split == "validation") & (frame.index % 50 == 0)
     frame.loc[hole, "p_v2"] = float("nan")  # missing candidate scores in the analysis cohort
-    lock, artifact = write_snapshot(tmp_path / "snapshots" / "tiny", frame)
-    from tests.conftest import tiny_params
-
-    (tmp_path / "params").mkdir()
-    params_file = tmp_path / "params" / "tiny.yaml"
-    params_file.write_text(yaml.safe_dump(tiny_params(lock, artifact)))
-    outcome = runner.run(params_file, log=lambda m: None)
+    params_file = make_project(tmp_path, frame)
+    # the stub evaluation runs the stage's own input checks (evaluation.prepare), which raise here
+    outcome = runner.run(params_file, notebooks=STUB_NOTEBOOKS, log=lambda m: None)
     assert outcome.exit_code == 3 and outcome.verdict == "ERROR"
     assert [s.status for s in outcome.stages] == ["ok", "error", "not run", "not run"]
     assert "missing value(s)" in outcome.stages[1].error
@@ -80,7 +77,7 @@ def test_interrupt_leaves_no_partial_run(tiny_project):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        runner.run(tiny_project, log=interrupt)
+        runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=interrupt)
     root = tiny_project.parent.parent
     assert not (root / "reports" / "tiny").exists() or not any((root / "reports" / "tiny").iterdir())
     assert not any((root / runner.STAGING).iterdir())
@@ -96,13 +93,13 @@ def test_stale_staging_of_killed_run_is_removed(tiny_project):
     assert not stale.exists() and "interrupted run" in messages[0]
 
 
-def test_results_match_library_on_frozen_cohort(tiny_project):
+def test_results_match_library_on_frozen_cohort(archived_run):
     """Numbers in the results JSON equal the library's on the frozen cohort."""
     from studylib import stats
     from studylib import plan
 
-    outcome = runner.run(tiny_project, log=lambda m: None)
-    study = plan.load(tiny_project)
+    outcome = archived_run.outcome
+    study = plan.load(archived_run.params_file)
     cohort = pd.read_parquet(outcome.folder / "cohort.parquet")
     validation = cohort[cohort.split == "validation"]
     expected = stats.auroc(validation.death_5y.astype(int), validation.p_v2)
@@ -114,9 +111,13 @@ def test_results_match_library_on_frozen_cohort(tiny_project):
     assert study.analysis.split == "validation"
 
 
-@pytest.mark.parametrize("params_file", ["params/demo.yaml", "params/breast_external.yaml"])
+@pytest.mark.parametrize("params_file", ["params/breast_external.yaml"])
 def test_real_studies_run_from_the_command_line(tmp_path, params_file):
-    """The two real studies through the CLI, as `make demo` runs one (archive into a temporary folder)."""
+    """The real study through the CLI, as `make demo` runs one (archive into a temporary folder).
+
+    The demo study runs once in the suite: nbval executes its four notebooks with their default
+    parameters (``testpaths`` in pyproject.toml), which are the demo's.
+    """
     import subprocess
     import sys
     from pathlib import Path
@@ -140,7 +141,8 @@ def test_empty_cohort_fails_the_study_without_a_traceback(tiny_project):
     data["cohort"].append({"id": "E9", "label": "Everyone", "drop": {"column": "person_id", "op": "not null"}})
     tiny_project.write_text(yaml.safe_dump(data, sort_keys=False))
     messages = []
-    outcome = runner.run(tiny_project, log=messages.append)
+    # the stub cohort applies the real cohort steps and the COH-EMPTY check; the runner skips the rest
+    outcome = runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=messages.append)
     assert outcome.exit_code == 1 and outcome.verdict == "FAIL"
     assert [s.status for s in outcome.stages] == ["ok", "skipped", "skipped", "skipped"]
     assert "emptied by step E9" in outcome.stages[1].error

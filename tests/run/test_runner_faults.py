@@ -1,9 +1,11 @@
-"""Faults around runs: two runs at once, and a run killed with SIGKILL mid-execution."""
+"""Faults around runs: two runs at once, and a run killed with SIGKILL mid-execution (stub notebooks:
+the runner's staging, archiving and ledger are under test, not the stages)."""
 
+import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -11,13 +13,14 @@ import pytest
 from studylib.evidence import ledger
 from studylib.run import runner
 from studylib.evidence import verify
+from tests.conftest import STUB_NOTEBOOKS, stub_run_command
 
 pytestmark = pytest.mark.e2e
 
 
 def _start(params_file, **kw):
-    return subprocess.Popen([sys.executable, "-m", "studylib.cli", "run", str(params_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(stub_run_command(params_file), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
 
 
 def test_two_runs_started_together_both_complete(tiny_project):
@@ -32,10 +35,12 @@ def test_two_runs_started_together_both_complete(tiny_project):
     assert verify.verify_all(reports).ok
 
 
-def test_sigkill_mid_run_leaves_no_partial_run_and_intact_ledger(tiny_project):
-    root = tiny_project.parent.parent
-    runner.run(tiny_project, log=lambda m: None)  # one complete run and its ledger entry
+def test_sigkill_mid_run_leaves_no_partial_run_and_intact_ledger(archived_run, tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(archived_run.root, root)  # the session's project: one complete run and its ledger entry
+    tiny_project = root / "params" / "tiny.yaml"
     ledger_before = (root / "reports" / "ledger.jsonl").read_bytes()
+    (root / "stub.json").write_text(json.dumps({"evaluation": {"sleep": 300}}))  # still running when killed
     process = _start(tiny_project, start_new_session=True)
     deadline = time.time() + 300
     for line in process.stderr:
@@ -43,13 +48,14 @@ def test_sigkill_mid_run_leaves_no_partial_run_and_intact_ledger(tiny_project):
             break
     os.killpg(process.pid, signal.SIGKILL)  # the run and its kernel, as an OOM killer or a CI timeout would
     process.wait(timeout=60)
+    (root / "stub.json").unlink()
     runs = [p for p in (root / "reports" / "tiny").iterdir() if p.is_dir()]
     assert len(runs) == 1, "only the complete run is archived"
     assert (root / "reports" / "ledger.jsonl").read_bytes() == ledger_before
     staging = list((root / runner.STAGING).iterdir())
     assert len(staging) == 1, "the killed run's staging folder is outside reports/"
     messages = []
-    runner.run(tiny_project, log=messages.append)  # the next start removes it
+    runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=messages.append)  # the next start removes it
     assert any("interrupted run" in m for m in messages)
     assert not any(p.name == staging[0].name for p in (root / runner.STAGING).iterdir())
     assert verify.verify_all(root / "reports").ok

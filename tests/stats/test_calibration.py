@@ -1,13 +1,12 @@
 """Calibration: statsmodels GLM (CITL with offset, slope), scikit-learn Brier, statsmodels lowess
 E-statistics, Spiegelhalter and O/E by direct formulas, calibration curves, undefined cases,
-validation, properties and speed."""
+validation, properties and a large sample (speed: benchmarks/stats.py)."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
 import math
-import time
 import warnings
 
 import numpy as np
@@ -247,11 +246,12 @@ def test_property_row_order_invariance(seed, n):
         assert ea.estimate == pytest.approx(eb.estimate, rel=1e-7, abs=1e-9, nan_ok=True)
 
 
-def test_speed_million_rows():
-    y, prob = _data(1_000_000, 11)
-    start = time.perf_counter()
-    stats.calibration(y, prob)
-    assert time.perf_counter() - start < 5
+def test_large_sample_slope_interval_covers_the_true_slope():
+    """10^5 rows drawn with a true calibration slope of 0.8: the Wald interval is narrow and covers it
+    (the speed target, 10^6 rows in 5 s, is in benchmarks/stats.py)."""
+    y, prob = _data(100_000, 11)
+    slope = stats.calibration(y, prob).slope
+    assert slope.lower <= 0.8 <= slope.upper and slope.upper - slope.lower < 0.03
 
 
 def test_docstring_examples():

@@ -48,6 +48,24 @@ def test_hanley_mcneil_se_matches_published_example():
     assert math.isnan(hanley_mcneil_se(0.9, 0, 50)) and math.isnan(hanley_mcneil_se(math.nan, 5, 5))
 
 
+def test_hanley_mcneil_se_is_equation_1_in_exact_fractions_and_matches_simulation():
+    # Hanley & McNeil 1982, equation (1) with Q1 = A/(2-A), Q2 = 2A^2/(1+A), for A = 0.9 and 50 + 50 cases,
+    # in exact fractions: se^2 = (9/100 + 49 (9/11 - 81/100) + 49 (81/95 - 81/100)) / 2500
+    from fractions import Fraction
+
+    import numpy as np
+
+    var = (Fraction(9, 100) + 49 * (Fraction(9, 11) - Fraction(81, 100))
+           + 49 * (Fraction(81, 95) - Fraction(81, 100))) / 2500
+    assert hanley_mcneil_se(0.9, 50, 50) == pytest.approx(math.sqrt(var), rel=1e-12)
+    # Q1, Q2 are exact for exponential scores: the SE is the sampling SD of the Mann-Whitney AUROC there
+    rng = np.random.default_rng(12)
+    positives, negatives = rng.exponential(9.0, (4000, 50)), rng.exponential(1.0, (4000, 50))  # P(pos > neg) = 0.9
+    auc = (positives[:, :, None] > negatives[:, None, :]).mean(axis=(1, 2))
+    assert auc.std(ddof=1) == pytest.approx(hanley_mcneil_se(0.9, 50, 50), rel=0.05)
+    assert math.isnan(hanley_mcneil_se(0.9, 0, 50))
+
+
 @pytest.mark.parametrize(("n_pos", "n_neg"), [(1, 1), (10, 30), (51, 58), (400, 7)])
 def test_hanley_mcneil_se_at_half_is_the_mann_whitney_null_variance(n_pos, n_neg):
     # at A = 1/2, Q1 = Q2 = 1/3 exactly and the variance is (n1 + n0 + 1) / (12 n1 n0): the null

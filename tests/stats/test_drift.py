@@ -1,13 +1,13 @@
 """Drift: PSI against hand-worked examples (tests/reference/drift.py) and a direct implementation, KS
 and chi-square against scipy; the count-based forms (from histograms over shared bins) against the
-sample forms; missingness change; edge cases, validation, properties and speed."""
+sample forms; missingness change; edge cases, validation, properties and large windows (speed:
+benchmarks/stats.py)."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
 import math
-import time
 import warnings
 
 import numpy as np
@@ -386,17 +386,16 @@ def test_property_psi_order_invariance_and_nonnegative(a, b, rnd):
     assert hashed == pytest.approx(want.statistic, abs=1e-15)
 
 
-def test_speed_psi_and_ks_20_features():
+def test_psi_and_ks_on_a_million_rows_equal_direct_computation():
+    """10^6 rows split into a reference and a current window (the speed target for 20 such features,
+    8 s, is in benchmarks/stats.py)."""
     rng = np.random.default_rng(4)
-    n = 500_000  # 10^6 rows split into a reference and a current window
-    reference = rng.normal(size=(20, n))
-    current = rng.normal(0.02, 1, size=(20, n))
-    start = time.perf_counter()
-    for j in range(20):
-        stats.psi(reference[j], current[j])
-        stats.ks_test(reference[j], current[j])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 8  # measured ~2 s; a generous bound against load on shared CI machines
+    n = 500_000
+    reference, current = rng.normal(size=n), rng.normal(0.02, 1, size=n)
+    assert stats.psi(reference, current) == pytest.approx(direct_psi(reference, current), rel=1e-9)
+    ks = stats.ks_test(reference, current)
+    assert ks.statistic == pytest.approx(sps.ks_2samp(reference, current, method="asymp").statistic, abs=1e-15)
+    assert (ks.n_reference, ks.n_current) == (n, n)
 
 
 def test_docstring_examples():

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from studylib.run import runner
-from tests.conftest import tiny_frame, tiny_params, write_snapshot
+from tests.conftest import notebooks_with, tiny_frame, tiny_params, write_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,9 @@ def test_planted_split_leak_fails_the_study_and_names_the_ids(tmp_path):
     development = frame.index[frame.split == "development"][:3]
     validation = frame.index[frame.split == "validation"][:3]
     frame.loc[validation, "person_id"] = frame.loc[development, "person_id"].to_numpy()
-    outcome = runner.run(_project(tmp_path, frame), log=lambda m: None)
+    # the real cohort notebook; stubs for the later stages (their verdicts: PASS, or no gates)
+    notebooks = notebooks_with(tmp_path / "notebooks", "01_cohort.ipynb")
+    outcome = runner.run(_project(tmp_path, frame), notebooks=notebooks, log=lambda m: None)
     assert outcome.exit_code == 1 and outcome.verdict == "FAIL"
     results = json.loads((outcome.folder / "results" / "cohort.json").read_text())
     leak = next(g for g in results["gates"] if g["id"] == "LEAK-SPLIT")
