@@ -217,3 +217,16 @@ def reproduced_run(archived_run, tmp_path_factory) -> Reproduction:
     new = [p for p in original.parent.iterdir() if p.is_dir() and p != original]
     assert len(new) == 1, result.output
     return Reproduction(root, original, new[0], result.exit_code, result.output)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into scheduling groups
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``): every test that reads the
+    session run goes to one worker, so the run is made once; the notebooks' cells run in order on one
+    worker (nbval keeps one kernel per notebook, and notebook 02 reads what 01 froze in the scratch
+    folder). Without xdist the marks do nothing."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group("notebooks"))
+        elif {"archived_run", "reproduced_run"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("session_run"))
