@@ -33,7 +33,8 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_l
 #: what validation checks beyond the exported JSON Schema (relations between values that JSON Schema
 #: cannot state); ``studylib params check`` checks them all
 VALIDATION_ONLY = (
-    "ids are unique within cohort, acceptance, subgroups.gates and drift.triggers",
+    "ids and names are unique: ids of cohort steps, acceptance criteria, subgroup gates and triggers; names of "
+    "subgroup variables",
     "ordered pairs are in order: data.collection_window, analysis.decision_curve, interval_within/between "
     "of criteria, op 'between' of conditions, between: of time windows, subgroups.variables[].cut",
     "names refer to declared names: subgroups.intersections to subgroups.variables, a trigger's of: to the "
@@ -42,8 +43,10 @@ VALIDATION_ONLY = (
     "lists do not overlap: primary_metrics and secondary_metrics, drift.features and drift.categorical, the "
     "columns of table_one",
     "a ks trigger names a continuous feature",
-    "where a number is expected, validation also accepts a quoted number ('0.5') or true/false, which it "
-    "converts; the schema asks for a plain number",
+    "with period: year, a year is written 2024 or '2024'; 2024.0 fails validation (JSON does not tell it "
+    "from 2024)",
+    "where a number is expected, validation also accepts a quoted number ('0.5') or true/false, and where "
+    "true/false is expected, 0/1 or words such as 'yes'; it converts them, the schema asks for the plain form",
 )
 
 
