@@ -36,7 +36,8 @@ VALIDATION_ONLY = (
     "ids and names are unique: ids of cohort steps, acceptance criteria, subgroup gates and triggers; names of "
     "subgroup variables",
     "ordered pairs are in order: data.collection_window, analysis.decision_curve, interval_within/between "
-    "of criteria, op 'between' of conditions, between: of time windows, subgroups.variables[].cut",
+    "of criteria, op 'between' of conditions, between: of time windows; subgroups.variables[].cut and "
+    "analysis.threshold_grid strictly increase",
     "names refer to declared names: subgroups.intersections to subgroups.variables, a trigger's of: to the "
     "drift features, a subgroup variable's reference to its bands",
     "counts match: labels has one entry per band of cut",
@@ -471,6 +472,15 @@ class AnalysisSection(Strict):
             raise ValueError(f"each metric may be listed once; got {list(names)}")
         return names
 
+    @field_validator("threshold_grid")
+    @classmethod
+    def _increasing_grid(cls, grid):
+        if not grid:
+            raise ValueError("threshold_grid needs at least one threshold")
+        if any(b <= a for a, b in zip(grid, grid[1:])):
+            raise ValueError(f"threshold_grid must be strictly increasing; got {list(grid)}")
+        return grid
+
     @model_validator(mode="after")
     def _consistent(self):
         both = sorted(set(self.primary_metrics) & set(self.secondary_metrics))
@@ -486,6 +496,7 @@ class AnalysisSection(Strict):
         properties = schema["properties"]
         properties["primary_metrics"]["uniqueItems"] = True
         properties["secondary_metrics"]["uniqueItems"] = True
+        properties["threshold_grid"]["minItems"] = 1
         items = properties["decision_curve"]["prefixItems"]
         items[1] = {k: v for k, v in items[1].items() if k != "maximum"} | {"exclusiveMaximum": 1}
 
