@@ -50,8 +50,8 @@ def markdown() -> str:
         for path, text in (n for n in notes if n[0] != key):  # the section's own is above the table
             out += [f"**`{path}`**: {text}", ""]
     out += ["## Checked by validation only", "",
-            "The JSON Schema states every key, type, choice, range and combination of keys above. These rules "
-            "relate values to each other, which JSON Schema cannot express; `studylib params check` checks them:",
+            "The JSON Schema states every key, type, choice, range and combination of keys above. It cannot "
+            "state the rules below; `studylib params check` checks them:",
             ""]
     out += [f"- {rule}" for rule in VALIDATION_ONLY]
     return "\n".join(out) + "\n"

@@ -33,17 +33,21 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_l
 #: what validation checks beyond the exported JSON Schema (relations between values that JSON Schema
 #: cannot state); ``studylib params check`` checks them all
 VALIDATION_ONLY = (
-    "ids are unique within cohort, acceptance, subgroups.gates and drift.triggers",
+    "ids and names are unique: ids of cohort steps, acceptance criteria, subgroup gates and triggers; names of "
+    "subgroup variables",
     "ordered pairs are in order: data.collection_window, analysis.decision_curve, interval_within/between "
-    "of criteria, op 'between' of conditions, between: of time windows, subgroups.variables[].cut",
+    "of criteria, op 'between' of conditions, between: of time windows; subgroups.variables[].cut and "
+    "analysis.threshold_grid strictly increase",
     "names refer to declared names: subgroups.intersections to subgroups.variables, a trigger's of: to the "
     "drift features, a subgroup variable's reference to its bands",
     "counts match: labels has one entry per band of cut",
     "lists do not overlap: primary_metrics and secondary_metrics, drift.features and drift.categorical, the "
     "columns of table_one",
     "a ks trigger names a continuous feature",
-    "where a number is expected, validation also accepts a quoted number ('0.5') or true/false, which it "
-    "converts; the schema asks for a plain number",
+    "with period: year, a year is written 2024 or '2024'; 2024.0 fails validation (JSON does not tell it "
+    "from 2024)",
+    "where a number is expected, validation also accepts a quoted number ('0.5') or true/false, and where "
+    "true/false is expected, 0/1 or words such as 'yes'; it converts them, the schema asks for the plain form",
 )
 
 
@@ -468,6 +472,15 @@ class AnalysisSection(Strict):
             raise ValueError(f"each metric may be listed once; got {list(names)}")
         return names
 
+    @field_validator("threshold_grid")
+    @classmethod
+    def _increasing_grid(cls, grid):
+        if not grid:
+            raise ValueError("threshold_grid needs at least one threshold")
+        if any(b <= a for a, b in zip(grid, grid[1:])):
+            raise ValueError(f"threshold_grid must be strictly increasing; got {list(grid)}")
+        return grid
+
     @model_validator(mode="after")
     def _consistent(self):
         both = sorted(set(self.primary_metrics) & set(self.secondary_metrics))
@@ -483,6 +496,7 @@ class AnalysisSection(Strict):
         properties = schema["properties"]
         properties["primary_metrics"]["uniqueItems"] = True
         properties["secondary_metrics"]["uniqueItems"] = True
+        properties["threshold_grid"]["minItems"] = 1
         items = properties["decision_curve"]["prefixItems"]
         items[1] = {k: v for k, v in items[1].items() if k != "maximum"} | {"exclusiveMaximum": 1}
 

@@ -224,6 +224,8 @@ def _corpus_cases():
                                                           d.update(acceptance=d["acceptance"][:1])))
     yield case("decision-curve-to-1", "analysis", lambda d: d["analysis"].update(decision_curve=[0.1, 1.0]))
     yield case("metric-twice", "analysis", lambda d: d["analysis"].update(primary_metrics=["auroc", "auroc"]))
+    for i, grid in enumerate([[], [0.1], [0.1, 1.1]]):
+        yield case(f"threshold-grid{i}", "analysis", lambda d, g=grid: d["analysis"].update(threshold_grid=g))
     yield case("intersection-of-one", "subgroups", lambda d: d["subgroups"].update(intersections=[["sex"]]))
     yield case("feature-twice", "drift", lambda d: d["drift"].update(features=["age", "age"]))
 
@@ -248,6 +250,21 @@ def test_the_tiny_study_fits_the_schema(validator):
 @pytest.mark.parametrize("data, key", CORPUS)
 def test_schema_and_validation_agree(section_validators, data, key):
     assert section_validators[key].is_valid(data if key is None else data[key]) == _valid(data)
+
+
+@pytest.mark.parametrize("key, change", [
+    ("analysis", lambda d: d["analysis"].update(threshold_grid=[0.2, 0.1])),
+    ("subgroups", lambda d: d["subgroups"]["variables"][1].update(cut=[70, 50])),
+    ("subgroups", lambda d: d["subgroups"].update(intersections=[["sex", "nope"]])),
+    ("acceptance", lambda d: d["acceptance"].append(dict(d["acceptance"][0]))),
+    ("drift", lambda d: d["drift"]["triggers"][0].update(of="nope")),
+])
+def test_rules_only_validation_checks(section_validators, key, change):
+    """The rules listed in VALIDATION_ONLY: the schema lets these through, validation does not."""
+    data = copy.deepcopy(TINY)
+    change(data)
+    assert section_validators[key].is_valid(data[key])
+    assert not _valid(data)
 
 
 def test_the_corpus_has_both_outcomes():
