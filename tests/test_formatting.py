@@ -1,9 +1,11 @@
-"""The one formatter: every branch, and agreement with the formatters it replaces."""
+"""The one formatter: every branch, and agreement with the formatters it replaced where their text reaches
+results JSON."""
 
 from __future__ import annotations
 
 import doctest
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -33,13 +35,26 @@ def test_number_rounding_and_tiny_values():
     assert F.number(0.00004, tiny=False) == "0.000"
     assert F.number(0.25, signed=True) == "+0.250"
     assert F.number(-0.0004, signed=True) == "-0.0004"
+    assert F.number(0.0007) == "0.0007" and F.number(0.00096) == "0.001"  # below 10**-digits: significant digits
+    assert F.number(0.000123456, tiny=3) == "0.000123" and F.number(0.001, tiny=3) == "0.001"
+    assert F.number(0.004, 2) == "0.004" and F.number(0.01, 2) == "0.01"
 
 
 def test_interval_joins():
     assert F.interval(0.8, 0.75, 0.84, 2) == "0.80 (0.75–0.84)"
     assert F.interval(0.01, -0.02, 0.04) == "0.010 (-0.020 to 0.040)"
     assert F.interval(0.01, 0.005, 0.02, signed=True) == "+0.010 (+0.005 to +0.020)"
-    assert F.interval(0.5, None, 0.6, no_interval=" (interval undefined)") == "0.500 (interval undefined)"
+    assert F.interval(0.5, None, 0.6) == "0.500 (interval undefined)"
+    assert F.interval(0.5, None, 0.6, no_interval="") == "0.500"
+    assert F.interval(-0.3, -0.5, -0.1, 1) == "-0.3 (-0.5 to -0.1)"
+
+
+def test_estimate_reads_objects_and_gives_the_cause_of_an_undefined_one():
+    e = SimpleNamespace(estimate=0.03, lower=-0.09, upper=0.15)
+    assert F.estimate(e) == "0.030 (-0.090 to 0.150)" and F.estimate(e, 2, signed=True) == "+0.03 (-0.09 to +0.15)"
+    undefined = SimpleNamespace(estimate=math.nan, lower=math.nan, upper=math.nan, reason="no positive cases")
+    assert F.estimate(undefined) == "— (no positive cases)"
+    assert F.estimate(SimpleNamespace(estimate=math.nan, lower=0, upper=1, reason="")) == F.UNDEFINED
 
 
 def test_p_value_boundaries():
@@ -52,8 +67,38 @@ def test_count_rejects_non_integers():
     assert F.count(12.0) == "12"
     assert F.count(12.5) == F.UNDEFINED
     assert F.count(1234567) == "1,234,567"
+    assert F.count(2 ** 60 + 1) == f"{2 ** 60 + 1:,}"  # integers exactly, not through float
+
+
+def test_small_cell_spellings():
+    assert (F.fewer_than(5), F.at_least(626), F.at_least(1234), F.WITHHELD) == ("<5", "≥626", "≥1,234", "withheld")
 
 
 @pytest.mark.parametrize("alpha, text", [(0.05, "95%"), (0.01, "99%"), (0.2, "80%"), (0.025, "97.5%")])
 def test_confidence_level(alpha, text):
     assert F.confidence_level(alpha) == text
+
+
+# --- the frozen text of results JSON: the arguments its writers pass reproduce the old formatters ----------
+
+_VALUES = [0.0, 0.5, 0.74951, -0.74951, 0.0004, -0.0004, 0.0007, 0.00099, 0.001, 0.00012345, 1e-7, 12.3456, -3.0]
+
+
+@pytest.mark.parametrize("x", _VALUES)
+def test_gate_and_acceptance_sentences_keep_three_decimals(x):
+    assert F.number(x, tiny=0) == f"{x:.3f}"  # judge.gates, judge.subgroup_gates
+    assert F.number(x, signed=True, tiny=0, undefined="undefined") == f"{x:+.3f}"  # judge.acceptance
+    assert F.number(math.nan, tiny=0, undefined="undefined") == "undefined"
+    assert F.number(math.nan, tiny=0, undefined="nan") == f"{math.nan:.3f}"  # a relative gate's undefined overall
+
+
+@pytest.mark.parametrize("x", [*_VALUES, math.nan, math.inf])
+def test_trigger_sentences_keep_three_significant_digits_below_a_thousandth(x):
+    old = "–" if not math.isfinite(x) else f"{x:.3g}" if abs(x) < 0.001 and x != 0 else f"{x:.3f}"
+    assert F.number(x, 3, tiny=3, undefined="–") == old  # judge.triggers
+
+
+@pytest.mark.parametrize("n", [0, 7, 1234, 1234567])
+def test_counts_in_sentences_keep_their_separators(n):
+    assert F.count(n) == f"{n:,}" and F.fewer_than(n) == f"<{n:,}" and F.at_least(n) == f"≥{n:,}"
+
