@@ -1,10 +1,12 @@
-"""The one formatter: every branch, and agreement with the formatters it replaced where their text reaches
-results JSON."""
+"""The one formatter: every branch, agreement with the formatters it replaced where their text reaches
+results JSON, and no second formatter anywhere in the package."""
 
 from __future__ import annotations
 
 import doctest
 import math
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -102,3 +104,38 @@ def test_trigger_sentences_keep_three_significant_digits_below_a_thousandth(x):
 def test_counts_in_sentences_keep_their_separators(n):
     assert F.count(n) == f"{n:,}" and F.fewer_than(n) == f"<{n:,}" and F.at_least(n) == f"≥{n:,}"
 
+
+# --- one formatter in the package -------------------------------------------------------------------------
+
+_PACKAGE = Path(F.__file__).resolve().parent
+#: a function that formats numbers, by the names the replaced ones had (fmt, fmt_ci, format_p, _num, _ci, ...)
+_FORMATTER_DEF = re.compile(r"^\s*def (_?fmt\w*|_?format_(?:interval|p|count|number|ci|percent|level)\w*|_num|_number"
+                            r"|_interval|_ci\w*|_level)\(", re.M)
+#: the confidence level of 1 − alpha built by hand
+_LEVEL = re.compile(r"100 \* \(1 - ")
+#: a number formatted inline: fixed decimals, significant digits, percent or thousands separators
+_INLINE = re.compile(r"\{[^{}]*?:[+ ]?,?\.(\d+|\{\w+\})[efg%]\}|:,\}|:\.\{")
+
+
+def _sources():
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        name = str(path.relative_to(_PACKAGE))
+        if name != "formatting.py":
+            yield name, path.read_text(encoding="utf-8")
+
+
+def test_no_module_but_formatting_defines_a_number_formatter():
+    assert [(name, m.group(1)) for name, text in _sources() for m in _FORMATTER_DEF.finditer(text)] == []
+
+
+def test_no_module_but_formatting_builds_the_confidence_level():
+    assert [name for name, text in _sources() if _LEVEL.search(text)] == []
+
+
+def test_no_module_but_formatting_formats_numbers_inline():
+    # stats may import only numpy/scipy/statsmodels/pandas (tests/test_layers.py), so its error messages keep
+    # their own spelling; cli.py is being reworked on another branch and still spells its two row counts.
+    # Parameter values echoed with ":g" are the plan's own numbers, not formatted results.
+    found = [(name, m.group(0)) for name, text in _sources() if not name.startswith("stats/") and name != "cli.py"
+             for m in _INLINE.finditer(text)]
+    assert found == []
