@@ -65,7 +65,8 @@ def _summary(all_gates: Sequence[Mapping]) -> list[dict]:
 def _gate_rows(all_gates: Sequence[Mapping]) -> list[dict]:
     return [{"stage": g["stage"], "id": g["id"], "subject": g["subject"], "verdict": g["verdict"],
              "mark": _mark(g["verdict"]),
-             "estimate": formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper")),
+             # a statistic judged without an interval (PSI, a p-value) shows alone
+             "estimate": formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval=""),
              "rule": g["rule"], "blocks": g.get("blocks", True)} for g in all_gates]
 
 
