@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from studylib import formatting
 from studylib.plan import DriftSection, WindowSelector
 
 REFERENCE = "reference"
@@ -118,7 +119,8 @@ class TimestampParseError(ValueError):
     def __init__(self, column: str, bad: int, examples: list[str], total: int):
         self.column, self.bad, self.examples, self.total = column, bad, examples, total
         shown = ", ".join(repr(e) for e in examples)
-        super().__init__(f"column '{column}': {bad:,} of {total:,} non-missing values do not parse as timestamps "
+        super().__init__(f"column '{column}': {formatting.count(bad)} of {formatting.count(total)} non-missing values "
+                         "do not parse as timestamps "
                          f"(e.g. {shown}); expected ISO dates/timestamps, 'YYYY-MM' or 'YYYY', or declare "
                          "format: (a strptime format such as '%d/%m/%Y')")
 
@@ -151,7 +153,7 @@ class Scanner:
         if isinstance(source, pd.DataFrame):
             self.con.register("drift_source_frame", source)
             self.con.execute("CREATE VIEW src AS SELECT * FROM drift_source_frame")
-            self.description = f"DataFrame of {len(source):,} rows"
+            self.description = f"DataFrame of {formatting.count(len(source))} rows"
         else:
             files = [Path(source)] if isinstance(source, (str, Path)) else [Path(p) for p in source]
             if not files:
@@ -274,7 +276,8 @@ class Scanner:
         rest = [k for k in keyed if k[2] not in ref_set]
         win_values = sorted({k[3] for k in rest if k[3] is not None}, key=_sort_key)
         if drift.windows.period is None and len(win_values) > MAX_WINDOW_VALUES:
-            raise ValueError(f"drift.windows.column '{drift.windows.column}' has {len(win_values):,} distinct values; "
+            raise ValueError(f"drift.windows.column '{drift.windows.column}' has {formatting.count(len(win_values))} "
+                             "distinct values; "
                              "declare period: month, quarter or year for a timestamp column")
         keys = _select(win_values, drift.windows, fill=drift.windows.period)
         each = drift.windows.each or 1

@@ -8,9 +8,10 @@ baseline) and writes what was found and why it gives the verdict.
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import replace
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.plan import LOWER_IS_BETTER, Criterion, Study
 from studylib.stats import Estimate
@@ -25,20 +26,12 @@ METRIC_NAMES = {
 }
 
 
-def _num(x: float, signed: bool = False) -> str:
-    if not math.isfinite(x):
-        return "undefined"
-    return f"{x:+.3f}" if signed else f"{x:.3f}"
-
-
-def _interval(e: Estimate, level: str, signed: bool = False) -> str:
-    return f"{_num(e.estimate, signed)} ({level} CI {_num(e.lower, signed)} to {_num(e.upper, signed)})"
-
-
 def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, alpha: float = 0.05) -> str:
     """One sentence a reviewer can read without statistics training, saying what was found and why it
     gives this verdict."""
-    level = f"{100 * (1 - alpha):g}%"
+    level = formatting.confidence_level(alpha)
+    # the sentence reaches results JSON: three decimals, no significant-digit form, "undefined" if undefined
+    number = functools.partial(formatting.number, digits=3, tiny=0, undefined="undefined")
     name = METRIC_NAMES.get(criterion.metric, criterion.metric)
     passed = verdict == gates.PASS
     if verdict == gates.INSUFFICIENT:
@@ -46,7 +39,8 @@ def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, al
         return f"{criterion.id} cannot be judged: the {name} could not be estimated ({reason})."
     if criterion.versus is not None:
         m = criterion.non_inferiority_margin
-        head = f"The candidate's {name} minus the baseline's is {_interval(estimate, level, signed=True)}"
+        head = (f"The candidate's {name} minus the baseline's is {number(estimate.estimate, signed=True)} "
+                f"({level} CI {number(estimate.lower, signed=True)} to {number(estimate.upper, signed=True)})")
         if criterion.metric in LOWER_IS_BETTER:
             if passed:
                 extra = " and below 0, so it is better" if estimate.upper < 0 else ""
@@ -60,16 +54,17 @@ def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, al
                     f"more than the allowed margin{extra}.")
         return (f"{head}; the lower bound is not above −{m:g}, so the data cannot rule out that the candidate is "
                 "worse than the baseline by more than the allowed margin.")
-    head = f"The candidate's {name} is {_interval(estimate, level)}"
+    head = (f"The candidate's {name} is {number(estimate.estimate)} ({level} CI {number(estimate.lower)} to "
+            f"{number(estimate.upper)})")
     if criterion.interval_within is not None:
         low, high = criterion.interval_within
         if passed:
             return f"{head}; the whole interval lies inside the required range [{low:g}, {high:g}]."
         outside = []
         if not estimate.lower >= low:
-            outside.append(f"the lower end {_num(estimate.lower)} is below {low:g}")
+            outside.append(f"the lower end {number(estimate.lower)} is below {low:g}")
         if not estimate.upper <= high:
-            outside.append(f"the upper end {_num(estimate.upper)} is above {high:g}")
+            outside.append(f"the upper end {number(estimate.upper)} is above {high:g}")
         return f"{head}; it does not lie inside the required range [{low:g}, {high:g}]: " + " and ".join(outside) + "."
     bound, target, op = gates.one_sided_rule(criterion)
     need = "at least" if op == ">=" else "at most"
@@ -77,8 +72,8 @@ def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, al
     which = "the point estimate" if bound == "estimate" else f"the {bound} bound"
     if passed:
         even = "even " if (bound == "lower" and need == "at least") or (bound == "upper" and need == "at most") else ""
-        return f"{head}; {even}{which} ({_num(value)}) is {need} {target:g}, as required."
-    return f"{head}; {which} ({_num(value)}) is not {need} {target:g}, so the requirement is not shown to be met."
+        return f"{head}; {even}{which} ({number(value)}) is {need} {target:g}, as required."
+    return f"{head}; {which} ({number(value)}) is not {need} {target:g}, so the requirement is not shown to be met."
 
 
 def judge_acceptance(study: Study, estimates: dict[str, dict[str, Estimate]],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from studylib import formatting
 from studylib.plan import LOWER_IS_BETTER, Criterion
 from studylib.stats import Estimate
 
@@ -46,10 +47,6 @@ def check(id: str, stage: str, subject: str, passed: bool, *, rule: str, sentenc
     return Gate(id, stage, subject, rule, PASS if passed else FAIL, blocks=blocks, sentence=sentence)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3f}"
-
-
 def one_sided_rule(criterion: Criterion) -> tuple[str, float, str]:
     """``(bound, target, op)`` of an ``at_least`` / ``at_most`` criterion: the bound judged (default
     lower for ``at_least``, upper for ``at_most``), the required value, and ``">="`` or ``"<="``."""
@@ -74,7 +71,7 @@ def judge(criterion: Criterion, estimate: Estimate, *, stage: str, subject: str 
     (:data:`studylib.plan.LOWER_IS_BETTER`, e.g. Brier) iff its upper bound is < +m. An undefined
     estimate gives INSUFFICIENT_EVIDENCE.
     """
-    level = f"{100 * (1 - alpha):g}%"
+    level = formatting.confidence_level(alpha)
     subject = subject or criterion.metric
     common = dict(id=criterion.id, stage=stage, subject=subject, estimate=estimate.estimate,
                   lower=estimate.lower, upper=estimate.upper, blocks=blocks)
@@ -93,7 +90,8 @@ def judge(criterion: Criterion, estimate: Estimate, *, stage: str, subject: str 
         rule = f"{level} interval within [{low:g}, {high:g}]"
         passed = estimate.lower >= low and estimate.upper <= high
         value, name = estimate.estimate, "estimate"
-        wording = (f"has its {level} interval [{_fmt(estimate.lower)}, {_fmt(estimate.upper)}] "
+        shown = f"[{formatting.number(estimate.lower, tiny=0)}, {formatting.number(estimate.upper, tiny=0)}]"
+        wording = (f"has its {level} interval {shown} "
                    f"{'inside' if passed else 'not inside'} [{low:g}, {high:g}]")
     else:
         bound, target, op = one_sided_rule(criterion)
@@ -106,9 +104,9 @@ def judge(criterion: Criterion, estimate: Estimate, *, stage: str, subject: str 
         reason = estimate.reason or "the quantity could not be estimated"
         return Gate(rule=rule, verdict=INSUFFICIENT, sentence=f"{subject} could not be judged: {reason}.", **common)
     if criterion.interval_within is not None:
-        sentence = f"{subject} ({_fmt(value)}) {wording}."
+        sentence = f"{subject} ({formatting.number(value, tiny=0)}) {wording}."
     else:
-        sentence = f"The {name} of {subject} ({_fmt(value)}) {wording}."
+        sentence = f"The {name} of {subject} ({formatting.number(value, tiny=0)}) {wording}."
     return Gate(rule=rule, verdict=PASS if passed else FAIL, sentence=sentence, **common)
 
 

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import math
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.judge.gates import Gate
 from studylib.plan import SubgroupGate
 from studylib.stats import Estimate
 
 STAGE = "subgroups"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.3f}"
 
 
 def with_changes(gate: Gate, **changes) -> Gate:
@@ -73,8 +70,10 @@ def judge_relative(gate: SubgroupGate, estimate: Estimate, *, reference: float, 
     Gate
         PASS or FAIL with a sentence giving the bound and the required value, or INSUFFICIENT_EVIDENCE.
     """
-    level_text = f"{100 * (1 - alpha):g}%"
-    against = f"overall {_fmt(reference)}" if gate.relative_to == "overall" else "0 (no difference from the reference)"
+    level_text = formatting.confidence_level(alpha)
+    # rule and sentence reach results JSON: three decimals, and "nan" for an undefined overall estimate, as ever
+    against = (f"overall {formatting.number(reference, tiny=0, undefined='nan')}" if gate.relative_to == "overall"
+               else "0 (no difference from the reference)")
     below = gate.max_below is not None
     margin = gate.max_below if below else gate.max_above
     common = dict(id=gate.id, stage=STAGE, subject=subject, estimate=estimate.estimate,
@@ -94,7 +93,8 @@ def judge_relative(gate: SubgroupGate, estimate: Estimate, *, reference: float, 
         return Gate(rule=rule, verdict=gates.INSUFFICIENT, sentence=f"{subject} could not be judged: {reason}.",
                     **common)
     wording = "meets" if passed else "does not meet"
-    sentence = f"The {name} of {subject} ({_fmt(value)}) {wording} the required {op} {_fmt(target)}."
+    sentence = (f"The {name} of {subject} ({formatting.number(value, tiny=0)}) {wording} the required {op} "
+                f"{formatting.number(target, tiny=0)}.")
     return Gate(rule=rule, verdict=gates.PASS if passed else gates.FAIL, sentence=sentence, **common)
 
 

@@ -39,6 +39,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from studylib import formatting
+
 #: keys of results JSON whose integer values count people (the safety net of :func:`suppress_counts`)
 COUNT_KEYS = frozenset({
     "n", "positives", "negatives", "numerator", "denominator", "events", "non_events", "tp", "fp", "tn", "fn",
@@ -69,20 +71,17 @@ def is_small(count, threshold: int) -> bool:
     return value is not None and 1 <= value < threshold
 
 
-def format_count(count, threshold: int) -> str:
-    """A count as reviewers see it: ``"<5"`` for a small cell, else the number with thousands separators.
+def shown_count(count, threshold: int) -> str:
+    """A count as reviewers see it: ``"<5"`` for a small cell, else the number with thousands separators
+    (spelled by :func:`studylib.formatting.fewer_than` and :func:`studylib.formatting.count`).
 
     Examples
     --------
-    >>> format_count(3, 5), format_count(0, 5), format_count(1234, 5)
-    ('<5', '0', '1,234')
+    >>> shown_count(3, 5), shown_count(0, 5), shown_count(1234, 5), shown_count(None, 5)
+    ('<5', '0', '1,234', '—')
     """
     value = _as_int(count)
-    if value is None:
-        return "—"
-    if 1 <= value < threshold:
-        return f"<{threshold}"
-    return f"{value:,}"
+    return formatting.fewer_than(threshold) if is_small(value, threshold) else formatting.count(value)
 
 
 def split_counts(total, part_a, part_b, threshold: int) -> tuple[str, str, str, bool]:
@@ -103,14 +102,14 @@ def split_counts(total, part_a, part_b, threshold: int) -> tuple[str, str, str, 
     """
     total_i, a, b = _as_int(total), _as_int(part_a), _as_int(part_b)
     if is_small(total_i, threshold):
-        return (f"<{threshold}", format_count(a, threshold), format_count(b, threshold), True)
+        return (formatting.fewer_than(threshold), shown_count(a, threshold), shown_count(b, threshold), True)
     a_small, b_small = is_small(a, threshold), is_small(b, threshold)
-    shown_a, shown_b = format_count(a, threshold), format_count(b, threshold)
+    shown_a, shown_b = shown_count(a, threshold), shown_count(b, threshold)
     if a_small and not b_small and total_i is not None:
-        shown_b = f"≥{total_i - threshold + 1:,}"
+        shown_b = formatting.at_least(total_i - threshold + 1)
     if b_small and not a_small and total_i is not None:
-        shown_a = f"≥{total_i - threshold + 1:,}"
-    return format_count(total_i, threshold), shown_a, shown_b, a_small or b_small
+        shown_a = formatting.at_least(total_i - threshold + 1)
+    return shown_count(total_i, threshold), shown_a, shown_b, a_small or b_small
 
 
 def fraction_disclosive(numerator, denominator, threshold: int) -> bool:
@@ -160,11 +159,11 @@ def suppress_table(frame: pd.DataFrame, threshold: int, *, counts: tuple[str, st
         numerator, denominator = fraction
         disclosive = [fraction_disclosive(x, n, threshold) for x, n in zip(frame[numerator], frame[denominator])]
         withheld |= np.array(disclosive, dtype=bool)
-        out[numerator] = [format_count(x, threshold) if _as_int(x) is not None else "" for x in frame[numerator]]
-        out[denominator] = [format_count(x, threshold) if _as_int(x) is not None else "" for x in frame[denominator]]
+        out[numerator] = [shown_count(x, threshold) if _as_int(x) is not None else "" for x in frame[numerator]]
+        out[denominator] = [shown_count(x, threshold) if _as_int(x) is not None else "" for x in frame[denominator]]
     for column in other_counts:
         if column in out.columns:
-            out[column] = [format_count(x, threshold) for x in frame[column]]
+            out[column] = [shown_count(x, threshold) for x in frame[column]]
     for column in estimates:
         if column in out.columns:
             out[column] = out[column].astype(float).where(~withheld, np.nan)
@@ -189,7 +188,7 @@ def suppress_counts(value, threshold: int, keys: frozenset[str] = COUNT_KEYS):
             raise TypeError(f"suppress_counts takes plain JSON values; found {type(node).__name__} under "
                             f"'{key}' (convert with studylib.evidence.results.to_jsonable first)")
         if key in keys and isinstance(node, (int, float)) and not isinstance(node, bool) and is_small(node, threshold):
-            return f"<{threshold}"
+            return formatting.fewer_than(threshold)
         return node
 
     return walk(value)

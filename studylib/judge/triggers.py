@@ -9,11 +9,13 @@ INSUFFICIENT_EVIDENCE and does not block.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import pandas as pd
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.plan import Study, Trigger
 
@@ -68,10 +70,6 @@ def _fired(trigger: Trigger, flags: list[bool | None]) -> list[int]:
     return hits if len(hits) >= trigger.count else []
 
 
-def _fmt(x: float) -> str:
-    return "–" if not math.isfinite(x) else f"{x:.3g}" if abs(x) < 0.001 and x != 0 else f"{x:.3f}"
-
-
 def _severity(trigger: Trigger, estimate: float, lower: float, upper: float) -> float:
     """How close a window is to firing (larger is closer; positive beyond the threshold)."""
     if trigger.interval_excludes is not None:
@@ -119,7 +117,9 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     if study.drift is None:
         raise ValueError(f"{study.source}: the study declares no drift: section, so there are no triggers to judge")
     labels = list(windows)
-    level = f"{100 * (1 - study.analysis.alpha):g}%"
+    level = formatting.confidence_level(study.analysis.alpha)
+    # the sentences reach results JSON: three decimals, three significant digits below 0.001, "–" if undefined
+    number = functools.partial(formatting.number, digits=3, tiny=3, undefined="–")
     features = list(study.drift.features) + list(study.drift.categorical)
     judged = []
     for trigger in study.drift.triggers:
@@ -153,15 +153,15 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
             extra = f" (and {len(fired_where) - 1} more feature(s))" if len(fired_where) > 1 else ""
             of_text = f" for {subject}" if trigger.of == "any_feature" else ""
             sentence = (f"FIRED{of_text} in window(s) {', '.join(map(str, where))}{extra} "
-                        f"({trigger.statistic} {_fmt(value[0])}"
-                        + (f", {level} CI {_fmt(value[1])}–{_fmt(value[2])}" if math.isfinite(value[1]) else "")
+                        f"({trigger.statistic} {number(value[0])}"
+                        + (f", {level} CI {number(value[1])}–{number(value[2])}" if math.isfinite(value[1]) else "")
                         + f"). Declared action: {trigger.action.replace('_', ' ')} — {ACTION_TEXT[trigger.action]}.")
             verdict = gates.FAIL
         else:
             _, subject, where, value = worst
             of_text = f" ({subject})" if trigger.of == "any_feature" else ""
             sentence = (f"Did not fire; the window closest to firing is {where}{of_text} with {trigger.statistic} "
-                        f"{_fmt(value[0])}" + (f" ({level} CI {_fmt(value[1])}–{_fmt(value[2])})"
+                        f"{number(value[0])}" + (f" ({level} CI {number(value[1])}–{number(value[2])})"
                                               if math.isfinite(value[1]) else "") + ".")
             verdict = gates.PASS
         if unjudged:

@@ -1,1 +1,2 @@
-"""Presentation: formatting, tables, figures, notebook display helpers and HTML pages."""
+"""Presentation: tables, figures, notebook display helpers and HTML pages; numbers are spelled by
+:mod:`studylib.formatting`."""

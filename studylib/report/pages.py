@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.report.checklist import ItemStatus
 
@@ -45,17 +46,6 @@ def _render(template: str, **context) -> str:
     return _environment().get_template(template).render(**context)
 
 
-def _num(value) -> str:
-    return "—" if value is None or value != value else f"{value:.3f}"
-
-
-def _interval(gate: Mapping) -> str:
-    lower, upper = gate.get("lower"), gate.get("upper")
-    if (lower is None or lower != lower) and (upper is None or upper != upper):
-        return "—"
-    return f"{_num(lower)} – {_num(upper)}"
-
-
 def _mark(verdict: str) -> str:
     return _MARK.get(verdict, verdict)
 
@@ -74,7 +64,9 @@ def _summary(all_gates: Sequence[Mapping]) -> list[dict]:
 
 def _gate_rows(all_gates: Sequence[Mapping]) -> list[dict]:
     return [{"stage": g["stage"], "id": g["id"], "subject": g["subject"], "verdict": g["verdict"],
-             "mark": _mark(g["verdict"]), "estimate": _num(g.get("estimate")), "interval": _interval(g),
+             "mark": _mark(g["verdict"]),
+             # a statistic judged without an interval (PSI, a p-value) shows alone
+             "estimate": formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval=""),
              "rule": g["rule"], "blocks": g.get("blocks", True)} for g in all_gates]
 
 
@@ -82,7 +74,7 @@ def _stage_rows(records: Iterable) -> list[dict]:
     rows = []
     for record in records:
         rows.append({"name": record.name, "status": record.status, "error": record.error,
-                     "seconds": f"{record.seconds:.1f} s", "notebook": str(record.notebook),
+                     "seconds": f"{formatting.number(record.seconds, 1)} s", "notebook": str(record.notebook),
                      "stem": PurePath(record.notebook).stem})
     return rows
 
@@ -121,11 +113,11 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
               if m is not None]
     return _render(
         "index.html.j2",
-        study=study.study, run_id=outcome.run_id, level=f"{100 * (1 - study.analysis.alpha):g}%",
+        study=study.study, run_id=outcome.run_id, level=formatting.confidence_level(study.analysis.alpha),
         verdict={"name": outcome.verdict, "mark": _mark(outcome.verdict),
                  "explanation": _EXPLAIN.get(outcome.verdict, ""), "exit_code": outcome.exit_code},
         summary=_summary(all_gates), gates=_gate_rows(all_gates), stages=_stage_rows(outcome.stages),
-        snapshot={"path": study.snapshot.path, "lock": snap.lock, "rows": f"{snap.rows:,}"}, card_file=card_file,
+        snapshot={"path": study.snapshot.path, "lock": snap.lock, "rows": formatting.count(snap.rows)}, card_file=card_file,
         params={"name": study.source.name, "sha256": study.sha256, "text": params_text}, models=models,
         env={"commit": code["commit"] or "not a git checkout", "state": _DIRTY[code["dirty"]],
              "python": env["python"], "platform": env["platform"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from studylib import formatting
 from studylib.errors import ParameterError, did_you_mean
 from studylib.plan import Condition, Study
 from studylib.data.snapshot import Snapshot
@@ -266,7 +267,8 @@ def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
             if bad:
                 shown = ", ".join(repr(e) for e in examples)
                 problems.items.append(
-                    f"{where}.column: '{selector.column}' does not parse as a timestamp in {bad:,} of {total:,} "
+                    f"{where}.column: '{selector.column}' does not parse as a timestamp in "
+                    f"{formatting.count(bad)} of {formatting.count(total)} "
                     f"non-missing rows (e.g. {shown}); expected ISO dates, 'YYYY-MM' or 'YYYY'"
                     + (f" or the declared format {selector.format!r}" if selector.format else
                        ", or declare format: (a strptime format such as '%d/%m/%Y')"))

@@ -16,10 +16,10 @@ from studylib.judge import suppression
 from tests.conftest import SMALL_NEGATIVES, SMALL_POSITIVES
 
 
-def test_format_count():
-    assert [suppression.format_count(c, 5) for c in (0, 1, 4, 5, 1234, None, float("nan"))] == [
+def test_shown_count():
+    assert [suppression.shown_count(c, 5) for c in (0, 1, 4, 5, 1234, None, float("nan"))] == [
         "0", "<5", "<5", "5", "1,234", "—", "—"]
-    assert suppression.format_count(9, 10) == "<10"
+    assert suppression.shown_count(9, 10) == "<10"
 
 
 def test_is_small_ignores_zero_missing_and_text():

@@ -148,6 +148,14 @@ def test_checklist_is_judged_on_present_files_and_non_empty_keys():
     assert checklist.files()["results/cohort.json"] and not checklist.files()["index.html"]
 
 
+def test_gate_rows_show_the_estimate_with_its_interval():
+    gate = {"stage": "evaluation", "id": "AC-1", "subject": "AUROC", "verdict": "PASS", "rule": "r", "blocks": True}
+    rows = pages._gate_rows([{**gate, "estimate": 0.81, "lower": 0.75, "upper": 0.86},
+                             {**gate, "estimate": None, "lower": None, "upper": None},  # a yes/no check
+                             {**gate, "estimate": 0.31, "lower": None, "upper": None}])  # e.g. a PSI trigger
+    assert [r["estimate"] for r in rows] == ["0.810 (0.750–0.860)", "—", "0.310"]
+
+
 def test_archive_page_lists_runs_newest_first_with_signoffs():
     runs = [SimpleNamespace(study="demo", run_id="r1", started_at="2026-01-01T00:00:00+00:00", verdict="PASS",
                             signoffs=({"decision": "approve", "reviewer": "Ann <b>", "role": "QA",

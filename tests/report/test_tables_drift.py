@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
+from studylib import formatting
 from studylib.judge import triggers
 from studylib.report.tables import drift as drift_tables
 from studylib.stages.drift import review as drift
@@ -16,10 +19,18 @@ def test_reviewer_tables_format_intervals_and_suppress_small_counts():
     review = drift.review(frame, study(MONTHLY))
     perf = drift_tables.performance_drift(review.performance, 5)
     assert perf.loc["reference", "AUROC limits"] == "(centre line)"
-    assert drift_tables.fmt_ci(0.8, 0.75, 0.84) == "0.800 (0.750–0.840)"
-    assert drift_tables.fmt_count(3, 5) == "<5" and drift_tables.fmt_count(0, 5) == "0"
-    assert drift_tables.fmt_p(0.0001) == "<0.001"
-    assert set(drift_tables.input_drift(review.input, alpha=0.05).index.get_level_values(0)) == {"x1", "x2", "cat"}
+    output = drift_tables.output_drift(review.output, 5)
+    ref = review.output.iloc[0]
+    assert output.loc["reference", "mean predicted risk"] == formatting.interval(
+        ref["mean_score"], ref["mean_score_lower"], ref["mean_score_upper"])
+    assert re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", output.loc["reference", "mean predicted risk"])
+    shown = drift_tables.input_drift(review.input, alpha=0.05)
+    assert set(shown.index.get_level_values(0)) == {"x1", "x2", "cat"}
+    assert all(p == formatting.p_value(q) for p, q in zip(shown["p"], review.input["p_value"]))
+    windows = drift_tables.windows(pd.DataFrame({"window": ["a", "b", "c"], "values": ["", "", ""], "n": [0, 1234, 9],
+                                                 "labelled": [0, 1000, 9], "events": [0, 3, 7]}), 5)
+    assert windows["rows"].tolist() == ["0 (empty window)", "1,234", "9"]
+    assert windows["events"].tolist() == ["0", "<5", "7"]
 
 
 def test_estimates_that_would_disclose_a_small_cell_are_withheld():

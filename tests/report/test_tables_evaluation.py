@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studylib import stats
+from studylib import formatting, stats
 from studylib.report.tables import evaluation as tables
 from tests.stages.evaluation.test_analysis import example
 
@@ -22,10 +22,12 @@ def test_formatted_tables_render(evaluated):
                    tables.comparison_table(ev, study), tables.discordance_table(ev), tables.decision_table(ev, study),
                    tables.error_counts(ev), tables.error_by_variable(ev, study), tables.misses_table(ev, "FN")):
         assert "<table" in styler.to_html()
-    assert tables.fmt_ci(stats.Estimate(0.8, 0.75, 0.84)) == "0.800 (0.750–0.840)"
-    assert tables.fmt_ci(stats.Estimate(0.03, -0.09, 0.15)) == "0.030 (-0.090 to 0.150)"
-    assert tables.fmt(-0.0002, signed=True) == "-0.0002"
-    assert tables.fmt_ci(stats.Estimate.undefined("no positive cases")) == "undefined: no positive cases"
+    assert formatting.estimate(stats.Estimate(0.8, 0.75, 0.84)) == "0.800 (0.750–0.840)"
+    assert formatting.estimate(stats.Estimate(0.03, -0.09, 0.15)) == "0.030 (-0.090 to 0.150)"
+    assert formatting.number(-0.0002, signed=True) == "-0.0002"
+    assert formatting.estimate(stats.Estimate.undefined("no positive cases")) == "— (no positive cases)"
+    performance = tables.performance_table(ev.estimates(), study).data.set_index("Metric")
+    assert performance.loc["AUROC", "Candidate (95% CI)"] == formatting.estimate(ev.estimates()["candidate"]["auroc"])
     assert tables.summary(ev, study).startswith("**3,000 patients analysed**")
 
 

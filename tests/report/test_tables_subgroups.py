@@ -3,24 +3,19 @@ verdict counts, and HTML-escaped Stylers."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.report.tables import subgroups as tables
 from studylib.stages.subgroups import analysis as subgroups
 from studylib.stages.subgroups import reviewer
 from tests.stages.subgroups.helpers import constructed, gate_study
-
-
-def test_format_interval():
-    assert tables.format_interval(0.8, 0.75, 0.84) == "0.80 (0.75–0.84)"
-    assert tables.format_interval(0.03, -0.09, 0.15) == "0.03 (−0.09 to 0.15)"
-    assert tables.format_interval(float("nan"), 0, 1) == "—"
-    assert tables.format_p(0.0004) == "<0.001" and tables.format_p(0.0123) == "0.012"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +40,20 @@ def test_display_table_formats_intervals_and_withholds_small_cells(small):
     assert (tiny.n, tiny.Positives, tiny.Judged, tiny.AUROC) == ("8", "<5", "no", "withheld")
     good = shown.loc[("site", "good")]
     row = analysis.metrics.set_index(["level", "metric"]).loc[("good", "brier")]
-    assert good["Brier score"] == tables.format_interval(row.estimate, row.lower, row.upper, 3)
+    assert good["Brier score"] == formatting.interval(row.estimate, row.lower, row.upper, 3)
+
+
+def test_estimates_and_p_values_read_as_formatting_writes_them(small):
+    plan, analysis, view = small
+    shown = tables.display_table(view, ("sensitivity",))
+    r = view.metrics.set_index(["variable", "level", "metric"]).loc[("site", "good", "sensitivity")]
+    cell = shown.loc[("site", "good"), "Sensitivity"]
+    assert cell == formatting.interval(r.estimate, r.lower, r.upper, 2) and re.fullmatch(r"[01]\.\d\d \(.+–.+\)", cell)
+    het = tables.heterogeneity_display(view, plan)
+    assert het.p.tolist() == [formatting.p_value(p) for p in view.heterogeneity.p_value]
+    differences = tables.reference_display(view)["Difference (interval)"]
+    assert not differences.str.contains("−").any()  # one minus sign: the hyphen-minus of formatting
+    assert all(d == formatting.WITHHELD or " to " in d or "–" in d or d == formatting.UNDEFINED for d in differences)
 
 
 def test_size_table_and_sample_size_display(small):

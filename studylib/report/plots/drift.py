@@ -26,6 +26,7 @@ from matplotlib import colormaps
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
+from studylib import formatting as F
 from studylib.data.scan import REFERENCE
 
 _BAND_COLOURS = ("#e8f1e4", "#f6d98b", "#e07b5f")  # stable, moderate, significant
@@ -70,7 +71,7 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
     image = ax.imshow(np.ma.masked_invalid(psi), cmap=cmap, norm=norm, aspect="auto")
     for i in range(len(rows)):
         for j in range(len(windows)):
-            text = "empty" if not np.isfinite(psi[i, j]) else f"{psi[i, j]:.2f}{marks[i][j]}"
+            text = "empty" if not np.isfinite(psi[i, j]) else f"{F.number(psi[i, j], 2)}{marks[i][j]}"
             ax.text(j, i, text, ha="center", va="center", fontsize=9)
     ax.set_xticks(range(len(windows)), windows)
     ax.set_yticks(range(len(rows)), rows)
@@ -125,7 +126,7 @@ def output_drift(output_table: pd.DataFrame, calibration_table: pd.DataFrame, *,
                  alpha: float = 0.05) -> Figure:
     """Mean predicted risk and observed event rate per window (left) and the alert rate (right), with
     their intervals; the dashed line and band are the reference window's value and interval."""
-    level = f"{100 * (1 - alpha):g}%"
+    level = F.confidence_level(alpha)
     labels = list(output_table["window"])
     x = np.arange(len(labels))
     fig = Figure(figsize=(11, 4.2), layout="constrained")
@@ -174,7 +175,7 @@ def calibration_curves(curves: pd.DataFrame) -> Figure:
 
 def calibration_drift(calibration_table: pd.DataFrame, *, alpha: float = 0.05) -> Figure:
     """O/E ratio, calibration-in-the-large and calibration slope per window with their intervals."""
-    level = f"{100 * (1 - alpha):g}%"
+    level = F.confidence_level(alpha)
     labels = list(calibration_table["window"])
     x = np.arange(len(labels))
     fig = Figure(figsize=(12, 4), layout="constrained")
@@ -199,7 +200,7 @@ def control_chart(performance_table: pd.DataFrame, *, alpha: float = 0.05) -> Fi
     specificity from the window's positives/negatives, Hanley–McNeil limits for AUROC); red points are
     outside their limits (a signal).
     """
-    level = f"{100 * (1 - alpha):g}%"
+    level = F.confidence_level(alpha)
     table = performance_table
     labels = list(table["window"])[1:]
     x = np.arange(len(labels))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from studylib import formatting as F
 from studylib.report.plots.figures import publish
 
 MAX_POINTS = 2000
@@ -81,14 +82,14 @@ def discrimination_figure(roc: pd.DataFrame, pr: pd.DataFrame, *, operating: dic
     fig = _figure(11, 5.2)
     left, right = fig.subplots(1, 2)
     sens, spec, ppv = operating["sensitivity"], operating["specificity"], operating["ppv"]
-    point = f"operating threshold {threshold:g}: sensitivity {sens:.3f}, specificity {spec:.3f}"
+    point = f"operating threshold {threshold:g}: sensitivity {F.number(sens)}, specificity {F.number(spec)}"
     _roc_axes(left, {"candidate": roc}, {"candidate": (1 - spec, sens, point)}, {"candidate": f"{label}, AUROC {auroc}"})
     left.set_title("ROC curve")
     rx, px = thin(pr["recall"], pr["precision"])
-    right.axhline(prevalence, color="#bbbbbb", lw=1, ls=":", label=f"chance (prevalence {prevalence:.3f})")
+    right.axhline(prevalence, color="#bbbbbb", lw=1, ls=":", label=f"chance (prevalence {F.number(prevalence)})")
     right.plot(rx, px, color=COLOURS["candidate"], lw=1.8, drawstyle="steps-post", label=f"{label}, AUPRC {auprc}")
     right.plot([sens], [ppv], marker="o", ms=8, mfc="white", mec=COLOURS["candidate"], mew=2, ls="none",
-               label=f"operating threshold {threshold:g}: sensitivity {sens:.3f}, PPV {ppv:.3f}", zorder=5)
+               label=f"operating threshold {threshold:g}: sensitivity {F.number(sens)}, PPV {F.number(ppv)}", zorder=5)
     right.set_xlim(0, 1)
     right.set_ylim(0, 1.01)
     right.set_aspect("equal")
@@ -197,26 +198,21 @@ def decision_curve_figure(curve: pd.DataFrame, *, labels: dict, threshold: float
 # --------------------------------------------------------------------------------------------------
 
 
-def _ci(e) -> str:
-    from studylib.report.tables.evaluation import fmt_ci
-
-    return fmt_ci(e)
-
-
 def show_discrimination(ev, curves, study, run_dir):
     """ROC and precision-recall curves of the candidate with the operating point (saved and embedded)."""
     m = ev.models["candidate"]
     b = m.binary
     label = f"{study.models.candidate.name} {study.models.candidate.version}"
     fig = discrimination_figure(
-        curves.roc["candidate"], curves.pr["candidate"], label=label, auroc=_ci(m.auroc), auprc=_ci(m.auprc),
+        curves.roc["candidate"], curves.pr["candidate"], label=label, auroc=F.estimate(m.auroc),
+        auprc=F.estimate(m.auprc),
         operating={"sensitivity": b.sensitivity.estimate, "specificity": b.specificity.estimate,
                    "ppv": b.ppv.estimate},
         prevalence=b.prevalence.estimate, threshold=study.analysis.threshold)
-    alt = (f"Left: ROC curve of the candidate {label}, AUROC {_ci(m.auroc)}, with the operating point at threshold "
-           f"{study.analysis.threshold:g} (sensitivity {b.sensitivity.estimate:.3f}, specificity "
-           f"{b.specificity.estimate:.3f}). Right: precision-recall curve, AUPRC {_ci(m.auprc)}, chance level "
-           f"{b.prevalence.estimate:.3f}, operating point PPV {b.ppv.estimate:.3f}.")
+    alt = (f"Left: ROC curve of the candidate {label}, AUROC {F.estimate(m.auroc)}, with the operating point at "
+           f"threshold {study.analysis.threshold:g} (sensitivity {F.number(b.sensitivity.estimate)}, specificity "
+           f"{F.number(b.specificity.estimate)}). Right: precision-recall curve, AUPRC {F.estimate(m.auprc)}, chance "
+           f"level {F.number(b.prevalence.estimate)}, operating point PPV {F.number(b.ppv.estimate)}.")
     caption = ("Figure 1. Discrimination of the candidate. The circle marks the pre-specified operating threshold; "
                "the dotted lines show a model without information (chance).")
     return publish(fig, run_dir, "evaluation_roc_pr", alt=alt, caption=caption)
@@ -235,21 +231,16 @@ def show_roc_comparison(ev, curves, study, run_dir):
     legends, points = {}, {}
     for role, m in ev.models.items():
         sens, spec = m.binary.sensitivity.estimate, m.binary.specificity.estimate
-        legends[role] = f"{labels[role]}, AUROC {_ci(m.auroc)}"
-        points[role] = (1 - spec, sens, f"{role} at threshold {t:g}: sensitivity {sens:.3f}, specificity {spec:.3f}")
+        legends[role] = f"{labels[role]}, AUROC {F.estimate(m.auroc)}"
+        points[role] = (1 - spec, sens,
+                        f"{role} at threshold {t:g}: sensitivity {F.number(sens)}, specificity {F.number(spec)}")
     d = ev.comparison.differences()["auroc"]
-    title = f"Candidate − baseline AUROC {_ci_signed(d)} (paired DeLong)"
+    title = f"Candidate − baseline AUROC {F.estimate(d, signed=True)} (paired DeLong)"
     fig = roc_comparison_figure(curves.roc, points=points, labels=legends, title=title)
     alt = "Overlaid ROC curves. " + " ".join(f"{legends[r]}; {points[r][2]}." for r in legends) + f" {title}."
     caption = ("Figure 4. The candidate (solid) and the locked baseline (dashed) on the same patients; circles mark "
                "each model's calls at the pre-specified threshold.")
     return publish(fig, run_dir, "evaluation_roc_comparison", alt=alt, caption=caption)
-
-
-def _ci_signed(e) -> str:
-    from studylib.report.tables.evaluation import fmt_ci
-
-    return fmt_ci(e, signed=True)
 
 
 def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
@@ -258,13 +249,13 @@ def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
 
     m = ev.models[role]
     c = m.calibration
-    level = f"{100 * (1 - study.analysis.alpha):g}%"
+    level = F.confidence_level(study.analysis.alpha)
     fig = calibration_figure(curves.calibration[role], ev.calibration_deciles[role], ev.data.scores[role], ev.data.y,
                              label=model_labels(study)[role], level=level)
     alt = (f"Calibration plot of the {role}: smoothed observed risk against predicted risk with a {level} band, "
            f"observed rates in tenths of predicted risk, and the diagonal of perfect calibration; calibration slope "
-           f"{_ci(c.slope)}, calibration-in-the-large {_ci(c.citl)}, observed/expected {_ci(c.oe_ratio)}, ICI "
-           f"{c.eavg:.3f}. Below: histogram of predicted risk for patients with and without the outcome.")
+           f"{F.estimate(c.slope)}, calibration-in-the-large {F.estimate(c.citl)}, observed/expected "
+           f"{F.estimate(c.oe_ratio)}, ICI {F.number(c.eavg)}. Below: histogram of predicted risk for patients with and without the outcome.")
     caption = (f"Figure 2{'' if role == 'candidate' else 'b'}. Calibration of the {role}. Points on the dotted diagonal "
                "would mean that predicted risks equal observed frequencies; a curve below it means over-prediction. "
                "The band is pointwise and ignores smoothing bias.")

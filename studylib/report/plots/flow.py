@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from studylib import formatting as F
+
 _WIDTH = 10.0
 _MAIN_X, _MAIN_W = 2.55, 3.9     # centre and width of the main column (inches)
 _SIDE_X, _SIDE_W = 7.35, 4.6     # exclusion boxes
@@ -29,7 +31,7 @@ _ARROW = dict(arrowstyle="-|>", color="#1b1f24", lw=1.1, shrinkA=0, shrinkB=0, m
 
 
 def _count(rows: int, patients: int, per_patient: bool) -> str:
-    return f"{rows:,} records of {patients:,} patients" if per_patient else f"n = {rows:,}"
+    return f"{F.count(rows)} records of {F.count(patients)} patients" if per_patient else f"n = {F.count(rows)}"
 
 
 def _wrap(text: str, width_in: float, font: float) -> list[str]:
@@ -94,8 +96,8 @@ def flow_diagram(result, splits: pd.DataFrame | None = None, *, snapshot: str = 
                    f"{_count(s.rows_excluded, s.patients_excluded, per_patient)}",
                    *_wrap(s.label, _SIDE_W - 2 * _PAD, _FONT - 0.5)] for s in steps]
     finals = [] if splits is None or not len(result.cohort) else [
-        [str(r.split), _count(r.rows, r.patients, per_patient), f"{outcome} = 1: {r.positive:,}",
-         f"{outcome} = 0: {r.negative:,}"] + ([f"{outcome} unknown: {r.unknown:,}"] if r.unknown else [])
+        [str(r.split), _count(r.rows, r.patients, per_patient), f"{outcome} = 1: {F.count(r.positive)}",
+         f"{outcome} = 0: {F.count(r.negative)}"] + ([f"{outcome} unknown: {F.count(r.unknown)}"] if r.unknown else [])
         for r in splits.itertuples(index=False)]
     emptied = next((i for i, s in enumerate(steps) if s.rows_after == 0), None)
     if emptied is not None:
@@ -162,6 +164,6 @@ def alt_text(result, splits: pd.DataFrame | None = None) -> str:
                      f"{_count(s.rows_after, s.patients_after, per_patient)} remain.")
     if splits is not None and len(result.cohort):
         parts.append("Analysis cohort by split: " + "; ".join(
-            f"{r.split} {_count(r.rows, r.patients, per_patient)} ({r.positive:,} with outcome 1, "
-            f"{r.negative:,} with 0)" for r in splits.itertuples(index=False)) + ".")
+            f"{r.split} {_count(r.rows, r.patients, per_patient)} ({F.count(r.positive)} with outcome 1, "
+            f"{F.count(r.negative)} with 0)" for r in splits.itertuples(index=False)) + ".")
     return " ".join(parts)

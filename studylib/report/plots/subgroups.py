@@ -17,10 +17,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from studylib import formatting as F
 from studylib import stats
 from studylib.judge import gates
 from studylib.plan import Study
-from studylib.report.tables.subgroups import format_interval
 from studylib.stages.subgroups.analysis import SubgroupAnalysis
 from studylib.stages.subgroups.groups import OVERALL
 from studylib.stages.subgroups.metrics import DIFFERENCE_METRICS, LABELS, PROPORTION_METRICS
@@ -113,7 +113,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
     withheld estimates are written, not drawn.
     """
     alpha = study.analysis.alpha
-    level_text = f"{100 * (1 - alpha):g}%"
+    level_text = F.confidence_level(alpha)
     threshold = view.threshold
     part = view.metrics[view.metrics.metric == metric]
     overall = part[part.variable == OVERALL].iloc[0]
@@ -145,7 +145,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
         said = f" — {style['label']}" if verdict is not None else ""
         if r.withheld:
             withheld += 1
-            text = f"withheld (small cell){said}"
+            text = f"{F.WITHHELD} (small cell){said}"
         elif not math.isfinite(r.estimate):
             undefined += 1
             text = f"not estimable{said}"
@@ -157,7 +157,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
                     mec=style["color"], mew=1.5, zorder=4)
             xs.append(r.estimate)
             digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
-            text = format_interval(r.estimate, r.lower, r.upper, digits)
+            text = F.interval(r.estimate, r.lower, r.upper, digits)
         right.append((text, bool(r.withheld or not math.isfinite(r.estimate))))
     handles = []
     if math.isfinite(overall.estimate):
@@ -166,7 +166,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
         ax.axvline(overall.estimate, color="#1f5fa8", ls="--", lw=1.2)
         digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
         handles.append(Line2D([], [], color="#1f5fa8", ls="--",
-                              label=f"overall {format_interval(overall.estimate, overall.lower, overall.upper, digits)}"))
+                              label=f"overall {F.interval(overall.estimate, overall.lower, overall.upper, digits)}"))
     if metric in DIFFERENCE_METRICS:
         ax.axvline(0.0, color="#888888", lw=0.8)
         xs.append(0.0)
@@ -292,7 +292,7 @@ def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: Revie
             curve = stats.roc_curve(y[group.rows], score[group.rows], drop_intermediate=True)
             fx, ty = _thin(curve["fpr"].to_numpy(), curve["tpr"].to_numpy())
             a = auroc.loc[(group.variable, group.level)]
-            ax.plot(fx, ty, lw=1.4, label=f"{group.level} (AUROC {format_interval(a.estimate, math.nan, math.nan)})")
+            ax.plot(fx, ty, lw=1.4, label=f"{group.level} (AUROC {F.number(a.estimate, 2)})")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.01)
         ax.set_aspect("equal")

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from studylib import formatting as F
 from studylib.report import display
 from studylib.stages.cohort.build import CohortResult
 from studylib.stages.cohort.table_one import CONTINUOUS, MISSING, TableOne
@@ -70,7 +71,7 @@ def steps_table(result: CohortResult) -> pd.DataFrame:
 
 
 def _count(rows: int, patients: int, per_patient: bool) -> str:
-    return f"{rows:,} rows ({patients:,} patients)" if per_patient else f"{rows:,}"
+    return f"{F.count(rows)} rows ({F.count(patients)} patients)" if per_patient else F.count(rows)
 
 
 def integrity_table(findings) -> pd.DataFrame:
@@ -81,7 +82,7 @@ def integrity_table(findings) -> pd.DataFrame:
         "Check": f.subject,
         "Rows checked": f.scope,
         "Verdict": f.verdict,
-        "Offending": (f"{f.offending_rows:,}" if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
+        "Offending": (F.count(f.offending_rows) if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
                       else ""),
         "Detail": f.sentence,
     } for f in findings])
@@ -102,13 +103,13 @@ def missingness_table(table: pd.DataFrame, *, threshold: int, reference=()) -> p
         row = {"Column": column}
         for r in block.itertuples(index=False):
             if r.n == 0:
-                text = "—"
+                text = F.UNDEFINED
             elif 0 < r.missing < threshold:
-                text = f"<{threshold}"
+                text = F.fewer_than(threshold)
             elif r.missing == 0:
                 text = "0"
             else:
-                text = f"{r.missing:,} ({r.percent:.1f}%)"
+                text = f"{F.count(r.missing)} ({F.percent(r.missing / r.n)})"
             row[headers[r.group]] = text + (f" {FLAG}" if r.flagged else "")
         rows.append(row)
     return pd.DataFrame(rows, columns=["Column", *headers.values()])
@@ -122,8 +123,8 @@ def missingness_summary(table: pd.DataFrame, *, flag_percent: float, threshold: 
         return f"No column is missing in more than {flag_percent:g}% of any group."
     parts = []
     for column, block in flagged.groupby("column", sort=False):
-        where = ", ".join(f"{r.group} <{threshold} values" if r.missing < threshold else f"{r.group} {r.percent:.0f}%"
-                          for r in block.itertuples(index=False))
+        where = ", ".join(f"{r.group} {F.fewer_than(threshold)} values" if r.missing < threshold
+                          else f"{r.group} {F.percent(r.missing / r.n, 0)}" for r in block.itertuples(index=False))
         parts.append(f"{column} ({where})")
     return f"{FLAG} Missing in more than {flag_percent:g}% of a group: " + "; ".join(parts) + "."
 
@@ -158,23 +159,23 @@ def table_one(t: TableOne) -> pd.DataFrame:
             out[smd_header] = smd
         return out
 
-    rows = [row("n", [f"<{threshold}" if 0 < s < threshold else f"{s:,}" for s in t.sizes])]
+    rows = [row("n", [F.fewer_than(threshold) if 0 < s < threshold else F.count(s) for s in t.sizes])]
     index = {(r.variable, r.level, r.group): r for r in cells.itertuples(index=False)}
     for var in t.variables:
-        smd = _fmt_smd(smd_of.get(var.column, math.nan)) if smd_header else ""
+        smd = F.number(smd_of.get(var.column, math.nan), 2) if smd_header else ""
         block = cells[cells["variable"] == var.column]
         if var.kind == CONTINUOUS:
             decimals = _decimals(block, var.summary)
             label = f"{var.label}, {_SUMMARY_TEXT[var.summary]}"
-            rows.append(row(label, [_fmt_continuous(index.get((var.column, "", g)), var.summary, decimals, threshold)
+            rows.append(row(label, [_continuous_cell(index.get((var.column, "", g)), var.summary, decimals, threshold)
                                     for g in t.groups], smd))
         else:
             rows.append(row(f"{var.label}, n (%)", ["" for _ in t.groups], smd))
             for level in block.loc[block["level"] != MISSING, "level"].drop_duplicates():
-                rows.append(row(_INDENT + str(level), [_fmt_count(index.get((var.column, level, g)), threshold)
+                rows.append(row(_INDENT + str(level), [_count_cell(index.get((var.column, level, g)), threshold)
                                                        for g in t.groups]))
         if (block.loc[block["level"] == MISSING, "count"] > 0).any():
-            rows.append(row(_INDENT + "missing, n (%)", [_fmt_count(index.get((var.column, MISSING, g)), threshold)
+            rows.append(row(_INDENT + "missing, n (%)", [_count_cell(index.get((var.column, MISSING, g)), threshold)
                                                          for g in t.groups]))
     return pd.DataFrame(rows)
 
@@ -187,15 +188,11 @@ def table_one_caption(t: TableOne) -> str:
         parts.append(f"SMD: absolute standardised mean difference between {t.smd_between[0]} and "
                      f"{t.smd_between[1]} (Austin 2009; Yang and Dalton 2012 for categorical "
                      "variables, among non-missing values); above 0.1 is commonly read as a meaningful imbalance.")
-    parts.append(f"Counts from 1 to {t.threshold - 1} are shown as \"<{t.threshold}\" (small-cell "
-                 f"suppression); \"≥{t.threshold}\" marks a count hidden so that a suppressed one cannot be "
+    parts.append(f"Counts from 1 to {t.threshold - 1} are shown as \"{F.fewer_than(t.threshold)}\" (small-cell "
+                 f"suppression); \"{F.at_least(t.threshold)}\" marks a count hidden so that a suppressed one cannot be "
                  "recovered by subtraction.")
     parts.extend(t.notes)
     return " ".join(parts)
-
-
-def _fmt_smd(value: float) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:.2f}"
 
 
 def _decimals(block: pd.DataFrame, summary: str) -> int:
@@ -214,27 +211,28 @@ def _decimals(block: pd.DataFrame, summary: str) -> int:
     return int(min(3, max(0, 2 - math.floor(math.log10(centre)))))
 
 
-def _fmt_continuous(cell, summary: str, decimals: int, threshold: int) -> str:
+def _continuous_cell(cell, summary: str, decimals: int, threshold: int) -> str:
+    """A continuous summary's cell: mean ± SD or median [Q1–Q3], hidden below ``threshold`` values."""
     if cell is None or cell.count == 0:
-        return "—"
+        return F.UNDEFINED
     if cell.shown == "group" or cell.count < threshold:
-        return f"<{threshold} values"
+        return f"{F.fewer_than(threshold)} values"
     d = decimals
     if summary == "mean_sd":
-        sd = "—" if not math.isfinite(cell.sd) else f"{cell.sd:.{d}f}"
-        return f"{cell.mean:.{d}f} ± {sd}"
-    return f"{cell.median:.{d}f} [{cell.q1:.{d}f}–{cell.q3:.{d}f}]"
+        return f"{F.number(cell.mean, d)} ± {F.number(cell.sd, d)}"
+    return f"{F.number(cell.median, d)} [{F.number(cell.q1, d)}–{F.number(cell.q3, d)}]"
 
 
-def _fmt_count(cell, threshold: int) -> str:
+def _count_cell(cell, threshold: int) -> str:
+    """A categorical cell: ``n (%)``, or the suppression mark :meth:`TableOne.suppressed` decided."""
     if cell is None:
         return "0"
     if cell.shown == "group":
         return ""
     if cell.shown == "primary":
-        return f"<{threshold}"
+        return F.fewer_than(threshold)
     if cell.shown == "complement":
-        return f"≥{threshold}"
+        return F.at_least(threshold)
     if cell.count == 0:
         return "0"
-    return f"{cell.count:,} ({cell.percent:.1f}%)"
+    return f"{F.count(cell.count)} ({F.percent(cell.percent / 100)})"

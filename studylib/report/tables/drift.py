@@ -1,5 +1,6 @@
-"""Reviewer tables of the drift review: rounded numbers, intervals as "0.80 (0.75–0.84)", small counts
-suppressed as "<N" (``study.small_cell_threshold``), undefined values as "–" with the reason.
+"""Reviewer tables of the drift review: numbers, intervals ("0.800 (0.750–0.840)") and p-values as
+:mod:`studylib.formatting` writes them, small counts suppressed as "<N" (``study.small_cell_threshold``),
+undefined values as "—" with the reason.
 
 Pure functions from the tables of :class:`studylib.stages.drift.review.DriftReview` (and the trigger
 gates of :func:`studylib.judge.triggers.judge_triggers`) to display DataFrames; the machine-readable
@@ -13,52 +14,25 @@ import math
 import numpy as np
 import pandas as pd
 
+from studylib import formatting as F
 from studylib.data.scan import REFERENCE
 from studylib.judge import gates
-from studylib.judge.suppression import format_count as fmt_count, is_small  # the study's one small-cell rule
+from studylib.judge.suppression import is_small, shown_count  # the study's one small-cell rule
 from studylib.plan import Study
 
 
-def fmt(x, digits: int = 3) -> str:
-    """A number rounded for reviewers; "–" when undefined."""
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    return f"{x:.{digits}f}" if math.isfinite(x) else "–"
-
-
-def fmt_ci(est, lower, upper, digits: int = 3) -> str:
-    """``0.800 (0.750–0.840)``; the estimate alone when the interval is undefined; "–" when undefined."""
-    if not math.isfinite(float(est)):
-        return "–"
-    if not (math.isfinite(float(lower)) and math.isfinite(float(upper))):
-        return fmt(est, digits)
-    return f"{fmt(est, digits)} ({fmt(lower, digits)}–{fmt(upper, digits)})"
-
-
-def fmt_p(p) -> str:
-    """A p-value: "<0.001" below 0.001, three decimals otherwise, "–" when the test was not done."""
-    p = float(p)
-    if not math.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-WITHHELD = "withheld"
-
-
-def _ci(row, name: str, digits: int = 3) -> str:
-    return fmt_ci(row[name], row[f"{name}_lower"], row[f"{name}_upper"], digits)
+def _bounds(row, name: str) -> tuple[float, float, float]:
+    """The estimate of ``name`` in a row with its ``_lower`` and ``_upper`` bounds."""
+    return row[name], row[f"{name}_lower"], row[f"{name}_upper"]
 
 
 def windows(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The windows: what each holds, rows, labelled rows and events."""
     return pd.DataFrame({
         "window": table["window"], "values": table["values"],
-        "rows": [("0 (empty window)" if n == 0 else f"{n:,}") for n in table["n"]],
-        "with outcome": [f"{n:,}" for n in table["labelled"]],
-        "events": [fmt_count(e, threshold) for e in table["events"]],
+        "rows": [("0 (empty window)" if n == 0 else F.count(n)) for n in table["n"]],
+        "with outcome": [F.count(n) for n in table["labelled"]],
+        "events": [shown_count(e, threshold) for e in table["events"]],
     }).set_index("window")
 
 
@@ -67,18 +41,19 @@ def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
     rows = []
     for r in table.to_dict(orient="records"):
         test = "KS D" if r["test"] == "ks" else "chi-square"
-        stat = fmt(r["statistic"]) if r["test"] != "ks" or not math.isfinite(r["ks_upper"]) else (
-            f"{fmt(r['statistic'])} (≤ {fmt(r['ks_upper'])})")
+        stat = F.number(r["statistic"]) if r["test"] != "ks" or not math.isfinite(r["ks_upper"]) else (
+            f"{F.number(r['statistic'])} (≤ {F.number(r['ks_upper'])})")
         rows.append({
-            "feature": r["feature"], "window": r["window"], "n": f"{r['n']:,}",
-            "PSI": fmt(r["psi"]), "PSI band": r["psi_band"] or "–", "test": test, "statistic": stat,
-            "p": fmt_p(r["p_value"]), "adjusted p": fmt_p(r["p_adjusted"]),
+            "feature": r["feature"], "window": r["window"], "n": F.count(r["n"]),
+            "PSI": F.number(r["psi"]), "PSI band": r["psi_band"] or F.UNDEFINED, "test": test, "statistic": stat,
+            "p": F.p_value(r["p_value"]), "adjusted p": F.p_value(r["p_adjusted"]),
             f"adj. p < {alpha:g}": "yes" if r["p_adjusted"] < alpha else "",
-            "missing (reference → window)": (f"{100 * r['missing_reference']:.1f}% → {100 * r['missing_rate']:.1f}%"
-                                             if math.isfinite(r["missing_rate"]) else "–"),
-            "change (CI)": fmt_ci(100 * r["missing_change"], 100 * r["missing_change_lower"],
-                                  100 * r["missing_change_upper"], 1) + (" pp" if math.isfinite(r["missing_change"]) else ""),
-            "adj. p (missing)": fmt_p(r["missing_p_adjusted"]),
+            "missing (reference → window)": (f"{F.percent(r['missing_reference'])} → {F.percent(r['missing_rate'])}"
+                                             if math.isfinite(r["missing_rate"]) else F.UNDEFINED),
+            "change (CI)": F.interval(100 * r["missing_change"], 100 * r["missing_change_lower"],
+                                      100 * r["missing_change_upper"], 1)
+                           + (" pp" if math.isfinite(r["missing_change"]) else ""),
+            "adj. p (missing)": F.p_value(r["missing_p_adjusted"]),
             "note": r["reason"],
         })
     columns = ["feature", "window", "n", "PSI", "PSI band", "test", "statistic", "p", "adjusted p",
@@ -92,11 +67,11 @@ def output_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for r in table.to_dict(orient="records"):
         ref = r["window"] == REFERENCE
         rows.append({
-            "window": r["window"], "scored": f"{r['n']:,}",
-            "PSI": "(reference)" if ref else fmt(r["psi"]), "PSI band": "" if ref else (r["psi_band"] or "–"),
-            "KS D": "" if ref else fmt(r["ks"]), "adjusted p": "" if ref else fmt_p(r["p_adjusted"]),
-            "mean predicted risk": _ci(r, "mean_score"), "alerts": fmt_count(r["alerts"], threshold),
-            "alert rate": WITHHELD if is_small(r["alerts"], threshold) else _ci(r, "alert_rate"),
+            "window": r["window"], "scored": F.count(r["n"]),
+            "PSI": "(reference)" if ref else F.number(r["psi"]), "PSI band": "" if ref else (r["psi_band"] or F.UNDEFINED),
+            "KS D": "" if ref else F.number(r["ks"]), "adjusted p": "" if ref else F.p_value(r["p_adjusted"]),
+            "mean predicted risk": F.interval(*_bounds(r, "mean_score")), "alerts": shown_count(r["alerts"], threshold),
+            "alert rate": F.WITHHELD if is_small(r["alerts"], threshold) else F.interval(*_bounds(r, "alert_rate")),
         })
     return pd.DataFrame(rows).set_index("window")
 
@@ -111,11 +86,11 @@ def calibration_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for r in table.to_dict(orient="records"):
         small = is_small(r["events"], threshold) or is_small(r["labelled"] - r["events"], threshold)
         rows.append({
-            "window": r["window"], "with outcome": f"{r['labelled']:,}",
-            "observed events": fmt_count(r["events"], threshold), "expected events": fmt(r["expected"], 1),
-            "O/E ratio": WITHHELD if small else _ci(r, "oe_ratio"),
-            "calibration-in-the-large": WITHHELD if small else _ci(r, "calibration_in_the_large"),
-            "calibration slope": WITHHELD if small else _ci(r, "calibration_slope"),
+            "window": r["window"], "with outcome": F.count(r["labelled"]),
+            "observed events": shown_count(r["events"], threshold), "expected events": F.number(r["expected"], 1),
+            "O/E ratio": F.WITHHELD if small else F.interval(*_bounds(r, "oe_ratio")),
+            "calibration-in-the-large": F.WITHHELD if small else F.interval(*_bounds(r, "calibration_in_the_large")),
+            "calibration slope": F.WITHHELD if small else F.interval(*_bounds(r, "calibration_slope")),
             "note": r.get("reason", "") or "",
         })
     return pd.DataFrame(rows).set_index("window")
@@ -125,15 +100,15 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Performance per window with the control limits and signals."""
     rows = []
     for i, r in enumerate(table.to_dict(orient="records")):
-        row = {"window": r["window"], "positives": fmt_count(r["positives"], threshold),
-               "negatives": fmt_count(r["negatives"], threshold)}
+        row = {"window": r["window"], "positives": shown_count(r["positives"], threshold),
+               "negatives": shown_count(r["negatives"], threshold)}
         hidden = {"sensitivity": is_small(r["positives"], threshold), "specificity": is_small(r["negatives"], threshold)}
         hidden["auroc"] = hidden["sensitivity"] or hidden["specificity"]
         for name, label in (("auroc", "AUROC"), ("sensitivity", "sensitivity"), ("specificity", "specificity")):
-            row[label] = WITHHELD if hidden[name] else _ci(r, name)
+            row[label] = F.WITHHELD if hidden[name] else F.interval(*_bounds(r, name))
             row[f"{label} limits"] = ("(centre line)" if i == 0 else
-                                      f"{fmt(r[f'{name}_cl_lower'])}–{fmt(r[f'{name}_cl_upper'])}"
-                                      if math.isfinite(r[f"{name}_cl_lower"]) else "–")
+                                      f"{F.number(r[f'{name}_cl_lower'])}–{F.number(r[f'{name}_cl_upper'])}"
+                                      if math.isfinite(r[f"{name}_cl_lower"]) else F.UNDEFINED)
             if i > 0 and r[f"{name}_signal"]:
                 row[f"{label} limits"] += " SIGNAL"
         row["note"] = r.get("reason", "") or ""

@@ -1,5 +1,6 @@
-"""Reviewer-facing tables of the evaluation stage: rounded numbers, intervals written as
-"0.749 (0.704–0.789)", verdicts coloured, undefined values explained.
+"""Reviewer-facing tables of the evaluation stage: numbers, intervals ("0.749 (0.704–0.789)") and p-values
+as :mod:`studylib.formatting` writes them, verdicts coloured, undefined values explained
+("— (no positive cases)").
 
 Each function takes the results of :mod:`studylib.stages.evaluation` and returns a pandas ``Styler``
 made by :func:`studylib.report.display.styler` (every cell, header and caption HTML-escaped) for display
@@ -14,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from studylib import formatting as F
 from studylib.judge import gates
 from studylib.report import display
 from studylib.stages.evaluation.analysis import METRIC_NAMES, Evaluation, metric_roles, model_identity
@@ -22,33 +24,6 @@ from studylib.stats import Estimate
 
 VERDICT_COLOURS = {gates.PASS: "#d8f0d8", gates.FAIL: "#f6d2d2", gates.INSUFFICIENT: "#fbe8c0"}
 _ROLE_ORDER = {"primary": 0, "secondary": 1, "supportive": 2}
-
-
-def fmt(x, digits: int = 3, signed: bool = False) -> str:
-    """A number rounded for reviewers; "—" when undefined."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    if x != 0 and abs(x) < 0.5 * 10 ** -digits:  # would print as 0.000: show one significant digit
-        return f"{x:+.1g}" if signed else f"{x:.1g}"
-    return f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}"
-
-
-def fmt_ci(e: Estimate, digits: int = 3, signed: bool = False) -> str:
-    """``"0.749 (0.704–0.789)"``; ``"0.00 (interval undefined)"`` or ``"undefined: <reason>"``."""
-    if not math.isfinite(e.estimate):
-        return f"undefined: {e.reason}" if e.reason else "undefined"
-    if not (math.isfinite(e.lower) and math.isfinite(e.upper)):
-        return f"{fmt(e.estimate, digits, signed)} (interval undefined)"
-    if signed or e.lower < 0:  # "−0.09–0.15" would read as a range of negative numbers
-        return f"{fmt(e.estimate, digits, signed)} ({fmt(e.lower, digits, signed)} to {fmt(e.upper, digits, signed)})"
-    return f"{fmt(e.estimate, digits)} ({fmt(e.lower, digits)}–{fmt(e.upper, digits)})"
-
-
-def fmt_p(p: float) -> str:
-    """A p-value: "<0.001" below 0.001, else 3 decimals; "—" when undefined."""
-    if p is None or not math.isfinite(p):
-        return "—"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _style(frame: pd.DataFrame, caption: str = ""):
@@ -61,20 +36,16 @@ def _style(frame: pd.DataFrame, caption: str = ""):
                                                                       ("font-weight", "bold")]}])
 
 
-def _level(study: Study) -> str:
-    return f"{100 * (1 - study.analysis.alpha):g}%"
-
-
 def verdict_table(ev: Evaluation, study: Study):
     """Every acceptance criterion: id, what is judged, rule, estimate with interval, verdict, sentence."""
+    level = F.confidence_level(study.analysis.alpha)
     rows = []
     for g in ev.gates:
         rows.append({"Criterion": g.id, "What is judged": g.subject, "Rule (pre-registered)": g.rule,
-                     f"Estimate ({_level(study)} CI)": fmt_ci(Estimate(g.estimate, g.lower, g.upper),
-                                                               signed="−" in g.subject),
+                     f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed="−" in g.subject),
                      "Verdict": g.verdict, "In plain words": g.sentence})
     frame = pd.DataFrame(rows, columns=["Criterion", "What is judged", "Rule (pre-registered)",
-                                        f"Estimate ({_level(study)} CI)", "Verdict", "In plain words"])
+                                        f"Estimate ({level} CI)", "Verdict", "In plain words"])
     styler = _style(frame, f"Acceptance criteria — stage verdict: {ev.verdict}")
     return styler.map(lambda v: f"background-color: {VERDICT_COLOURS[v]}; font-weight: bold"
                       if v in VERDICT_COLOURS else "", subset=["Verdict"])
@@ -87,7 +58,7 @@ def identity_table(study: Study, artifacts: dict | None = None):
                                                   "score_column": "Score column",
                                                   "artifact_sha256": "Artifact SHA-256"})
     if artifacts is not None:
-        frame["Artifact file in the locked snapshot"] = [artifacts.get(r) or "—" for r in frame["Role"]]
+        frame["Artifact file in the locked snapshot"] = [artifacts.get(r) or F.UNDEFINED for r in frame["Role"]]
     return _style(frame)
 
 
@@ -100,7 +71,7 @@ def plan_table(study: Study):
         ("Analysed split", a.split or "whole cohort"),
         ("Primary metrics", ", ".join(METRIC_NAMES[m] for m in a.primary_metrics) or "none declared"),
         ("Secondary metrics", ", ".join(METRIC_NAMES[m] for m in a.secondary_metrics) or "none declared"),
-        ("Confidence level", f"{_level(study)} (two-sided)"),
+        ("Confidence level", f"{F.confidence_level(a.alpha)} (two-sided)"),
         ("Intervals of proportions", a.ci_method),
         ("AUROC interval", "DeLong"),
         ("AUPRC interval", f"stratified bootstrap, {a.n_bootstrap} resamples, seed {a.seed}"),
@@ -134,12 +105,13 @@ _PERFORMANCE_ROWS = ("sensitivity", "specificity", "ppv", "npv", "accuracy", "lr
 def performance_table(estimates: dict, study: Study):
     """Metrics at the operating threshold and discrimination, per model (``estimates``: role → metric →
     Estimate, as :meth:`Evaluation.estimates`), primary metrics first."""
+    level = F.confidence_level(study.analysis.alpha)
     roles = metric_roles(study)
     rows = []
     for metric in sorted(_PERFORMANCE_ROWS, key=lambda m: (_ROLE_ORDER[roles[m]], _PERFORMANCE_ROWS.index(m))):
         row = {"Metric": METRIC_NAMES[metric], "Declared as": roles[metric]}
         for role in estimates:
-            row[f"{role.capitalize()} ({_level(study)} CI)"] = fmt_ci(estimates[role][metric])
+            row[f"{role.capitalize()} ({level} CI)"] = F.estimate(estimates[role][metric])
         row["Interval method"] = estimates["candidate"][metric].method
         rows.append(row)
     return _style(pd.DataFrame(rows), f"Performance at the operating threshold {study.analysis.threshold:g} and "
@@ -148,6 +120,7 @@ def performance_table(estimates: dict, study: Study):
 
 def calibration_table(ev: Evaluation, study: Study):
     """Calibration measures per model with the value of perfect calibration."""
+    level = F.confidence_level(study.analysis.alpha)
     rows = [("calibration-in-the-large (intercept)", "citl", "0"), ("calibration slope", "slope", "1"),
             ("observed/expected ratio", "oe_ratio", "1"), ("Brier score", "brier", "0 (lower is better)"),
             ("scaled Brier score", "scaled_brier", "1"), ("E50 (median |observed − predicted|)", "e50", "0"),
@@ -159,14 +132,14 @@ def calibration_table(ev: Evaluation, study: Study):
         for role, model in ev.models.items():
             c = model.calibration
             if key == "brier":
-                value = fmt_ci(model.brier)
+                value = F.estimate(model.brier)
             elif key == "spiegelhalter":
-                value = f"{fmt(c.z, 2)} (p {fmt_p(c.p_value)})"
+                value = f"{F.number(c.z, 2)} (p {F.p_value(c.p_value)})"
             elif isinstance(getattr(c, key), Estimate):
-                value = fmt_ci(getattr(c, key))
+                value = F.estimate(getattr(c, key))
             else:
-                value = fmt(getattr(c, key))
-            row[f"{role.capitalize()} ({_level(study)} CI)"] = value
+                value = F.number(getattr(c, key))
+            row[f"{role.capitalize()} ({level} CI)"] = value
         row["Perfect calibration"] = ideal
         out.append(row)
     return _style(pd.DataFrame(out), "Calibration")
@@ -175,6 +148,7 @@ def calibration_table(ev: Evaluation, study: Study):
 def comparison_table(ev: Evaluation, study: Study):
     """Candidate against baseline on the same patients: each model's value, the difference with its
     interval, the p-value of "no difference", the test, and the verdict of any criterion on it."""
+    level = F.confidence_level(study.analysis.alpha)
     if ev.comparison is None:
         return _style(pd.DataFrame({"": ["no baseline model is declared in the plan"]}))
     c = ev.comparison
@@ -187,11 +161,11 @@ def comparison_table(ev: Evaluation, study: Study):
     rows = []
     for metric in ("auroc", "sensitivity", "specificity", "accuracy", "brier"):
         rows.append({"Metric": METRIC_NAMES[metric],
-                     "Candidate": fmt(estimates["candidate"][metric].estimate),
-                     "Baseline": fmt(estimates["baseline"][metric].estimate),
-                     f"Candidate − baseline ({_level(study)} CI)": fmt_ci(differences[metric], signed=True),
-                     "p (no difference)": fmt_p(p_values[metric]), "Test": tests[metric],
-                     "Criterion": ", ".join(verdicts.get(metric, [])) or "—"})
+                     "Candidate": F.number(estimates["candidate"][metric].estimate),
+                     "Baseline": F.number(estimates["baseline"][metric].estimate),
+                     f"Candidate − baseline ({level} CI)": F.estimate(differences[metric], signed=True),
+                     "p (no difference)": F.p_value(p_values[metric]), "Test": tests[metric],
+                     "Criterion": ", ".join(verdicts.get(metric, [])) or F.UNDEFINED})
     styler = _style(pd.DataFrame(rows), "Paired comparison with the locked baseline (same patients)")
     return styler.map(lambda v: "font-weight: bold" if "FAIL" in str(v) or "PASS" in str(v) else "",
                       subset=["Criterion"])
@@ -207,7 +181,7 @@ def discordance_table(ev: Evaluation):
                                 ("specificity", c.specificity, "patients without the outcome"),
                                 ("accuracy", c.accuracy, "all patients")):
         rows.append({"Among": among, "Pairs": result.n, "Only the candidate right": result.b,
-                     "Only the baseline right": result.c, "McNemar p": fmt_p(result.p_value),
+                     "Only the baseline right": result.c, "McNemar p": F.p_value(result.p_value),
                      "Compares": name})
     return _style(pd.DataFrame(rows), "Discordant calls at the operating threshold")
 
@@ -217,11 +191,11 @@ def threshold_table(ev: Evaluation, study: Study):
     t = ev.thresholds
     frame = pd.DataFrame({
         "Threshold": [f"{x:g}" + ("  ◀ pre-specified" if op else "") for x, op in zip(t["threshold"], t["operating"])],
-        "Flagged": [f"{n:,} ({100 * s:.1f}%)" for n, s in zip(t["flagged"], t["flagged_share"])],
+        "Flagged": [f"{F.count(n)} ({F.percent(s)})" for n, s in zip(t["flagged"], t["flagged_share"])],
     })
     for name in ("sensitivity", "specificity", "ppv", "npv"):
         frame[METRIC_NAMES[name].split(" (")[0] if name in ("sensitivity", "specificity") else name.upper()] = [
-            fmt_ci(Estimate(e, lo, hi)) for e, lo, hi in zip(t[name], t[f"{name}_lower"], t[f"{name}_upper"])]
+            F.interval(e, lo, hi) for e, lo, hi in zip(t[name], t[f"{name}_lower"], t[f"{name}_upper"])]
     styler = _style(frame, "EXPLORATORY — not pre-specified; do not choose a threshold from this table and report "
                            "its performance as a result")
     return styler.apply(lambda row: ["background-color: #eef3fa" if "pre-specified" in row["Threshold"] else ""
@@ -238,46 +212,45 @@ def decision_table(ev: Evaluation, study: Study):
     frame = pd.DataFrame({"Threshold probability": [f"{x:g}" + ("  ◀ operating" if np.isclose(x, study.analysis.threshold)
                                                                  else "") for x in picked["threshold"]]})
     for role in ev.models:
-        frame[f"Net benefit: {role}"] = [fmt(v, 4) for v in picked[f"net_benefit_{role}"]]
-    frame["Net benefit: treat all"] = [fmt(v, 4) for v in picked["net_benefit_all"]]
-    frame["Net benefit: treat none"] = [fmt(v, 4) for v in picked["net_benefit_none"]]
+        frame[f"Net benefit: {role}"] = [F.number(v, 4) for v in picked[f"net_benefit_{role}"]]
+    frame["Net benefit: treat all"] = [F.number(v, 4) for v in picked["net_benefit_all"]]
+    frame["Net benefit: treat none"] = [F.number(v, 4) for v in picked["net_benefit_none"]]
     return _style(frame, "Net benefit (true positives per patient, net of false positives weighted by t/(1 − t))")
 
 
 def error_counts(ev: Evaluation):
     """Counts of the candidate's calls at the operating threshold."""
     c = ev.errors.counts
-    frame = pd.DataFrame({"Call": c["meaning"], "Patients": [f"{n:,}" for n in c["n"]],
-                          "Share": [f"{100 * s:.1f}% of {'positives' if k in ('TP', 'FN') else 'negatives'}"
+    frame = pd.DataFrame({"Call": c["meaning"], "Patients": [F.count(n) for n in c["n"]],
+                          "Share": [f"{F.percent(s)} of {'positives' if k in ('TP', 'FN') else 'negatives'}"
                                     for s, k in zip(c["share"], c["call"])]})
     return _style(frame)
 
 
 def error_by_variable(ev: Evaluation, study: Study):
     """Miss rate and false-alarm rate by level of each declared variable, with small cells suppressed."""
+    level = F.confidence_level(study.analysis.alpha)
     table = ev.errors.by_variable
-    hidden = f"<{ev.errors.small_cell_threshold}"
+    hidden = F.fewer_than(ev.errors.small_cell_threshold)
     if table.empty:
         return _style(pd.DataFrame({"": ["no error-analysis variables are declared (analysis.error_analysis."
                                          "variables)"]}))
 
-    def count(v):
-        return hidden if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else f"{int(v):,}"
+    def count(v):  # suppressed by the stage (NA): "<T"
+        return hidden if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else F.count(v)
 
     def rate(e, lo, hi, x):
-        if x is pd.NA:
-            return "suppressed"
-        return fmt_ci(Estimate(e, lo, hi))
+        return F.WITHHELD if x is pd.NA else F.interval(e, lo, hi)
 
     frame = pd.DataFrame({
         "Variable": table["variable"], "Level": table["level"],
         "With the outcome": [count(v) for v in table["positives"]],
         "Missed (FN)": [count(v) for v in table["missed"]],
-        f"Miss rate ({_level(study)} CI)": [rate(*r) for r in zip(table["miss_rate"], table["miss_rate_lower"],
+        f"Miss rate ({level} CI)": [rate(*r) for r in zip(table["miss_rate"], table["miss_rate_lower"],
                                                                   table["miss_rate_upper"], table["missed"])],
         "Without the outcome": [count(v) for v in table["negatives"]],
         "False alarms (FP)": [count(v) for v in table["false_alarms"]],
-        f"False-alarm rate ({_level(study)} CI)": [rate(*r) for r in zip(
+        f"False-alarm rate ({level} CI)": [rate(*r) for r in zip(
             table["false_alarm_rate"], table["false_alarm_rate_lower"], table["false_alarm_rate_upper"],
             table["false_alarms"])],
     })
@@ -290,9 +263,9 @@ def misses_table(ev: Evaluation, kind: str):
     m = ev.errors.misses
     m = m[m["kind"] == kind]
     frame = pd.DataFrame({"Rank": m["rank"], "Pseudonymous id": m["id"],
-                          "Candidate risk": [fmt(v) for v in m["candidate_risk"]]})
+                          "Candidate risk": [F.number(v) for v in m["candidate_risk"]]})
     if "baseline_risk" in m:
-        frame["Baseline risk"] = [fmt(v) for v in m["baseline_risk"]]
+        frame["Baseline risk"] = [F.number(v) for v in m["baseline_risk"]]
         frame["Baseline call"] = m["baseline_call"].to_numpy()
     if frame.empty:
         frame = pd.DataFrame({"": [f"no {'false negatives' if kind == 'FN' else 'false positives'}"]})
@@ -305,12 +278,12 @@ def summary(ev: Evaluation, study: Study) -> str:
     """Markdown: who was analysed, how many had the outcome, exclusions, and the stage verdict."""
     d = ev.data
     where = f"the {study.analysis.split} split" if study.analysis.split else "the whole frozen cohort"
-    text = (f"**{d.n:,} patients analysed** ({where}), **{d.positives:,} with the outcome** "
-            f"({100 * d.positives / d.n:.1f}%)." if d.n else "**No patients analysed.**")
+    text = (f"**{F.count(d.n)} patients analysed** ({where}), **{F.count(d.positives)} with the outcome** "
+            f"({F.percent(d.positives / d.n)})." if d.n else "**No patients analysed.**")
     if len(d.excluded):
         ids = ", ".join(d.excluded["id"].head(10))
         more = f" and {len(d.excluded) - 10} more" if len(d.excluded) > 10 else ""
-        text += (f" {len(d.excluded):,} patients of the analysis cohort were **excluded for a missing score** "
+        text += (f" {F.count(len(d.excluded))} patients of the analysis cohort were **excluded for a missing score** "
                  f"(declared rule `missing_scores: exclude`): {ids}{more}.")
     else:
         text += " No patient was excluded for a missing score."

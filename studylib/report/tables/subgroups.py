@@ -1,7 +1,7 @@
 """Reviewer-facing tables and text of the subgroup stage, all from the reviewer view.
 
-Estimates are written as ``"0.80 (0.75–0.84)"`` (:func:`format_interval`), p-values as ``"<0.001"``
-(:func:`format_p`); counts come suppressed from :func:`studylib.stages.subgroups.reviewer.reviewer_view`
+Estimates are written as ``"0.80 (0.75–0.84)"`` and p-values as ``"<0.001"`` by :mod:`studylib.formatting`;
+counts come suppressed from :func:`studylib.stages.subgroups.reviewer.reviewer_view`
 and withheld estimates read "withheld". Each ``*_display`` / ``*_table`` function returns a DataFrame,
 :func:`styled` the pandas Styler the notebook shows (every cell HTML-escaped), each ``*_markdown``
 function the Markdown of a narrative cell.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from studylib import formatting as F
 from studylib.judge import gates
 from studylib.plan import Study
 from studylib.report import display
@@ -20,30 +21,14 @@ from studylib.stages.subgroups.metrics import LABELS
 from studylib.stages.subgroups.reviewer import ReviewerView
 
 
-def _number(x: float, digits: int) -> str:
-    text = f"{x:.{digits}f}"
-    return "−" + text[1:] if text.startswith("-") else text
-
-
-def format_interval(estimate: float, lower: float, upper: float, digits: int = 2) -> str:
-    """``"0.80 (0.75–0.84)"``, or ``"0.03 (−0.09 to 0.15)"`` when a bound is negative; ``"—"`` when
-    undefined; the estimate alone when only the interval is undefined."""
-    if estimate != estimate:
-        return "—"
-    if lower != lower or upper != upper:
-        return _number(estimate, digits)
-    low, high = _number(lower, digits), _number(upper, digits)
-    joint = " to " if (low.startswith("−") or high.startswith("−")) else "–"
-    return f"{_number(estimate, digits)} ({low}{joint}{high})"
-
-
+#: decimals of the subgroup tables: two, three for the Brier score and the AUROC difference
 _DIGITS = {"brier": 3, "auroc_vs_baseline": 3}
 
 
 def _cell(row) -> str:
     if row.withheld:
-        return "withheld"
-    return format_interval(row.estimate, row.lower, row.upper, _DIGITS.get(row.metric, 2))
+        return F.WITHHELD
+    return F.interval(row.estimate, row.lower, row.upper, _DIGITS.get(row.metric, 2))
 
 
 def display_table(view: ReviewerView, metrics: tuple[str, ...]) -> pd.DataFrame:
@@ -81,13 +66,6 @@ def gate_summary(view: ReviewerView) -> pd.DataFrame:
     return counts
 
 
-def format_p(p: float) -> str:
-    """A p-value for a table: ``"<0.001"``, three decimals, or ``"—"`` when the test was not performed."""
-    if p != p:
-        return "—"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def overview_markdown(view: ReviewerView, study: Study) -> str:
     """What was analysed and under which plan, in a few sentences."""
     plan = study.subgroups
@@ -101,7 +79,7 @@ def overview_markdown(view: ReviewerView, study: Study) -> str:
             f"**{len(sizes)} subgroups**: {axes}. **{judged}** meet the plan's minimum of {plan.min_positives} "
             f"positives and {plan.min_negatives} negatives and are judged; the other {len(sizes) - judged} are "
             f"reported as INSUFFICIENT_EVIDENCE with the number of patients they would need. Intervals are "
-            f"{100 * (1 - study.analysis.alpha):g}% ({study.analysis.ci_method} for proportions, DeLong for AUROC, "
+            f"{F.confidence_level(study.analysis.alpha)} ({study.analysis.ci_method} for proportions, DeLong for AUROC, "
             f"Wald for calibration, normal for the Brier score); the operating threshold is "
             f"{study.analysis.threshold:g} (positive iff score ≥ threshold).")
     if missing:
@@ -156,9 +134,9 @@ def heterogeneity_display(view: ReviewerView, study: Study) -> pd.DataFrame:
     h = view.heterogeneity
     out = pd.DataFrame({
         "Variable": h.variable, "Metric": [LABELS[m] for m in h.metric], "Test": h.test,
-        "Statistic": [f"{s:.2f}" if s == s else "—" for s in h.statistic], "df": h.df,
-        "p": [format_p(p) for p in h.p_value], f"p adjusted ({method})": [format_p(p) for p in h.p_adjusted],
-        "Levels left out": [e or "—" for e in h.levels_excluded], "Note": h.reason,
+        "Statistic": [F.number(s, 2) for s in h.statistic], "df": h.df,
+        "p": [F.p_value(p) for p in h.p_value], f"p adjusted ({method})": [F.p_value(p) for p in h.p_adjusted],
+        "Levels left out": [e or F.UNDEFINED for e in h.levels_excluded], "Note": h.reason,
     })
     return out.set_index(["Variable", "Metric"])
 
@@ -168,7 +146,7 @@ def reference_display(view: ReviewerView) -> pd.DataFrame:
     r = view.versus_reference
     if r.empty:
         return pd.DataFrame()
-    shown = [("withheld" if w else format_interval(e, lo, hi, 3)) for e, lo, hi, w in
+    shown = [(F.WITHHELD if w else F.interval(e, lo, hi, 3)) for e, lo, hi, w in
              zip(r.estimate, r.lower, r.upper, r.withheld)]
     out = pd.DataFrame({"Variable": r.variable, "Comparison": [f"{lv} − {ref}" for lv, ref in zip(r.level, r.reference)],
                         "Metric": [LABELS[m] for m in r.metric], "Difference (interval)": shown,
@@ -180,7 +158,7 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
     """Every judged gate, indexed by its id (gate[subgroup]): metric, estimate with interval, rule, verdict,
     whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
-             "Estimate (interval)": format_interval(g.estimate, g.lower, g.upper, 3),
+             "Estimate (interval)": F.interval(g.estimate, g.lower, g.upper, 3),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Blocks release": "yes" if g.blocking_failure else "no",
              "Why": g.sentence} for g in view.gates]
     columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Blocks release", "Why"]
@@ -195,7 +173,7 @@ def sample_size_display(view: ReviewerView, study: Study) -> pd.DataFrame:
     return pd.DataFrame({
         "Variable": s.variable, "Level": s.level, "n": s.n, "Positives": s.positives, "Negatives": s.negatives,
         "Positives needed": s.needed_positives, "Negatives needed": s.needed_negatives,
-        "More patients (about)": [f"{int(m):,}" if m == m and m is not None else "—" for m in s.more_patients],
+        "More patients (about)": [F.count(m) for m in s.more_patients],
         "Prevalence used": s.prevalence_basis, "Why": s.reason,
     }).set_index(["Variable", "Level"])
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from studylib import formatting
 from studylib.plan import CohortStep, Condition, Study
 
 
@@ -259,7 +260,8 @@ def comparison_rows(source: pd.DataFrame, result: CohortResult, study: Study) ->
         reference.append(value)
         applied = [s.id for s in study.cohort if s.id not in skipped]
         notes.append(
-            f"{value} (reference): the snapshot's {len(rows):,} {value} rows, not in the analysis cohort, "
+            f"{value} (reference): the snapshot's {formatting.count(len(rows))} {value} rows, "
+            "not in the analysis cohort, "
             + (f"after cohort steps {', '.join(applied)}" if applied else "without cohort steps")
             + (f" ({', '.join(skipped)} {'selects' if len(skipped) == 1 else 'select'} on {split} and "
                f"{'was' if len(skipped) == 1 else 'were'} skipped)." if skipped else "."))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.stages.cohort.build import CohortResult, coerce_value
 from studylib.plan import Study
@@ -86,7 +87,8 @@ def _offenders(frame: pd.DataFrame, mask: np.ndarray, id_column: str) -> tuple[i
 def _finding(id, subject, rule, scope, frame, mask, id_column, *, what: str, clean: str) -> Finding:
     rows, patients, examples = _offenders(frame, mask, id_column)
     if rows:
-        sentence = f"{rows:,} {what} ({patients:,} patient(s)): {_ids_text(examples, patients)}."
+        sentence = (f"{formatting.count(rows)} {what} ({formatting.count(patients)} patient(s)): "
+                    f"{_ids_text(examples, patients)}.")
     else:
         sentence = clean
     return Finding(id, subject, rule, scope, True, rows, patients, examples, sentence)
@@ -97,7 +99,8 @@ def empty_cohort(result: CohortResult) -> Finding:
     emptied = result.emptied_by
     n = len(result.cohort)
     if n:
-        sentence = f"{n:,} rows ({result.patients:,} patients) remain after {len(result.steps)} step(s)."
+        sentence = (f"{formatting.count(n)} rows ({formatting.count(result.patients)} patients) remain after "
+                    f"{len(result.steps)} step(s).")
     elif emptied:
         label = next(s.label for s in result.steps if s.id == emptied)
         sentence = f"Step {emptied} ({label}) excluded every remaining row; the later stages have nothing to analyse."

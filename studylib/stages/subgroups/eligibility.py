@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from studylib import formatting
 from studylib.judge import suppression
 from studylib.plan import Study
 from studylib.stages.subgroups.groups import OVERALL
@@ -95,10 +96,11 @@ def _or_half(p: float) -> float:
 
 def sample_size_sentence(row, study: Study) -> str:
     """One sentence for a subgroup that cannot be judged: what is missing and how much more is needed."""
-    level = f"{100 * (1 - study.analysis.alpha):g}%"
+    level = formatting.confidence_level(study.analysis.alpha)
     width = study.subgroups.interval_width
-    patients = (f"about {row.more_patients:,} more patients at {row.prevalence_basis} prevalence"
+    count = formatting.count
+    patients = (f"about {count(row.more_patients)} more patients at {row.prevalence_basis} prevalence"
                 if row.more_patients is not None and row.more_patients == row.more_patients else "more patients")
-    return (f"Needs {row.needed_positives:,} positives and {row.needed_negatives:,} negatives (the plan's minimum, "
-            f"or enough for {level} intervals of sensitivity and specificity of width {width:g}): "
-            f"{row.more_positives:,} more positives and {row.more_negatives:,} more negatives, {patients}.")
+    return (f"Needs {count(row.needed_positives)} positives and {count(row.needed_negatives)} negatives (the plan's "
+            f"minimum, or enough for {level} intervals of sensitivity and specificity of width {width:g}): "
+            f"{count(row.more_positives)} more positives and {count(row.more_negatives)} more negatives, {patients}.")
