@@ -41,7 +41,7 @@ demo: $(VENV)/.installed
 	if [ $$rc -le 1 ]; then exit 0; else exit $$rc; fi
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow

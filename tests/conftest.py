@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import shutil
 import sys
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from filelock import FileLock
 
 from studylib.data import snapshot
 
@@ -178,7 +180,7 @@ class ArchivedRun:
 
 
 @pytest.fixture(scope="session")
-def archived_run(tmp_path_factory) -> ArchivedRun:
+def archived_run(tmp_path_factory, worker_id) -> ArchivedRun:
     """The tiny project (with the additions above) run once with the real notebooks.
 
     Read its files only; a test that changes anything copies the project first (``shutil.copytree(
@@ -186,10 +188,13 @@ def archived_run(tmp_path_factory) -> ArchivedRun:
     """
     from studylib.run import runner
 
-    params_file = make_project(tmp_path_factory.mktemp("archived"), _session_frame(tiny_frame()), _session_params)
-    outcome = runner.run(params_file, log=lambda m: None)
-    assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
-    return ArchivedRun(params_file, outcome)
+    def make() -> ArchivedRun:
+        params_file = make_project(tmp_path_factory.mktemp("archived"), _session_frame(tiny_frame()), _session_params)
+        outcome = runner.run(params_file, log=lambda m: None)
+        assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
+        return ArchivedRun(params_file, outcome)
+
+    return _made_once(tmp_path_factory, worker_id, "archived_run", make)
 
 
 @dataclass(frozen=True)
@@ -204,29 +209,35 @@ class Reproduction:
 
 
 @pytest.fixture(scope="session")
-def reproduced_run(archived_run, tmp_path_factory) -> Reproduction:
+def reproduced_run(archived_run, tmp_path_factory, worker_id) -> Reproduction:
     """The session run re-executed once by ``studylib reproduce`` (a second real run of the same study)."""
     from click.testing import CliRunner
 
     from studylib.cli import main
 
-    root = tmp_path_factory.mktemp("reproduced") / "project"
-    shutil.copytree(archived_run.root, root)
-    original = root / archived_run.folder.relative_to(archived_run.root)
-    result = CliRunner().invoke(main, ["reproduce", str(original)])
-    new = [p for p in original.parent.iterdir() if p.is_dir() and p != original]
-    assert len(new) == 1, result.output
-    return Reproduction(root, original, new[0], result.exit_code, result.output)
+    def make() -> Reproduction:
+        root = tmp_path_factory.mktemp("reproduced") / "project"
+        shutil.copytree(archived_run.root, root)
+        original = root / archived_run.folder.relative_to(archived_run.root)
+        result = CliRunner().invoke(main, ["reproduce", str(original)])
+        new = [p for p in original.parent.iterdir() if p.is_dir() and p != original]
+        assert len(new) == 1, result.output
+        return Reproduction(root, original, new[0], result.exit_code, result.output)
+
+    return _made_once(tmp_path_factory, worker_id, "reproduced_run", make)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into scheduling groups
-def pytest_collection_modifyitems(config, items):
-    """Groups for pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``): every test that reads the
-    session run goes to one worker, so the run is made once; the notebooks' cells run in order on one
-    worker (nbval keeps one kernel per notebook, and notebook 02 reads what 01 froze in the scratch
-    folder). Without xdist the marks do nothing."""
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group("notebooks"))
-        elif {"archived_run", "reproduced_run"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("session_run"))
+def _made_once(tmp_path_factory, worker_id: str, name: str, make):
+    """A session value made once for the whole test session, also under pytest-xdist (``make test`` runs
+    ``-n 2 --dist loadfile``): the first worker makes it under a file lock and leaves it pickled in the
+    session's shared temporary folder; the others read it (pytest-xdist's documented pattern)."""
+    if worker_id == "master":  # no xdist
+        return make()
+    shared = tmp_path_factory.getbasetemp().parent  # one folder per session, shared by its workers
+    stored = shared / f"{name}.pickle"
+    with FileLock(str(stored) + ".lock"):
+        if stored.is_file():
+            return pickle.loads(stored.read_bytes())
+        value = make()
+        stored.write_bytes(pickle.dumps(value))
+        return value

@@ -13,6 +13,7 @@ Parquet path, for DuckDB to scan in place).
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -132,7 +133,9 @@ def freeze(cohort: pd.DataFrame, run_dir: str | Path) -> str:
 
     path = Path(run_dir) / FROZEN_COHORT
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pandas(cohort, preserve_index=False), path, compression="zstd")
+    tmp = path.with_name(path.name + ".tmp")  # written whole, then renamed: a reader never sees half a file
+    pq.write_table(pa.Table.from_pandas(cohort, preserve_index=False), tmp, compression="zstd")
+    os.replace(tmp, path)
     return sha256_file(path)
 
 
