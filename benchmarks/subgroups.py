@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import best_time, table  # noqa: E402
-from studylib.stages.evaluation import analysis as evaluation
+from studylib.stages.evaluation import inputs as evaluation_inputs
 from studylib import plan
 from studylib.stages.subgroups import analysis as subgroups
 from studylib.stages.subgroups import groups as subgroup_groups
@@ -136,7 +136,7 @@ def main() -> None:
     t0 = time.perf_counter()
     study_file = build(folder, args.patients)
     study = plan.load(study_file)
-    frame = evaluation.analysis_rows(workspace.build_cohort(study).cohort, study)
+    frame = evaluation_inputs.analysis_rows(workspace.build_cohort(study).cohort, study)
     frame = frame.iloc[: args.patients].reset_index(drop=True)
     setup = time.perf_counter() - t0
     groups = subgroup_groups.subgroups(frame, study)

@@ -2,7 +2,6 @@
 
 import shutil
 
-import pytest
 import yaml
 from click.testing import CliRunner
 

@@ -30,7 +30,6 @@ bounded (10 million rows: about 10 s and under 0.5 GB of memory) and the data do
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path

@@ -13,7 +13,6 @@ from bs4 import BeautifulSoup
 
 from studylib.report import checklist, pages
 from studylib.run import pages as run_pages
-from studylib.run import runner
 from tests.conftest import MARKUP_TITLE as TITLE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

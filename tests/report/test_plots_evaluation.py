@@ -9,6 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from studylib.stages.evaluation import analysis as evaluation
+from studylib.stages.evaluation.curves import curves as evaluation_curves
 from studylib.report.plots import evaluation as figures
 from tests.stages.evaluation.test_analysis import calibrated, frame_of, make_study
 
@@ -28,7 +29,7 @@ def ev_and_curves():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ev = evaluation.evaluate(frame_of(y, p, base), study)
-    return study, ev, evaluation.curves(ev.data, study)
+    return study, ev, evaluation_curves(ev.data, study)
 
 
 def _texts(fig: Figure) -> str:
@@ -85,7 +86,7 @@ def test_without_a_baseline(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ev = evaluation.evaluate(frame, study)
-        curves = evaluation.curves(ev.data, study)
+        curves = evaluation_curves(ev.data, study)
     assert ev.comparison is None and list(ev.models) == ["candidate"]
     assert "no baseline" in tables.comparison_table(ev, study).to_html()
     assert "no baseline" in tables.discordance_table(ev).to_html()

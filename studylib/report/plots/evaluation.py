@@ -10,7 +10,6 @@ the files small at 10^6 patients.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -220,7 +219,7 @@ def show_discrimination(ev, curves, study, run_dir):
 
 def show_roc_comparison(ev, curves, study, run_dir):
     """The candidate's and the baseline's ROC curves overlaid, each with its operating point."""
-    from studylib.stages.evaluation.analysis import model_labels
+    from studylib.stages.evaluation.inputs import model_labels
 
     if ev.comparison is None:
         from IPython.display import HTML
@@ -245,7 +244,7 @@ def show_roc_comparison(ev, curves, study, run_dir):
 
 def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
     """Calibration plot of one model (saved and embedded)."""
-    from studylib.stages.evaluation.analysis import model_labels
+    from studylib.stages.evaluation.inputs import model_labels
 
     m = ev.models[role]
     c = m.calibration
@@ -264,7 +263,7 @@ def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
 
 def show_decision_curve(ev, study, run_dir):
     """Decision curve over the declared range (saved and embedded)."""
-    from studylib.stages.evaluation.analysis import model_labels
+    from studylib.stages.evaluation.inputs import model_labels
 
     labels = model_labels(study)
     fig = decision_curve_figure(ev.decision_curve, labels={r: labels[r] for r in ev.models},

@@ -9,7 +9,6 @@ reference-standard results.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure

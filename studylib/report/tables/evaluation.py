@@ -18,7 +18,9 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.judge import gates
 from studylib.report import display
-from studylib.stages.evaluation.analysis import METRIC_NAMES, Evaluation, metric_roles, model_identity
+from studylib.judge.acceptance import METRIC_NAMES
+from studylib.stages.evaluation.analysis import Evaluation, metric_roles
+from studylib.stages.evaluation.inputs import model_identity
 from studylib.plan import Study
 from studylib.stats import Estimate
 

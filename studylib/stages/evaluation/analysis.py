@@ -33,12 +33,6 @@ from studylib.stages.evaluation.inputs import AnalysisData, model_identity, prep
 from studylib.stages.evaluation.metrics import evaluate_model
 from studylib.stages.evaluation.thresholds import decision_curve, threshold_table
 
-# Names that code outside this stage (report.tables.evaluation, report.plots.evaluation, the subgroup
-# stage and notebook 03) imports from this module; they live in the modules named above.
-from studylib.judge.acceptance import METRIC_NAMES  # noqa: F401
-from studylib.stages.evaluation.curves import curves  # noqa: F401
-from studylib.stages.evaluation.inputs import analysis_rows, labels_and_scores, model_labels  # noqa: F401
-
 
 @dataclass(frozen=True)
 class Evaluation:

@@ -81,9 +81,9 @@ def _group_metrics(rows: np.ndarray, cand: RankedScore, cand_logit: np.ndarray, 
 
 def labels_and_scores(frame: pd.DataFrame, study: Study) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Outcome (bool), candidate score and baseline score (or None) of the analysed rows."""
-    from studylib.stages.evaluation import analysis as evaluation
+    from studylib.stages.evaluation import inputs
 
-    y, scores = evaluation.labels_and_scores(frame, study)
+    y, scores = inputs.labels_and_scores(frame, study)
     return y.astype(bool), scores["candidate"], scores.get("baseline")
 
 
