@@ -58,6 +58,17 @@ def dumps(results) -> str:
     return json.dumps(to_jsonable(results), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all: beside it as ``<name>.tmp``, then renamed,
+    so a reader or a crash never leaves half a file. Creates the folder; returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def results_path(run_dir: str | Path, stage: str) -> Path:
     if stage not in STAGES:
         raise ValueError(f"unknown stage '{stage}'; expected one of {', '.join(STAGES)}")
@@ -70,12 +81,7 @@ def record(run_dir: str | Path, stage: str, results: dict) -> Path:
     ``results`` should hold a ``gates`` list (see :mod:`studylib.gates`); everything else is free-form
     but must be deterministic (no timestamps, no absolute paths).
     """
-    path = results_path(run_dir, stage)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(dumps({"stage": stage, **results}), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomically(results_path(run_dir, stage), dumps({"stage": stage, **results}))
 
 
 def read(run_dir: str | Path, stage: str) -> dict | None:
@@ -102,9 +108,4 @@ def record_reviewer(run_dir: str | Path, stage: str, results: dict, threshold: i
     left = suppression.small_counts(body, threshold)
     if left:  # cannot happen after suppress_counts; kept as a guard against future edits
         raise AssertionError(f"small counts left in the reviewer results: {', '.join(left[:5])}")
-    path = reviewer_path(run_dir, stage)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(dumps(body), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomically(reviewer_path(run_dir, stage), dumps(body))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from studylib.evidence import archive
+from studylib.evidence import archive, results
 from studylib.report import checklist
 from studylib.report import pages
 
@@ -69,8 +69,4 @@ def write_archive_index(reports: Path) -> Path:
     Regenerated after every run and sign-off (atomically: written beside, then renamed); the ledger,
     not this page, is the record.
     """
-    path = Path(reports) / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(pages.render_archive(archive.list_runs(reports)), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return results.write_text_atomically(Path(reports) / "index.html", pages.render_archive(archive.list_runs(reports)))

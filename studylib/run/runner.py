@@ -321,7 +321,5 @@ def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, ou
         "command": " ".join(sys.argv),
         "files": files,
     }
-    tmp = folder / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / "manifest.json")
+    evidence.write_text_atomically(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
