@@ -192,3 +192,21 @@ def test_pages_load_in_headless_chromium_without_console_errors(run_folder, name
     assert "</html>" in result.stdout or "</body>" in result.stdout
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line and ("Error" in line or "Uncaught" in line)]
     assert console == []
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftotext") is None,
+                    reason="needs Debian chromium and poppler-utils (apt-get install -y chromium poppler-utils)")
+def test_printed_index_keeps_every_gate_column(run_folder, tmp_path):
+    """Printed to PDF, the gate table must not be clipped at the page edge: the interval, the rule and
+    the "Blocks release" column of the gates are in the PDF's text."""
+    pdf = tmp_path / "index.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    (run_folder / "index.html").as_uri()], capture_output=True, timeout=120, check=True)
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "Blocks" in text and "release" in text
+    assert "lower 95% bound" in text  # the Rule column
+    assert re.search(r"\([01]\.\d{3}–", text), "no interval in the printed gate table"
