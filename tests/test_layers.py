@@ -108,6 +108,40 @@ def test_the_layer_check_catches_an_upward_import(tmp_path):
     assert _upward(bad, "stages") == ["bad.py:4: stages imports studylib.run"]
 
 
+# Layers that compute and render: they take and return data; reading and writing files is the job of
+# data/ (snapshots), evidence/ (the run folder) and run/ (the runner). The calls that would give it away:
+FILE_IO_CALLS = {"open", "write_text", "write_bytes", "read_text", "read_bytes", "mkdir", "replace", "unlink",
+                 "rename", "to_parquet", "read_parquet", "to_csv", "read_csv", "rmtree", "copyfile", "copytree"}
+NO_FILE_IO = {"stats", "judge", "stages", "report"}
+
+
+def _file_io(path: Path, root: Path = PACKAGE.parent) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        # str.replace and DataFrame.rename are not files: replace/rename count only as os.replace/os.rename.
+        if name in {"replace", "rename"} and not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                                                  and func.value.id == "os"):
+            continue
+        if name in FILE_IO_CALLS:
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {name}(...)")
+    return found
+
+
+def test_compute_and_render_layers_do_no_file_io():
+    violations = [v for path, layer in _modules() if layer in NO_FILE_IO for v in _file_io(path)]
+    assert not violations, "file I/O outside data/, evidence/ and run/:\n" + "\n".join(violations)
+
+
+def test_the_file_io_check_catches_a_write(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n\ndef f(p, s):\n    s = s.replace('a', 'b')\n    p.write_text(s)\n    os.replace(p, p)\n")
+    assert _file_io(bad, root=tmp_path) == ["bad.py:5: write_text(...)", "bad.py:6: replace(...)"]
+
+
 @pytest.mark.parametrize("command", [["params", "check", "params/demo.yaml"], ["--help"]])
 def test_cli_without_notebooks_imports_no_display_stack(command):
     root = PACKAGE.parent

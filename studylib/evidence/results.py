@@ -61,12 +61,41 @@ def dumps(results) -> str:
 def write_text_atomically(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` whole or not at all: beside it as ``<name>.tmp``, then renamed,
     so a reader or a crash never leaves half a file. Creates the folder; returns ``path``."""
+    return write_bytes_atomically(path, text.encode("utf-8"))
+
+
+FIGURES_DIR = "figures"
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all (beside it as ``<name>.tmp``, then renamed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def figure_saver(run_dir: str | Path):
+    """The function a notebook hands to the figure renderers to keep each figure in the run folder.
+
+    The returned ``save(name, files)`` writes ``run_dir/figures/<name>.<suffix>`` for each
+    ``{suffix: bytes}`` (atomically) and returns the paths relative to ``run_dir`` (POSIX), which is
+    how the manifest and the stage results name them.
+    """
+    run_dir = Path(run_dir)
+
+    def save(name: str, files) -> list[str]:
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"figure name '{name}' must be a plain file name (no folders)")
+        written = []
+        for suffix, data in files.items():
+            path = write_bytes_atomically(run_dir / FIGURES_DIR / f"{name}.{suffix}", data)
+            written.append(path.relative_to(run_dir).as_posix())
+        return written
+
+    return save
 
 
 def results_path(run_dir: str | Path, stage: str) -> Path:

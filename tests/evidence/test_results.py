@@ -24,3 +24,17 @@ def test_record_reviewer_converts_tables_before_the_safety_net(tmp_path):
     body = json.loads(path.read_text())
     assert body["table"] == [{"n": "<5", "estimate": 0.5}, {"n": 10, "estimate": None}]
     assert path.read_text() == evidence.dumps(body)  # canonical JSON, like results/<stage>.json
+
+
+def test_figure_saver_writes_each_file_into_the_run_folder_and_names_it_relative(tmp_path):
+    save = evidence.figure_saver(tmp_path)
+    assert save("flow", {"svg": b"<svg/>", "png": b"\x89PNG"}) == ["figures/flow.svg", "figures/flow.png"]
+    assert (tmp_path / "figures" / "flow.svg").read_bytes() == b"<svg/>"
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["flow.png", "flow.svg"]  # no .tmp left
+
+
+def test_figure_saver_refuses_a_name_that_leaves_the_figures_folder(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="plain file name"):
+        evidence.figure_saver(tmp_path)("../manifest", {"svg": b""})

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from studylib.stages.evaluation import analysis as evaluation
 from studylib.stages.evaluation.curves import curves as evaluation_curves
+from studylib.evidence.results import figure_saver
 from studylib.report.plots import evaluation as figures
 from tests.stages.evaluation.test_analysis import calibrated, frame_of, make_study
 
@@ -62,12 +63,12 @@ def test_figures_are_labelled(ev_and_curves):
 
 def test_show_functions_save_and_embed_with_alt_text(ev_and_curves, tmp_path):
     study, ev, curves = ev_and_curves
-    html = figures.show_discrimination(ev, curves, study, tmp_path).data
+    html = figures.show_discrimination(ev, curves, study, figure_saver(tmp_path)).data
     assert "alt='Left: ROC curve of the candidate tiny 2" in html and "data:image/png;base64," in html
     assert "Figure 1." in html
-    for show in (figures.show_calibration(ev, curves, study, tmp_path),
-                 figures.show_decision_curve(ev, study, tmp_path),
-                 figures.show_roc_comparison(ev, curves, study, tmp_path)):
+    for show in (figures.show_calibration(ev, curves, study, figure_saver(tmp_path)),
+                 figures.show_decision_curve(ev, study, figure_saver(tmp_path)),
+                 figures.show_roc_comparison(ev, curves, study, figure_saver(tmp_path))):
         assert "<figure" in show.data and "alt='" in show.data
     names = sorted(p.name for p in (tmp_path / "figures").iterdir())
     assert names == sorted(f"evaluation_{n}.{e}" for n in ("roc_pr", "calibration_candidate", "decision_curve",
@@ -90,8 +91,8 @@ def test_without_a_baseline(tmp_path):
     assert ev.comparison is None and list(ev.models) == ["candidate"]
     assert "no baseline" in tables.comparison_table(ev, study).to_html()
     assert "no baseline" in tables.discordance_table(ev).to_html()
-    assert "No baseline" in figures.show_roc_comparison(ev, curves, study, tmp_path).data
-    assert "<figure" in figures.show_decision_curve(ev, study, tmp_path).data
+    assert "No baseline" in figures.show_roc_comparison(ev, curves, study, figure_saver(tmp_path)).data
+    assert "<figure" in figures.show_decision_curve(ev, study, figure_saver(tmp_path)).data
     assert "Baseline" not in tables.performance_table(ev.estimates(), study).to_html()
     r = evaluation.results(ev, study)
     assert r["comparison"] is None and r["differences"] == {}

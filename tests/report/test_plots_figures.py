@@ -1,3 +1,5 @@
+import base64
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,13 +16,29 @@ def _figure():
     return fig
 
 
-def test_saved_files_are_deterministic(tmp_path):
-    first = figures.save(_figure(), tmp_path / "a", "demo")
-    second = figures.save(_figure(), tmp_path / "b", "demo")
-    assert [p.relative_to(tmp_path / "a").as_posix() for p in first] == ["figures/demo.svg", "figures/demo.png"]
-    for a, b in zip(first, second):
-        assert a.read_bytes() == b.read_bytes()
-    assert b"<svg" in first[0].read_bytes()
+class _Saver:
+    """Records what the renderer hands over, as the evidence layer's saver would receive it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, name, files):
+        self.calls.append((name, dict(files)))
+        return [f"figures/{name}.{suffix}" for suffix in files]
+
+
+def test_rendered_files_are_deterministic():
+    first, second = figures.render(_figure(), "demo"), figures.render(_figure(), "demo")
+    assert first == second
+    assert b"<svg" in first.svg and first.png.startswith(b"\x89PNG")
+    assert b"Date" not in first.svg.split(b"<svg", 1)[0]
+
+
+def test_save_hands_svg_and_png_to_the_saver_and_returns_its_paths():
+    saver = _Saver()
+    assert figures.save(_figure(), saver, "demo") == ["figures/demo.svg", "figures/demo.png"]
+    [(name, files)] = saver.calls
+    assert name == "demo" and set(files) == {"svg", "png"}
 
 
 def test_embed_gives_a_figure_with_escaped_alt_text_and_caption():
@@ -29,9 +47,8 @@ def test_embed_gives_a_figure_with_escaped_alt_text_and_caption():
     assert "<figcaption style='max-width:60em'>a &amp; b</figcaption>" in html
 
 
-def test_publish_saves_and_embeds_the_same_png(tmp_path):
-    html = figures.publish(_figure(), tmp_path, "p", alt="alt").data
-    import base64
-
-    png = (tmp_path / "figures" / "p.png").read_bytes()
-    assert base64.b64encode(png).decode() in html
+def test_publish_saves_and_embeds_the_same_png():
+    saver = _Saver()
+    html = figures.publish(_figure(), saver, "p", alt="alt").data
+    [(_, files)] = saver.calls
+    assert base64.b64encode(files["png"]).decode() in html

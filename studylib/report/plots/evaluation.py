@@ -193,11 +193,11 @@ def decision_curve_figure(curve: pd.DataFrame, *, labels: dict, threshold: float
 
 
 # --------------------------------------------------------------------------------------------------
-# The figures of the evaluation notebook: build, save into the run folder, embed with alt text
+# The figures of the evaluation notebook: build, hand to the saver (the run folder), embed with alt text
 # --------------------------------------------------------------------------------------------------
 
 
-def show_discrimination(ev, curves, study, run_dir):
+def show_discrimination(ev, curves, study, saver):
     """ROC and precision-recall curves of the candidate with the operating point (saved and embedded)."""
     m = ev.models["candidate"]
     b = m.binary
@@ -214,10 +214,10 @@ def show_discrimination(ev, curves, study, run_dir):
            f"level {F.number(b.prevalence.estimate)}, operating point PPV {F.number(b.ppv.estimate)}.")
     caption = ("Figure 1. Discrimination of the candidate. The circle marks the pre-specified operating threshold; "
                "the dotted lines show a model without information (chance).")
-    return publish(fig, run_dir, "evaluation_roc_pr", alt=alt, caption=caption)
+    return publish(fig, saver, "evaluation_roc_pr", alt=alt, caption=caption)
 
 
-def show_roc_comparison(ev, curves, study, run_dir):
+def show_roc_comparison(ev, curves, study, saver):
     """The candidate's and the baseline's ROC curves overlaid, each with its operating point."""
     from studylib.stages.evaluation.inputs import model_labels
 
@@ -239,10 +239,10 @@ def show_roc_comparison(ev, curves, study, run_dir):
     alt = "Overlaid ROC curves. " + " ".join(f"{legends[r]}; {points[r][2]}." for r in legends) + f" {title}."
     caption = ("Figure 4. The candidate (solid) and the locked baseline (dashed) on the same patients; circles mark "
                "each model's calls at the pre-specified threshold.")
-    return publish(fig, run_dir, "evaluation_roc_comparison", alt=alt, caption=caption)
+    return publish(fig, saver, "evaluation_roc_comparison", alt=alt, caption=caption)
 
 
-def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
+def show_calibration(ev, curves, study, saver, role: str = "candidate"):
     """Calibration plot of one model (saved and embedded)."""
     from studylib.stages.evaluation.inputs import model_labels
 
@@ -258,10 +258,10 @@ def show_calibration(ev, curves, study, run_dir, role: str = "candidate"):
     caption = (f"Figure 2{'' if role == 'candidate' else 'b'}. Calibration of the {role}. Points on the dotted diagonal "
                "would mean that predicted risks equal observed frequencies; a curve below it means over-prediction. "
                "The band is pointwise and ignores smoothing bias.")
-    return publish(fig, run_dir, f"evaluation_calibration_{role}", alt=alt, caption=caption)
+    return publish(fig, saver, f"evaluation_calibration_{role}", alt=alt, caption=caption)
 
 
-def show_decision_curve(ev, study, run_dir):
+def show_decision_curve(ev, study, saver):
     """Decision curve over the declared range (saved and embedded)."""
     from studylib.stages.evaluation.inputs import model_labels
 
@@ -273,4 +273,4 @@ def show_decision_curve(ev, study, run_dir):
            + ", ".join(labels[r] for r in ev.models) + ", treat all and treat none.")
     caption = ("Figure 3. Clinical utility. A model is useful at a threshold probability where its curve lies above "
                "both treat all (grey) and treat none (black, 0).")
-    return publish(fig, run_dir, "evaluation_decision_curve", alt=alt, caption=caption)
+    return publish(fig, saver, "evaluation_decision_curve", alt=alt, caption=caption)

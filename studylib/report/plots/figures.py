@@ -1,8 +1,11 @@
-"""Saving figures into the run folder and embedding them in the notebook, the same way for every stage.
+"""Rendering figures for the run folder and embedding them in the notebook, the same way for every stage.
 
-Saved files carry no date or software metadata and a fixed SVG hash salt, so the same figure gives the
-same bytes on every run. Embedded figures are PNG images with alt text (and an optional caption),
-which the HTML renderings keep; the figure is cleared afterwards to free its memory.
+This module renders and embeds; it writes no files. The bytes of each figure go to a *saver*, a
+callable the notebook gets from the evidence layer (:func:`studylib.evidence.results.figure_saver`),
+which writes them into the run folder. Rendered files carry no date or software metadata and a fixed
+SVG hash salt, so the same figure gives the same bytes on every run. Embedded figures are PNG images
+with alt text (and an optional caption), which the HTML renderings keep; the figure is cleared
+afterwards to free its memory.
 """
 
 from __future__ import annotations
@@ -10,29 +13,45 @@ from __future__ import annotations
 import base64
 import html
 import io
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import matplotlib
 from matplotlib.figure import Figure
 
-FOLDER = "figures"
+#: Writes a figure's files (``{"svg": bytes, "png": bytes}``) under ``name`` and returns their paths.
+Saver = Callable[[str, Mapping[str, bytes]], list[str]]
 
 
-def save(fig: Figure, folder: str | Path, name: str) -> list[Path]:
-    """Write ``<folder>/figures/<name>.svg`` and ``.png`` (150 dpi) and return both paths."""
-    out = Path(folder) / FOLDER
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{name}.svg", out / f"{name}.png"]
+@dataclass(frozen=True)
+class RenderedFigure:
+    """A figure rendered once: SVG (vector, text as paths) and PNG at 150 dpi, both deterministic."""
+
+    svg: bytes
+    png: bytes
+
+    def files(self) -> dict[str, bytes]:
+        return {"svg": self.svg, "png": self.png}
+
+
+def render(fig: Figure, name: str) -> RenderedFigure:
+    """Render ``fig`` as SVG and PNG bytes; ``name`` salts the SVG ids so that they are stable."""
+    svg, png = io.BytesIO(), io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
-        fig.savefig(paths[0], format="svg", metadata={"Date": None, "Creator": None})
-        fig.savefig(paths[1], format="png", dpi=150, metadata={"Software": None})
-    return paths
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        fig.savefig(png, format="png", dpi=150, metadata={"Software": None})
+    return RenderedFigure(svg=svg.getvalue(), png=png.getvalue())
+
+
+def save(fig: Figure, saver: Saver, name: str) -> list[str]:
+    """Render ``fig`` and hand its files to ``saver``; returns the paths the saver reports."""
+    return saver(name, render(fig, name).files())
 
 
 def embed(fig: Figure, *, alt: str, caption: str = "", dpi: int = 110, png: bytes | None = None):
     """The figure as an HTML ``<figure>``: a PNG with ``alt`` text and an optional caption (both escaped).
 
-    ``png``: bytes already rendered (e.g. by :func:`save`) to embed instead of rendering again.
+    ``png``: bytes already rendered (e.g. by :func:`render`) to embed instead of rendering again.
     """
     from IPython.display import HTML
 
@@ -47,7 +66,8 @@ def embed(fig: Figure, *, alt: str, caption: str = "", dpi: int = 110, png: byte
                 f"src='data:image/png;base64,{data}' style='max-width:100%'/>{text}</figure>")
 
 
-def publish(fig: Figure, folder: str | Path, name: str, *, alt: str, caption: str = ""):
-    """:func:`save` the figure into the run folder and :func:`embed` the same PNG (rendered once)."""
-    paths = save(fig, folder, name)
-    return embed(fig, alt=alt, caption=caption, png=paths[1].read_bytes())
+def publish(fig: Figure, saver: Saver, name: str, *, alt: str, caption: str = ""):
+    """Render ``fig`` once, hand its files to ``saver`` (the run folder) and :func:`embed` the same PNG."""
+    rendered = render(fig, name)
+    saver(name, rendered.files())
+    return embed(fig, alt=alt, caption=caption, png=rendered.png)
