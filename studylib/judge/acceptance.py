@@ -29,14 +29,23 @@ METRIC_NAMES = {
 def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, alpha: float = 0.05) -> str:
     """One sentence a reviewer can read without statistics training, saying what was found and why it
     gives this verdict."""
+    alpha = gates.interval_alpha(criterion, alpha)
     level = formatting.confidence_level(alpha)
     # the sentence reaches results JSON: three decimals, no significant-digit form, "undefined" if undefined
     number = functools.partial(formatting.number, digits=3, tiny=0, undefined="undefined")
     name = METRIC_NAMES.get(criterion.metric, criterion.metric)
     passed = verdict == gates.PASS
     if verdict == gates.INSUFFICIENT:
+        if gates.degenerate(estimate):
+            return (f"{criterion.id} cannot be judged: the {level} interval of the {name} has zero width "
+                    f"({number(estimate.lower)} to {number(estimate.upper)}), a variance estimate of 0 that shows "
+                    "the method at its limit, not certainty.")
         reason = estimate.reason or "the quantity could not be estimated on these data"
         return f"{criterion.id} cannot be judged: the {name} could not be estimated ({reason})."
+    if criterion.versus is not None and passed and gates.identical(estimate):
+        return (f"The candidate's {name} equals the baseline's on these patients with no variability of the "
+                f"difference (candidate − baseline exactly 0, standard error 0: the two models agree on every "
+                f"patient, e.g. the same ranking), so it is not worse than the baseline by any margin.")
     if criterion.versus is not None:
         m = criterion.non_inferiority_margin
         head = (f"The candidate's {name} minus the baseline's is {number(estimate.estimate, signed=True)} "

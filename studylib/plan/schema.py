@@ -543,6 +543,10 @@ class Criterion(Strict):
     non_inferiority_margin: m`` (the lower bound of
     candidate − baseline must exceed −m; for a metric where smaller is better, Brier, the upper bound
     must stay below +m). ``label`` is an optional plain-language name shown beside the verdict.
+
+    Each form is a test (ICH E9): a bound of a two-sided interval at level ``interval_level`` (default
+    ``1 − analysis.alpha``, 95 %) is a one-sided test at ``(1 − level)/2`` (2.5 %); ``interval_within``
+    is two one-sided tests (TOST) at 2.5 % each; a rule on the point estimate is no test.
     """
 
     id: Identifier = Field(description="short identifier of the criterion", examples=["AC-1"])
@@ -563,6 +567,12 @@ class Criterion(Strict):
                                                                            "better)", examples=[0.02])
     label: str | None = Field(None, description="plain-language name shown beside the verdict",
                               examples=["Sensitivity at the operating threshold"])
+    interval_level: float | None = Field(
+        None, gt=0.5, lt=1.0,
+        description="confidence level of the two-sided interval this rule is judged on (default: 1 − "
+                    "analysis.alpha, 95%); a bound rule on it is a one-sided test at (1 − level)/2, "
+                    "interval_within two one-sided tests (TOST) at (1 − level)/2 each (ICH E9)",
+        examples=[0.95])
 
     @field_validator("metric", mode="before")
     @classmethod
