@@ -450,6 +450,16 @@ class AnalysisSection(Strict):
         "error", description="rows of the analysis cohort with a missing score: stop the stage (error) or exclude "
                              "them from every model's analysis and report their count and ids (exclude)",
         examples=["error"])
+    min_positives: int = Field(20, ge=0, description="acceptance criteria: fewer positives among the cases the "
+                                                     "criterion's metric uses (positives for sensitivity, both "
+                                                     "classes for AUROC, calibration and versus baseline; flagged "
+                                                     "patients for PPV): INSUFFICIENT_EVIDENCE",
+                               examples=[20])
+    min_negatives: int = Field(20, ge=0, description="acceptance criteria: fewer negatives among the cases the "
+                                                     "criterion's metric uses (negatives for specificity, both "
+                                                     "classes for AUROC, calibration and versus baseline; "
+                                                     "unflagged patients for NPV): INSUFFICIENT_EVIDENCE",
+                               examples=[20])
     mcnemar: Literal[MCNEMAR_METHODS] = Field("exact", description="McNemar test of paired sensitivity, "
                                                                    "specificity and accuracy", examples=["exact"])
     error_analysis: ErrorAnalysisSection = Field(ErrorAnalysisSection(), description="the error-case analysis",
@@ -1057,6 +1067,12 @@ class Study(Strict):
                                  "required": ["gates"], "properties": {"gates": versus}}}}]},
             "then": {"properties": {"models": _given("baseline")}},
         })
+
+    def at_alpha(self, alpha: float) -> "Study":
+        """The same study with every interval at ``1 − alpha`` (for a rule declaring its ``interval_level``)."""
+        if alpha == self.analysis.alpha:
+            return self
+        return self.model_copy(update={"analysis": self.analysis.model_copy(update={"alpha": alpha})})
 
     @property
     def source(self) -> Path:

@@ -23,7 +23,8 @@ from studylib.stages.subgroups.metrics import LABELS
 from studylib.stats import Estimate
 
 
-def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | None = None) -> list[gates.Gate]:
+def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | None = None, *,
+                only: tuple[SubgroupGate, ...] | None = None) -> list[gates.Gate]:
     """Judge every subgroup gate in every subgroup (not the overall row): PASS, FAIL or INSUFFICIENT_EVIDENCE.
 
     A subgroup without the counts the gate's metric uses (:func:`~studylib.stages.subgroups.eligibility.metric_reason`:
@@ -33,6 +34,9 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     reviewer-facing (they feed the run's summary page): counts in sentences are small-cell suppressed, and
     an estimate that would disclose a small cell (e.g. a sensitivity of 2/25) is withheld (NaN) while the
     verdict stands.
+
+    ``only``: judge these of the plan's gates (default all), e.g. those whose ``interval_level`` the
+    metric ``table`` was computed at.
 
     ``relative_to: overall`` treats the overall estimate as fixed. The subgroup is part of the overall
     cohort, so the variance of (subgroup − overall) is smaller than the subgroup's own variance: judging
@@ -50,7 +54,7 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     variables = {v.name: v for v in plan.variables}
     counts = metric_counts(table)
     judged = []
-    for gate in plan.gates:
+    for gate in plan.gates if only is None else only:
         metric = "auroc_vs_baseline" if gate.versus == "baseline" else gate.metric
         for group in groups.itertuples(index=False):
             if group.variable == OVERALL:

@@ -113,3 +113,17 @@ def test_relative_to_reference_eligibility_is_per_metric():
     verdicts = {g.id: g for g in subgroups.analyse(frame, study).gates}
     assert verdicts["R[site=bad]"].verdict == gates.PASS
     assert verdicts["Q[site=bad]"].verdict == gates.INSUFFICIENT
+
+
+def test_subgroup_gate_declares_its_interval_level():
+    study = gate_study([{"id": "A95", "metric": "auroc", "bound": "lower", "at_least": 0.5},
+                        {"id": "A80", "metric": "auroc", "bound": "lower", "at_least": 0.5, "interval_level": 0.8},
+                        {"id": "R80", "metric": "auroc", "relative_to": "overall", "max_below": 0.05,
+                         "interval_level": 0.8}])
+    judged = subgroups.analyse(constructed(), study).gates
+    assert [g.id.split("[")[0] for g in judged] == ["A95"] * 3 + ["A80"] * 3 + ["R80"] * 3  # the plan's order
+    verdicts = {g.id: g for g in judged}
+    wide, narrow = verdicts["A95[site=good]"], verdicts["A80[site=good]"]
+    assert narrow.estimate == wide.estimate and wide.lower < narrow.lower
+    assert narrow.rule == "lower 80% bound >= 0.5" and narrow.test == "one-sided test at 10%"
+    assert verdicts["R80[site=good]"].test == "one-sided test at 10%" and "80%" in verdicts["R80[site=good]"].rule
