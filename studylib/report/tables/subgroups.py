@@ -156,12 +156,12 @@ def reference_display(view: ReviewerView) -> pd.DataFrame:
 
 def gates_display(view: ReviewerView) -> pd.DataFrame:
     """Every judged gate, indexed by its id (gate[subgroup]): metric, estimate with interval, rule, verdict,
-    whether it blocks the release, and the sentence."""
+    the test the rule is (e.g. one-sided at 2.5 %), whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
              "Estimate (interval)": F.interval(g.estimate, g.lower, g.upper, 3),
-             "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Blocks release": "yes" if g.blocking_failure else "no",
-             "Why": g.sentence} for g in view.gates]
-    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Blocks release", "Why"]
+             "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
+             "Blocks release": "yes" if g.blocking_failure else "no", "Why": g.sentence} for g in view.gates]
+    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", "Blocks release", "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
 
 
