@@ -1,9 +1,12 @@
 """The whole subgroup analysis: every metric in every declared subgroup, heterogeneity, comparisons with a
 reference level, sample-size hints and per-subgroup gates, as one frozen result.
 
-Judging (:func:`~studylib.stages.subgroups.judging.judge_gates`). A subgroup is judged only when it has at
-least the plan's minimum number of positives and negatives (and no class below the small-cell threshold);
-otherwise every gate gives INSUFFICIENT_EVIDENCE with the reason and a sample-size hint. A metric that
+Judging (:func:`~studylib.stages.subgroups.judging.judge_gates`). A gate is judged in a subgroup only when
+the subgroup has the plan's minimum of the cases the gate's metric uses (positives for sensitivity,
+negatives for specificity, flagged/unflagged for PPV/NPV, both classes for AUROC, calibration and
+candidate − baseline; none of them below the small-cell threshold); otherwise it is INSUFFICIENT_EVIDENCE
+with the reason and a sample-size hint. A gate declaring its own ``interval_level`` is judged on the
+metrics at that level. A metric that
 cannot be estimated (one class, no predicted positives, separation) is INSUFFICIENT_EVIDENCE too, never a
 NaN in a PASS.
 """
