@@ -77,8 +77,11 @@ def overview_markdown(view: ReviewerView, study: Study) -> str:
     missing = [f"{r.variable}: {r.missing}" for r in view.unassigned.itertuples(index=False) if r.missing not in ("0", 0)]
     text = (f"**{view.n} patients** analysed ({split}), **{view.positives}** with the outcome. "
             f"**{len(sizes)} subgroups**: {axes}. **{judged}** meet the plan's minimum of {plan.min_positives} "
-            f"positives and {plan.min_negatives} negatives and are judged; the other {len(sizes) - judged} are "
-            f"reported as INSUFFICIENT_EVIDENCE with the number of patients they would need. Intervals are "
+            f"positives and {plan.min_negatives} negatives and are judged on every metric; the other "
+            f"{len(sizes) - judged} are judged only on the metrics whose cases reach the minimum (positives for "
+            f"sensitivity, negatives for specificity, flagged/unflagged patients for PPV/NPV, both classes for AUROC, "
+            f"calibration and candidate − baseline) and are INSUFFICIENT_EVIDENCE on the others, with the number of "
+            f"patients they would need. Intervals are "
             f"{F.confidence_level(study.analysis.alpha)} ({study.analysis.ci_method} for proportions, DeLong for AUROC, "
             f"Wald for calibration, normal for the Brier score); the operating threshold is "
             f"{study.analysis.threshold:g} (positive iff score ≥ threshold).")
