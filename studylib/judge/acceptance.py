@@ -9,10 +9,11 @@ baseline) and writes what was found and why it gives the verdict.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import replace
 
 from studylib import formatting
-from studylib.judge import gates
+from studylib.judge import eligibility, gates
 from studylib.plan import LOWER_IS_BETTER, Criterion, Study
 from studylib.stats import Estimate
 
@@ -29,14 +30,23 @@ METRIC_NAMES = {
 def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, alpha: float = 0.05) -> str:
     """One sentence a reviewer can read without statistics training, saying what was found and why it
     gives this verdict."""
+    alpha = gates.interval_alpha(criterion, alpha)
     level = formatting.confidence_level(alpha)
     # the sentence reaches results JSON: three decimals, no significant-digit form, "undefined" if undefined
     number = functools.partial(formatting.number, digits=3, tiny=0, undefined="undefined")
     name = METRIC_NAMES.get(criterion.metric, criterion.metric)
     passed = verdict == gates.PASS
     if verdict == gates.INSUFFICIENT:
+        if gates.degenerate(estimate):
+            return (f"{criterion.id} cannot be judged: the {level} interval of the {name} has zero width "
+                    f"({number(estimate.lower)} to {number(estimate.upper)}), a variance estimate of 0 that shows "
+                    "the method at its limit, not certainty.")
         reason = estimate.reason or "the quantity could not be estimated on these data"
         return f"{criterion.id} cannot be judged: the {name} could not be estimated ({reason})."
+    if criterion.versus is not None and passed and gates.identical(estimate):
+        return (f"The candidate's {name} equals the baseline's on these patients with no variability of the "
+                f"difference (candidate − baseline exactly 0, standard error 0: the two models agree on every "
+                f"patient, e.g. the same ranking), so it is not worse than the baseline by any margin.")
     if criterion.versus is not None:
         m = criterion.non_inferiority_margin
         head = (f"The candidate's {name} minus the baseline's is {number(estimate.estimate, signed=True)} "
@@ -77,26 +87,41 @@ def plain_sentence(criterion: Criterion, estimate: Estimate, verdict: str, *, al
 
 
 def judge_acceptance(study: Study, estimates: dict[str, dict[str, Estimate]],
-                     differences: dict[str, Estimate]) -> list[gates.Gate]:
+                     differences: dict[str, Estimate], *, counts: eligibility.Counts | None = None,
+                     levels: Mapping[float, tuple[dict, dict]] | None = None) -> list[gates.Gate]:
     """Judge every acceptance criterion of the plan (PASS / FAIL / INSUFFICIENT_EVIDENCE).
 
     ``estimates`` maps model role → metric → Estimate; criteria are judged on the candidate's, or on
     ``differences`` (candidate − baseline) for ``versus: baseline``. Each gate carries the rule, the
-    estimate with its interval and a plain-language sentence (:func:`plain_sentence`).
+    estimate with its interval, the test it is and a plain-language sentence (:func:`plain_sentence`).
+
+    ``counts`` (the cohort's positives, negatives, flagged and unflagged patients): a criterion whose
+    metric's counts are below ``analysis.min_positives`` / ``min_negatives``
+    (:func:`studylib.judge.eligibility.reason`: positives for sensitivity, negatives for specificity,
+    flagged/unflagged for PPV/NPV, both classes otherwise and for every ``versus: baseline``) is
+    INSUFFICIENT_EVIDENCE with the reason. ``levels`` maps the alpha of a criterion's own
+    ``interval_level`` to ``(estimates, differences)`` at that level.
     """
     judged = []
-    alpha = study.analysis.alpha
+    analysis = study.analysis
     for criterion in study.acceptance:
         name = METRIC_NAMES.get(criterion.metric, criterion.metric)
+        alpha = gates.interval_alpha(criterion, analysis.alpha)
+        at_estimates, at_differences = (estimates, differences) if alpha == analysis.alpha else levels[alpha]
         if criterion.versus == "baseline":
-            estimate = differences.get(criterion.metric) or Estimate.undefined(
+            estimate = at_differences.get(criterion.metric) or Estimate.undefined(
                 f"no paired comparison with the baseline for {criterion.metric}")
             subject = f"{name}: candidate − baseline"
         else:
-            estimate = estimates["candidate"][criterion.metric]
+            estimate = at_estimates["candidate"][criterion.metric]
             subject = f"{name} (candidate)"
+        why = "" if counts is None else eligibility.reason(
+            criterion.metric, counts, min_positives=analysis.min_positives, min_negatives=analysis.min_negatives,
+            versus=criterion.versus is not None)
+        if why and estimate.defined:  # an undefined estimate keeps its own reason (e.g. no positive cases)
+            estimate = Estimate.undefined(why, estimate.method)
         if criterion.label:
             subject = f"{criterion.label} — {subject}"
-        gate = gates.judge(criterion, estimate, stage="evaluation", subject=subject, alpha=alpha)
-        judged.append(replace(gate, sentence=plain_sentence(criterion, estimate, gate.verdict, alpha=alpha)))
+        gate = gates.judge(criterion, estimate, stage="evaluation", subject=subject, alpha=analysis.alpha)
+        judged.append(replace(gate, sentence=plain_sentence(criterion, estimate, gate.verdict, alpha=analysis.alpha)))
     return judged

@@ -68,8 +68,10 @@ def judge_relative(gate: SubgroupGate, estimate: Estimate, *, reference: float, 
     Returns
     -------
     Gate
-        PASS or FAIL with a sentence giving the bound and the required value, or INSUFFICIENT_EVIDENCE.
+        PASS or FAIL with a sentence giving the bound and the required value, or INSUFFICIENT_EVIDENCE
+        (also for a zero-width interval). ``test``: a one-sided test at ``alpha / 2`` (ICH E9).
     """
+    alpha = gates.interval_alpha(gate, alpha)
     level_text = formatting.confidence_level(alpha)
     # rule and sentence reach results JSON: three decimals, and "nan" for an undefined overall estimate, as ever
     against = (f"overall {formatting.number(reference, tiny=0, undefined='nan')}" if gate.relative_to == "overall"
@@ -77,7 +79,7 @@ def judge_relative(gate: SubgroupGate, estimate: Estimate, *, reference: float, 
     below = gate.max_below is not None
     margin = gate.max_below if below else gate.max_above
     common = dict(id=gate.id, stage=STAGE, subject=subject, estimate=estimate.estimate,
-                  lower=estimate.lower, upper=estimate.upper)
+                  lower=estimate.lower, upper=estimate.upper, test=gates.test_level(gate, alpha))
     if below:
         target = reference - margin
         rule = f"lower {level_text} bound >= {against} − {margin:g}"
@@ -88,6 +90,8 @@ def judge_relative(gate: SubgroupGate, estimate: Estimate, *, reference: float, 
         rule = f"upper {level_text} bound <= {against} + {margin:g}"
         value, passed, op = estimate.upper, estimate.upper <= target, "<="
         name = f"upper {level_text} bound"
+    if not undefined_reason and gates.degenerate(estimate):
+        undefined_reason = "its interval has zero width (a variance estimate of 0), which shows the method at its limit"
     if undefined_reason or not estimate.defined:
         reason = undefined_reason or "the quantity could not be estimated"
         return Gate(rule=rule, verdict=gates.INSUFFICIENT, sentence=f"{subject} could not be judged: {reason}.",

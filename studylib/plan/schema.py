@@ -450,6 +450,16 @@ class AnalysisSection(Strict):
         "error", description="rows of the analysis cohort with a missing score: stop the stage (error) or exclude "
                              "them from every model's analysis and report their count and ids (exclude)",
         examples=["error"])
+    min_positives: int = Field(20, ge=0, description="acceptance criteria: fewer positives among the cases the "
+                                                     "criterion's metric uses (positives for sensitivity, both "
+                                                     "classes for AUROC, calibration and versus baseline; flagged "
+                                                     "patients for PPV): INSUFFICIENT_EVIDENCE",
+                               examples=[20])
+    min_negatives: int = Field(20, ge=0, description="acceptance criteria: fewer negatives among the cases the "
+                                                     "criterion's metric uses (negatives for specificity, both "
+                                                     "classes for AUROC, calibration and versus baseline; "
+                                                     "unflagged patients for NPV): INSUFFICIENT_EVIDENCE",
+                               examples=[20])
     mcnemar: Literal[MCNEMAR_METHODS] = Field("exact", description="McNemar test of paired sensitivity, "
                                                                    "specificity and accuracy", examples=["exact"])
     error_analysis: ErrorAnalysisSection = Field(ErrorAnalysisSection(), description="the error-case analysis",
@@ -543,6 +553,10 @@ class Criterion(Strict):
     non_inferiority_margin: m`` (the lower bound of
     candidate − baseline must exceed −m; for a metric where smaller is better, Brier, the upper bound
     must stay below +m). ``label`` is an optional plain-language name shown beside the verdict.
+
+    Each form is a test (ICH E9): a bound of a two-sided interval at level ``interval_level`` (default
+    ``1 − analysis.alpha``, 95 %) is a one-sided test at ``(1 − level)/2`` (2.5 %); ``interval_within``
+    is two one-sided tests (TOST) at 2.5 % each; a rule on the point estimate is no test.
     """
 
     id: Identifier = Field(description="short identifier of the criterion", examples=["AC-1"])
@@ -563,6 +577,12 @@ class Criterion(Strict):
                                                                            "better)", examples=[0.02])
     label: str | None = Field(None, description="plain-language name shown beside the verdict",
                               examples=["Sensitivity at the operating threshold"])
+    interval_level: float | None = Field(
+        None, gt=0.5, lt=1.0,
+        description="confidence level of the two-sided interval this rule is judged on (default: 1 − "
+                    "analysis.alpha, 95%); a bound rule on it is a one-sided test at (1 − level)/2, "
+                    "interval_within two one-sided tests (TOST) at (1 − level)/2 each (ICH E9)",
+        examples=[0.95])
 
     @field_validator("metric", mode="before")
     @classmethod
@@ -1047,6 +1067,12 @@ class Study(Strict):
                                  "required": ["gates"], "properties": {"gates": versus}}}}]},
             "then": {"properties": {"models": _given("baseline")}},
         })
+
+    def at_alpha(self, alpha: float) -> "Study":
+        """The same study with every interval at ``1 − alpha`` (for a rule declaring its ``interval_level``)."""
+        if alpha == self.analysis.alpha:
+            return self
+        return self.model_copy(update={"analysis": self.analysis.model_copy(update={"alpha": alpha})})
 
     @property
     def source(self) -> Path:

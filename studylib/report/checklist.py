@@ -2,7 +2,8 @@
 to the artifact of the run that answers it.
 
 An item is *answered* when one of its evidence artifacts exists in the run (a file, or a key of a
-stage's results JSON); otherwise the page lists it as not answered, with the reason. :func:`assess` is
+stage's results JSON) and none of the gates it rests on was NOT_CHECKED; otherwise the page lists it as
+not answered, with the reason (for a check not performed: which, and why). :func:`assess` is
 pure over what the run folder holds; the run layer inspects the folder. Item numbers and
 standard codes follow the team's reporting reference (T = TRIPOD+AI 2024; S = STARD 2015; C =
 CONSORT-AI/SPIRIT-AI; G = GMLP principles; P = FDA PCCP guidance 2024; F = FDA AI-DSF draft 2025).
@@ -36,6 +37,8 @@ class Item:
     codes: str
     evidence: tuple[Evidence, ...]
     otherwise: str = "not produced by this study"
+    #: id prefix of the gates the item rests on: one of them NOT_CHECKED leaves the item not answered
+    gates: str = ""
 
 
 _COHORT, _EVAL, _SUB, _DRIFT = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json",
@@ -60,7 +63,7 @@ ITEMS: tuple[Item, ...] = (
     Item(6, "Design and data", "Locked algorithm version identifier", "C, F",
          (Evidence("index.html", None, "summary page: model name, version and artifact SHA-256"),)),
     Item(7, "Design and data", "Test data independent of training data; no leakage across partitions", "G4, T",
-         (Evidence(_COHORT, "gates", "leakage gates"),)),
+         (Evidence(_COHORT, "gates", "leakage gates"),), gates="LEAK-"),
     Item(8, "Design and data", "Representativeness by sex, age, race/ethnicity, site and scanner vendor", "G3, F",
          (Evidence(_COHORT, "table_one", "Table 1"), Evidence(_SUB, "metrics", "subgroup metrics"))),
     Item(9, "Design and data", "Operating threshold pre-specified; exploratory analyses labelled", "S12a/b, S17",
@@ -109,10 +112,12 @@ ITEMS: tuple[Item, ...] = (
 class ItemStatus:
     item: Item
     answered_by: tuple[Evidence, ...]
+    #: "ID: reason" of each gate the item rests on that was not checked
+    not_checked: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
-        return bool(self.answered_by)
+        return bool(self.answered_by) and not self.not_checked
 
 
 def files() -> dict[str, bool]:
@@ -124,7 +129,7 @@ def files() -> dict[str, bool]:
     return out
 
 
-def assess(present: Mapping[str, Collection[str]]) -> list[ItemStatus]:
+def assess(present: Mapping[str, Collection[str]], not_checked: Mapping[str, str] | None = None) -> list[ItemStatus]:
     """Which items a run answers, and with which artifacts.
 
     Pure over what the run folder holds, so that the run layer does the file inspection (see
@@ -136,6 +141,9 @@ def assess(present: Mapping[str, Collection[str]]) -> list[ItemStatus]:
         Each file of :func:`files` that exists in the run folder (path relative to it) → the
         top-level keys of its JSON whose value is not empty (not ``None``, ``[]`` or ``{}``); an
         empty collection for a file whose keys no item needs, or that is not a JSON object.
+    not_checked : mapping of str to str, optional
+        Gate id → reason of every gate of the run that was NOT_CHECKED (``verdict.json``). An item
+        resting on such a gate (its ``gates`` prefix) is not answered, and says which check and why.
 
     Returns
     -------
@@ -146,4 +154,9 @@ def assess(present: Mapping[str, Collection[str]]) -> list[ItemStatus]:
     def has(evidence: Evidence) -> bool:
         return evidence.file in present and (evidence.key is None or evidence.key in present[evidence.file])
 
-    return [ItemStatus(item, tuple(e for e in item.evidence if has(e))) for item in ITEMS]
+    skipped = not_checked or {}
+
+    def unchecked(item: Item) -> tuple[str, ...]:
+        return tuple(f"{gid}: {why}" for gid, why in skipped.items() if item.gates and gid.startswith(item.gates))
+
+    return [ItemStatus(item, tuple(e for e in item.evidence if has(e)), unchecked(item)) for item in ITEMS]

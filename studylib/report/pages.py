@@ -22,7 +22,8 @@ from studylib import formatting
 from studylib.judge import gates
 from studylib.report.checklist import ItemStatus
 
-_MARK = {gates.PASS: "✔ PASS", gates.FAIL: "✘ FAIL", gates.INSUFFICIENT: "? INSUFFICIENT EVIDENCE"}
+_MARK = {gates.PASS: "✔ PASS", gates.FAIL: "✘ FAIL", gates.INSUFFICIENT: "? INSUFFICIENT EVIDENCE",
+         gates.NOT_CHECKED: "– NOT CHECKED"}
 _EXPLAIN = {
     "PASS": "Every blocking gate passed.",
     "FAIL": "At least one blocking gate failed.",
@@ -54,11 +55,12 @@ def _summary(all_gates: Sequence[Mapping]) -> list[dict]:
     rows = []
     for stage in dict.fromkeys(g["stage"] for g in all_gates):
         of_stage = [g for g in all_gates if g["stage"] == stage]
-        counts = {v: sum(g["verdict"] == v for g in of_stage) for v in gates.VERDICTS}
+        counts = {v: sum(g["verdict"] == v for g in of_stage) for v in gates.STATUSES}
         blocking = [g["id"] for g in of_stage if g.get("blocks", True) and g["verdict"] != gates.PASS]
         shown = ", ".join(blocking[:8]) + (f" and {len(blocking) - 8} more" if len(blocking) > 8 else "")
         rows.append({"stage": stage, "gates": len(of_stage), "passed": counts[gates.PASS],
-                     "failed": counts[gates.FAIL], "insufficient": counts[gates.INSUFFICIENT], "blocking": shown})
+                     "failed": counts[gates.FAIL], "insufficient": counts[gates.INSUFFICIENT],
+                     "not_checked": counts[gates.NOT_CHECKED], "blocking": shown})
     return rows
 
 
@@ -67,7 +69,9 @@ def _gate_rows(all_gates: Sequence[Mapping]) -> list[dict]:
              "mark": _mark(g["verdict"]),
              # a statistic judged without an interval (PSI, a p-value) shows alone
              "estimate": formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval=""),
-             "rule": g["rule"], "blocks": g.get("blocks", True)} for g in all_gates]
+             # a check not performed shows why in place of its rule
+             "rule": g.get("sentence", "") if g["verdict"] == gates.NOT_CHECKED else g["rule"],
+             "test": g.get("test", ""), "blocks": g.get("blocks", True)} for g in all_gates]
 
 
 def _stage_rows(records: Iterable) -> list[dict]:

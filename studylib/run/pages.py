@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from studylib.evidence import archive, results
+from studylib.judge import gates
 from studylib.report import checklist
 from studylib.report import pages
 
@@ -53,11 +54,22 @@ def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:
     return present
 
 
+def not_checked_gates(folder: Path) -> dict[str, str]:
+    """Gate id → reason of every gate of the run's ``verdict.json`` that was NOT_CHECKED."""
+    path = Path(folder) / "verdict.json"
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("gates", [])
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {g["id"]: g.get("sentence", "") for g in recorded
+            if isinstance(g, dict) and g.get("verdict") == gates.NOT_CHECKED}
+
+
 def write_checklist(folder: Path, study) -> Path:
     """Write ``checklist.html``: each reporting item mapped to the artifact of this run that answers it,
-    and the items this study does not answer. Written after ``index.html``, which answers some items."""
+    and the items this study does not answer (also those resting on a check that was NOT_CHECKED). Written after ``index.html``, which answers some items."""
     folder = Path(folder)
-    page = pages.render_checklist(study, checklist.assess(present_artifacts(folder)))
+    page = pages.render_checklist(study, checklist.assess(present_artifacts(folder), not_checked_gates(folder)))
     path = folder / "checklist.html"
     path.write_text(page, encoding="utf-8")
     return path

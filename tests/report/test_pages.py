@@ -125,12 +125,14 @@ def test_other_pages_are_self_contained_and_accessible(run_folder, name):
 
 @pytest.mark.e2e
 def test_checklist_maps_items_to_existing_artifacts(run_folder):
-    statuses = checklist.assess(run_pages.present_artifacts(run_folder))
+    statuses = checklist.assess(run_pages.present_artifacts(run_folder), run_pages.not_checked_gates(run_folder))
     assert len(statuses) == 25
     answered = {s.item.number for s in statuses if s.answered}
     assert {1, 3, 6, 9, 12, 16, 20, 21} <= answered
     assert 14 not in answered  # no index-test/reference dates in any snapshot
+    assert 7 not in answered  # the tiny study declares no label time: LEAK-TIME was not checked
     page = (run_folder / "checklist.html").read_text()
+    assert "LEAK-TIME: Not checked: data.label_time" in page
     assert f"{len(answered)} of 25 items" in page
     assert page.count("not answered") == 25 - len(answered)  # one badge per unanswered item
 
@@ -145,6 +147,32 @@ def test_checklist_is_judged_on_present_files_and_non_empty_keys():
     assert not statuses[4].answered and not statuses[7].answered  # empty missingness, null gates
     assert not statuses[2].answered  # no dataset card
     assert checklist.files()["results/cohort.json"] and not checklist.files()["index.html"]
+
+
+def test_checklist_item_resting_on_a_check_not_performed_is_not_answered():
+    """Issue 13 item 12: the leakage item was marked answered although LEAK-TIME was not checked."""
+    present = {"results/cohort.json": {"gates"}}
+    before = {s.item.number: s for s in checklist.assess(present)}
+    assert before[7].answered
+    statuses = {s.item.number: s for s in checklist.assess(
+        present, {"LEAK-TIME": "Not checked: data.label_time is not declared.", "AC-1": "elsewhere"})}
+    assert not statuses[7].answered and statuses[7].answered_by  # the gates exist, but one check was not done
+    assert statuses[7].not_checked == ("LEAK-TIME: Not checked: data.label_time is not declared.",)
+    assert all(not s.not_checked for n, s in statuses.items() if n != 7)
+
+
+def test_gates_not_checked_and_the_test_of_each_rule_are_shown():
+    """Issue 13 items 9 and 12: a NOT_CHECKED gate is counted and shows its reason; each verdict its test."""
+    gate = {"stage": "cohort", "id": "LEAK-TIME", "subject": "no prediction after the label",
+            "verdict": "NOT_CHECKED", "rule": "not checked", "blocks": False,
+            "sentence": "Not checked: data.label_time is not declared."}
+    judged = {"stage": "cohort", "id": "LEAK-DUP", "subject": "s", "verdict": "PASS", "rule": "r", "blocks": True,
+              "test": "check on every record (no sampling)"}
+    rows = pages._gate_rows([gate, judged])
+    assert rows[0]["mark"] == "– NOT CHECKED" and rows[0]["rule"] == gate["sentence"]
+    assert rows[1]["test"] == "check on every record (no sampling)"
+    summary = pages._summary([gate, judged])
+    assert summary[0]["not_checked"] == 1 and summary[0]["passed"] == 1 and summary[0]["blocking"] == ""
 
 
 def test_gate_rows_show_the_estimate_with_its_interval():

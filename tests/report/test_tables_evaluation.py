@@ -17,6 +17,7 @@ def test_formatted_tables_render(evaluated):
     study, frame, y, p, base, ev = evaluated
     html = tables.verdict_table(ev, study).to_html()
     assert "AC-2" in html and "#d8f0d8" in html  # PASS coloured
+    assert "one-sided" in html  # the test each rule is, beside its verdict (issue 13 item 9)
     for styler in (tables.identity_table(study), tables.plan_table(study), tables.two_by_two(ev, study),
                    tables.performance_table(ev.estimates(), study), tables.calibration_table(ev, study),
                    tables.comparison_table(ev, study), tables.discordance_table(ev), tables.decision_table(ev, study),

@@ -88,3 +88,29 @@ def test_coverage_of_auroc_intervals(capsys):
         print("\n" + "\n".join(lines))
     for method, scenario, cov, _, _ in rows:
         assert BAND[0] <= cov <= BAND[1], f"{method} on {scenario} scores: coverage {cov:.2%} outside {BAND}"
+
+
+@pytest.mark.slow
+def test_lower_bound_near_perfect_separation_does_not_overstate():
+    """Issue 13 item 5, under the null of a gate "lower bound >= true AUROC": with small samples near the
+    boundary the DeLong variance is often 0 (perfect separation); the zero-width interval then put the
+    lower bound at 1.0, above the truth, in every such data set. With Newcombe's score interval there the
+    lower bound exceeds the true AUROC in at most 2.5 % + 3 Monte Carlo SE of 2000 data sets.
+
+    Measured (seed 13): true AUROC 0.98, 8 positives and 8 negatives: variance 0 in 54 % of data sets,
+    lower bound above the truth in 0.0 % (54 % with the zero-width interval); 0.99 with 15 and 15: 44 %,
+    0.0 % (44 % before).
+    """
+    rng = np.random.default_rng(13)
+    for true_auc, m in ((0.98, 8), (0.99, 15)):
+        delta = math.sqrt(2) * norm.ppf(true_auc)
+        y = np.r_[np.ones(m), np.zeros(m)]
+        above = zero = 0
+        for _ in range(N_DATASETS):
+            est = stats.auroc(y, np.r_[rng.normal(delta, 1, m), rng.normal(0, 1, m)])
+            zero += est.method != "delong"
+            above += est.lower > true_auc
+        print(f"true AUROC {true_auc}, {m} + {m}: DeLong variance 0 in {zero / N_DATASETS:.1%}; "
+              f"lower bound above the truth in {above / N_DATASETS:.2%}")
+        assert zero / N_DATASETS > 0.3  # the case the rule is for
+        assert above / N_DATASETS <= 0.025 + 3 * math.sqrt(0.025 * 0.975 / N_DATASETS)

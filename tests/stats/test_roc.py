@@ -19,6 +19,7 @@ from sklearn.metrics import roc_curve as sk_roc_curve
 from studylib import stats
 from studylib.stats import roc
 from studylib.stats._validate import UndefinedMetricWarning
+from tests.reference import newcombe_auroc
 from tests.reference import proc_asah as ref
 
 # --------------------------------------------------------------------------------------------------
@@ -177,12 +178,27 @@ def test_hand_worked_auroc_and_variance():
 
 def test_all_tied_scores_give_one_half_with_ties_counted_half():
     est = stats.auroc([0, 1, 0, 1, 1], [3, 3, 3, 3, 3])
-    assert est.estimate == 0.5 and est.se == 0.0 and est.lower == est.upper == 0.5
+    assert est.estimate == 0.5 and est.lower < 0.5 < est.upper  # DeLong variance 0: no zero-width interval
 
 
-def test_perfect_separation_has_zero_variance():
-    est = stats.auroc([0, 0, 1, 1], [1, 2, 3, 4])
-    assert (est.estimate, est.lower, est.upper, est.se) == (1.0, 1.0, 1.0, 0.0)
+@pytest.mark.parametrize("auc, m, n, lower, upper", newcombe_auroc.CASES)
+def test_newcombe_score_interval_matches_r(auc, m, n, lower, upper):
+    got = roc.newcombe_score_interval(auc, m, n, 0.05)
+    assert got == pytest.approx((lower, upper), abs=newcombe_auroc.TOLERANCE)
+
+
+def test_zero_delong_variance_gives_a_boundary_safe_interval():
+    """Issue 13 item 5: perfect separation of 3 vs 3 was AUROC 1.0 (1.0–1.0), passing "lower >= 0.75";
+    a constant score 0.5 (0.5–0.5). Both now get Newcombe's score interval (R values in
+    tests/reference/newcombe_auroc.py)."""
+    separated = stats.auroc([0, 0, 0, 1, 1, 1], [1, 2, 3, 4, 5, 6])
+    assert separated.estimate == 1.0 and separated.upper == 1.0
+    assert separated.lower == pytest.approx(0.5010187607, abs=1e-8) and separated.lower < 0.75
+    assert separated.method == roc.NEWCOMBE_METHOD and separated.se == 0.0
+    constant = stats.auroc([0, 0, 0, 1, 1, 1], [2] * 6)
+    assert (constant.lower, constant.upper) == pytest.approx((0.1527735361, 0.8472264639), abs=1e-8)
+    counts = roc.auroc_from_counts([0, 3], [3, 0])  # the same through the subgroup path
+    assert (counts.lower, counts.upper) == (separated.lower, separated.upper)
 
 
 def test_accepts_bool_labels_pandas_and_lists():

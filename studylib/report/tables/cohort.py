@@ -81,7 +81,7 @@ def integrity_table(findings) -> pd.DataFrame:
         "Gate": f.id,
         "Check": f.subject,
         "Rows checked": f.scope,
-        "Verdict": f.verdict,
+        "Verdict": f.verdict.replace("_", " "),
         "Offending": (F.count(f.offending_rows) if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
                       else ""),
         "Detail": f.sentence,

@@ -39,15 +39,16 @@ def _style(frame: pd.DataFrame, caption: str = ""):
 
 
 def verdict_table(ev: Evaluation, study: Study):
-    """Every acceptance criterion: id, what is judged, rule, estimate with interval, verdict, sentence."""
+    """Every acceptance criterion: id, what is judged, rule, estimate with interval, verdict, the test the
+    rule is (e.g. a lower bound of a 95 % interval: one-sided at 2.5 %), sentence."""
     level = F.confidence_level(study.analysis.alpha)
     rows = []
     for g in ev.gates:
         rows.append({"Criterion": g.id, "What is judged": g.subject, "Rule (pre-registered)": g.rule,
                      f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed="−" in g.subject),
-                     "Verdict": g.verdict, "In plain words": g.sentence})
+                     "Verdict": g.verdict, "Test": g.test, "In plain words": g.sentence})
     frame = pd.DataFrame(rows, columns=["Criterion", "What is judged", "Rule (pre-registered)",
-                                        f"Estimate ({level} CI)", "Verdict", "In plain words"])
+                                        f"Estimate ({level} CI)", "Verdict", "Test", "In plain words"])
     styler = _style(frame, f"Acceptance criteria — stage verdict: {ev.verdict}")
     return styler.map(lambda v: f"background-color: {VERDICT_COLOURS[v]}; font-weight: bold"
                       if v in VERDICT_COLOURS else "", subset=["Verdict"])

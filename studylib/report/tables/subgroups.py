@@ -77,8 +77,11 @@ def overview_markdown(view: ReviewerView, study: Study) -> str:
     missing = [f"{r.variable}: {r.missing}" for r in view.unassigned.itertuples(index=False) if r.missing not in ("0", 0)]
     text = (f"**{view.n} patients** analysed ({split}), **{view.positives}** with the outcome. "
             f"**{len(sizes)} subgroups**: {axes}. **{judged}** meet the plan's minimum of {plan.min_positives} "
-            f"positives and {plan.min_negatives} negatives and are judged; the other {len(sizes) - judged} are "
-            f"reported as INSUFFICIENT_EVIDENCE with the number of patients they would need. Intervals are "
+            f"positives and {plan.min_negatives} negatives and are judged on every metric; the other "
+            f"{len(sizes) - judged} are judged only on the metrics whose cases reach the minimum (positives for "
+            f"sensitivity, negatives for specificity, flagged/unflagged patients for PPV/NPV, both classes for AUROC, "
+            f"calibration and candidate − baseline) and are INSUFFICIENT_EVIDENCE on the others, with the number of "
+            f"patients they would need. Intervals are "
             f"{F.confidence_level(study.analysis.alpha)} ({study.analysis.ci_method} for proportions, DeLong for AUROC, "
             f"Wald for calibration, normal for the Brier score); the operating threshold is "
             f"{study.analysis.threshold:g} (positive iff score ≥ threshold).")
@@ -156,12 +159,12 @@ def reference_display(view: ReviewerView) -> pd.DataFrame:
 
 def gates_display(view: ReviewerView) -> pd.DataFrame:
     """Every judged gate, indexed by its id (gate[subgroup]): metric, estimate with interval, rule, verdict,
-    whether it blocks the release, and the sentence."""
+    the test the rule is (e.g. one-sided at 2.5 %), whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
              "Estimate (interval)": F.interval(g.estimate, g.lower, g.upper, 3),
-             "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Blocks release": "yes" if g.blocking_failure else "no",
-             "Why": g.sentence} for g in view.gates]
-    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Blocks release", "Why"]
+             "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
+             "Blocks release": "yes" if g.blocking_failure else "no", "Why": g.sentence} for g in view.gates]
+    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", "Blocks release", "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
 
 

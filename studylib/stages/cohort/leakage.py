@@ -62,11 +62,14 @@ class Finding:
     @property
     def verdict(self) -> str:
         if not self.applies:
-            return "NOT CHECKED"
+            return gates.NOT_CHECKED
         return gates.PASS if self.passed else gates.FAIL
 
     def gate(self) -> gates.Gate:
-        """The finding as a blocking gate (only for checks that apply)."""
+        """The finding as a gate: blocking for a check that applies, NOT_CHECKED (with the reason) otherwise."""
+        if not self.applies:
+            return gates.Gate(self.id, STAGE, self.subject, self.rule or "not checked", gates.NOT_CHECKED,
+                              blocks=False, sentence=self.sentence)
         return gates.check(self.id, STAGE, self.subject, self.passed, rule=self.rule, sentence=self.sentence)
 
 
@@ -232,5 +235,5 @@ def check_study(source: pd.DataFrame, result: CohortResult, study: Study) -> tup
 
 
 def gates_of(findings) -> list[gates.Gate]:
-    """The gates of the checks that apply, in order."""
-    return [f.gate() for f in findings if f.applies]
+    """The gates of every check, in order: those that do not apply as NOT_CHECKED with the reason."""
+    return [f.gate() for f in findings]

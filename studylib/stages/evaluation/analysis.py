@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from studylib.judge import gates
+from studylib.judge import eligibility, gates
 from studylib.judge.acceptance import judge_acceptance
 from studylib.plan import METRICS, Study
 from studylib.stats import Estimate
@@ -96,7 +96,11 @@ def evaluate(frame: pd.DataFrame, study: Study) -> Evaluation:
     if "baseline" in data.scores:
         comparison = compare_with_baseline(data.y, data.scores["candidate"], data.scores["baseline"], study)
     estimates = {role: result.estimates() for role, result in models.items()}
-    judged = judge_acceptance(study, estimates, comparison.differences() if comparison else {})
+    b = models["candidate"].binary
+    counts = eligibility.Counts(positives=b.tp + b.fn, negatives=b.tn + b.fp, flagged=b.tp + b.fp,
+                                unflagged=b.tn + b.fn)
+    judged = judge_acceptance(study, estimates, comparison.differences() if comparison else {}, counts=counts,
+                              levels=_other_levels(data, study))
     return Evaluation(
         data=data, models=models, comparison=comparison, gates=tuple(judged),
         thresholds=threshold_table(data.y, data.scores["candidate"], study),
@@ -104,6 +108,24 @@ def evaluate(frame: pd.DataFrame, study: Study) -> Evaluation:
         calibration_deciles={role: calibration_deciles(data.y, s, study) for role, s in data.scores.items()},
         errors=error_analysis.analyse(data.frame, data.y, data.scores, study),
     )
+
+
+def _other_levels(data: AnalysisData, study: Study) -> dict[float, tuple[dict, dict]]:
+    """Estimates and differences at the interval level of each criterion that declares its own
+    ``interval_level`` (alpha → (role → metric → Estimate, metric → Estimate))."""
+    out = {}
+    for criterion in study.acceptance:
+        alpha = gates.interval_alpha(criterion, study.analysis.alpha)
+        if alpha == study.analysis.alpha or alpha in out:
+            continue
+        at = study.at_alpha(alpha)
+        estimates = {role: evaluate_model(data.y, s, at, role=role).estimates() for role, s in data.scores.items()}
+        differences = {}
+        if "baseline" in data.scores:
+            differences = compare_with_baseline(data.y, data.scores["candidate"], data.scores["baseline"],
+                                                at).differences()
+        out[alpha] = (estimates, differences)
+    return out
 
 
 def metric_roles(study: Study) -> dict[str, str]:

@@ -1,9 +1,12 @@
 """The whole subgroup analysis: every metric in every declared subgroup, heterogeneity, comparisons with a
 reference level, sample-size hints and per-subgroup gates, as one frozen result.
 
-Judging (:func:`~studylib.stages.subgroups.judging.judge_gates`). A subgroup is judged only when it has at
-least the plan's minimum number of positives and negatives (and no class below the small-cell threshold);
-otherwise every gate gives INSUFFICIENT_EVIDENCE with the reason and a sample-size hint. A metric that
+Judging (:func:`~studylib.stages.subgroups.judging.judge_gates`). A gate is judged in a subgroup only when
+the subgroup has the plan's minimum of the cases the gate's metric uses (positives for sensitivity,
+negatives for specificity, flagged/unflagged for PPV/NPV, both classes for AUROC, calibration and
+candidate − baseline; none of them below the small-cell threshold); otherwise it is INSUFFICIENT_EVIDENCE
+with the reason and a sample-size hint. A gate declaring its own ``interval_level`` is judged on the
+metrics at that level. A metric that
 cannot be estimated (one class, no predicted positives, separation) is INSUFFICIENT_EVIDENCE too, never a
 NaN in a PASS.
 """
@@ -55,5 +58,24 @@ def analyse(frame: pd.DataFrame, study: Study) -> SubgroupAnalysis:
         groups=tuple(groups), metrics=table, subgroups=subgroup_table(table, study),
         unassigned=unassigned_table(frame, study), heterogeneity=heterogeneity_table(table, study),
         versus_reference=references, sample_size=sample_size_table(table, study),
-        gates=tuple(judge_gates(table, study, references)),
+        gates=tuple(_judged(frame, study, groups, table, references)),
     )
+
+
+def _judged(frame: pd.DataFrame, study: Study, groups, table: pd.DataFrame, references: pd.DataFrame) -> list:
+    """Every gate in every subgroup, in the plan's order; a gate declaring its own ``interval_level`` is
+    judged on the metric table (and level − reference differences) at that level."""
+    alpha = study.analysis.alpha
+    by_alpha: dict[float, list] = {}
+    for gate in study.subgroups.gates:
+        by_alpha.setdefault(gates.interval_alpha(gate, alpha), []).append(gate)
+    judged = []
+    for at_alpha, chosen in by_alpha.items():
+        if at_alpha == alpha:
+            judged += judge_gates(table, study, references, only=tuple(chosen))
+            continue
+        at = study.at_alpha(at_alpha)
+        at_table = metric_table(frame, at, groups=groups)
+        judged += judge_gates(at_table, at, reference_table(at_table, at), only=tuple(chosen))
+    order = {gate.id: i for i, gate in enumerate(study.subgroups.gates)}
+    return sorted(judged, key=lambda g: order[g.id.split("[")[0]])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from studylib import stats
 from studylib.plan import Study
-from studylib.stages.subgroups.eligibility import subgroup_table
+from studylib.stages.subgroups.eligibility import metric_counts, metric_reason, subgroup_table
 from studylib.stages.subgroups.groups import intersection_name
 from studylib.stages.subgroups.metrics import PROPORTION_METRICS
 from studylib.stats import Estimate
@@ -77,10 +77,11 @@ def heterogeneity_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
 def reference_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     """Each level − the variable's declared reference level, for every metric (MOVER intervals).
 
-    Only variables with a ``reference`` take part; a comparison where either level does not meet the
-    minimum n, or a metric is undefined, is undefined with the reason.
+    Only variables with a ``reference`` take part; a comparison where either level lacks the counts the
+    metric uses (:func:`~studylib.stages.subgroups.eligibility.metric_reason`), or a metric is undefined,
+    is undefined with the reason.
     """
-    judged = subgroup_table(table, study).set_index(["variable", "level"])
+    counts = metric_counts(table)
     rows = []
     for variable in study.subgroups.variables:
         if variable.reference is None:
@@ -90,13 +91,13 @@ def reference_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
             raise ValueError(f"subgroup variable {variable.name}: reference level '{variable.reference}' does not "
                              f"occur in the analysed rows (levels: {', '.join(dict.fromkeys(part.level))})")
         ref = part[part.level == variable.reference].set_index("metric")
-        ref_ok = bool(judged.loc[(variable.name, variable.reference), "judged"])
         for row in part[part.level != variable.reference].itertuples(index=False):
-            level_ok = bool(judged.loc[(variable.name, row.level), "judged"])
+            short = [(level, why) for level in (row.level, variable.reference)
+                     if (why := metric_reason(counts[(variable.name, level)], row.metric, study))]
             r = ref.loc[row.metric]
-            if not (level_ok and ref_ok):
-                who = row.level if not level_ok else variable.reference
-                e = Estimate.undefined(f"level {who} does not meet the minimum n", "mover")
+            if short:
+                who, why = short[0]
+                e = Estimate.undefined(f"level {who} does not meet the minimum n for {row.metric} ({why})", "mover")
             else:
                 e = mover_difference(Estimate(row.estimate, row.lower, row.upper, row.se, row.method, row.reason),
                                      Estimate(r.estimate, r.lower, r.upper, r.se, r.method, r.reason))

@@ -1,9 +1,12 @@
 """Who can be judged: the plan's minimum numbers of positives and negatives, small cells, and how many
 more patients a subgroup below the minimum would need (Buderer's sample size).
 
-A subgroup is judged only when it has at least the plan's minimum number of positives and negatives
-(and no class below the small-cell threshold); otherwise every gate gives INSUFFICIENT_EVIDENCE with the
-reason and a sample-size hint (:func:`sample_size_table`).
+Eligibility is per metric (:func:`metric_reason`, the rule of :mod:`studylib.judge.eligibility`): a gate
+on sensitivity needs the plan's minimum of positives, on specificity of negatives, on PPV/NPV of
+flagged/unflagged patients, on AUROC, calibration and candidate − baseline of both classes. A gate
+whose metric's counts fall short is INSUFFICIENT_EVIDENCE with the reason and a sample-size hint
+(:func:`sample_size_table`). :func:`eligibility` is the subgroup as a whole (both classes): the
+subgroup table's ``judged`` column and the heterogeneity tests use it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import math
 import pandas as pd
 
 from studylib import formatting
+from studylib.judge import eligibility as rules
 from studylib.judge import suppression
 from studylib.plan import Study
 from studylib.stages.subgroups.groups import OVERALL
@@ -34,6 +38,32 @@ def eligibility(n: int, positives: int, negatives: int, study: Study) -> str:
         return (f"a class has fewer than {threshold} patients (the small-cell threshold): it cannot be "
                 "judged without disclosing the count")
     return ""
+
+
+def metric_counts(table: pd.DataFrame) -> dict[tuple[str, str], rules.Counts]:
+    """(variable, level) → the counts a metric may use: positives, negatives, flagged (the PPV's
+    denominator) and unflagged (the NPV's denominator)."""
+    out = {}
+    for (variable, level), part in table.groupby(["variable", "level"], sort=False):
+        denominators = part.set_index("metric")["denominator"]
+        first = part.iloc[0]
+
+        def count(metric: str) -> int:
+            value = denominators.get(metric, 0)
+            return int(value) if value == value else 0
+
+        out[(variable, level)] = rules.Counts(int(first.positives), int(first.negatives), count("ppv"), count("npv"))
+    return out
+
+
+def metric_reason(counts: rules.Counts, metric: str, study: Study) -> str:
+    """Why a gate on ``metric`` cannot be judged in a subgroup with these counts (empty when it can);
+    ``auroc_vs_baseline`` (candidate − baseline) needs both classes. Counts are small-cell suppressed."""
+    plan = study.subgroups
+    versus = metric == "auroc_vs_baseline"
+    why = rules.reason("auroc" if versus else metric, counts, min_positives=plan.min_positives,
+                       min_negatives=plan.min_negatives, threshold=study.study.small_cell_threshold, versus=versus)
+    return "no patients in this subgroup" if why == "no patients" else why
 
 
 def subgroup_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:

@@ -16,21 +16,27 @@ import pandas as pd
 from studylib.judge import gates, subgroup_gates, suppression
 from studylib.plan import Study, SubgroupGate
 from studylib.stages.subgroups.comparisons import reference_table
-from studylib.stages.subgroups.eligibility import sample_size_sentence, sample_size_table, subgroup_table
+from studylib.stages.subgroups.eligibility import (metric_counts, metric_reason, sample_size_sentence,
+                                                   sample_size_table, subgroup_table)
 from studylib.stages.subgroups.groups import ALL, OVERALL
 from studylib.stages.subgroups.metrics import LABELS
 from studylib.stats import Estimate
 
 
-def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | None = None) -> list[gates.Gate]:
+def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | None = None, *,
+                only: tuple[SubgroupGate, ...] | None = None) -> list[gates.Gate]:
     """Judge every subgroup gate in every subgroup (not the overall row): PASS, FAIL or INSUFFICIENT_EVIDENCE.
 
-    A subgroup that does not meet the minimum n (:func:`~studylib.stages.subgroups.eligibility.eligibility`),
-    or whose metric is undefined, is INSUFFICIENT_EVIDENCE with the reason and the sample-size hint; it
+    A subgroup without the counts the gate's metric uses (:func:`~studylib.stages.subgroups.eligibility.metric_reason`:
+    positives for sensitivity, negatives for specificity, flagged/unflagged for PPV/NPV, both classes
+    otherwise), or whose metric is undefined, is INSUFFICIENT_EVIDENCE with the reason and the sample-size hint; it
     blocks the release unless the gate says ``insufficient_evidence_blocks: false``. Gates are
     reviewer-facing (they feed the run's summary page): counts in sentences are small-cell suppressed, and
     an estimate that would disclose a small cell (e.g. a sensitivity of 2/25) is withheld (NaN) while the
     verdict stands.
+
+    ``only``: judge these of the plan's gates (default all), e.g. those whose ``interval_level`` the
+    metric ``table`` was computed at.
 
     ``relative_to: overall`` treats the overall estimate as fixed. The subgroup is part of the overall
     cohort, so the variance of (subgroup − overall) is smaller than the subgroup's own variance: judging
@@ -46,8 +52,9 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     refs = references if references is not None else reference_table(table, study)
     ref_at = {(r.variable, r.level, r.metric): r for r in refs.itertuples(index=False)}
     variables = {v.name: v for v in plan.variables}
+    counts = metric_counts(table)
     judged = []
-    for gate in plan.gates:
+    for gate in plan.gates if only is None else only:
         metric = "auroc_vs_baseline" if gate.versus == "baseline" else gate.metric
         for group in groups.itertuples(index=False):
             if group.variable == OVERALL:
@@ -65,9 +72,11 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
                 subject += " (candidate − baseline)"
             elif gate.relative_to == "reference":
                 subject += f" − reference ({variables[group.variable].reference})"
-            verdict = _judge_one(gate, row, group, study, indexed, ref_at, subject)
+            why = metric_reason(counts[(group.variable, group.level)], metric, study)
+            verdict = _judge_one(gate, row, (group.variable, group.level), why, study, indexed, ref_at,
+                                 subject)
             hint = ""
-            if not group.judged and (group.variable, group.level) in hints.index:
+            if why and (group.variable, group.level) in hints.index:
                 hint = sample_size_sentence(hints.loc[(group.variable, group.level)], study)
             verdict = subgroup_gates.apply_insufficient_policy(verdict, gate, hint)
             if withheld_at.get(key, False):
@@ -76,12 +85,14 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     return judged
 
 
-def _judge_one(gate: SubgroupGate, row, group, study: Study, indexed, ref_at, subject: str) -> gates.Gate:
-    """One gate in one subgroup: the estimate it judges there and, for a relative gate, the reference value."""
+def _judge_one(gate: SubgroupGate, row, where: tuple[str, str], why: str, study: Study, indexed, ref_at,
+               subject: str) -> gates.Gate:
+    """One gate in one subgroup: the estimate it judges there and, for a relative gate, the reference value;
+    ``why`` is the reason the subgroup's counts cannot judge the gate's metric (empty when they can)."""
     alpha = study.analysis.alpha
     estimate = Estimate(row.estimate, row.lower, row.upper, row.se, row.method, row.reason)
-    if not group.judged:
-        estimate = Estimate.undefined(group.reason)
+    if why:
+        estimate = Estimate.undefined(why)
     if gate.relative_to is None:
         return subgroup_gates.judge_absolute(gate, estimate, subject=subject, alpha=alpha)
     if gate.relative_to == "overall":
@@ -91,10 +102,10 @@ def _judge_one(gate: SubgroupGate, row, group, study: Study, indexed, ref_at, su
         undefined_reason = (estimate.reason or "the quantity could not be estimated") if not estimate.defined else (
             "" if math.isfinite(reference_value) else "the overall estimate is undefined")
     else:
-        r = ref_at.get((group.variable, group.level, gate.metric))
+        r = ref_at.get((*where, gate.metric))
         judged_estimate = Estimate(r.estimate, r.lower, r.upper, math.nan, r.method, r.reason) if r is not None \
             else Estimate.undefined("no comparison with the reference level")
-        if not group.judged:
+        if why:
             judged_estimate = estimate
         reference_value = 0.0
         undefined_reason = judged_estimate.reason if not judged_estimate.defined else ""

@@ -355,3 +355,48 @@ def test_failing_criterion_makes_the_run_exit_1(tiny_project):
     verdict = json.loads((outcome.folder / "verdict.json").read_text())
     ac = [g for g in verdict["gates"] if g["stage"] == "evaluation"]
     assert [(g["id"], g["verdict"]) for g in ac] == [("AC-1", "FAIL")]
+
+
+def test_perfect_separation_of_three_and_three_does_not_pass():
+    """Issue 13 item 5: AUROC 1.0 (1.0–1.0) on 3 positives and 3 negatives passed "lower bound >= 0.75".
+    Below the plan's minimum of each class it is INSUFFICIENT_EVIDENCE; with the minimum lowered, the
+    boundary-safe interval (Newcombe, lower 0.501) fails it."""
+    y, score = [0, 0, 0, 1, 1, 1], [0.1, 0.2, 0.3, 0.7, 0.8, 0.9]
+    rule = [{"id": "AC-3", "metric": "auroc", "bound": "lower", "at_least": 0.75}]
+    gate = judged(make_study(rule), frame_of(y, score))["AC-3"]
+    assert gate.verdict == "INSUFFICIENT_EVIDENCE" and "at least 20 positives and 20 negatives" in gate.sentence
+    gate = judged(make_study(rule, min_positives=2, min_negatives=2), frame_of(y, score))["AC-3"]
+    assert gate.verdict == "FAIL" and gate.lower == pytest.approx(0.5010187607, abs=1e-8) and gate.upper == 1.0
+
+
+def test_acceptance_eligibility_is_per_metric():
+    y = np.r_[np.ones(60), np.zeros(5)]
+    score = np.r_[np.full(60, 0.9), np.linspace(0.1, 0.6, 5)]
+    study = make_study([{"id": "SEN", "metric": "sensitivity", "bound": "lower", "at_least": 0.8},
+                        {"id": "SPE", "metric": "specificity", "bound": "lower", "at_least": 0.1}])
+    g = judged(study, frame_of(y, score))
+    assert g["SEN"].verdict == "PASS"
+    assert g["SPE"].verdict == "INSUFFICIENT_EVIDENCE" and "5 negatives" in g["SPE"].sentence
+
+
+def test_identical_ranking_is_non_inferior_with_the_reason():
+    """Issue 13 item 6: a recalibrated candidate ranking every patient as the baseline does (difference 0,
+    SE 0) was INSUFFICIENT_EVIDENCE; it is non-inferior."""
+    y, p, _ = calibrated(n=400)
+    study = make_study([{"id": "NI", "metric": "auroc", "versus": "baseline", "non_inferiority_margin": 0.02}])
+    gate = judged(study, frame_of(y, p, p ** 2))["NI"]
+    assert gate.verdict == "PASS" and gate.estimate == 0.0
+    assert "agree on every patient" in gate.sentence and "not worse than the baseline by any margin" in gate.sentence
+
+
+def test_criterion_declares_its_interval_level():
+    """Issue 13 item 9: a criterion may declare its interval level; the gate states the test it is."""
+    y = np.r_[np.ones(100), np.zeros(100)]
+    score = np.r_[np.full(90, 0.9), np.full(10, 0.1), np.full(100, 0.1)]
+    study = make_study([{"id": "S95", "metric": "sensitivity", "bound": "lower", "at_least": 0.82},
+                        {"id": "S90", "metric": "sensitivity", "bound": "lower", "at_least": 0.82,
+                         "interval_level": 0.9}])
+    g = judged(study, frame_of(y, score))
+    assert g["S90"].lower == pytest.approx(stats.proportion_ci(90, 100, 0.1, "wilson")[0], abs=1e-12)
+    assert g["S95"].test == "one-sided test at 2.5%" and g["S90"].test == "one-sided test at 5%"
+    assert g["S90"].rule == "lower 90% bound >= 0.82" and "90% CI" in g["S90"].sentence

@@ -74,3 +74,56 @@ def test_small_cell_estimates_are_withheld_in_gates_but_verdict_stands():
     study = gate_study([{"id": "S", "metric": "sensitivity", "bound": "lower", "at_least": 0.5}])
     gate = next(g for g in subgroups.analyse(frame, study).gates if g.id == "S[site=bad]")
     assert gate.verdict == gates.FAIL and math.isnan(gate.estimate) and "withheld" in gate.sentence
+
+
+def _few_negatives(frame, site: str = "good", negatives: int = 8):
+    """``frame`` with all but ``negatives`` of the negatives of ``site`` dropped (every positive flagged)."""
+    at = frame.site == site
+    keep_neg = frame.index[at & (frame.death_5y == 0)][:negatives]
+    frame = frame[~at | (frame.death_5y == 1) | frame.index.isin(keep_neg)].copy()
+    frame.loc[(frame.site == site) & (frame.death_5y == 1), "p_v2"] = 0.95
+    return frame
+
+
+def test_eligibility_is_per_metric():
+    """Issue 13 item 3: a subgroup with many positives (all flagged) and few negatives is judged on
+    sensitivity (the demo's SG-1 age 90+: 43/43 flagged was INSUFFICIENT for < 20 negatives), but not on
+    specificity, NPV, AUROC or candidate − baseline."""
+    frame = _few_negatives(constructed())
+    study = gate_study([{"id": "SEN", "metric": "sensitivity", "bound": "lower", "at_least": 0.5},
+                        {"id": "SPE", "metric": "specificity", "bound": "lower", "at_least": 0.5},
+                        {"id": "PPV", "metric": "ppv", "bound": "lower", "at_least": 0.5},
+                        {"id": "NPV", "metric": "npv", "bound": "lower", "at_least": 0.5},
+                        {"id": "AUC", "metric": "auroc", "bound": "lower", "at_least": 0.5},
+                        {"id": "NI", "metric": "auroc", "versus": "baseline", "non_inferiority_margin": 0.05}])
+    verdicts = {g.id: g for g in subgroups.analyse(frame, study).gates}
+    assert verdicts["SEN[site=good]"].verdict == gates.PASS
+    assert verdicts["PPV[site=good]"].verdict == gates.PASS  # flagged: every positive, plus flagged negatives
+    for gid in ("SPE", "NPV", "AUC", "NI"):
+        gate = verdicts[f"{gid}[site=good]"]
+        assert gate.verdict == gates.INSUFFICIENT, gid
+        assert "at least 20" in gate.sentence, gate.sentence
+    assert "8 negatives" in verdicts["SPE[site=good]"].sentence
+
+
+def test_relative_to_reference_eligibility_is_per_metric():
+    frame = _few_negatives(constructed(), site="bad")
+    study = gate_study([{"id": "R", "metric": "sensitivity", "relative_to": "reference", "max_below": 0.9},
+                        {"id": "Q", "metric": "specificity", "relative_to": "reference", "max_below": 0.9}])
+    verdicts = {g.id: g for g in subgroups.analyse(frame, study).gates}
+    assert verdicts["R[site=bad]"].verdict == gates.PASS
+    assert verdicts["Q[site=bad]"].verdict == gates.INSUFFICIENT
+
+
+def test_subgroup_gate_declares_its_interval_level():
+    study = gate_study([{"id": "A95", "metric": "auroc", "bound": "lower", "at_least": 0.5},
+                        {"id": "A80", "metric": "auroc", "bound": "lower", "at_least": 0.5, "interval_level": 0.8},
+                        {"id": "R80", "metric": "auroc", "relative_to": "overall", "max_below": 0.05,
+                         "interval_level": 0.8}])
+    judged = subgroups.analyse(constructed(), study).gates
+    assert [g.id.split("[")[0] for g in judged] == ["A95"] * 3 + ["A80"] * 3 + ["R80"] * 3  # the plan's order
+    verdicts = {g.id: g for g in judged}
+    wide, narrow = verdicts["A95[site=good]"], verdicts["A80[site=good]"]
+    assert narrow.estimate == wide.estimate and wide.lower < narrow.lower
+    assert narrow.rule == "lower 80% bound >= 0.5" and narrow.test == "one-sided test at 10%"
+    assert verdicts["R80[site=good]"].test == "one-sided test at 10%" and "80%" in verdicts["R80[site=good]"].rule
