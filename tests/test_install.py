@@ -70,6 +70,9 @@ RUNTIME_LOCK = _lock("requirements.lock")
 DEV_LOCK = _lock("requirements-dev.lock")
 RUNTIME = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
 DEV = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]]
+# optional engines: imported lazily by studylib when a study asks for them (engine: spark)
+OPTIONAL = [Requirement(r) for extra, reqs in PYPROJECT["project"]["optional-dependencies"].items()
+            if extra != "dev" for r in reqs]
 
 
 # --- declared dependencies and lock files ----------------------------------------------------------
@@ -131,6 +134,8 @@ def test_runtime_dependencies_are_what_studylib_imports():
     distributions = importlib.metadata.packages_distributions()
     needed = {canonicalize_name(d) for m in third_party for d in distributions.get(m, [m])}
     declared = {canonicalize_name(r.name) for r in RUNTIME}
+    optional = {canonicalize_name(r.name) for r in OPTIONAL}
+    needed -= optional
     not_imported = {"ipykernel", "jinja2"}  # started as the kernel; pandas Styler and nbconvert templates
     assert needed - declared == set(), f"imported but not declared in [project] dependencies: {needed - declared}"
     assert declared - needed - not_imported == set(), (
