@@ -130,7 +130,7 @@ def study_dict(files: list[Path]) -> dict:
                 {"id": "TR-2", "statistic": "p_adjusted", "of": "any_feature", "below": 0.05, "action": "investigate"},
                 {"id": "TR-3", "statistic": "oe_ratio", "interval_excludes": 1.0, "in": "consecutive_windows",
                  "count": 2, "action": "revalidate"},
-                {"id": "TR-4", "statistic": "auroc", "bound": "lower", "below": 0.7, "action": "suspend"},
+                {"id": "TR-4", "statistic": "auroc", "bound": "upper", "below": 0.7, "action": "suspend"},
             ],
         },
     }
