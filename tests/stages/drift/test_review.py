@@ -301,6 +301,25 @@ def test_preflight_rejects_text_feature_as_continuous_and_numeric_period(tmp_pat
     assert "period: year needs a date, timestamp or text column" in str(err.value)
 
 
+def test_a_window_value_that_never_occurs_is_an_exit_2_error_naming_the_values_that_exist(tmp_path):
+    """Issue 13 item 10: a typo in a declared window value is caught by params check (exit 2), not
+    turned into an empty window that silently passes."""
+    from click.testing import CliRunner
+
+    from studylib.cli import main
+
+    path = _project(tmp_path, tiny_frame(), {"reference": {"column": "sample_year", "values": [1995, 1996]},
+                                             "windows": {"column": "sample_year", "values": [1998, 2999]}})
+    result = CliRunner().invoke(main, ["params", "check", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "drift.windows.values: 2999 never occurs in column 'sample_year'" in result.output
+    assert "values that exist: 1995, 1996, 1997, 1998" in result.output
+    raw = yaml.safe_load(path.read_text())
+    raw["drift"]["windows"]["values"] = [1998]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert CliRunner().invoke(main, ["params", "check", str(path)]).exit_code == 0
+
+
 def test_demo_drift_plan_validates():
     study = plan.load("params/demo.yaml")
     assert [t.id for t in study.drift.triggers][:3] == ["TR-1", "TR-2", "TR-3"]
