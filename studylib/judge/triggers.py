@@ -110,9 +110,10 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     A trigger that fires is a FAIL gate that blocks the release when its action is "revalidate" or
     "suspend" (the run exits 1) and is reported without blocking otherwise. A window where the
     statistic has a ``reason`` or is undefined (NaN) is not judged: for ``consecutive_windows`` it
-    breaks a run, and a trigger that did not fire with any window not judged is
-    INSUFFICIENT_EVIDENCE (not "not fired": the window could have fired), naming the windows and the
-    reasons; it does not block. ``of: any_feature`` fires when the rule holds for any declared feature.
+    breaks a run. A trigger that did not fire is INSUFFICIENT_EVIDENCE (not "not fired") when it would
+    fire had the windows not judged met its rule, naming those windows and the reasons; it does not
+    block. It is PASS only when no outcome of those windows could have made it fire (e.g. a window
+    not judged between two quiet windows of a two-consecutive-windows rule). ``of: any_feature`` fires when the rule holds for any declared feature.
 
     Examples
     --------
@@ -133,7 +134,7 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
         blocks = trigger.action in BLOCKING_ACTIONS
         rule = _rule_text(trigger, level)
         subjects = features if trigger.of == "any_feature" else [trigger.of]
-        fired_where, worst, unjudged = [], None, {}
+        fired_where, worst, unjudged, could_fire = [], None, {}, False
         for subject in subjects:
             part = statistics[(statistics["of"] == subject) & (statistics["statistic"] == trigger.statistic)]
             part = part.set_index("window").reindex(labels)
@@ -146,6 +147,8 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
                     unjudged.setdefault(labels[i], set()).add(f"{subject}: {why}" if trigger.of == "any_feature"
                                                               else why)
             hits = _fired(trigger, flags)
+            # would the trigger fire if every window not judged had met the rule? then it cannot be cleared
+            could_fire |= bool(_fired(trigger, [True if f is None else f for f in flags]))
             if hits:
                 fired_where.append((subject, [labels[i] for i in hits], values[hits[0]]))
             for i, v in enumerate(values):
@@ -181,13 +184,14 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
             of_text = f" ({subject})" if trigger.of == "any_feature" else ""
             closest = (f"the window closest to firing is {where}{of_text} with {trigger.statistic} {number(value[0])}"
                        + (f" ({level} CI {number(value[1])}–{number(value[2])})" if math.isfinite(value[1]) else ""))
-            if not_judged:
+            if could_fire:
                 sentence = (f"Not judged in window(s) {not_judged}: the trigger could have fired there. "
                             f"It did not fire in the windows judged; {closest}.")
                 verdict = gates.INSUFFICIENT
                 blocks = False
             else:
-                sentence = f"Did not fire; {closest}."
+                sentence = f"Did not fire; {closest}." + (
+                    f" Not judged in window(s) {not_judged}, which could not have made it fire." if not_judged else "")
                 verdict = gates.PASS
         judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, verdict, estimate=value[0], lower=value[1],
                                  upper=value[2], blocks=blocks, sentence=sentence))

@@ -111,7 +111,11 @@ def test_blocking_trigger_fires_on_a_run_of_consecutive_windows():
     assert "window(s) 2002, 2003" in gate.sentence and "95% CI 0.400–0.800" in gate.sentence
     broken = [r if r[0] != "2003" else ("2003", "score", "calibration_slope", math.nan, math.nan, math.nan) for r in rows]
     [quiet] = triggers.judge_triggers(_table(broken), WINDOWS, _plan(TRIGGERS["slope"]))
-    assert quiet.verdict == gates.INSUFFICIENT and "Not judged in window(s) 2003" in quiet.sentence
+    assert quiet.verdict == gates.INSUFFICIENT and "Not judged in window(s) 2003" in quiet.sentence  # 2002-2003?
+    cleared = [r if r[0] != "2002" else ("2002", "score", "calibration_slope", 1.0, 0.8, 1.2) for r in broken]
+    [clear] = triggers.judge_triggers(_table(cleared), WINDOWS, _plan(TRIGGERS["slope"]))
+    assert clear.verdict == gates.PASS  # 2003 between two quiet windows cannot complete a run of two
+    assert "Not judged in window(s) 2003 (undefined), which could not have made it fire." in clear.sentence
 
 
 def test_any_feature_fires_for_the_first_feature_and_counts_the_others():
