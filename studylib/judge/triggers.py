@@ -113,7 +113,8 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     breaks a run. A trigger that did not fire is INSUFFICIENT_EVIDENCE (not "not fired") when it would
     fire had the windows not judged met its rule, naming those windows and the reasons; it does not
     block. It is PASS only when no outcome of those windows could have made it fire (e.g. a window
-    not judged between two quiet windows of a two-consecutive-windows rule). ``of: any_feature`` fires when the rule holds for any declared feature.
+    not judged between two quiet windows of a two-consecutive-windows rule). ``of: any_feature``
+    fires when the rule holds for any declared feature.
 
     Examples
     --------
