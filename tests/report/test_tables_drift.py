@@ -97,4 +97,4 @@ def test_psi_is_shown_beside_its_value_without_drift_and_small_windows_get_no_ba
     assert output.loc["2024-09", "PSI band"] == "too few rows" and "95%" in output.loc["2024-08", "PSI without drift"]
     fig = drift_plots.heatmap(review.input, review.output, min_rows=100)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert sum("†" in t for t in texts) == 4 and "† fewer than 100 values" in fig.axes[0].get_title()
+    assert sum("†" in t for t in texts) == 4 and "† fewer than 100 values: no band" in fig.axes[0].get_title()

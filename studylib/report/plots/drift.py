@@ -81,7 +81,7 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel("monitoring window")
     ax.set_title(f"Input and output drift: PSI against the reference (* adjusted p < {alpha:g}, "
-                 "m missingness changed" + (f", † fewer than {min_rows} values: no band" if small.any() else "") + ")",
+                 "m missingness changed)" + (f"\n† fewer than {min_rows} values: no band is read" if small.any() else ""),
                  fontsize=10)
     bar = fig.colorbar(image, ax=ax, ticks=[0.05, 0.175, 0.5], shrink=0.8)
     bar.ax.set_yticklabels(["< 0.1 stable", "0.1–0.25 moderate", "> 0.25 significant"])
