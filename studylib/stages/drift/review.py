@@ -2,8 +2,9 @@
 
 :func:`review` computes, per monitoring window against the reference window,
 
-- **input drift** of every declared feature: PSI over reference-quantile bins (conventional bands
-  < 0.1 stable, 0.1–0.25 moderate, > 0.25 significant), the KS statistic (continuous) or Pearson's
+- **input drift** of every declared feature: PSI over reference-quantile bins, counts smoothed with
+  0.5 per bin, beside the PSI expected without drift at the window's size (conventional bands < 0.1
+  stable, 0.1–0.25 moderate, > 0.25 significant, read only from ``drift.min_rows`` values), the KS statistic (continuous) or Pearson's
   chi-square (categorical) with p-values adjusted across features × windows (Holm or BH), and the
   change in missingness;
 - **output drift**: PSI and KS of the candidate's score, mean predicted risk and alert rate at the
@@ -14,7 +15,10 @@
   Shewhart control limits around the reference values (:func:`studylib.stats.control.control_limits`);
 
 and returns them as the tables of a :class:`DriftReview`, with a long form of every statistic that
-:func:`studylib.judge.triggers.judge_triggers` turns into the declared triggers' gates.
+:func:`studylib.judge.triggers.judge_triggers` turns into the declared triggers' gates; a statistic a
+window has too little data for (``drift.min_rows`` values for a PSI, ``drift.min_events`` events and
+``drift.min_non_events`` non-events for the labelled statistics that need them) carries the reason and
+is not judged there.
 
 Everything is computed from aggregates that :mod:`studylib.data.scan` gets from DuckDB (histograms
 over fixed reference bins, sums per window, and the outcome and score of one window at a time), so
