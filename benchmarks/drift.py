@@ -130,7 +130,7 @@ def study_dict(files: list[Path]) -> dict:
                 {"id": "TR-2", "statistic": "p_adjusted", "of": "any_feature", "below": 0.05, "action": "investigate"},
                 {"id": "TR-3", "statistic": "oe_ratio", "interval_excludes": 1.0, "in": "consecutive_windows",
                  "count": 2, "action": "revalidate"},
-                {"id": "TR-4", "statistic": "auroc", "bound": "lower", "below": 0.7, "action": "suspend"},
+                {"id": "TR-4", "statistic": "auroc", "bound": "upper", "below": 0.7, "action": "suspend"},
             ],
         },
     }
@@ -169,13 +169,13 @@ def part_pandas(files: list[str]) -> dict:
     tests = 0
     for column in (*CONTINUOUS, "score"):
         ref = frame.loc[reference, column].dropna().to_numpy()
-        inner = np.unique(np.quantile(ref, np.arange(11) / 10))[1:-1]
+        inner = np.unique(np.quantile(ref, np.arange(1, 10) / 10))
         ref_counts = np.bincount(np.searchsorted(inner, ref, side="left"), minlength=inner.size + 1)
-        r = np.maximum(ref_counts / ref_counts.sum(), 1e-4)
+        r = (ref_counts + 0.5) / (ref_counts.sum() + 0.5 * ref_counts.size)
         for w in windows:
             cur = frame.loc[frame["month"] == w, column].dropna().to_numpy()
             counts = np.bincount(np.searchsorted(inner, cur, side="left"), minlength=inner.size + 1)
-            c = np.maximum(counts / counts.sum(), 1e-4)
+            c = (counts + 0.5) / (counts.sum() + 0.5 * counts.size)
             float(np.sum((c - r) * np.log(c / r)))
             sps.ks_2samp(ref, cur, method="asymp")
             tests += 1

@@ -361,7 +361,7 @@ def study_params(snapshot_dir: str | os.PathLike, lock: str) -> dict:
                 {"id": "TR-1", "statistic": "psi", "of": "score", "above": 0.1, "in": "any_window", "action": "investigate"},
                 {"id": "TR-2", "statistic": "oe_ratio", "below": 0.8, "in": "consecutive_windows", "count": 2,
                  "action": "revalidate"},
-                {"id": "TR-3", "statistic": "auroc", "bound": "lower", "below": 0.7, "in": "any_window", "action": "suspend"},
+                {"id": "TR-3", "statistic": "auroc", "bound": "upper", "below": 0.7, "in": "any_window", "action": "suspend"},
             ],
         },
     }

@@ -1,10 +1,11 @@
 """Surveillance triggers of the drift review: each declared trigger judged over the monitoring windows.
 
 Pure functions of the review's long statistics table (``window, of, statistic, estimate, lower,
-upper``; see :class:`studylib.stages.drift.review.DriftReview`) and the plan: a trigger that fires is
-a FAIL gate naming the windows, the evidence and the action declared in advance; it blocks the release
-when that action is "revalidate" or "suspend". A trigger that cannot be judged in any window is
-INSUFFICIENT_EVIDENCE and does not block.
+upper, reason``; see :class:`studylib.stages.drift.review.DriftReview`) and the plan: a trigger that
+fires is a FAIL gate naming the windows, the evidence and the action declared in advance; it blocks the
+release when that action is "revalidate" or "suspend". A trigger that did not fire but could not be
+judged in some window (empty window, undefined statistic, too few rows, events or non-events) is
+INSUFFICIENT_EVIDENCE with the windows and the reasons, never "not fired", and does not block.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def _rule_text(trigger: Trigger, alpha_level: str = "95%") -> str:
     return f"{trigger.statistic} of {trigger.of}: {test} {where} → {trigger.action.replace('_', ' ')}"
 
 
-def _fires(trigger: Trigger, estimate: float, lower: float, upper: float) -> bool | None:
+def _fires(trigger: Trigger, estimate: float, lower: float, upper: float, reason: str = "") -> bool | None:
     """Whether the trigger's condition holds in one window; None when it cannot be judged there."""
+    if reason:
+        return None
     if trigger.interval_excludes is not None:
         if not (math.isfinite(lower) and math.isfinite(upper)):
             return None
@@ -85,7 +88,8 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     Parameters
     ----------
     statistics : DataFrame
-        The review's long table: ``window, of, statistic, estimate, lower, upper``.
+        The review's long table: ``window, of, statistic, estimate, lower, upper`` and optionally
+        ``reason`` (why the statistic cannot be judged in that window; "" when it can).
     windows : sequence of str
         The monitoring windows' labels in time order (the reference excluded).
     study : Study
@@ -104,10 +108,13 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     Notes
     -----
     A trigger that fires is a FAIL gate that blocks the release when its action is "revalidate" or
-    "suspend" (the run exits 1) and is reported without blocking otherwise; a trigger that cannot be
-    judged in any window (e.g. no labelled rows) is INSUFFICIENT_EVIDENCE and does not block. Windows
-    where the statistic is undefined are named in the sentence; for ``consecutive_windows`` they
-    break a run. ``of: any_feature`` fires when the rule holds for any declared feature.
+    "suspend" (the run exits 1) and is reported without blocking otherwise. A window where the
+    statistic has a ``reason`` or is undefined (NaN) is not judged: for ``consecutive_windows`` it
+    breaks a run. A trigger that did not fire is INSUFFICIENT_EVIDENCE (not "not fired") when it would
+    fire had the windows not judged met its rule, naming those windows and the reasons; it does not
+    block. It is PASS only when no outcome of those windows could have made it fire (e.g. a window
+    not judged between two quiet windows of a two-consecutive-windows rule). ``of: any_feature``
+    fires when the rule holds for any declared feature.
 
     Examples
     --------
@@ -121,19 +128,28 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     # the sentences reach results JSON: three decimals, three significant digits below 0.001, "–" if undefined
     number = functools.partial(formatting.number, digits=3, tiny=3, undefined="–")
     features = list(study.drift.features) + list(study.drift.categorical)
+    if "reason" not in statistics.columns:
+        statistics = statistics.assign(reason="")
     judged = []
     for trigger in study.drift.triggers:
         blocks = trigger.action in BLOCKING_ACTIONS
         rule = _rule_text(trigger, level)
         subjects = features if trigger.of == "any_feature" else [trigger.of]
-        fired_where, worst, unjudged = [], None, set()
+        fired_where, worst, unjudged, could_fire = [], None, {}, False
         for subject in subjects:
             part = statistics[(statistics["of"] == subject) & (statistics["statistic"] == trigger.statistic)]
             part = part.set_index("window").reindex(labels)
+            reasons = [r if isinstance(r, str) and r else "" for r in part["reason"]]
             values = list(zip(part["estimate"].astype(float), part["lower"].astype(float), part["upper"].astype(float)))
-            flags = [_fires(trigger, *v) for v in values]
-            unjudged |= {labels[i] for i, f in enumerate(flags) if f is None}
+            flags = [_fires(trigger, *v, reason=r) for v, r in zip(values, reasons)]
+            for i, flag in enumerate(flags):
+                if flag is None:
+                    why = reasons[i] or "undefined"
+                    unjudged.setdefault(labels[i], set()).add(f"{subject}: {why}" if trigger.of == "any_feature"
+                                                              else why)
             hits = _fired(trigger, flags)
+            # would the trigger fire if every window not judged had met the rule? then it cannot be cleared
+            could_fire |= bool(_fired(trigger, [True if f is None else f for f in flags]))
             if hits:
                 fired_where.append((subject, [labels[i] for i in hits], values[hits[0]]))
             for i, v in enumerate(values):
@@ -143,10 +159,15 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
                 if worst is None or key > worst[0]:
                     worst = (key, subject, labels[i], v)
         subject_text = f"{trigger.statistic} of {trigger.of}"
+        grouped: dict[str, list[str]] = {}
+        for w in labels:
+            if w in unjudged:
+                grouped.setdefault("; ".join(sorted(unjudged[w])), []).append(w)
+        not_judged = "; ".join(f"{', '.join(ws)} ({why})" for why, ws in grouped.items())
         if worst is None and not fired_where:
             judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, gates.INSUFFICIENT, blocks=False,
-                                     sentence=f"Could not be judged: {trigger.statistic} is undefined in every "
-                                              f"monitoring window ({', '.join(labels) or 'none declared'})."))
+                                     sentence=f"Could not be judged in any monitoring window: "
+                                              f"{not_judged or '(none declared)'}."))
             continue
         if fired_where:
             subject, where, value = fired_where[0]
@@ -157,15 +178,22 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
                         + (f", {level} CI {number(value[1])}–{number(value[2])}" if math.isfinite(value[1]) else "")
                         + f"). Declared action: {trigger.action.replace('_', ' ')} — {ACTION_TEXT[trigger.action]}.")
             verdict = gates.FAIL
+            if not_judged:
+                sentence += f" Not judged in window(s) {not_judged}."
         else:
             _, subject, where, value = worst
             of_text = f" ({subject})" if trigger.of == "any_feature" else ""
-            sentence = (f"Did not fire; the window closest to firing is {where}{of_text} with {trigger.statistic} "
-                        f"{number(value[0])}" + (f" ({level} CI {number(value[1])}–{number(value[2])})"
-                                              if math.isfinite(value[1]) else "") + ".")
-            verdict = gates.PASS
-        if unjudged:
-            sentence += f" Not judged in window(s) {', '.join(sorted(unjudged, key=labels.index))} (undefined)."
+            closest = (f"the window closest to firing is {where}{of_text} with {trigger.statistic} {number(value[0])}"
+                       + (f" ({level} CI {number(value[1])}–{number(value[2])})" if math.isfinite(value[1]) else ""))
+            if could_fire:
+                sentence = (f"Not judged in window(s) {not_judged}: the trigger could have fired there. "
+                            f"It did not fire in the windows judged; {closest}.")
+                verdict = gates.INSUFFICIENT
+                blocks = False
+            else:
+                sentence = f"Did not fire; {closest}." + (
+                    f" Not judged in window(s) {not_judged}, which could not have made it fire." if not_judged else "")
+                verdict = gates.PASS
         judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, verdict, estimate=value[0], lower=value[1],
                                  upper=value[2], blocks=blocks, sentence=sentence))
     return judged

@@ -886,6 +886,13 @@ class Trigger(Strict):
     default the estimate) or ``interval_excludes`` a value; it fires when that happens ``in:
     any_window`` (in at least ``count`` windows) or ``in: consecutive_windows`` (in ``count``
     consecutive windows).
+
+    A rule must need evidence of a change: ``below`` on the ``lower`` bound (or ``above`` on the
+    ``upper`` bound) holds whenever the interval is wide, so it fires on small windows without any
+    drift (the demo's former "AUROC lower bound < 0.70" fired in about 94 % of simulated runs without
+    drift). Such a rule is rejected unless ``accept_imprecision: true`` says it is meant; write
+    ``bound: upper, below: x`` (the whole interval below x: evidence of a drop) or ``bound: lower,
+    above: x`` instead.
     """
 
     id: Identifier = Field(description="short identifier of the trigger", examples=["TR-1"])
@@ -909,6 +916,10 @@ class Trigger(Strict):
     count: int = Field(1, ge=1, description="how many windows the rule must hold in", examples=[2])
     action: Literal[ACTIONS] = Field(description="the action declared in advance for when the trigger fires",
                                      examples=["investigate"])
+    accept_imprecision: bool = Field(False, description="keep a rule that fires on imprecision (below on the lower "
+                                                        "bound, above on the upper bound: it fires on small windows "
+                                                        "without drift); rejected otherwise",
+                                     examples=[False])
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -926,20 +937,47 @@ class Trigger(Strict):
             raise ValueError(f"trigger {self.id}: {self.statistic} has no confidence interval; use above/below "
                              "without bound (bound/interval_excludes apply to "
                              f"{', '.join(INTERVAL_STATISTICS)})")
+        imprecise = _fires_on_imprecision(self.bound, self.above, self.below)
+        if imprecise and not self.accept_imprecision:
+            side, value, other = imprecise
+            word = "below" if side == "lower" else "above"
+            wanted = "drop" if side == "lower" else "rise"
+            raise ValueError(
+                f"trigger {self.id}: '{word}: {value:g}' on the {side} bound fires on imprecision, not on drift: the "
+                f"{side} bound of a small window's wide interval goes {word} {value:g} without any change in the "
+                f"population (without drift such a rule fires in most runs). Write 'bound: {other}, {word}: "
+                f"{value:g}' to fire when the whole interval is {word} {value:g} (evidence of a {wanted}), or add "
+                "'accept_imprecision: true' to keep this rule as declared")
         return self
 
     @classmethod
     def _json_schema_rules(cls, schema: dict) -> None:
         no_interval = [s for s in TRIGGER_STATISTICS if s not in INTERVAL_STATISTICS]
+        imprecise = {"anyOf": [{"required": ["bound", "below"], "properties": {"bound": {"const": "lower"},
+                                                                             "below": {"not": {"type": "null"}}}},
+                               {"required": ["bound", "above"], "properties": {"bound": {"const": "upper"},
+                                                                             "above": {"not": {"type": "null"}}}}]}
         _add_rules(
             schema,
             _one_given("above", "below", "interval_excludes"),
+            {"if": imprecise, "then": {"required": ["accept_imprecision"],
+                                       "properties": {"accept_imprecision": {"const": True}}}},
             {"if": {"properties": {"of": {"const": "score"}}},
              "then": {"properties": {"statistic": {"enum": list(SCORE_TRIGGER_STATISTICS)}}},
              "else": {"properties": {"statistic": {"enum": list(FEATURE_TRIGGER_STATISTICS)}}}},
             {"if": {"required": ["statistic"], "properties": {"statistic": {"enum": no_interval}}},
              "then": {"allOf": [{"properties": {"bound": {"const": "estimate"}}}, _none_given("interval_excludes")]}},
         )
+
+
+def _fires_on_imprecision(bound: str, above, below) -> tuple[str, float, str] | None:
+    """``(bound, value, the other bound)`` when a one-sided rule fires on a wide interval: ``below`` on the
+    lower bound or ``above`` on the upper bound; None otherwise."""
+    if bound == "lower" and below is not None:
+        return "lower", below, "upper"
+    if bound == "upper" and above is not None:
+        return "upper", above, "lower"
+    return None
 
 
 class DriftSection(Strict):
@@ -960,6 +998,17 @@ class DriftSection(Strict):
     multiplicity: Literal[MULTIPLICITY_METHODS] | None = Field(
         None, description="adjustment of the input-drift p-values across features × windows; "
                           "default analysis.multiplicity", examples=["holm"])
+    min_rows: int = Field(100, ge=1, description="fewer non-missing values of a feature (or scores) in a window: "
+                                                 "its PSI gets no band and a PSI trigger is INSUFFICIENT_EVIDENCE "
+                                                 "there (without drift, a window of 45 rows against 3,000 has PSI "
+                                                 "> 0.25 one time in five)", examples=[100])
+    min_events: int = Field(10, ge=1, description="fewer events in a window's labelled rows: the statistics that "
+                                                  "need events (AUROC, sensitivity, O/E, calibration) are "
+                                                  "INSUFFICIENT_EVIDENCE there, never FIRED or not fired",
+                            examples=[10])
+    min_non_events: int = Field(10, ge=1, description="fewer non-events in a window's labelled rows: the statistics "
+                                                      "that need non-events (AUROC, specificity, calibration) are "
+                                                      "INSUFFICIENT_EVIDENCE there", examples=[10])
     triggers: tuple[Trigger, ...] = Field((), description="surveillance triggers, each with its declared action",
                                           examples=[[{"id": "TR-1", "statistic": "psi", "of": "score", "above": 0.25,
                                                       "in": "any_window", "action": "investigate"}]])

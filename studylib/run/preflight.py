@@ -236,7 +236,8 @@ def _is_time(arrow_type: str) -> bool:
 
 def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
     """The drift section against the snapshot: declared features exist (continuous ones are numeric),
-    window values fit their column, and a timestamp window column parses (examples of bad values)."""
+    window values fit their column and occur in it (a typo would be an empty window that can never be
+    judged), and a timestamp window column parses (examples of bad values)."""
     source, drift = study.source, study.drift
     for name, column in (("features", f) for f in drift.features):
         if problems.column(f"{source}: drift.{name}", column) and not _is_numeric(snap.schema[column]):
@@ -250,9 +251,12 @@ def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
             continue
         arrow_type = snap.schema[selector.column]
         if selector.period is None:
+            before = len(problems.items)
             for values in (selector.values, selector.between):
                 if values is not None:
                     problems.value_fits(where, selector.column, list(values))
+            if selector.values is not None and len(problems.items) == before:
+                _values_occur(problems, f"{where}.values", selector.column, selector.values, snap)
             continue
         if not (_is_time(arrow_type) or _is_text(arrow_type)):
             problems.items.append(f"{where}: period: {selector.period} needs a date, timestamp or text column; "
@@ -272,3 +276,21 @@ def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
                     f"non-missing rows (e.g. {shown}); expected ISO dates, 'YYYY-MM' or 'YYYY'"
                     + (f" or the declared format {selector.format!r}" if selector.format else
                        ", or declare format: (a strptime format such as '%d/%m/%Y')"))
+
+
+def _values_occur(problems: _Problems, where: str, column: str, declared, snap: Snapshot) -> None:
+    """Every declared window value occurs in ``column`` of the snapshot; the error lists the values that do."""
+    found = snap.read(columns=[column])[column].dropna().unique().tolist()
+    present = set(found)
+    missing = [v for v in declared if v not in present]
+    if not missing:
+        return
+    try:
+        found = sorted(found)
+    except TypeError:  # mixed types that do not sort: first-seen order
+        pass
+    shown = ", ".join(map(str, found[:30])) + (f" ... ({len(found)} values)" if len(found) > 30 else "")
+    hint = did_you_mean(str(missing[0]), [str(v) for v in found]) if isinstance(missing[0], str) else ""
+    problems.items.append(f"{where}: {', '.join(map(repr, missing))} never occur{'s' if len(missing) == 1 else ''} "
+                          f"in column '{column}' of the snapshot{hint} (a window that can never be judged); "
+                          f"values that exist: {shown}")

@@ -12,7 +12,7 @@ from studylib.stats.paired import McNemarResult, mcnemar
 from studylib.stats.decision_curve import net_benefit
 from studylib.stats.multiplicity import adjust_pvalues
 from studylib.stats.drift import (
-    Chi2Result, KSResult, chi2_test, ks_test, psi, psi_from_counts, psi_table, reference_edges,
+    Chi2Result, KSResult, PSINull, chi2_test, ks_test, psi, psi_from_counts, psi_null, psi_table, reference_edges,
 )
 from studylib.stats.bootstrap import bootstrap_ci
 from studylib.stats.precision_recall import auprc, precision_recall_curve
@@ -30,7 +30,7 @@ __all__ += [
     "UndefinedMetricWarning", "proportion", "proportion_ci", "BinaryMetrics", "binary_metrics",
     "likelihood_ratios", "Calibration", "calibration", "calibration_curve", "McNemarResult", "mcnemar",
     "net_benefit", "adjust_pvalues", "Chi2Result", "KSResult", "chi2_test", "ks_test", "psi",
-    "psi_from_counts", "psi_table", "reference_edges",
+    "psi_from_counts", "psi_table", "reference_edges", "PSINull", "psi_null",
 ]
 __all__ += [
     "brier_score", "brier_difference", "brier_difference_p_value", "smd_continuous", "smd_categorical",

@@ -77,13 +77,30 @@ def test_psi_trigger_fires_in_the_window_above_the_threshold_and_names_the_actio
     assert (gate.estimate, gate.stage, gate.subject) == (0.31, "drift", "psi of score")
 
 
-def test_quiet_trigger_names_the_window_closest_to_firing_and_the_unjudged_ones():
+def test_quiet_trigger_names_the_window_closest_to_firing():
+    rows = [("2001", "score", "auroc", 0.80, 0.75, 0.85), ("2002", "score", "auroc", 0.78, 0.72, 0.84),
+            ("2003", "score", "auroc", 0.79, 0.70, 0.86), ("2004", "score", "auroc", 0.81, 0.74, 0.88)]
+    [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["auroc"]))
+    assert gate.verdict == gates.PASS and gate.blocks  # suspend blocks when it fires
+    assert gate.sentence == "Did not fire; the window closest to firing is 2002 with auroc 0.780 (95% CI 0.720–0.840)."
+
+
+def test_a_window_that_cannot_be_judged_makes_a_quiet_trigger_insufficient_not_pass():
+    """Issue 13 item 10: an undefined statistic (or an empty window, or too few events) in a window
+    where the trigger did not fire is INSUFFICIENT_EVIDENCE with the reason, never 'not fired'."""
     rows = [("2001", "score", "auroc", 0.80, 0.75, 0.85), ("2002", "score", "auroc", 0.78, 0.72, 0.84),
             ("2003", "score", "auroc", math.nan, math.nan, math.nan), ("2004", "score", "auroc", 0.81, 0.74, 0.88)]
     [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["auroc"]))
-    assert gate.verdict == gates.PASS and gate.blocks  # suspend blocks when it fires
-    assert gate.sentence == ("Did not fire; the window closest to firing is 2002 with auroc 0.780 (95% CI 0.720–0.840). "
-                             "Not judged in window(s) 2003 (undefined).")
+    assert gate.verdict == gates.INSUFFICIENT and not gate.blocks
+    assert gate.sentence == ("Not judged in window(s) 2003 (undefined): the trigger could have fired there. It did not "
+                             "fire in the windows judged; the window closest to firing is 2002 with auroc 0.780 "
+                             "(95% CI 0.720–0.840).")
+    reasons = ["", "fewer than 10 events (drift.min_events)", "empty window", ""]
+    few = _table(rows).assign(estimate=[0.8, 0.5, math.nan, 0.81], lower=[0.75, 0.2, math.nan, 0.74],
+                              upper=[0.85, 0.65, math.nan, 0.88], reason=reasons)
+    [gate] = triggers.judge_triggers(few, WINDOWS, _plan(TRIGGERS["auroc"]))  # 2002's upper bound 0.65 < 0.70
+    assert gate.verdict == gates.INSUFFICIENT and not gate.blocks
+    assert "2002 (fewer than 10 events (drift.min_events)); 2003 (empty window)" in gate.sentence
 
 
 def test_blocking_trigger_fires_on_a_run_of_consecutive_windows():
@@ -94,7 +111,11 @@ def test_blocking_trigger_fires_on_a_run_of_consecutive_windows():
     assert "window(s) 2002, 2003" in gate.sentence and "95% CI 0.400–0.800" in gate.sentence
     broken = [r if r[0] != "2003" else ("2003", "score", "calibration_slope", math.nan, math.nan, math.nan) for r in rows]
     [quiet] = triggers.judge_triggers(_table(broken), WINDOWS, _plan(TRIGGERS["slope"]))
-    assert quiet.verdict == gates.PASS and "Not judged in window(s) 2003" in quiet.sentence
+    assert quiet.verdict == gates.INSUFFICIENT and "Not judged in window(s) 2003" in quiet.sentence  # 2002-2003?
+    cleared = [r if r[0] != "2002" else ("2002", "score", "calibration_slope", 1.0, 0.8, 1.2) for r in broken]
+    [clear] = triggers.judge_triggers(_table(cleared), WINDOWS, _plan(TRIGGERS["slope"]))
+    assert clear.verdict == gates.PASS  # 2003 between two quiet windows cannot complete a run of two
+    assert "Not judged in window(s) 2003 (undefined), which could not have made it fire." in clear.sentence
 
 
 def test_any_feature_fires_for_the_first_feature_and_counts_the_others():
@@ -109,7 +130,7 @@ def test_statistic_undefined_everywhere_is_insufficient_evidence():
     rows = [(w, "score", "auroc", math.nan, math.nan, math.nan) for w in WINDOWS]
     [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan(TRIGGERS["auroc"]))
     assert gate.verdict == gates.INSUFFICIENT and not gate.blocks
-    assert gate.sentence == "Could not be judged: auroc is undefined in every monitoring window (2001, 2002, 2003, 2004)."
+    assert gate.sentence == "Could not be judged in any monitoring window: 2001, 2002, 2003, 2004 (undefined)."
     [none] = triggers.judge_triggers(_table([]), [], _plan(TRIGGERS["auroc"]))
     assert none.verdict == gates.INSUFFICIENT and "(none declared)" in none.sentence
 

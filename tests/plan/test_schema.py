@@ -168,6 +168,10 @@ _TRIGGERS = [
     {"statistic": "oe_ratio", "interval_excludes": 1.0, "in": "consecutive_windows", "count": 2},
     {"statistic": "psi", "above": 0.1, "in_": "consecutive_windows"},
     {"statistic": "psi", "above": 0.1, "in": "any_window", "in_": "any_window"},
+    {"statistic": "auroc", "below": 0.7, "bound": "lower", "accept_imprecision": True},
+    {"statistic": "auroc", "below": 0.7, "bound": "lower", "accept_imprecision": False},
+    {"statistic": "auroc", "below": 0.7, "bound": "upper"}, {"statistic": "auroc", "above": 0.9, "bound": "upper"},
+    {"statistic": "auroc", "above": 0.9, "bound": "lower"}, {"statistic": "auroc", "below": 0.7, "accept_imprecision": True},
 ]
 _VARIABLES = [
     {"name": "v", "column": "c", "cut": [1]}, {"name": "v", "column": "c", "cut": [1, 2, 3], "labels": ["a", "b"]},

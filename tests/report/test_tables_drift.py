@@ -9,6 +9,7 @@ import pandas as pd
 
 from studylib import formatting
 from studylib.judge import triggers
+from studylib.report.plots import drift as drift_plots
 from studylib.report.tables import drift as drift_tables
 from studylib.stages.drift import review as drift
 from tests.stages.drift.streams import MONTHLY, TRIGGERS, stream, study
@@ -75,3 +76,25 @@ def test_triggers_table_of_a_plan_without_triggers_is_empty_with_its_columns():
     table = drift_tables.triggers_table([], study(MONTHLY))
     assert table.empty and list(table.columns) == ["rule", "status", "evidence", "action", "blocks release"]
     assert table.index.name == "trigger"
+
+
+def test_psi_is_shown_beside_its_value_without_drift_and_small_windows_get_no_band():
+    """Issue 13 item 2: each PSI has the simulated PSI of a window of its size without drift beside it,
+    and a window below drift.min_rows is never labelled a significant shift."""
+    frame = stream(np.random.default_rng(5), 200)
+    frame = frame[~((frame.month == "2024-09") & (frame.index % 200 >= 40))]  # 40 rows in September
+    review = drift.review(frame, study(MONTHLY))
+    shown = drift_tables.input_drift(review.input, alpha=0.05)
+    cell = shown.loc[("x1", "2024-09"), "PSI without drift"]
+    assert re.fullmatch(r"\d\.\d{3} \(95%: \d\.\d{3}\)", cell), cell
+    row = review.input.set_index(["feature", "window"]).loc[("x1", "2024-09")]
+    assert row.psi_null_mean < row.psi_null_95 and 0.1 < row.psi_null_mean < 0.4  # ~ (1/40 + 1/1200) * 9, smoothed
+    assert shown.loc[("x1", "2024-09"), "PSI band"] == "too few rows"
+    assert "significant" not in set(shown.xs("2024-09", level="window")["PSI band"])
+    large = review.input.set_index(["feature", "window"]).loc[("x1", "2024-08")]
+    assert large.psi_null_95 < 0.1  # 200 rows: the null is small
+    output = drift_tables.output_drift(review.output, 5)
+    assert output.loc["2024-09", "PSI band"] == "too few rows" and "95%" in output.loc["2024-08", "PSI without drift"]
+    fig = drift_plots.heatmap(review.input, review.output, min_rows=100)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert sum("†" in t for t in texts) == 4 and "† fewer than 100 values: no band" in fig.axes[0].get_title()

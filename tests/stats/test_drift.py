@@ -24,13 +24,14 @@ from tests.reference import drift as ref
 drift = importlib.import_module("studylib.stats.drift")
 
 
-def direct_psi(reference, current, bins=10, eps=1e-4):
-    """Independent PSI: pandas.cut on the reference deciles (right-closed), then the formula."""
-    q = np.unique(np.quantile(reference, [k / bins for k in range(bins + 1)]))
-    edges = np.r_[-np.inf, q[1:-1], np.inf]
-    r = pd.cut(pd.Series(reference), edges, right=True).value_counts(sort=False, normalize=True).to_numpy()
-    c = pd.cut(pd.Series(current), edges, right=True).value_counts(sort=False, normalize=True).to_numpy()
-    r, c = np.maximum(r, eps), np.maximum(c, eps)
+def direct_psi(reference, current, bins=10, smoothing=0.5):
+    """Independent PSI: pandas.cut (R's cut) on the unique inner reference quantiles (right-closed),
+    counts + 0.5, then the formula."""
+    q = np.unique(np.quantile(reference, [k / bins for k in range(1, bins)]))
+    edges = np.r_[-np.inf, q, np.inf]
+    r = pd.cut(pd.Series(reference), edges, right=True).value_counts(sort=False).to_numpy() + smoothing
+    c = pd.cut(pd.Series(current), edges, right=True).value_counts(sort=False).to_numpy() + smoothing
+    r, c = r / r.sum(), c / c.sum()
     return float(np.sum((c - r) * np.log(c / r)))
 
 
@@ -42,6 +43,32 @@ def test_hand_worked_counts():
 def test_hand_worked_empty_bins():
     got = stats.psi(ref.EXAMPLE_B["reference"], ref.EXAMPLE_B["current"])
     assert got == pytest.approx(ref.EXAMPLE_B["psi"], abs=ref.TOLERANCE)
+
+
+def test_tied_minimum_keeps_its_bin_as_r_cut_does():
+    """A spike of values tied at the reference minimum is its own bin (R's cut on the unique inner
+    quantiles), so a change of that spike is seen (it was merged into the next bin: PSI 0)."""
+    d = ref.EXAMPLE_D
+    assert stats.reference_edges(d["reference"], d["bins"]).tolist() == pytest.approx(d["edges"])
+    table = stats.psi_table(d["reference"], d["current"], d["bins"])
+    assert table["reference_count"].tolist() == d["reference_counts"]
+    assert table["current_count"].tolist() == d["current_counts"]
+    assert stats.psi(d["reference"], d["current"], d["bins"]) == pytest.approx(d["psi"], abs=ref.TOLERANCE)
+    psi_edges, _ = drift.bin_edges(d["reference"], d["bins"], 100)
+    assert psi_edges.tolist() == pytest.approx(d["edges"])
+
+
+def test_empty_bin_adds_a_term_that_follows_the_window_size():
+    """Counts + 0.5 instead of a 1e-4 proportion floor: an empty decile adds about r ln(r / (0.5 / n)),
+    small for a small window (where empty bins come from chance) and large for a large one; the
+    floor added ~0.69 whatever the size (demo: creatinine 2002, n = 4, PSI 2.67)."""
+    reference = np.full(10, 300)
+    small = stats.psi_from_counts(reference, [0, 5, 5, 5, 5, 5, 5, 5, 5, 5])
+    large = stats.psi_from_counts(reference, [0, 500, 500, 500, 500, 500, 500, 500, 500, 500])
+    assert small < 0.25 < large
+    assert large == pytest.approx(0.1 * np.log(0.1 / (0.5 / 4505)), rel=0.05)
+    four = stats.psi_from_counts(reference, [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])  # n = 4: six empty deciles
+    assert four < 0.6  # the floor: 0.6 ln(1e-4 / 0.1) terms alone give 4.1
 
 
 def test_edges_right_closed():
@@ -61,8 +88,8 @@ def test_matches_direct_implementation():
 
 def test_duplicate_edges_are_removed():
     reference = np.r_[np.zeros(80), np.arange(1, 21)]  # 80% zeros: the first 8 deciles are 0
-    # deciles 0 (x8), 0.2, 10.1, 20: unique -> [0, 0.2, 10.1, 20]; outer ones become -inf/+inf
-    assert stats.reference_edges(reference).tolist() == pytest.approx([0.2, 10.1])
+    # inner deciles 0 (x7), 0.2, 10.1: unique -> [0, 0.2, 10.1]; the zeros keep their bin (-inf, 0]
+    assert stats.reference_edges(reference).tolist() == pytest.approx([0, 0.2, 10.1])
     table = stats.psi_table(reference, reference)
     assert table["reference_count"].iloc[0] == 80 and table["reference_count"].sum() == 100
 
@@ -90,9 +117,12 @@ def test_psi_from_counts_matches_psi_with_shared_edges():
     assert stats.psi_from_counts(rc, cc) == pytest.approx(stats.psi(a, b), abs=5e-3)
 
 
-def test_psi_is_symmetric_in_counts_and_scale_free():
+def test_psi_is_symmetric_in_counts_and_smoothing_fades_with_size():
     assert stats.psi_from_counts([10, 20, 70], [30, 30, 40]) == pytest.approx(stats.psi_from_counts([30, 30, 40], [10, 20, 70]))
-    assert stats.psi_from_counts([1, 2, 7], [3, 3, 4]) == pytest.approx(stats.psi_from_counts([10, 20, 70], [30, 30, 40]))
+    r, c = np.array([0.1, 0.2, 0.7]), np.array([0.3, 0.3, 0.4])
+    unsmoothed = float(np.sum((c - r) * np.log(c / r)))
+    assert stats.psi_from_counts(r * 1e6, c * 1e6) == pytest.approx(unsmoothed, rel=1e-5)
+    assert stats.psi_from_counts(r * 10, c * 10) < unsmoothed
 
 
 def test_empty_current_is_nan_with_warning():
@@ -115,7 +145,7 @@ def test_psi_validation(args, fragment):
     (dict(ref_counts=[1, 2], cur_counts=[1, 2, 3]), "one count per bin"),
     (dict(ref_counts=[1, -2], cur_counts=[1, 2]), "non-negative finite"),
     (dict(ref_counts=[], cur_counts=[]), "non-empty"),
-    (dict(ref_counts=[1, 2], cur_counts=[1, 2], eps=0), "eps must be in"),
+    (dict(ref_counts=[1, 2], cur_counts=[1, 2], smoothing=0), "smoothing must be a positive number"),
 ])
 def test_psi_from_counts_validation(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -340,6 +370,36 @@ def test_missingness_change_newcombe_interval():
 def test_psi_band():
     assert [drift.psi_band(v) for v in (0.05, 0.1, 0.25, 0.3, float("nan"))] == [
         "stable", "moderate", "moderate", "significant", ""]
+    # below the minimum size no band is read, never "significant shift"
+    assert drift.psi_band(1.66, 45, min_n=100) == "too few rows"
+    assert drift.psi_band(0.3, 100, min_n=100) == "significant"
+
+
+@pytest.mark.parametrize(("n", "m", "bins"), [(1000, 3000, 10), (400, 5000, 5)])
+def test_psi_null_approaches_yurdakul_for_large_windows(n, m, bins):
+    """Independent check: for large samples the PSI without drift is (1/n + 1/m) chi2(bins - 1)
+    (Yurdakul 2018); the simulated mean and 95th percentile agree within 5 % (Monte Carlo and
+    smoothing error)."""
+    null = drift.psi_null(np.full(bins, m // bins), n, draws=4000, rng=np.random.default_rng(3))
+    scale = 1 / n + 1 / (m // bins * bins)
+    assert null.mean == pytest.approx(scale * (bins - 1), rel=0.05)
+    assert null.q95 == pytest.approx(scale * sps.chi2.ppf(0.95, bins - 1), rel=0.05)
+    assert (null.n_current, null.draws) == (n, 4000) and null.method.startswith("simulated")
+
+
+def test_psi_null_of_a_small_window_is_what_a_window_without_drift_gives():
+    """A window of 45 against 3,167 reference rows, deciles: the simulated null matches the PSI of
+    windows really drawn from the reference population (and is far below Yurdakul's formula at n = 4)."""
+    rng = np.random.default_rng(5)
+    population = rng.normal(size=3167)
+    edges = stats.reference_edges(population)
+    null = drift.psi_null(drift._counts(population, edges), 45, rng=np.random.default_rng(6))
+    observed = [stats.psi(rng.choice(population, 3167), rng.choice(population, 45)) for _ in range(300)]
+    assert null.mean == pytest.approx(np.mean(observed), rel=0.1)
+    assert 0.15 < null.mean < 0.22 and 0.3 < null.q95 < 0.45
+    tiny = drift.psi_null(drift._counts(population, edges), 4, rng=np.random.default_rng(6))
+    assert tiny.q95 < (1 / 4 + 1 / 3167) * 9  # Yurdakul's mean at n = 4 (2.25) overstates it
+    assert math.isnan(drift.psi_null(drift._counts(population, edges), 0, rng=rng).mean)
 
 
 @settings(max_examples=40, deadline=None)

@@ -39,13 +39,15 @@ def _window_colours(labels: list[str]) -> dict[str, tuple]:
     return {label: cmap(0.1 + 0.8 * i / n) for i, label in enumerate(labels)}
 
 
-def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None, *, alpha: float = 0.05) -> Figure:
+def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None, *, alpha: float = 0.05,
+            min_rows: int = 0) -> Figure:
     """PSI heat map, features (rows) × monitoring windows (columns).
 
     Cells are coloured by the PSI band (< 0.1 stable, 0.1–0.25 moderate, > 0.25 significant) and
     annotated with the PSI; ``*`` marks an adjusted p-value of the KS / chi-square test below
     ``alpha``, ``m`` an adjusted missingness-change p-value below ``alpha``; grey cells are empty or
-    undefined. The candidate's score is the last row when ``output_table`` is given.
+    undefined, and grey cells marked ``†`` have fewer than ``min_rows`` values (``drift.min_rows``):
+    no band is read there. The candidate's score is the last row when ``output_table`` is given.
     """
     windows = list(dict.fromkeys(input_table["window"])) if len(input_table) else []
     if output_table is not None:
@@ -53,31 +55,34 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
     features = list(dict.fromkeys(input_table["feature"]))
     rows = features + (["score (output)"] if output_table is not None else [])
     psi = np.full((len(rows), len(windows)), np.nan)
+    small = np.zeros(psi.shape, dtype=bool)
     marks = [["" for _ in windows] for _ in rows]
     for r in input_table.itertuples():
         i, j = features.index(r.feature), windows.index(r.window)
-        psi[i, j] = r.psi
+        psi[i, j], small[i, j] = r.psi, r.n < min_rows
         marks[i][j] = ("*" if r.p_adjusted < alpha else "") + ("m" if r.missing_p_adjusted < alpha else "")
     if output_table is not None:
         for r in output_table.itertuples():
             if r.window in windows:
                 j = windows.index(r.window)
-                psi[-1, j] = r.psi
+                psi[-1, j], small[-1, j] = r.psi, r.n < min_rows
                 marks[-1][j] = "*" if r.p_adjusted < alpha else ""
     fig = Figure(figsize=(max(6.0, 1.0 * len(windows) + 3), 0.55 * len(rows) + 2.2), layout="constrained")
     ax = fig.subplots()
     cmap = ListedColormap(_BAND_COLOURS).with_extremes(bad="#d9d9d9")
     norm = BoundaryNorm([0, 0.1, 0.25, 1e9], cmap.N)
-    image = ax.imshow(np.ma.masked_invalid(psi), cmap=cmap, norm=norm, aspect="auto")
+    image = ax.imshow(np.ma.masked_where(~np.isfinite(psi) | small, psi), cmap=cmap, norm=norm, aspect="auto")
     for i in range(len(rows)):
         for j in range(len(windows)):
-            text = "empty" if not np.isfinite(psi[i, j]) else f"{F.number(psi[i, j], 2)}{marks[i][j]}"
+            text = ("empty" if not np.isfinite(psi[i, j]) else
+                    f"{F.number(psi[i, j], 2)}{'†' if small[i, j] else ''}{marks[i][j]}")
             ax.text(j, i, text, ha="center", va="center", fontsize=9)
     ax.set_xticks(range(len(windows)), windows)
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel("monitoring window")
     ax.set_title(f"Input and output drift: PSI against the reference (* adjusted p < {alpha:g}, "
-                 "m missingness changed)", fontsize=10)
+                 "m missingness changed)" + (f"\n† fewer than {min_rows} values: no band is read" if small.any() else ""),
+                 fontsize=10)
     bar = fig.colorbar(image, ax=ax, ticks=[0.05, 0.175, 0.5], shrink=0.8)
     bar.ax.set_yticklabels(["< 0.1 stable", "0.1–0.25 moderate", "> 0.25 significant"])
     return fig

@@ -36,8 +36,16 @@ def windows(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     }).set_index("window")
 
 
+def _psi_null(r) -> str:
+    """The PSI expected without drift at the window's size: "0.183 (95%: 0.363)"."""
+    if not math.isfinite(r.get("psi_null_mean", math.nan)):
+        return F.UNDEFINED
+    return f"{F.number(r['psi_null_mean'])} (95%: {F.number(r['psi_null_95'])})"
+
+
 def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
-    """Input drift per feature and window."""
+    """Input drift per feature and window; beside each PSI its mean and 95th percentile without drift at
+    the window's size, and its band ("too few rows" below ``drift.min_rows``)."""
     rows = []
     for r in table.to_dict(orient="records"):
         test = "KS D" if r["test"] == "ks" else "chi-square"
@@ -45,7 +53,8 @@ def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
             f"{F.number(r['statistic'])} (≤ {F.number(r['ks_upper'])})")
         rows.append({
             "feature": r["feature"], "window": r["window"], "n": F.count(r["n"]),
-            "PSI": F.number(r["psi"]), "PSI band": r["psi_band"] or F.UNDEFINED, "test": test, "statistic": stat,
+            "PSI": F.number(r["psi"]), "PSI without drift": _psi_null(r), "PSI band": r["psi_band"] or F.UNDEFINED,
+            "test": test, "statistic": stat,
             "p": F.p_value(r["p_value"]), "adjusted p": F.p_value(r["p_adjusted"]),
             f"adj. p < {alpha:g}": "yes" if r["p_adjusted"] < alpha else "",
             "missing (reference → window)": (f"{F.percent(r['missing_reference'])} → {F.percent(r['missing_rate'])}"
@@ -56,7 +65,7 @@ def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
             "adj. p (missing)": F.p_value(r["missing_p_adjusted"]),
             "note": r["reason"],
         })
-    columns = ["feature", "window", "n", "PSI", "PSI band", "test", "statistic", "p", "adjusted p",
+    columns = ["feature", "window", "n", "PSI", "PSI without drift", "PSI band", "test", "statistic", "p", "adjusted p",
                f"adj. p < {alpha:g}", "missing (reference → window)", "change (CI)", "adj. p (missing)", "note"]
     return pd.DataFrame(rows, columns=columns).set_index(["feature", "window"])
 
@@ -68,7 +77,8 @@ def output_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         ref = r["window"] == REFERENCE
         rows.append({
             "window": r["window"], "scored": F.count(r["n"]),
-            "PSI": "(reference)" if ref else F.number(r["psi"]), "PSI band": "" if ref else (r["psi_band"] or F.UNDEFINED),
+            "PSI": "(reference)" if ref else F.number(r["psi"]), "PSI without drift": "" if ref else _psi_null(r),
+            "PSI band": "" if ref else (r["psi_band"] or F.UNDEFINED),
             "KS D": "" if ref else F.number(r["ks"]), "adjusted p": "" if ref else F.p_value(r["p_adjusted"]),
             "mean predicted risk": F.interval(*_bounds(r, "mean_score")), "alerts": shown_count(r["alerts"], threshold),
             "alert rate": F.WITHHELD if is_small(r["alerts"], threshold) else F.interval(*_bounds(r, "alert_rate")),
@@ -121,7 +131,7 @@ def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
     actions = {t.id: t.action for t in study.drift.triggers}
     rows = []
     for gate in judged:
-        state = {gates.FAIL: "FIRED", gates.PASS: "not fired", gates.INSUFFICIENT: "not judged"}[gate.verdict]
+        state = {gates.FAIL: "FIRED", gates.PASS: "not fired", gates.INSUFFICIENT: "insufficient evidence"}[gate.verdict]
         action = actions.get(gate.id, "")
         rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "evidence": gate.sentence,
                      "action": action.replace("_", " "),

@@ -29,6 +29,46 @@ MIN_CURVE_EVENTS = 10
 LOWESS_MAX_ROWS = 20_000
 #: the performance metrics charted with control limits
 PERFORMANCE_METRICS = ("auroc", "sensitivity", "specificity")
+#: the counts each labelled statistic needs in a window (``drift.min_events``, ``drift.min_non_events``):
+#: sensitivity the events, specificity the non-events, AUROC and the logistic calibration both, O/E the events
+NEEDS = {"auroc": ("events", "non_events"), "sensitivity": ("events",), "specificity": ("non_events",),
+         "oe_ratio": ("events",), "calibration_in_the_large": ("events", "non_events"),
+         "calibration_slope": ("events", "non_events")}
+
+
+def too_few(statistic: str, events: int, non_events: int, min_events: int, min_non_events: int) -> str:
+    """Why ``statistic`` cannot be judged in a window with these counts; "" when it can.
+
+    The reason names the minimum, not the count (a small count would be a small cell).
+
+    Examples
+    --------
+    >>> too_few("auroc", 1, 44, 10, 10)
+    'fewer than 10 events (drift.min_events)'
+    >>> too_few("specificity", 1, 44, 10, 10)
+    ''
+    """
+    needs = NEEDS.get(statistic, ())
+    parts = []
+    if "events" in needs and events < min_events:
+        parts.append(f"fewer than {min_events} events (drift.min_events)")
+    if "non_events" in needs and non_events < min_non_events:
+        parts.append(f"fewer than {min_non_events} non-events (drift.min_non_events)")
+    return " and ".join(parts)
+
+
+def not_judged(statistics, events: int, non_events: int, min_events: int, min_non_events: int) -> str:
+    """A table note: which of ``statistics`` are not judged in a window, and why ("" when all are)."""
+    by_reason: dict[str, list[str]] = {}
+    for name in statistics:
+        reason = too_few(name, events, non_events, min_events, min_non_events)
+        if reason:
+            by_reason.setdefault(reason, []).append(name.replace("_", " "))
+    return "; ".join(f"{', '.join(names)} not judged: {reason}" for reason, names in by_reason.items())
+
+
+def _notes(*reasons: str) -> str:
+    return "; ".join(r for r in dict.fromkeys(reasons) if r)
 
 
 def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci: str) -> dict:
@@ -56,8 +96,13 @@ def window_fits(labelled: dict, threshold: float, alpha: float, ci: str) -> dict
             return {i: f.result() for i, f in futures.items()}
 
 
-def calibration_table(plan: WindowPlan, fits: dict, sums: pd.DataFrame, alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Calibration per window (columns of :attr:`DriftReview.calibration`) and the calibration curves."""
+def calibration_table(plan: WindowPlan, fits: dict, sums: pd.DataFrame, alpha: float, *, min_events: int,
+                      min_non_events: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibration per window (columns of :attr:`DriftReview.calibration`) and the calibration curves.
+
+    ``reason`` says why a monitoring window's statistics are undefined or not judged (fewer events or
+    non-events than ``min_events``/``min_non_events``).
+    """
     rows, curve_rows = [], []
     for index, window in enumerate(plan.windows):
         s = sums.loc[index]
@@ -69,8 +114,10 @@ def calibration_table(plan: WindowPlan, fits: dict, sums: pd.DataFrame, alpha: f
             row.update({**estimate_columns("observed_rate", observed), **estimate_columns("oe_ratio", fit["oe"]),
                         **estimate_columns("calibration_in_the_large", fit["citl"]),
                         **estimate_columns("calibration_slope", fit["slope"]),
-                        "reason": "; ".join(sorted({e.reason for e in (fit["citl"], fit["slope"], fit["oe"])
-                                                    if e.reason}))})
+                        "reason": _notes(*sorted({e.reason for e in (fit["citl"], fit["slope"], fit["oe"]) if e.reason}),
+                                         "" if index == 0 else not_judged(
+                                             ("oe_ratio", "calibration_in_the_large", "calibration_slope"),
+                                             fit["events"], fit["n"] - fit["events"], min_events, min_non_events))})
             if fit["curve"] is not None:
                 curve_rows.append(fit["curve"].assign(window=window.label)[["window", "predicted", "observed", "method"]])
         else:
@@ -85,8 +132,9 @@ def calibration_table(plan: WindowPlan, fits: dict, sums: pd.DataFrame, alpha: f
     return pd.DataFrame(rows), curves
 
 
-def performance_table(plan: WindowPlan, fits: dict) -> pd.DataFrame:
-    """Performance per window with control limits and signals (columns of :attr:`DriftReview.performance`)."""
+def performance_table(plan: WindowPlan, fits: dict, *, min_events: int, min_non_events: int) -> pd.DataFrame:
+    """Performance per window with control limits and signals (columns of :attr:`DriftReview.performance`);
+    ``reason`` also names the metrics a monitoring window has too few events or non-events to judge."""
     rows = []
     for index, window in enumerate(plan.windows):
         row = {"window": window.label}
@@ -96,8 +144,11 @@ def performance_table(plan: WindowPlan, fits: dict) -> pd.DataFrame:
             row.update({"positives": fit["events"], "negatives": fit["n"] - fit["events"],
                         **estimate_columns("auroc", auc), **estimate_columns("sensitivity", binary.sensitivity),
                         **estimate_columns("specificity", binary.specificity),
-                        "reason": "; ".join(sorted({e.reason for e in (auc, binary.sensitivity, binary.specificity)
-                                                    if e.reason}))})
+                        "reason": _notes(*sorted({e.reason for e in (auc, binary.sensitivity, binary.specificity)
+                                                  if e.reason}),
+                                         "" if index == 0 else not_judged(PERFORMANCE_METRICS, fit["events"],
+                                                                          fit["n"] - fit["events"], min_events,
+                                                                          min_non_events))})
         else:
             undefined = Estimate.undefined("empty window" if window.empty else "no labelled rows")
             row.update({"positives": 0, "negatives": 0, **estimate_columns("auroc", undefined),

@@ -2,8 +2,9 @@
 
 :func:`review` computes, per monitoring window against the reference window,
 
-- **input drift** of every declared feature: PSI over reference-quantile bins (conventional bands
-  < 0.1 stable, 0.1–0.25 moderate, > 0.25 significant), the KS statistic (continuous) or Pearson's
+- **input drift** of every declared feature: PSI over reference-quantile bins, counts smoothed with
+  0.5 per bin, beside the PSI expected without drift at the window's size (conventional bands < 0.1
+  stable, 0.1–0.25 moderate, > 0.25 significant, read only from ``drift.min_rows`` values), the KS statistic (continuous) or Pearson's
   chi-square (categorical) with p-values adjusted across features × windows (Holm or BH), and the
   change in missingness;
 - **output drift**: PSI and KS of the candidate's score, mean predicted risk and alert rate at the
@@ -14,7 +15,10 @@
   Shewhart control limits around the reference values (:func:`studylib.stats.control.control_limits`);
 
 and returns them as the tables of a :class:`DriftReview`, with a long form of every statistic that
-:func:`studylib.judge.triggers.judge_triggers` turns into the declared triggers' gates.
+:func:`studylib.judge.triggers.judge_triggers` turns into the declared triggers' gates; a statistic a
+window has too little data for (``drift.min_rows`` values for a PSI, ``drift.min_events`` events and
+``drift.min_non_events`` non-events for the labelled statistics that need them) carries the reason and
+is not judged there.
 
 Everything is computed from aggregates that :mod:`studylib.data.scan` gets from DuckDB (histograms
 over fixed reference bins, sums per window, and the outcome and score of one window at a time), so
@@ -36,11 +40,11 @@ from studylib.data.scan import REFERENCE, Scanner, WindowPlan
 from studylib.plan import Study
 from studylib.stages.drift import histograms, labelled as labelled_rows
 from studylib.stats.control import CONTROL_SIGMA
-from studylib.stats.drift import bin_edges
+from studylib.stats.drift import PSI_NULL_DRAWS, PSI_SMOOTHING, bin_edges
 
 #: reference columns read per scan when computing the bin edges (5M rows × 6 columns ≈ 240 MB)
 REFERENCE_BATCH = 6
-STATISTICS_COLUMNS = ["window", "of", "statistic", "estimate", "lower", "upper"]
+STATISTICS_COLUMNS = ["window", "of", "statistic", "estimate", "lower", "upper", "reason"]
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,13 @@ class DriftReview:
     windows : DataFrame
         ``window, values, n, labelled, events, empty``: every window, the reference first.
     input : DataFrame
-        One row per feature × monitoring window: ``feature, kind, window, n, psi, psi_band, test,
+        One row per feature × monitoring window: ``feature, kind, window, n, psi, psi_null_mean,
+        psi_null_95`` (the PSI of a window of this size without drift, simulated), ``psi_band, test,
         statistic, ks_upper, p_value, p_adjusted, missing_reference, missing_rate (+ lower, upper),
         missing_change (+ lower, upper), missing_p, missing_p_adjusted, reason``.
     output : DataFrame
-        Per window: ``n, psi, psi_band, ks, ks_upper, p_value, p_adjusted``, ``mean_score`` and
+        Per window: ``n, psi, psi_null_mean, psi_null_95, psi_band, ks, ks_upper, p_value, p_adjusted``,
+        ``mean_score`` and
         ``alert_rate`` with intervals.
     calibration : DataFrame
         Per window: ``labelled, events, expected, observed_rate`` (+ interval), ``oe_ratio``,
@@ -69,7 +75,11 @@ class DriftReview:
     score_cdf : DataFrame
         Empirical CDF of the score per window at the fine edges (``window, score, cdf``).
     statistics : DataFrame
-        Long form for the triggers: ``window, of, statistic, estimate, lower, upper``.
+        Long form for the triggers: ``window, of, statistic, estimate, lower, upper, reason``; a
+        non-empty ``reason`` says why the statistic cannot be judged in that window (empty window,
+        undefined, fewer values than ``drift.min_rows`` for a PSI, fewer events or non-events than
+        ``drift.min_events``/``drift.min_non_events`` for the statistic's needs), and a trigger is then
+        INSUFFICIENT_EVIDENCE there.
     settings : dict
         How it was computed (bins, multiplicity, alpha, KS approximation, source, rows outside).
     """
@@ -163,15 +173,18 @@ def review(source, study: Study, *, threads: int | None = None, memory_limit: st
         clock("labelled rows per window")
     windows = _windows_table(plan, sums)
     bins = histograms.index_bins(bins)
-    input_table = histograms.input_table(plan, drift, bins, categories, sizes, edges, fine, alpha, ci, method)
-    output_table, score_cdf = histograms.output_table(plan, bins, sums, edges, fine, score, alpha, ci, method)
+    seed = analysis.seed
+    input_table = histograms.input_table(plan, drift, bins, categories, sizes, edges, fine, alpha, ci, method, seed)
+    output_table, score_cdf = histograms.output_table(plan, bins, sums, edges, fine, score, alpha, ci, method,
+                                                      min_rows=drift.min_rows, seed=seed)
     clock("PSI, KS, chi-square, missingness from histograms")
     fits = labelled_rows.window_fits(labelled, analysis.threshold, alpha, ci)
     del labelled
-    calibration_table, curves = labelled_rows.calibration_table(plan, fits, sums, alpha)
-    performance_table = labelled_rows.performance_table(plan, fits)
+    minimum = {"min_events": drift.min_events, "min_non_events": drift.min_non_events}
+    calibration_table, curves = labelled_rows.calibration_table(plan, fits, sums, alpha, **minimum)
+    performance_table = labelled_rows.performance_table(plan, fits, **minimum)
     clock("calibration and performance")
-    statistics_long = _statistics(input_table, output_table, calibration_table, performance_table)
+    statistics_long = _statistics(input_table, output_table, calibration_table, performance_table, drift)
     settings = {
         "source": source_text, "rows_outside_windows": plan.outside, "psi_bins": drift.bins,
         "ks_bins": drift.ks_bins, "multiplicity": method, "alpha": alpha, "threshold": analysis.threshold,
@@ -179,6 +192,11 @@ def review(source, study: Study, *, threads: int | None = None, memory_limit: st
         "ks_method": "statistic at the fine reference-quantile bin edges (a lower bound of the exact D; "
                      "ks_upper bounds it from above); p-value of that statistic",
         "control_chart": f"Shewhart, {CONTROL_SIGMA:g}-sigma limits around the reference value",
+        "psi_smoothing": f"{PSI_SMOOTHING:g} added to every bin's count (Krichevsky-Trofimov)",
+        "psi_null": f"mean and 95th percentile of the PSI without drift at each window's size, simulated: "
+                    f"{PSI_NULL_DRAWS:,} multinomial draws of both samples from the reference bin proportions, "
+                    "seeded by analysis.seed",
+        "min_rows": drift.min_rows, "min_events": drift.min_events, "min_non_events": drift.min_non_events,
     }
     return DriftReview(windows, input_table, output_table, calibration_table, performance_table, curves, score_cdf,
                        statistics_long, settings)
@@ -206,32 +224,44 @@ def _windows_table(plan: WindowPlan, sums: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _statistics(input_table, output_table, calibration_table, performance_table) -> pd.DataFrame:
-    """Every statistic a trigger can name, in long form: ``window, of, statistic, estimate, lower, upper``."""
+def _statistics(input_table, output_table, calibration_table, performance_table, drift) -> pd.DataFrame:
+    """Every statistic a trigger can name, in long form: ``window, of, statistic, estimate, lower, upper,
+    reason`` (``reason``: why it cannot be judged in that window, "" when it can)."""
     rows = []
 
-    def add(window, of, statistic, estimate, lower=math.nan, upper=math.nan):
+    def add(window, of, statistic, estimate, lower=math.nan, upper=math.nan, reason=""):
         rows.append({"window": window, "of": of, "statistic": statistic, "estimate": float(estimate),
-                     "lower": float(lower), "upper": float(upper)})
+                     "lower": float(lower), "upper": float(upper), "reason": reason})
+
+    def psi_reason(n, reason):
+        return reason or (f"fewer than {drift.min_rows} values (drift.min_rows)" if n < drift.min_rows else "")
 
     for r in input_table.itertuples():
-        add(r.window, r.feature, "psi", r.psi)
+        add(r.window, r.feature, "psi", r.psi, reason=psi_reason(r.n, r.reason))
         if r.kind == "continuous":
-            add(r.window, r.feature, "ks", r.statistic)
-        add(r.window, r.feature, "p_value", r.p_value)
-        add(r.window, r.feature, "p_adjusted", r.p_adjusted)
-        add(r.window, r.feature, "missing_rate", r.missing_rate, r.missing_rate_lower, r.missing_rate_upper)
-        add(r.window, r.feature, "missing_change", r.missing_change, r.missing_change_lower, r.missing_change_upper)
+            add(r.window, r.feature, "ks", r.statistic, reason=r.reason)
+        add(r.window, r.feature, "p_value", r.p_value, reason=r.reason)
+        add(r.window, r.feature, "p_adjusted", r.p_adjusted, reason=r.reason)
+        empty = "empty window" if r.reason == "empty window" else ""
+        add(r.window, r.feature, "missing_rate", r.missing_rate, r.missing_rate_lower, r.missing_rate_upper, empty)
+        add(r.window, r.feature, "missing_change", r.missing_change, r.missing_change_lower, r.missing_change_upper,
+            empty)
     for r in output_table.iloc[1:].itertuples():
-        add(r.window, "score", "psi", r.psi)
-        add(r.window, "score", "ks", r.ks)
-        add(r.window, "score", "p_value", r.p_value)
-        add(r.window, "score", "p_adjusted", r.p_adjusted)
-        add(r.window, "score", "mean_score", r.mean_score, r.mean_score_lower, r.mean_score_upper)
-        add(r.window, "score", "alert_rate", r.alert_rate, r.alert_rate_lower, r.alert_rate_upper)
+        empty = "" if r.n else "empty window"
+        add(r.window, "score", "psi", r.psi, reason=psi_reason(r.n, empty))
+        add(r.window, "score", "ks", r.ks, reason=empty)
+        add(r.window, "score", "p_value", r.p_value, reason=empty)
+        add(r.window, "score", "p_adjusted", r.p_adjusted, reason=empty)
+        add(r.window, "score", "mean_score", r.mean_score, r.mean_score_lower, r.mean_score_upper, empty)
+        add(r.window, "score", "alert_rate", r.alert_rate, r.alert_rate_lower, r.alert_rate_upper, empty)
+    counts = {r.window: (int(r.positives), int(r.negatives)) for r in performance_table.itertuples()}
     for table, names in ((calibration_table, ("oe_ratio", "calibration_in_the_large", "calibration_slope")),
                          (performance_table, labelled_rows.PERFORMANCE_METRICS)):
         for r in table.iloc[1:].to_dict(orient="records"):
+            events, non_events = counts[r["window"]]
             for name in names:
-                add(r["window"], "score", name, r[name], r[f"{name}_lower"], r[f"{name}_upper"])
+                reason = labelled_rows.too_few(name, events, non_events, drift.min_events, drift.min_non_events)
+                if not events + non_events:
+                    reason = r["reason"] or "no labelled rows"
+                add(r["window"], "score", name, r[name], r[f"{name}_lower"], r[f"{name}_upper"], reason)
     return pd.DataFrame(rows, columns=STATISTICS_COLUMNS)

@@ -22,7 +22,7 @@ TRIGGERS = {
                  "action": "investigate"},
     "slope": {"id": "T-slope", "statistic": "calibration_slope", "interval_excludes": 1.0, "in": "consecutive_windows",
               "count": 2, "action": "revalidate"},
-    "auroc": {"id": "T-auc", "statistic": "auroc", "bound": "lower", "below": 0.70, "action": "suspend"},
+    "auroc": {"id": "T-auc", "statistic": "auroc", "bound": "upper", "below": 0.70, "action": "suspend"},
     "mean": {"id": "T-mean", "statistic": "mean_score", "bound": "upper", "below": 0.15, "in": "consecutive_windows",
              "count": 3, "action": "clinical_review"},
     "missing": {"id": "T-miss", "statistic": "missing_change", "of": "x2", "bound": "lower", "above": 0.05,

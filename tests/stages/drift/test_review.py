@@ -116,9 +116,44 @@ def test_calendar_periods_from_a_timestamp_column_and_empty_windows():
     assert math.isnan(row.psi) and row.reason == "empty window"
     assert math.isnan(review.performance.set_index("window").loc["2024-08", "auroc"])
     gate = triggers.judge_triggers(review.statistics, review.monitoring_labels, study)[0]
-    assert gate.verdict == gates.PASS and "2024-08" in gate.sentence
+    assert gate.verdict == gates.INSUFFICIENT and "2024-08 (empty window)" in gate.sentence  # never "not fired"
     quarters = _study({**study.drift.model_dump(by_alias=True), "windows": {"column": "t", "period": "quarter"}})
     assert drift.review(frame, quarters).monitoring_labels == ["2024-Q2", "2024-Q3", "2024-Q4"]
+
+
+def test_windows_with_too_few_events_or_rows_are_not_judged():
+    """Issue 13 item 1: below drift.min_events / min_non_events the statistics that need them are not
+    judged in that window (reason in the long table and the table notes), and a PSI below
+    drift.min_rows gets no band and is not judged; the trigger is INSUFFICIENT_EVIDENCE, never FIRED."""
+    frame = _stream(np.random.default_rng(31), 400)
+    june = frame.month == "2024-07"
+    keep = ~june | (frame.death_5y == 0) | (np.cumsum(june & (frame.death_5y == 1)) <= 6)  # 6 events in July
+    frame = frame[keep & ~((frame.month == "2024-09") & (frame.index % 400 >= 60))]  # 60 rows in September
+    study = _study({**MONTHLY, "min_events": 8, "triggers": [
+        {"id": "T-auc", "statistic": "auroc", "bound": "lower", "below": 0.99, "accept_imprecision": True,
+         "action": "suspend"},
+        {"id": "T-spec", "statistic": "specificity", "bound": "lower", "below": 0.99, "accept_imprecision": True,
+         "action": "investigate"},
+        {"id": "T-psi", "statistic": "psi", "above": 0.0, "action": "investigate"}]})
+    review = drift.review(frame, study)
+    stats_ = review.statistics.set_index(["window", "of", "statistic"])
+    assert stats_.loc[("2024-07", "score", "auroc"), "reason"] == "fewer than 8 events (drift.min_events)"
+    assert stats_.loc[("2024-07", "score", "sensitivity"), "reason"] == "fewer than 8 events (drift.min_events)"
+    assert stats_.loc[("2024-07", "score", "specificity"), "reason"] == ""  # needs non-events only
+    assert stats_.loc[("2024-07", "score", "calibration_slope"), "reason"] != ""
+    assert stats_.loc[("2024-08", "score", "auroc"), "reason"] == ""
+    assert stats_.loc[("2024-09", "x1", "psi"), "reason"] == "fewer than 100 values (drift.min_rows)"
+    assert stats_.loc[("2024-09", "x1", "p_value"), "reason"] == ""  # the KS test is valid at any size
+    note = review.performance.set_index("window").loc["2024-07", "reason"]
+    assert "auroc, sensitivity not judged: fewer than 8 events" in note
+    assert review.input.set_index(["feature", "window"]).loc[("x1", "2024-09"), "psi_band"] == "too few rows"
+    assert review.settings["min_events"] == 8 and review.settings["min_rows"] == 100
+    auc, spec, psi_gate = triggers.judge_triggers(review.statistics, review.monitoring_labels, study)
+    # lower bound < 0.99 holds everywhere it is judged: it fires in the judged windows, and names July as not judged
+    assert auc.verdict == gates.FAIL and "2024-07" not in auc.sentence.split(" (")[0]
+    assert "Not judged in window(s) 2024-07 (fewer than 8 events (drift.min_events))" in auc.sentence
+    assert spec.verdict == gates.FAIL and "2024-07" in spec.sentence.split(" (")[0]
+    assert psi_gate.verdict == gates.FAIL and "2024-09" not in psi_gate.sentence.split(" (")[0]
 
 
 def test_windows_by_site_and_declared_values_without_rows():
@@ -266,6 +301,52 @@ def test_preflight_rejects_text_feature_as_continuous_and_numeric_period(tmp_pat
     assert "period: year needs a date, timestamp or text column" in str(err.value)
 
 
+def test_a_window_value_that_never_occurs_is_an_exit_2_error_naming_the_values_that_exist(tmp_path):
+    """Issue 13 item 10: a typo in a declared window value is caught by params check (exit 2), not
+    turned into an empty window that silently passes."""
+    from click.testing import CliRunner
+
+    from studylib.cli import main
+
+    path = _project(tmp_path, tiny_frame(), {"reference": {"column": "sample_year", "values": [1995, 1996]},
+                                             "windows": {"column": "sample_year", "values": [1998, 2999]}})
+    result = CliRunner().invoke(main, ["params", "check", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "drift.windows.values: 2999 never occurs in column 'sample_year'" in result.output
+    assert "values that exist: 1995, 1996, 1997, 1998" in result.output
+    raw = yaml.safe_load(path.read_text())
+    raw["drift"]["windows"]["values"] = [1998]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert CliRunner().invoke(main, ["params", "check", str(path)]).exit_code == 0
+
+
 def test_demo_drift_plan_validates():
     study = plan.load("params/demo.yaml")
     assert [t.id for t in study.drift.triggers][:3] == ["TR-1", "TR-2", "TR-3"]
+    tr3 = study.drift.triggers[2]
+    assert (tr3.statistic, tr3.bound, tr3.below, tr3.accept_imprecision) == ("auroc", "upper", 0.70, False)
+
+
+@pytest.mark.parametrize("rule, other", [({"bound": "lower", "below": 0.7}, "bound: upper, below: 0.7"),
+                                         ({"bound": "upper", "above": 0.2}, "bound: lower, above: 0.2")])
+def test_a_trigger_that_fires_on_imprecision_is_rejected_by_params_check(tmp_path, rule, other):
+    """'below' on a lower bound (or 'above' on an upper one) fires on wide intervals without drift:
+    params check exits 2, says why and what to write; accept_imprecision: true keeps it."""
+    from click.testing import CliRunner
+
+    from studylib.cli import main
+
+    statistic = "auroc" if "below" in rule else "alert_rate"
+    trigger = {"id": "TR-9", "statistic": statistic, **rule, "action": "suspend"}
+    section = {"reference": {"column": "sample_year", "values": [1995]}, "windows": {"column": "sample_year"},
+               "triggers": [trigger]}
+    path = _project(tmp_path, tiny_frame(), section)
+    result = CliRunner().invoke(main, ["params", "check", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    for fragment in ("drift.triggers[0]", "TR-9", "fires on imprecision, not on drift", other, "accept_imprecision: true"):
+        assert fragment in result.output, result.output
+    raw = yaml.safe_load(path.read_text())
+    raw["drift"]["triggers"][0]["accept_imprecision"] = True
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    result = CliRunner().invoke(main, ["params", "check", str(path)])
+    assert result.exit_code == 0, result.output
