@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from studylib.errors import did_you_mean
 from studylib.plan.vocabulary import (
     ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
-    LIST_OPERATORS, MCNEMAR_METHODS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
+    LIST_OPERATORS, MCNEMAR_METHODS, OE_INTERVALS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
     NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_TO, SCORE_TRIGGER_STATISTICS,
     SUBGROUP_GATE_METRICS, SUBGROUP_METRICS, SUMMARIES, TRIGGER_STATISTICS, TRIGGER_WINDOWS, band_labels,
 )
@@ -450,8 +450,16 @@ class AnalysisSection(Strict):
         "error", description="rows of the analysis cohort with a missing score: stop the stage (error) or exclude "
                              "them from every model's analysis and report their count and ids (exclude)",
         examples=["error"])
-    mcnemar: Literal[MCNEMAR_METHODS] = Field("exact", description="McNemar test of paired sensitivity, "
-                                                                   "specificity and accuracy", examples=["exact"])
+    mcnemar: Literal[MCNEMAR_METHODS] = Field("mid-p", description="McNemar test of paired sensitivity, "
+                                                                   "specificity and accuracy: mid-p (the "
+                                                                   "default; the exact conditional test is "
+                                                                   "conservative), exact, chi2 or "
+                                                                   "chi2-corrected", examples=["mid-p"])
+    oe_interval: Literal[OE_INTERVALS] = Field("delta-log", description="interval of the observed/expected ratio: "
+                                                                        "delta-log (log scale, variance sum p(1 − p)"
+                                                                        "; the default) or poisson-exact (exact "
+                                                                        "Poisson, wider; for rare events)",
+                                               examples=["delta-log"])
     error_analysis: ErrorAnalysisSection = Field(ErrorAnalysisSection(), description="the error-case analysis",
                                                  examples=[{"variables": ["sex", "age"], "list_misses": 20}])
 

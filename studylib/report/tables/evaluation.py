@@ -77,8 +77,11 @@ def plan_table(study: Study):
         ("Intervals of proportions", a.ci_method),
         ("AUROC interval", "DeLong"),
         ("AUPRC interval", f"stratified bootstrap, {a.n_bootstrap} resamples, seed {a.seed}"),
-        ("Paired tests against the baseline", f"DeLong (AUROC); McNemar {a.mcnemar} with Newcombe intervals "
-                                              "(sensitivity, specificity, accuracy); paired Brier difference"),
+        ("Paired tests against the baseline", f"DeLong (AUROC); McNemar {a.mcnemar} test (p-values) with "
+                                              "Newcombe paired score intervals (sensitivity, specificity, "
+                                              "accuracy); paired Brier difference"),
+        ("Observed/expected interval", {"delta-log": "log scale, variance Σp(1 − p) (Debray et al. 2017)",
+                                        "poisson-exact": "exact Poisson (Garwood)"}[a.oe_interval]),
         ("Missing scores", {"error": "stop the stage", "exclude": "exclude and report"}[a.missing_scores]),
         ("Decision-curve range", f"{a.decision_curve[0]:g} to {a.decision_curve[1]:g}"),
         ("Small-cell threshold", f"counts below {study.study.small_cell_threshold} suppressed in error tables"),
@@ -168,7 +171,10 @@ def comparison_table(ev: Evaluation, study: Study):
                      f"Candidate − baseline ({level} CI)": F.estimate(differences[metric], signed=True),
                      "p (no difference)": F.p_value(p_values[metric]), "Test": tests[metric],
                      "Criterion": ", ".join(verdicts.get(metric, [])) or F.UNDEFINED})
-    styler = _style(pd.DataFrame(rows), "Paired comparison with the locked baseline (same patients)")
+    styler = _style(pd.DataFrame(rows), "Paired comparison with the locked baseline (same patients). The Test "
+                                        "column names the method of each interval and p-value; for sensitivity, "
+                                        "specificity and accuracy they differ (Newcombe's interval is not the "
+                                        "inversion of McNemar's test), so near 0 the two can disagree")
     return styler.map(lambda v: "font-weight: bold" if "FAIL" in str(v) or "PASS" in str(v) else "",
                       subset=["Criterion"])
 

@@ -166,7 +166,7 @@ def review(source, study: Study, *, threads: int | None = None, memory_limit: st
     input_table = histograms.input_table(plan, drift, bins, categories, sizes, edges, fine, alpha, ci, method)
     output_table, score_cdf = histograms.output_table(plan, bins, sums, edges, fine, score, alpha, ci, method)
     clock("PSI, KS, chi-square, missingness from histograms")
-    fits = labelled_rows.window_fits(labelled, analysis.threshold, alpha, ci)
+    fits = labelled_rows.window_fits(labelled, analysis.threshold, alpha, ci, oe_method=analysis.oe_interval)
     del labelled
     calibration_table, curves = labelled_rows.calibration_table(plan, fits, sums, alpha)
     performance_table = labelled_rows.performance_table(plan, fits)
