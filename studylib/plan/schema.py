@@ -182,6 +182,12 @@ class DataSection(Strict):
     missing_flag_percent: float = Field(10.0, ge=0.0, le=100.0, description="the missingness report flags a column "
                                                                             "missing in more than this % of a split",
                                         examples=[10])
+    shared_inputs_max_percent: float = Field(
+        1.0, ge=0.0, le=100.0, description="gate LEAK-INPUTS fails when more than this % of the analysis cohort's "
+                                           "rows have model-input values (data.features) identical to a row of "
+                                           "another split (the same patient under another id); raise it only for "
+                                           "coarse features that coincide by chance, with the reason in a comment",
+        examples=[1.0])
 
     @model_validator(mode="after")
     def _time_keys(self):
