@@ -13,6 +13,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_labels, as_scores, check_alpha, same_length, warn_undefined
+from studylib.stats.control import mean_from_sums
 from studylib.stats.proportion import proportion_ci
 
 __all__ = ["Calibration", "calibration", "calibration_curve", "logit", "lowess_calibration",
@@ -357,7 +358,7 @@ def recalibration_from_counts(logit, n_pos, n_neg, *, alpha: float = 0.05) -> Re
 
 
 def brier_from_counts(prob, n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
-    """Brier score with a normal interval from the events and non-events at each distinct prediction.
+    """Brier score with its Wald interval from the events and non-events at each distinct prediction.
 
     Parameters
     ----------
@@ -373,14 +374,14 @@ def brier_from_counts(prob, n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
     Estimate
         ``mean((prob − y)^2)`` over the cases, ``se`` the standard error of a mean of the squared
         errors (sample variance, denominator n − 1), interval ``brier ± z · se`` clipped to [0, 1],
-        ``method`` ``"normal-mean"``; undefined with fewer than 2 cases.
+        ``method`` ``"wald-mean"``: exactly :func:`studylib.stats.brier.brier_score` on the rows
+        (both are :func:`studylib.stats.control.mean_from_sums`; tested). Undefined for no case, no
+        interval for one.
 
     Notes
     -----
-    The normal interval (Bradley et al. 2008) needs no resampling, so it serves many subgroups at
-    once; it differs from a bootstrap interval of the Brier score by design and agrees with it
-    closely for n in the hundreds or more. Equals the mean and standard error of the per-row squared
-    errors (tested).
+    The Wald interval of a mean (Bradley et al. 2008) needs no resampling, so it serves many
+    subgroups at once, from the sums of the squared errors and of their squares over the counts.
 
     References
     ----------
@@ -393,21 +394,17 @@ def brier_from_counts(prob, n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
     Examples
     --------
     >>> est = brier_from_counts(np.array([0.25, 0.75]), np.array([1, 3]), np.array([3, 1]))
-    >>> est.estimate
-    0.1875
+    >>> est.estimate, est.method
+    (0.1875, 'wald-mean')
     """
     alpha = check_alpha(alpha)
     values = np.asarray(prob, dtype=float)
     n_pos, n_neg = np.asarray(n_pos), np.asarray(n_neg)
     size = int(n_pos.sum()) + int(n_neg.sum())
-    if size < 2:
-        return Estimate.undefined("brier: an interval needs at least 2 patients", "normal-mean")
-    z = float(ndtri(1 - alpha / 2))
     e2_pos, e2_neg = (1 - values) ** 2, values ** 2
-    brier = (_dot(n_pos, e2_pos) + _dot(n_neg, e2_neg)) / size
-    fourth = (_dot(n_pos, e2_pos ** 2) + _dot(n_neg, e2_neg ** 2)) / size
-    se = math.sqrt(max(fourth - brier ** 2, 0.0) * size / (size - 1) / size)
-    return _wald_estimate(brier, se, z, "normal-mean", (0.0, 1.0))
+    total = _dot(n_pos, e2_pos) + _dot(n_neg, e2_neg)
+    squares = _dot(n_pos, e2_pos ** 2) + _dot(n_neg, e2_neg ** 2)
+    return mean_from_sums(size, total, squares, alpha=alpha, bounds=(0.0, 1.0), empty="n = 0: no patients")
 
 
 def lowess_calibration(y: np.ndarray, prob: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import pytest
 import statsmodels.api as sm
 
 from studylib import stats
+from studylib.stats.brier import brier_score
 from studylib.stats._validate import UndefinedMetricWarning
 
 cal = importlib.import_module("studylib.stats.calibration")  # the module; studylib.stats.calibration is also a function
@@ -130,7 +131,10 @@ def test_brier_from_counts_equals_the_per_row_mean_and_its_standard_error(n, see
     values, n_pos, n_neg = _counts(y, prob)
     est = cal.brier_from_counts(values, n_pos, n_neg)
     squared = (prob - y) ** 2
-    assert est.method == "normal-mean"
+    assert est.method == "wald-mean"
+    rows = brier_score(y, prob)  # issue 13 item 11: one interval of a mean, whichever path computes it
+    assert (est.estimate, est.lower, est.upper, est.se) == pytest.approx((rows.estimate, rows.lower, rows.upper,
+                                                                          rows.se), rel=1e-9, abs=1e-15)
     assert est.estimate == pytest.approx(squared.mean(), abs=1e-14)
     assert est.se == pytest.approx(np.std(squared, ddof=1) / math.sqrt(n), rel=1e-9, abs=1e-15)
     with warnings.catch_warnings():
@@ -141,4 +145,4 @@ def test_brier_from_counts_equals_the_per_row_mean_and_its_standard_error(n, see
 
 def test_brier_from_counts_needs_two_patients():
     est = cal.brier_from_counts(np.array([0.3]), np.array([1]), np.array([0]))
-    assert not est.defined and est.reason == "brier: an interval needs at least 2 patients"
+    assert not est.defined and est.reason == "one value: no interval" and est.estimate == pytest.approx(0.49)

@@ -119,10 +119,9 @@ def metric_table(frame: pd.DataFrame, study: Study, *, groups: list[Subgroup] | 
     ``logit(prob)`` (Cox 1958), fitted by Newton–Raphson on the binomial counts of the distinct
     predicted values (the same likelihood as per row; :func:`studylib.stats.calibration.recalibration_from_counts`),
     Wald intervals; probabilities exactly 0 or 1 are left out of these two fits.
-    *Brier*: ``mean((prob − y)^2)`` with a normal interval from the standard error of a mean of the
-    squared errors (Bradley et al. 2008; :func:`studylib.stats.calibration.brier_from_counts`); it
-    differs from the evaluation stage's bootstrap interval by design (no resampling of 40 subgroups),
-    and agrees with it closely for n in the hundreds or more.
+    *Brier*: ``mean((prob − y)^2)`` with the Wald interval of a mean of the squared errors (Bradley
+    et al. 2008; :func:`studylib.stats.calibration.brier_from_counts`), the same interval as the
+    evaluation stage's (:func:`studylib.stats.brier.brier_score`).
 
     References
     ----------
