@@ -478,7 +478,10 @@ def oe_ratio(events: int, expected: float, alpha: float = 0.05, *, variance: flo
     (``tests/stats/test_coverage_oe.py``, slow). The exact Poisson interval remains for rare events
     (where ``Var(O) ≈ E`` and ``O`` is small) as a declared plan choice (``analysis.oe_interval``).
     The log scale has no interval at ``O = 0`` (and none at ``sum p (1 - p) = 0``, every ``p`` 0 or
-    1): there the exact Poisson interval is returned, with ``method`` ``"poisson-exact"``.
+    1): there the exact Poisson interval is returned, with ``method`` ``"poisson-exact"``. With very few
+    events the delta-log interval is wide and its coverage unreliable (the demo's 2002 drift window,
+    one event: 0.015 to 7.3, against the exact Poisson 0.008 to 1.8); small windows and rare outcomes
+    should declare ``"poisson-exact"``.
 
     References
     ----------
