@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from studylib.errors import did_you_mean
 from studylib.plan.vocabulary import (
     ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
-    LIST_OPERATORS, MCNEMAR_METHODS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
+    LIST_OPERATORS, MCNEMAR_METHODS, OE_INTERVALS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
     NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_TO, SCORE_TRIGGER_STATISTICS,
     SUBGROUP_GATE_METRICS, SUBGROUP_METRICS, SUMMARIES, TRIGGER_STATISTICS, TRIGGER_WINDOWS, band_labels,
 )
@@ -182,6 +182,12 @@ class DataSection(Strict):
     missing_flag_percent: float = Field(10.0, ge=0.0, le=100.0, description="the missingness report flags a column "
                                                                             "missing in more than this % of a split",
                                         examples=[10])
+    shared_inputs_max_percent: float = Field(
+        1.0, ge=0.0, le=100.0, description="gate LEAK-INPUTS fails when more than this % of the analysis cohort's "
+                                           "rows have model-input values (data.features) identical to a row of "
+                                           "another split (the same patient under another id); raise it only for "
+                                           "coarse features that coincide by chance, with the reason in a comment",
+        examples=[1.0])
 
     @model_validator(mode="after")
     def _time_keys(self):
@@ -460,8 +466,16 @@ class AnalysisSection(Strict):
                                                      "classes for AUROC, calibration and versus baseline; "
                                                      "unflagged patients for NPV): INSUFFICIENT_EVIDENCE",
                                examples=[20])
-    mcnemar: Literal[MCNEMAR_METHODS] = Field("exact", description="McNemar test of paired sensitivity, "
-                                                                   "specificity and accuracy", examples=["exact"])
+    mcnemar: Literal[MCNEMAR_METHODS] = Field("mid-p", description="McNemar test of paired sensitivity, "
+                                                                   "specificity and accuracy: mid-p (the "
+                                                                   "default; the exact conditional test is "
+                                                                   "conservative), exact, chi2 or "
+                                                                   "chi2-corrected", examples=["mid-p"])
+    oe_interval: Literal[OE_INTERVALS] = Field("delta-log", description="interval of the observed/expected ratio: "
+                                                                        "delta-log (log scale, variance sum p(1 − p)"
+                                                                        "; the default) or poisson-exact (exact "
+                                                                        "Poisson, wider; for rare events)",
+                                               examples=["delta-log"])
     error_analysis: ErrorAnalysisSection = Field(ErrorAnalysisSection(), description="the error-case analysis",
                                                  examples=[{"variables": ["sex", "age"], "list_misses": 20}])
 

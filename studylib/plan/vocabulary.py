@@ -23,8 +23,11 @@ LIST_OPERATORS = ("in", "not in")
 CI_METHODS = ("wilson", "clopper-pearson", "agresti-coull", "jeffreys")
 #: adjustments of p-values for multiple testing (Holm; Benjamini–Hochberg false discovery rate)
 MULTIPLICITY_METHODS = ("holm", "fdr_bh")
-#: McNemar test variants of paired sensitivity, specificity and accuracy
-MCNEMAR_METHODS = ("exact", "chi2", "chi2-corrected")
+#: McNemar test variants of paired sensitivity, specificity and accuracy (mid-p: Fagerland et al. 2013)
+MCNEMAR_METHODS = ("mid-p", "exact", "chi2", "chi2-corrected")
+#: intervals of the observed/expected ratio: delta method on the log scale with the Bernoulli variance
+#: sum p(1 - p) (Debray et al. 2017), or the exact Poisson interval of the observed count (rare events)
+OE_INTERVALS = ("delta-log", "poisson-exact")
 #: what to do with rows of the analysis cohort whose score is missing
 MISSING_SCORE_RULES = ("error", "exclude")
 #: summaries of a continuous Table 1 variable: mean ± SD, or median [IQR]

@@ -1,7 +1,9 @@
 """The Brier score with its interval, and the paired difference of two models' Brier scores.
 
 Both are means of independent per-patient terms (squared errors, or differences of squared errors on
-the same patients), so both use the normal-approximation interval of a mean (:func:`_mean_interval`).
+the same patients), so both use the Wald interval of a mean, computed once in
+:func:`studylib.stats.control.mean_from_sums` (as are the subgroups' Brier score from counts and the
+drift review's mean score).
 The point estimate of the Brier score is also part of :func:`studylib.stats.calibration`.
 """
 
@@ -13,20 +15,15 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from studylib.stats._estimate import Estimate
+from studylib.stats.control import mean_from_sums
 
 __all__ = ["brier_score", "brier_difference", "brier_difference_p_value"]
 
 
-def _mean_interval(values: np.ndarray, alpha: float, low: float, high: float, method: str, what: str) -> Estimate:
-    """Mean of ``values`` with the Wald interval ``mean ± z · sd / sqrt(n)`` clipped to ``[low, high]``;
-    undefined (naming ``what``) with fewer than two values."""
-    n = values.size
-    if n < 2:
-        return Estimate.undefined(f"{what} needs at least 2 observations; found {n}", method)
-    mean = float(values.mean())
-    se = float(values.std(ddof=1)) / math.sqrt(n)
-    half = float(ndtri(1 - alpha / 2)) * se
-    return Estimate(mean, max(low, mean - half), min(high, mean + half), se, method)
+def _mean_interval(values: np.ndarray, alpha: float, bounds: tuple[float, float], method: str) -> Estimate:
+    """The Wald interval of the mean of ``values`` (:func:`studylib.stats.control.mean_from_sums`)."""
+    return mean_from_sums(values.size, float(values.sum()), float(np.dot(values, values)), alpha=alpha,
+                          bounds=bounds, method=method, empty="n = 0: no patients")
 
 
 def brier_score(y, prob, *, alpha: float = 0.05) -> Estimate:
@@ -44,8 +41,8 @@ def brier_score(y, prob, *, alpha: float = 0.05) -> Estimate:
     Returns
     -------
     Estimate
-        ``estimate ± z · sd((prob - y)^2) / sqrt(n)`` clipped to [0, 1]; ``method`` ``"wald-mean"``.
-        Undefined (with the reason) when ``n < 2``.
+        ``estimate ± z · sd((prob - y)^2) / sqrt(n)`` clipped to [0, 1], ``sd`` with denominator
+        ``n - 1``; ``method`` ``"wald-mean"``. Undefined for ``n = 0``; no interval for ``n = 1``.
 
     Notes
     -----
@@ -71,7 +68,7 @@ def brier_score(y, prob, *, alpha: float = 0.05) -> Estimate:
     """
     y = np.asarray(y, dtype=float)
     prob = np.asarray(prob, dtype=float)
-    return _mean_interval((prob - y) ** 2, alpha, 0.0, 1.0, "wald-mean", "the Brier score interval")
+    return _mean_interval((prob - y) ** 2, alpha, (0.0, 1.0), "wald-mean")
 
 
 def brier_difference(y, prob_a, prob_b, *, alpha: float = 0.05) -> Estimate:
@@ -111,8 +108,7 @@ def brier_difference(y, prob_a, prob_b, *, alpha: float = 0.05) -> Estimate:
     y = np.asarray(y, dtype=float)
     a = np.asarray(prob_a, dtype=float)
     b = np.asarray(prob_b, dtype=float)
-    return _mean_interval((a - y) ** 2 - (b - y) ** 2, alpha, -1.0, 1.0, "paired-wald-mean",
-                          "the paired Brier difference")
+    return _mean_interval((a - y) ** 2 - (b - y) ** 2, alpha, (-1.0, 1.0), "paired-wald-mean")
 
 
 def brier_difference_p_value(difference: Estimate) -> float:

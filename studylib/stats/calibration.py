@@ -13,14 +13,15 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_labels, as_scores, check_alpha, same_length, warn_undefined
+from studylib.stats.control import mean_from_sums
 from studylib.stats.proportion import proportion_ci
 
-__all__ = ["Calibration", "calibration", "calibration_curve", "clipped_logit", "lowess_calibration", "LOGIT_CLIP",
+__all__ = ["Calibration", "calibration", "calibration_curve", "logit", "lowess_calibration",
            "logistic_recalibration", "oe_ratio", "Recalibration", "recalibration_from_counts",
-           "brier_from_counts"]
+           "brier_from_counts", "OE_METHODS", "EXCLUDED_FROM_FITS"]
 
-#: Probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before taking the logit.
-LOGIT_CLIP = 1e-15
+#: Why the logistic calibration fits leave out some rows (rms ``val.prob`` does the same, with a warning).
+EXCLUDED_FROM_FITS = "predicted probability exactly 0 or 1 (infinite logit): left out of the CITL and slope fits"
 #: Smoother settings of rms::val.prob (R's lowess defaults with iter = 0).
 LOWESS_FRAC = 2 / 3
 LOWESS_DELTA_FRACTION = 0.01
@@ -48,11 +49,14 @@ class Calibration:
     scaled_brier : float
         ``1 - brier / (prevalence (1 - prevalence))``; NaN when only one class is present.
     oe_ratio : Estimate
-        Observed / expected events with an exact Poisson interval for the observed count.
+        Observed / expected events with the interval of :func:`oe_ratio` (``method`` names it).
     e50, e90, emax, eavg : float
         Median, 90th percentile, maximum and mean of ``|prob - smoothed observed|`` (ICI = eavg).
     z, p_value : float
         Spiegelhalter's z statistic and its two-sided p-value.
+    excluded_from_fits : int
+        Rows whose probability is exactly 0 or 1, left out of the CITL and slope fits (their logit is
+        infinite); every other measure uses all ``n`` rows.
     """
 
     n: int
@@ -68,6 +72,7 @@ class Calibration:
     eavg: float
     z: float
     p_value: float
+    excluded_from_fits: int = 0
 
     @property
     def ici(self) -> float:
@@ -86,10 +91,14 @@ def _validate(y, prob) -> tuple[np.ndarray, np.ndarray]:
     return y, prob
 
 
-def clipped_logit(prob: np.ndarray) -> np.ndarray:
-    """``logit(prob)`` after clipping ``prob`` to ``[1e-15, 1 - 1e-15]`` (so |logit| <= 34.5)."""
-    p = np.clip(prob, LOGIT_CLIP, 1 - LOGIT_CLIP)
-    return np.log(p) - np.log1p(-p)
+def logit(prob: np.ndarray) -> np.ndarray:
+    """``log(prob / (1 - prob))``: ``-inf`` at 0 and ``+inf`` at 1 (R's ``qlogis``), without a warning.
+
+    The logistic calibration fits leave the infinite values out (:data:`EXCLUDED_FROM_FITS`).
+    """
+    p = np.asarray(prob, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)
 
 
 def _loglik(y: np.ndarray, eta: np.ndarray) -> float:
@@ -202,7 +211,7 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _expit_clipped(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) for |x| <= 34.5 (clipped logits), faster than scipy's expit."""
+    """1 / (1 + e^-x) for finite x (overflow to 0 is harmless), faster than scipy's expit."""
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-x))
 
@@ -297,7 +306,8 @@ def recalibration_from_counts(logit, n_pos, n_neg, *, alpha: float = 0.05) -> Re
     Parameters
     ----------
     logit : numpy.ndarray, shape (G,)
-        :func:`clipped_logit` of the distinct predicted probabilities, ascending.
+        :func:`logit` of the distinct predicted probabilities, ascending; infinite entries
+        (probabilities 0 and 1) and their counts are left out of the fits, as in :func:`calibration`.
     n_pos, n_neg : numpy.ndarray of int, shape (G,)
         Events and non-events at each of them.
     alpha : float, default 0.05
@@ -327,17 +337,19 @@ def recalibration_from_counts(logit, n_pos, n_neg, *, alpha: float = 0.05) -> Re
     --------
     The example of :func:`calibration`: 1 of 4 events at 0.25, 3 of 4 at 0.75.
 
-    >>> fit = recalibration_from_counts(clipped_logit(np.array([0.25, 0.75])), np.array([1, 3]), np.array([3, 1]))
+    >>> fit = recalibration_from_counts(logit(np.array([0.25, 0.75])), np.array([1, 3]), np.array([3, 1]))
     >>> round(fit.citl.estimate, 6), round(fit.slope.estimate, 6)
     (0.0, 1.0)
     """
     alpha = check_alpha(alpha)
     z = float(ndtri(1 - alpha / 2))
-    n_pos, n_neg = np.asarray(n_pos), np.asarray(n_neg)
+    x = np.asarray(logit, dtype=float)
+    finite = np.isfinite(x)  # probabilities 0 and 1 are left out, as calibration() does
+    x, n_pos, n_neg = x[finite], np.asarray(n_pos)[finite], np.asarray(n_neg)[finite]
     if int(n_pos.sum()) == 0 or int(n_neg.sum()) == 0:
         why = "y has a single class: the maximum likelihood estimate is infinite"
         return Recalibration(Estimate.undefined(f"citl: {why}", "wald"), Estimate.undefined(f"slope: {why}", "wald"))
-    k, t, x = n_pos.astype(float), (n_pos + n_neg).astype(float), np.asarray(logit, dtype=float)
+    k, t = n_pos.astype(float), (n_pos + n_neg).astype(float)
     a, a_se, why = fit_citl_counts(k, t, x)
     citl = Estimate.undefined(f"citl: {why}", "wald") if why else _wald_estimate(a, a_se, z, "wald")
     b, b_se, why = fit_slope_counts(k, t, x)
@@ -346,7 +358,7 @@ def recalibration_from_counts(logit, n_pos, n_neg, *, alpha: float = 0.05) -> Re
 
 
 def brier_from_counts(prob, n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
-    """Brier score with a normal interval from the events and non-events at each distinct prediction.
+    """Brier score with its Wald interval from the events and non-events at each distinct prediction.
 
     Parameters
     ----------
@@ -362,14 +374,14 @@ def brier_from_counts(prob, n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
     Estimate
         ``mean((prob − y)^2)`` over the cases, ``se`` the standard error of a mean of the squared
         errors (sample variance, denominator n − 1), interval ``brier ± z · se`` clipped to [0, 1],
-        ``method`` ``"normal-mean"``; undefined with fewer than 2 cases.
+        ``method`` ``"wald-mean"``: exactly :func:`studylib.stats.brier.brier_score` on the rows
+        (both are :func:`studylib.stats.control.mean_from_sums`; tested). Undefined for no case, no
+        interval for one.
 
     Notes
     -----
-    The normal interval (Bradley et al. 2008) needs no resampling, so it serves many subgroups at
-    once; it differs from a bootstrap interval of the Brier score by design and agrees with it
-    closely for n in the hundreds or more. Equals the mean and standard error of the per-row squared
-    errors (tested).
+    The Wald interval of a mean (Bradley et al. 2008) needs no resampling, so it serves many
+    subgroups at once, from the sums of the squared errors and of their squares over the counts.
 
     References
     ----------
@@ -382,21 +394,17 @@ def brier_from_counts(prob, n_pos, n_neg, *, alpha: float = 0.05) -> Estimate:
     Examples
     --------
     >>> est = brier_from_counts(np.array([0.25, 0.75]), np.array([1, 3]), np.array([3, 1]))
-    >>> est.estimate
-    0.1875
+    >>> est.estimate, est.method
+    (0.1875, 'wald-mean')
     """
     alpha = check_alpha(alpha)
     values = np.asarray(prob, dtype=float)
     n_pos, n_neg = np.asarray(n_pos), np.asarray(n_neg)
     size = int(n_pos.sum()) + int(n_neg.sum())
-    if size < 2:
-        return Estimate.undefined("brier: an interval needs at least 2 patients", "normal-mean")
-    z = float(ndtri(1 - alpha / 2))
     e2_pos, e2_neg = (1 - values) ** 2, values ** 2
-    brier = (_dot(n_pos, e2_pos) + _dot(n_neg, e2_neg)) / size
-    fourth = (_dot(n_pos, e2_pos ** 2) + _dot(n_neg, e2_neg ** 2)) / size
-    se = math.sqrt(max(fourth - brier ** 2, 0.0) * size / (size - 1) / size)
-    return _wald_estimate(brier, se, z, "normal-mean", (0.0, 1.0))
+    total = _dot(n_pos, e2_pos) + _dot(n_neg, e2_neg)
+    squares = _dot(n_pos, e2_pos ** 2) + _dot(n_neg, e2_neg ** 2)
+    return mean_from_sums(size, total, squares, alpha=alpha, bounds=(0.0, 1.0), empty="n = 0: no patients")
 
 
 def lowess_calibration(y: np.ndarray, prob: np.ndarray) -> np.ndarray:
@@ -431,24 +439,82 @@ def lowess_calibration(y: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return fitted
 
 
-def oe_ratio(events: int, expected: float, alpha: float = 0.05) -> Estimate:
-    """Observed / expected events with the exact Poisson (Garwood) interval for the observed count.
+#: intervals of the O/E ratio: the log-scale delta method with the Bernoulli variance (default), or the
+#: exact Poisson interval of the observed count (for rare events)
+OE_METHODS = ("delta-log", "poisson-exact")
 
-    The interval is ``[chi2(alpha/2; 2 O) / 2, chi2(1 - alpha/2; 2 O + 2) / 2] / E`` (lower bound 0
-    when ``O = 0``); ``se = sqrt(O) / E``. Undefined when no event is expected (``E = 0``).
+
+def oe_ratio(events: int, expected: float, alpha: float = 0.05, *, variance: float | None = None,
+             method: str = "delta-log") -> Estimate:
+    """Observed / expected events ``O / E`` with its interval.
+
+    Parameters
+    ----------
+    events : int
+        Observed events ``O = sum(y)``.
+    expected : float
+        Expected events ``E = sum(prob)``.
+    alpha : float, default 0.05
+        Significance level of the interval.
+    variance : float, optional
+        ``sum(prob (1 - prob))``, the variance of ``O`` when the probabilities are right; required by
+        ``"delta-log"``.
+    method : {"delta-log", "poisson-exact"}, default "delta-log"
+        ``"delta-log"``: ``exp(ln(O/E) ± z · se)`` with ``se = sqrt(sum p (1 - p)) / O``, the
+        standard error of ``ln(O/E)`` by the delta method (Debray et al. 2017; Riley et al. 2024).
+        ``"poisson-exact"``: ``[chi2(alpha/2; 2 O) / 2, chi2(1 - alpha/2; 2 O + 2) / 2] / E``
+        (Garwood 1936), ``se = sqrt(O) / E``.
+
+    Returns
+    -------
+    Estimate
+        ``method`` names the interval used. Undefined when no event is expected (``E = 0``).
+
+    Notes
+    -----
+    The exact Poisson interval assumes ``Var(O) = E``; with calibrated risks ``Var(O) = sum p (1 -
+    p) < E``, so it over-covers (simulated: about 97 % at mean risk 0.13, over 99 % at 0.5, 100 % at
+    0.83), while the delta-log interval covers close to the nominal 95 % there
+    (``tests/stats/test_coverage_oe.py``, slow). The exact Poisson interval remains for rare events
+    (where ``Var(O) ≈ E`` and ``O`` is small) as a declared plan choice (``analysis.oe_interval``).
+    The log scale has no interval at ``O = 0`` (and none at ``sum p (1 - p) = 0``, every ``p`` 0 or
+    1): there the exact Poisson interval is returned, with ``method`` ``"poisson-exact"``. With very few
+    events the delta-log interval is wide and its coverage unreliable (the demo's 2002 drift window,
+    one event: 0.015 to 7.3, against the exact Poisson 0.008 to 1.8); small windows and rare outcomes
+    should declare ``"poisson-exact"``.
 
     References
     ----------
-    .. [1] Garwood F (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3-4):437-442.
+    .. [1] Debray TPA, Damen JAAG, Snell KIE, et al. A guide to systematic review and meta-analysis
+       of prediction model performance. BMJ. 2017;356:i6460. doi:10.1136/bmj.i6460
+    .. [2] Riley RD, Snell KIE, Archer L, et al. Evaluation of clinical prediction models (part 3):
+       calculating the sample size required for an external validation study. BMJ.
+       2024;384:e074821. doi:10.1136/bmj-2023-074821
+    .. [3] Garwood F (1936). Fiducial limits for the Poisson distribution. Biometrika 28(3-4):437-442.
        doi:10.1093/biomet/28.3-4.437
 
     Examples
     --------
-    >>> round(oe_ratio(10, 10.0).estimate, 3), round(oe_ratio(10, 10.0).lower, 3)
-    (1.0, 0.48)
+    Ten events expected and observed from 40 risks of 0.25: ``se = sqrt(40 · 0.1875) / 10``.
+
+    >>> e = oe_ratio(10, 10.0, variance=7.5)
+    >>> round(e.estimate, 3), round(e.lower, 3), round(e.upper, 3), e.method
+    (1.0, 0.585, 1.71, 'delta-log')
+    >>> round(oe_ratio(10, 10.0, method="poisson-exact").lower, 3)
+    0.48
     """
-    if expected <= 0:
-        return Estimate.undefined("oe_ratio: no expected events (every prob is 0)", "poisson-exact")
+    if method not in OE_METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, OE_METHODS))}; got {method!r}")
+    if not expected > 0:
+        return Estimate.undefined("oe_ratio: no expected events (every prob is 0)", method)
+    if method == "delta-log":
+        if variance is None:
+            raise ValueError("oe_ratio: method 'delta-log' needs variance = sum(prob * (1 - prob))")
+        if events > 0 and variance > 0:
+            se_log = math.sqrt(variance) / events
+            half = float(ndtri(1 - alpha / 2)) * se_log
+            ratio = events / expected
+            return Estimate(ratio, ratio * math.exp(-half), ratio * math.exp(half), ratio * se_log, "delta-log")
     lo = sps.chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
     hi = sps.chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
     return Estimate(events / expected, float(lo) / expected, float(hi) / expected, math.sqrt(events) / expected,
@@ -456,9 +522,16 @@ def oe_ratio(events: int, expected: float, alpha: float = 0.05) -> Estimate:
 
 
 def _recalibration(y: np.ndarray, prob: np.ndarray, alpha: float) -> tuple[Estimate, Estimate]:
-    """CITL and slope with Wald intervals from validated arrays (``y`` as float 0/1)."""
+    """CITL and slope with Wald intervals from validated arrays (``y`` as float 0/1), fitted on the
+    rows whose probability is strictly between 0 and 1 (rms ``val.prob``)."""
     z_crit = float(ndtri(1 - alpha / 2))
-    lp = clipped_logit(prob)
+    lp = logit(prob)
+    finite = np.isfinite(lp)
+    if not finite.all():
+        y, lp = y[finite], lp[finite]
+        if y.size == 0:
+            reason = "every prob is 0 or 1: no finite logit to fit"
+            return Estimate.undefined(f"citl: {reason}", "wald"), Estimate.undefined(f"slope: {reason}", "wald")
     a, a_se, why = fit_citl(y, lp)
     if why:
         citl = Estimate.undefined(f"citl: {why}", "wald")
@@ -477,7 +550,7 @@ def logistic_recalibration(y, prob, alpha: float = 0.05) -> tuple[Estimate, Esti
     """Calibration-in-the-large and calibration slope with Wald intervals (no lowess, no Brier).
 
     The ``citl`` and ``slope`` of :func:`calibration`, computed the same way (its Newton–Raphson fits
-    on the clipped logit), without the lowess E-statistics, whose cost grows faster than linearly with
+    on the finite logits), without the lowess E-statistics, whose cost grows faster than linearly with
     ``n``: what a monitoring window of any size needs. With :func:`oe_ratio` it gives every
     calibration estimate of the drift review.
 
@@ -524,11 +597,11 @@ def logistic_recalibration(y, prob, alpha: float = 0.05) -> tuple[Estimate, Esti
 
 def _undefined_calibration(n: int, events: int, reason: str) -> Calibration:
     und = Estimate.undefined(reason, "wald")
-    return Calibration(n, events, und, und, math.nan, math.nan, Estimate.undefined(reason, "poisson-exact"),
+    return Calibration(n, events, und, und, math.nan, math.nan, Estimate.undefined(reason),
                        math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
 
 
-def calibration(y, prob, alpha: float = 0.05) -> Calibration:
+def calibration(y, prob, alpha: float = 0.05, *, oe_method: str = "delta-log") -> Calibration:
     """Calibration of predicted probabilities: CITL, slope, Brier, O/E, E-statistics, Spiegelhalter.
 
     Parameters
@@ -539,6 +612,8 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
         Predicted probabilities of ``y == 1``.
     alpha : float, default 0.05
         Significance level of the intervals.
+    oe_method : {"delta-log", "poisson-exact"}, default "delta-log"
+        Interval of the O/E ratio (:func:`oe_ratio`).
 
     Returns
     -------
@@ -562,8 +637,12 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
     ``y`` on ``1 + logit(prob)`` (Cox 1958). Both are fitted by our own Newton–Raphson with
     step-halving (tolerance 1e-10), which agrees with statsmodels ``GLM(Binomial, offset=...)``
     to 1e-6 (tested); intervals are Wald, ``estimate ± z · se`` with ``se`` from the observed
-    information. Probabilities exactly 0 or 1 are clipped to ``[1e-15, 1 - 1e-15]`` for the logit
-    only (|logit| <= 34.5); Brier, O/E, E-statistics and Spiegelhalter use the unclipped values.
+    information. Rows whose probability is exactly 0 or 1 have an infinite logit: they are left out
+    of both fits and counted in ``excluded_from_fits`` (as rms ``val.prob`` does, with its warning
+    "observations deleted from logistic calibration due to probs. of 0 or 1"); Brier, O/E,
+    E-statistics and Spiegelhalter use every row. Clipping them to a tiny probability instead would
+    let one such row dominate the slope (one event at p = 0 among 2,000 rows moves it from 1.05 to
+    0.89), so the study reports the count rather than refuse the input.
     With one class in ``y`` (or a separating ``prob``) the maximum likelihood estimates are
     infinite: undefined Estimates with the reason.
 
@@ -571,9 +650,11 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
     observed prevalence (the Brier score of predicting the prevalence for everyone); 1 is perfect,
     0 no better than the prevalence.
 
-    *O/E.* Observed events ``O = sum(y)`` over expected ``E = sum(prob)``. Interval: exact Poisson
-    (Garwood) limits for ``O`` divided by ``E`` (treated as fixed); ``se = sqrt(O) / E``. ``O = 0``
-    gives estimate 0 with lower bound 0; ``E = 0`` (all ``prob`` 0) is undefined.
+    *O/E.* Observed events ``O = sum(y)`` over expected ``E = sum(prob)`` (:func:`oe_ratio`). Default
+    interval: ``exp(ln(O/E) ± z · sqrt(sum p (1 - p)) / O)`` (delta method, Bernoulli variance of
+    ``O``; Debray et al. 2017); ``oe_method="poisson-exact"`` gives the exact Poisson (Garwood) limits
+    of ``O`` divided by ``E``, the choice for rare events. ``O = 0`` gives estimate 0 with the exact
+    Poisson interval (lower bound 0); ``E = 0`` (all ``prob`` 0) is undefined.
 
     *E-statistics (ICI).* As rms ``val.prob`` computes them (Austin & Steyerberg 2019): lowess of
     ``y`` on ``prob`` with ``iter = 0``, ``frac = 2/3`` and ``delta`` = 1% of the range of ``prob``,
@@ -583,7 +664,8 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
 
     *Spiegelhalter.* ``z = sum((y - p)(1 - 2p)) / sqrt(sum((1 - 2p)^2 p (1 - p)))``, two-sided
     normal p-value; NaN when the denominator is 0 (every ``p`` in {0, 0.5, 1}). A small p-value
-    says the probabilities are miscalibrated; a large one is not proof of calibration.
+    is evidence of miscalibration; a large one is only the absence of that evidence (the test has
+    little power in small samples), never evidence of calibration.
 
     ``n = 0`` returns every quantity undefined (NaN) with a warning, never an error.
 
@@ -598,8 +680,9 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
     .. [4] Steyerberg EW, Vickers AJ, Cook NR, et al. Assessing the performance of prediction
        models: a framework for traditional and novel measures. Epidemiology. 2010;21(1):128-138.
        doi:10.1097/EDE.0b013e3181c30fb2 (scaled Brier score)
-    .. [5] Garwood F. Fiducial limits for the Poisson distribution. Biometrika. 1936;28(3/4):437-442.
-       doi:10.1093/biomet/28.3-4.437 (O/E interval)
+    .. [5] Debray TPA, Damen JAAG, Snell KIE, et al. A guide to systematic review and meta-analysis
+       of prediction model performance. BMJ. 2017;356:i6460. doi:10.1136/bmj.i6460 (O/E interval;
+       Garwood 1936 for the exact Poisson option, see :func:`oe_ratio`)
     .. [6] Austin PC, Steyerberg EW. The Integrated Calibration Index (ICI) and related metrics for
        quantifying the calibration of logistic regression models. Stat Med. 2019;38(21):4051-4065.
        doi:10.1002/sim.8281
@@ -618,6 +701,8 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
     (0.0, 1.0, 1.0, 0.1875)
     """
     alpha = check_alpha(alpha)
+    if oe_method not in OE_METHODS:
+        raise ValueError(f"oe_method must be one of {', '.join(map(repr, OE_METHODS))}; got {oe_method!r}")
     y, prob = _validate(y, prob)
     n = int(y.size)
     events = int(np.count_nonzero(y))
@@ -640,7 +725,7 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
         scaled_brier = math.nan
         reasons.append("scaled_brier: y has a single class (Brier score of the prevalence is 0)")
 
-    oe = oe_ratio(events, float(prob.sum()), alpha)
+    oe = oe_ratio(events, float(prob.sum()), alpha, variance=float(np.dot(prob, 1 - prob)), method=oe_method)
     if not oe.defined:
         reasons.append(oe.reason)
 
@@ -658,9 +743,12 @@ def calibration(y, prob, alpha: float = 0.05) -> Calibration:
         z = p_value = math.nan
         reasons.append("spiegelhalter: variance is 0 (every prob is 0, 0.5 or 1)")
 
+    excluded = int(np.count_nonzero((prob == 0) | (prob == 1)))
     if reasons:
         warn_undefined(f"calibration (n = {n}, events = {events}): undefined " + "; ".join(reasons))
-    return Calibration(n, events, citl, slope, brier, scaled_brier, oe, e50, e90, emax, eavg, z, p_value)
+    if excluded:
+        warn_undefined(f"calibration: {excluded} row(s) with a {EXCLUDED_FROM_FITS}")
+    return Calibration(n, events, citl, slope, brier, scaled_brier, oe, e50, e90, emax, eavg, z, p_value, excluded)
 
 
 _CURVE_COLUMNS = ["predicted", "observed", "lower", "upper", "n"]

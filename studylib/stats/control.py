@@ -1,5 +1,6 @@
 """Statistics of monitoring windows: Shewhart control limits of performance metrics, the Hanley–McNeil
-standard error of an AUROC from class sizes, and a mean with its interval from running sums."""
+standard error of an AUROC from class sizes, and a mean with its interval from running sums (the one
+Wald interval of a mean, also behind every Brier score interval)."""
 
 from __future__ import annotations
 
@@ -126,34 +127,53 @@ def control_limits(metric: str, center: float, n_pos: int, n_neg: int, *, sigma:
     return max(0.0, center - sigma * se), min(1.0, center + sigma * se)
 
 
-def mean_from_sums(n: int, total: float, squares: float, *, alpha: float = 0.05) -> Estimate:
-    """Mean of ``n`` values with its normal-approximation interval, from their sum and sum of squares.
+def mean_from_sums(n: int, total: float, squares: float, *, alpha: float = 0.05,
+                   bounds: tuple[float, float] | None = None, method: str = "wald-mean",
+                   empty: str = "n = 0: no values") -> Estimate:
+    """Mean of ``n`` values with its Wald (normal-approximation) interval, from their sum and sum of squares.
+
+    The one implementation of the interval of a mean in :mod:`studylib.stats`: the drift review's mean
+    score per window (sums from a database), the Brier score of the evaluation stage
+    (:func:`studylib.stats.brier.brier_score`), the paired Brier difference
+    (:func:`studylib.stats.brier.brier_difference`) and the subgroups' Brier score from counts
+    (:func:`studylib.stats.calibration.brier_from_counts`).
 
     Parameters
     ----------
     n : int
         Number of values.
     total, squares : float
-        ``sum(x)`` and ``sum(x^2)`` (e.g. computed per window by a database).
+        ``sum(x)`` and ``sum(x^2)``.
     alpha : float, default 0.05
         1 - confidence level.
+    bounds : (float, float), optional
+        The range of the mean (e.g. ``(0, 1)`` for a Brier score); the interval is clipped to it.
+    method : str, default "wald-mean"
+        The ``method`` of the result (e.g. ``"paired-wald-mean"`` for a mean of paired differences).
+    empty : str, default "n = 0: no values"
+        The reason given when ``n = 0``.
 
     Returns
     -------
     Estimate
-        ``mean ± z_{1-alpha/2} · s / sqrt(n)`` with the sample variance
-        ``s^2 = max(squares - n · mean^2, 0) / (n - 1)``, method ``"normal"``; undefined for ``n = 0``
-        ("empty window"), without an interval for ``n = 1``.
+        ``mean ± z_{1-alpha/2} · s / sqrt(n)`` (clipped to ``bounds``) with the sample variance
+        ``s^2 = max(squares - n · mean^2, 0) / (n - 1)`` and ``se = s / sqrt(n)``; undefined for
+        ``n = 0`` (reason ``empty``), the mean without an interval for ``n = 1``.
 
     Notes
     -----
-    The one-pass variance ``(sum x^2 - n mean^2) / (n - 1)`` loses precision when the mean is large
-    against the spread; predicted risks in [0, 1] are far from that. The interval is the large-sample
-    (Wald) interval of a mean, which is what windows of hundreds to millions of rows need.
+    The sampling distribution of a mean of independent values is approximately normal (central limit
+    theorem), so the interval is the large-sample Wald interval; it can be too narrow for a handful of
+    values or for a Brier score with very few events (Bradley et al. 2008). The one-pass variance
+    ``(sum x^2 - n mean^2) / (n - 1)`` loses precision only when the mean is large against the
+    spread; for values in [-1, 1] it agrees with the two-pass variance to about 1e-12 relative.
 
     References
     ----------
-    .. [1] Welford BP. Note on a method for calculating corrected sums of squares and products.
+    .. [1] Bradley AA, Schwartz SS, Hashino T. Sampling uncertainty and confidence intervals for the
+       Brier score and Brier skill score. Weather Forecast. 2008;23(5):992-1006.
+       doi:10.1175/2007WAF2007049.1
+    .. [2] Welford BP. Note on a method for calculating corrected sums of squares and products.
        Technometrics. 1962;4(3):419-420. doi:10.1080/00401706.1962.10490022 (precision of one-pass variances)
 
     Examples
@@ -161,15 +181,18 @@ def mean_from_sums(n: int, total: float, squares: float, *, alpha: float = 0.05)
     Values 0.1, 0.2, 0.3: mean 0.2, ``s = 0.1``, ``se = 0.1 / sqrt(3)``.
 
     >>> e = mean_from_sums(3, 0.6, 0.14)
-    >>> round(e.estimate, 6), round(e.se, 6)
-    (0.2, 0.057735)
+    >>> round(e.estimate, 6), round(e.se, 6), e.method
+    (0.2, 0.057735, 'wald-mean')
     """
     if n == 0:
-        return Estimate.undefined("empty window")
+        return Estimate.undefined(empty, method)
     mean = total / n
     if n < 2:
-        return Estimate(mean, math.nan, math.nan, math.nan, "normal", "one row: no interval")
+        return Estimate(mean, math.nan, math.nan, math.nan, method, "one value: no interval")
     var = max(squares - n * mean * mean, 0.0) / (n - 1)
     se = math.sqrt(var / n)
-    z = float(ndtri(1 - alpha / 2))
-    return Estimate(mean, mean - z * se, mean + z * se, se, "normal")
+    half = float(ndtri(1 - alpha / 2)) * se
+    lower, upper = mean - half, mean + half
+    if bounds is not None:
+        lower, upper = max(bounds[0], lower), min(bounds[1], upper)
+    return Estimate(mean, lower, upper, se, method)

@@ -28,7 +28,8 @@ def test_integrity_table_lists_every_check():
     table = tables.integrity_table(findings)
     assert table.columns.tolist() == ["Gate", "Check", "Rows checked", "Verdict", "Offending", "Detail"]
     assert table["Gate"].tolist() == [f.id for f in findings]
-    assert "data.label_time" in table.loc[4, "Detail"] and table.loc[4, "Offending"] == ""  # not checked
+    assert "data.label_time" in table.loc[5, "Detail"] and table.loc[5, "Offending"] == ""  # not checked
+    assert table.loc[2, "Gate"] == "LEAK-INPUTS" and table.loc[2, "Verdict"] == "FAIL"  # year repeats across splits
     assert table.loc[0, "Offending"] == "" and table.loc[1, "Offending"] == "0"  # COH-EMPTY has no count
 
 

@@ -35,3 +35,24 @@ def test_formatted_tables_render(evaluated):
 def test_threshold_table_is_marked_exploratory(evaluated):
     study, frame, y, p, base, ev = evaluated
     assert "EXPLORATORY" in tables.threshold_table(ev, study).to_html()
+
+
+def test_plan_table_labels_defaults_and_names_the_paired_methods(evaluated):
+    """Issue 13 item 11: a value the parameter file did not set is labelled "(default)"."""
+    study, frame, y, p, base, ev = evaluated
+    plan = tables.plan_table(study).data.set_index("Plan item")["Value"]
+    assert plan["Intervals of proportions"] == "wilson (default)"  # not in the example's analysis section
+    assert plan["AUPRC interval"] == "stratified bootstrap, 200 resamples, seed 1"  # set
+    assert plan["Paired tests against the baseline"].startswith("DeLong (AUROC); McNemar mid-p test (p-values)")
+    assert plan["Paired tests against the baseline"].endswith("(default)")
+    assert plan["Observed/expected interval"].startswith("log scale") and plan["Operating threshold (pre-specified)"][-9:] != "(default)"
+    comparison = tables.comparison_table(ev, study).data.set_index("Metric")
+    assert comparison["Test"].str.contains("interval: Newcombe paired score; p: McNemar mid-p test").sum() == 3
+
+
+def test_calibration_table_does_not_read_a_large_spiegelhalter_p_as_calibration(evaluated):
+    study, frame, y, p, base, ev = evaluated
+    table = tables.calibration_table(ev, study).data.set_index("Measure")
+    ideal = table.loc["Spiegelhalter z (p-value)", "Perfect calibration"]
+    assert "p large" not in ideal and "not evidence of calibration" in ideal
+    assert not any("exactly 0 or 1" in m for m in table.index)  # no such rows in the example

@@ -95,6 +95,9 @@ def test_markdown_texts(small):
     assert "`subgroups.reviewer.json`" in tables.versions_markdown(plan)
     verdict = tables.verdict_markdown(view, plan)
     assert verdict.startswith("**Stage verdict: FAIL.** 3 subgroup judgements: 1 PASS, 1 FAIL, 1 INSUFFICIENT_EVIDENCE")
+    # issue 13 item 11: a FAIL of a lower-bound rule does not show that the subgroup misses the criterion
+    assert "A FAIL means the interval does not show that the subgroup meets the criterion" in verdict
+    assert "shows the subgroup misses" not in verdict
 
 
 def test_styled_escapes_markup(small):

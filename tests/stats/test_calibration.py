@@ -21,7 +21,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from studylib import stats
 from studylib.stats._validate import UndefinedMetricWarning
-from studylib.stats.calibration import clipped_logit, lowess_calibration
+from studylib.stats.calibration import logit, lowess_calibration
 
 calibration_module = importlib.import_module("studylib.stats.calibration")
 
@@ -42,7 +42,7 @@ def _glm(y, X, offset=None):
 def test_citl_and_slope_match_statsmodels_glm(n, seed):
     y, prob = _data(n, seed)
     cal = stats.calibration(y, prob)
-    lp = clipped_logit(prob)
+    lp = logit(prob)
     citl = _glm(y, np.ones((n, 1)), offset=lp)
     slope = _glm(y, sm.add_constant(lp))
     z = sps.norm.ppf(0.975)
@@ -55,14 +55,47 @@ def test_citl_and_slope_match_statsmodels_glm(n, seed):
     assert cal.citl.method == cal.slope.method == "wald"
 
 
-def test_probabilities_zero_and_one_are_clipped_for_the_logit():
-    y = np.array([0, 0, 1, 1, 0, 1, 0, 1])
-    prob = np.array([0.0, 0.2, 1.0, 0.7, 0.4, 0.6, 0.3, 0.35])
-    cal = stats.calibration(y, prob)
-    lp = np.log(np.clip(prob, 1e-15, 1 - 1e-15) / (1 - np.clip(prob, 1e-15, 1 - 1e-15)))
-    assert clipped_logit(prob) == pytest.approx(lp)
-    assert cal.slope.estimate == pytest.approx(_glm(y, sm.add_constant(lp)).params[1], abs=1e-6)
-    assert cal.brier == pytest.approx(brier_score_loss(y, prob))  # unclipped
+def test_probabilities_zero_and_one_are_left_out_of_the_logistic_fits():
+    """rms val.prob: rows with p in {0, 1} are dropped from the CITL/slope fits, counted, and kept by
+    every other measure. (Before: clipped to 1e-15, so one event at p = 0 dominated the slope.)"""
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
+    prob = np.array([0.0, 0.2, 1.0, 0.7, 0.4, 0.6, 0.3, 0.35, 0.0, 0.55])
+    with pytest.warns(UndefinedMetricWarning, match="2 row|3 row"):
+        cal = stats.calibration(y, prob)
+    keep = (prob > 0) & (prob < 1)
+    lp = logit(prob[keep])
+    assert np.isneginf(logit(np.array([0.0]))[0]) and np.isposinf(logit(np.array([1.0]))[0])
+    assert cal.excluded_from_fits == 3
+    assert cal.slope.estimate == pytest.approx(_glm(y[keep], sm.add_constant(lp)).params[1], abs=1e-6)
+    assert cal.citl.estimate == pytest.approx(_glm(y[keep], np.ones((keep.sum(), 1)), offset=lp).params[0], abs=1e-6)
+    assert cal.brier == pytest.approx(brier_score_loss(y, prob))  # every row
+    assert cal.oe_ratio.estimate == pytest.approx(y.sum() / prob.sum())
+    # the per-count path of the subgroups drops them too
+    values, inverse = np.unique(prob, return_inverse=True)
+    n_pos = np.bincount(inverse, weights=y).astype(int)
+    n_neg = np.bincount(inverse, weights=1 - y).astype(int)
+    fast = calibration_module.recalibration_from_counts(logit(values), n_pos, n_neg)
+    assert fast.slope.estimate == pytest.approx(cal.slope.estimate, abs=1e-6)
+    assert fast.citl.estimate == pytest.approx(cal.citl.estimate, abs=1e-6)
+
+
+def test_one_event_at_probability_zero_does_not_move_the_slope():
+    """The issue's case: one event at p = 0 among 2,000 rows leaves the slope where it was."""
+    y, prob = _data(1999, 11, intercept=0.0, slope=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        clean = stats.calibration(y, prob)
+        spiked = stats.calibration(np.append(y, 1), np.append(prob, 0.0))
+    assert spiked.excluded_from_fits == 1 and clean.excluded_from_fits == 0
+    assert spiked.slope.estimate == pytest.approx(clean.slope.estimate, abs=1e-9)
+    assert spiked.citl.estimate == pytest.approx(clean.citl.estimate, abs=1e-9)
+
+
+def test_every_probability_zero_or_one_leaves_the_fits_undefined():
+    with pytest.warns(UndefinedMetricWarning):
+        cal = stats.calibration([0, 1, 1, 0], [0.0, 1.0, 1.0, 0.0])
+    assert not cal.slope.defined and "every prob is 0 or 1" in cal.slope.reason
+    assert cal.excluded_from_fits == 4 and cal.brier == 0.0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -117,9 +150,35 @@ def test_spiegelhalter_matches_formula():
     assert cal.p_value == pytest.approx(2 * sps.norm.sf(abs(num / den)))
 
 
-def test_oe_ratio_exact_poisson():
+def test_oe_ratio_default_is_the_log_delta_interval():
+    """Debray et al. 2017: se(ln O/E) = sqrt(sum p(1-p)) / O (before: the exact Poisson interval,
+    which assumes Var(O) = E and is too wide for calibrated risks)."""
     y, prob = _data(400, 8)
     cal = stats.calibration(y, prob, alpha=0.1)
+    observed, expected = y.sum(), prob.sum()
+    se_log = np.sqrt(np.sum(prob * (1 - prob))) / observed
+    z = sps.norm.ppf(0.95)
+    assert cal.oe_ratio.method == "delta-log"
+    assert cal.oe_ratio.estimate == pytest.approx(observed / expected)
+    assert cal.oe_ratio.lower == pytest.approx(observed / expected * np.exp(-z * se_log))
+    assert cal.oe_ratio.upper == pytest.approx(observed / expected * np.exp(z * se_log))
+    exact = stats.calibration(y, prob, alpha=0.1, oe_method="poisson-exact").oe_ratio
+    assert exact.lower < cal.oe_ratio.lower and cal.oe_ratio.upper < exact.upper
+
+
+def test_oe_ratio_without_events_falls_back_to_exact_poisson():
+    e = calibration_module.oe_ratio(0, 4.0, variance=3.0)
+    assert (e.estimate, e.lower, e.method) == (0.0, 0.0, "poisson-exact")
+    assert e.upper == pytest.approx(sps.chi2.ppf(0.975, 2) / 2 / 4.0)
+    with pytest.raises(ValueError, match="needs variance"):
+        calibration_module.oe_ratio(3, 4.0)
+    with pytest.raises(ValueError, match="oe_method must be one of"):
+        stats.calibration([0, 1], [0.2, 0.8], oe_method="poisson")
+
+
+def test_oe_ratio_exact_poisson():
+    y, prob = _data(400, 8)
+    cal = stats.calibration(y, prob, alpha=0.1, oe_method="poisson-exact")
     observed, expected = y.sum(), prob.sum()
     assert cal.oe_ratio.estimate == pytest.approx(observed / expected)
     assert cal.oe_ratio.lower == pytest.approx(sps.chi2.ppf(0.05, 2 * observed) / 2 / expected)
@@ -264,3 +323,22 @@ def test_to_dict():
     d = stats.calibration(y, prob).to_dict()
     assert set(d["citl"]) == {"estimate", "lower", "upper", "se", "method", "reason"}
     assert isinstance(pd.Series(d).to_json(), str)
+
+
+def test_zero_and_one_probabilities_match_rms_val_prob():
+    """R rms val.prob drops p in {0, 1} from the logistic calibration and keeps them elsewhere
+    (tests/reference/val_prob.py holds the R call and output)."""
+    from pathlib import Path
+    from tests.reference import val_prob as ref
+
+    data = pd.read_csv(Path(ref.__file__).with_name(ref.CSV))
+    with pytest.warns(UndefinedMetricWarning, match="2 row"):
+        cal = stats.calibration(data["y"], data["p"])
+    tol = ref.TOLERANCE
+    assert cal.excluded_from_fits == ref.EXCLUDED
+    assert cal.slope.estimate == pytest.approx(ref.VAL_PROB["Slope"], abs=tol)
+    assert (cal.slope.estimate, cal.slope.se) == pytest.approx(ref.SLOPE, abs=tol)
+    assert (cal.citl.estimate, cal.citl.se) == pytest.approx(ref.CITL, abs=tol)
+    for ours, theirs in ((cal.brier, "Brier"), (cal.emax, "Emax"), (cal.e90, "E90"), (cal.eavg, "Eavg"),
+                         (cal.z, "S:z"), (cal.p_value, "S:p")):
+        assert ours == pytest.approx(ref.VAL_PROB[theirs], abs=tol)

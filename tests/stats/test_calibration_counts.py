@@ -13,6 +13,7 @@ import pytest
 import statsmodels.api as sm
 
 from studylib import stats
+from studylib.stats.brier import brier_score
 from studylib.stats._validate import UndefinedMetricWarning
 
 cal = importlib.import_module("studylib.stats.calibration")  # the module; studylib.stats.calibration is also a function
@@ -22,7 +23,7 @@ def _rows(n, seed, intercept=0.3, slope=0.8, digits=2):
     """Outcomes drawn from a miscalibrated model; predictions rounded so that many rows tie."""
     rng = np.random.default_rng(seed)
     prob = np.clip(rng.beta(2, 5, n).round(digits), 0.0, 1.0)
-    true = 1 / (1 + np.exp(-(intercept + slope * cal.clipped_logit(prob))))
+    true = 1 / (1 + np.exp(-(intercept + slope * cal.logit(prob))))
     y = (rng.random(n) < true).astype(int)
     return y, prob
 
@@ -39,7 +40,7 @@ def _counts(y, prob):
 def test_recalibration_from_counts_equals_calibration_on_the_rows(n, seed, digits):
     y, prob = _rows(n, seed, digits=digits)
     values, n_pos, n_neg = _counts(y, prob)
-    fast = cal.recalibration_from_counts(cal.clipped_logit(values), n_pos, n_neg)
+    fast = cal.recalibration_from_counts(cal.logit(values), n_pos, n_neg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         rows = stats.calibration(y, prob)
@@ -55,9 +56,10 @@ def test_recalibration_from_counts_matches_statsmodels_binomial_glm(seed):
     """Independent: statsmodels' GLM on the (events, non-events) table, offset logit for CITL."""
     y, prob = _rows(3000, seed)
     values, n_pos, n_neg = _counts(y, prob)
-    x = cal.clipped_logit(values)
+    x = cal.logit(values)
     fast = cal.recalibration_from_counts(x, n_pos, n_neg)
-    endog = np.column_stack([n_pos, n_neg])
+    keep = np.isfinite(x)  # probabilities rounded to 0 are left out of the fits
+    x, endog = x[keep], np.column_stack([n_pos, n_neg])[keep]
     citl = sm.GLM(endog, np.ones((x.size, 1)), family=sm.families.Binomial(), offset=x).fit(tol=1e-14, maxiter=200)
     slope = sm.GLM(endog, sm.add_constant(x), family=sm.families.Binomial()).fit(tol=1e-14, maxiter=200)
     assert fast.citl.estimate == pytest.approx(citl.params[0], abs=1e-7)
@@ -69,13 +71,13 @@ def test_recalibration_from_counts_matches_statsmodels_binomial_glm(seed):
 def test_fits_on_counts_equal_fits_on_rows():
     y, prob = _rows(1500, 6)
     values, n_pos, n_neg = _counts(y, prob)
-    k, t, x = n_pos.astype(float), (n_pos + n_neg).astype(float), cal.clipped_logit(values)
+    k, t, x = n_pos.astype(float), (n_pos + n_neg).astype(float), cal.logit(values)
     a, a_se, why = cal.fit_citl_counts(k, t, x)
-    a_rows, a_se_rows, why_rows = cal.fit_citl(y.astype(float), cal.clipped_logit(prob))
+    a_rows, a_se_rows, why_rows = cal.fit_citl(y.astype(float), cal.logit(prob))
     assert why == why_rows == ""
     assert (a, a_se) == pytest.approx((a_rows, a_se_rows), rel=1e-8)
     b, b_se, why = cal.fit_slope_counts(k, t, x)
-    coef, cov, why_rows = cal.fit_slope(y.astype(float), cal.clipped_logit(prob))
+    coef, cov, why_rows = cal.fit_slope(y.astype(float), cal.logit(prob))
     assert why == why_rows == ""
     assert (b, b_se) == pytest.approx((coef[1], math.sqrt(cov[1, 1])), rel=1e-8)
 
@@ -94,7 +96,7 @@ def test_far_start_takes_the_line_search(monkeypatch):
         return taken, new_ll
 
     monkeypatch.setattr(cal, "_halve", spy)
-    fast = cal.recalibration_from_counts(cal.clipped_logit(values), n_pos, n_neg)
+    fast = cal.recalibration_from_counts(cal.logit(values), n_pos, n_neg)
     assert any(halvings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -104,7 +106,7 @@ def test_far_start_takes_the_line_search(monkeypatch):
 
 
 def test_recalibration_undefined_cases_give_reasons_without_warning():
-    x = cal.clipped_logit(np.array([0.2, 0.4]))
+    x = cal.logit(np.array([0.2, 0.4]))
     with warnings.catch_warnings():
         warnings.simplefilter("error", UndefinedMetricWarning)
         one_class = cal.recalibration_from_counts(x, np.array([0, 0]), np.array([5, 7]))
@@ -118,7 +120,7 @@ def test_recalibration_undefined_cases_give_reasons_without_warning():
 
 
 def test_separation_is_undefined_not_an_error():
-    x = cal.clipped_logit(np.array([0.1, 0.2, 0.8, 0.9]))
+    x = cal.logit(np.array([0.1, 0.2, 0.8, 0.9]))
     fit = cal.recalibration_from_counts(x, np.array([0, 0, 5, 5]), np.array([5, 5, 0, 0]))
     assert not fit.slope.defined and "did not converge" in fit.slope.reason
 
@@ -129,7 +131,10 @@ def test_brier_from_counts_equals_the_per_row_mean_and_its_standard_error(n, see
     values, n_pos, n_neg = _counts(y, prob)
     est = cal.brier_from_counts(values, n_pos, n_neg)
     squared = (prob - y) ** 2
-    assert est.method == "normal-mean"
+    assert est.method == "wald-mean"
+    rows = brier_score(y, prob)  # issue 13 item 11: one interval of a mean, whichever path computes it
+    assert (est.estimate, est.lower, est.upper, est.se) == pytest.approx((rows.estimate, rows.lower, rows.upper,
+                                                                          rows.se), rel=1e-9, abs=1e-15)
     assert est.estimate == pytest.approx(squared.mean(), abs=1e-14)
     assert est.se == pytest.approx(np.std(squared, ddof=1) / math.sqrt(n), rel=1e-9, abs=1e-15)
     with warnings.catch_warnings():
@@ -140,4 +145,4 @@ def test_brier_from_counts_equals_the_per_row_mean_and_its_standard_error(n, see
 
 def test_brier_from_counts_needs_two_patients():
     est = cal.brier_from_counts(np.array([0.3]), np.array([1]), np.array([0]))
-    assert not est.defined and est.reason == "brier: an interval needs at least 2 patients"
+    assert not est.defined and est.reason == "one value: no interval" and est.estimate == pytest.approx(0.49)

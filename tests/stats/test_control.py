@@ -108,14 +108,17 @@ def test_mean_from_sums_matches_numpy():
     z = sps.norm.ppf(0.95)
     assert (est.estimate, est.se) == pytest.approx((x.mean(), se), rel=1e-9)
     assert (est.lower, est.upper) == pytest.approx((x.mean() - z * se, x.mean() + z * se), rel=1e-9)
-    assert est.method == "normal"
+    assert est.method == "wald-mean"
 
 
 def test_mean_from_sums_edges():
     empty = mean_from_sums(0, 0.0, 0.0)
-    assert math.isnan(empty.estimate) and empty.reason == "empty window"
+    assert math.isnan(empty.estimate) and empty.reason == "n = 0: no values"
+    assert mean_from_sums(0, 0.0, 0.0, empty="empty window").reason == "empty window"
     one = mean_from_sums(1, 0.3, 0.09)
-    assert one.estimate == 0.3 and math.isnan(one.lower) and one.reason == "one row: no interval"
+    assert one.estimate == 0.3 and math.isnan(one.lower) and one.reason == "one value: no interval"
+    clipped = mean_from_sums(3, 0.01, 0.0001, bounds=(0.0, 1.0))
+    assert clipped.lower == 0.0 and clipped.upper > clipped.estimate
     constant = mean_from_sums(4, 0.8, 0.16 - 1e-18)  # rounding below zero variance is clipped to 0
     assert constant.lower == constant.upper == pytest.approx(0.2)
 

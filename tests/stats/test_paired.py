@@ -60,7 +60,7 @@ def test_no_discordant_pairs():
 
 def test_exact_p_value_by_hand():
     a, b = _pairs(5, 8, 2, 0)
-    r = stats.mcnemar(a, b)
+    r = stats.mcnemar(a, b, "exact")
     assert r.p_value == pytest.approx(2 * sps.binom.cdf(2, 10, 0.5)) and r.p_value == pytest.approx(0.109375)
 
 
@@ -109,8 +109,34 @@ def test_validation(a, b, fragment):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="'exact', 'chi2', 'chi2-corrected'"):
-        stats.mcnemar([0, 1], [1, 0], method="mid-p")
+    with pytest.raises(ValueError, match="'mid-p', 'exact', 'chi2', 'chi2-corrected'"):
+        stats.mcnemar([0, 1], [1, 0], method="midp")
+
+
+def test_mid_p_matches_the_published_example():
+    """Fagerland, Lydersen & Laake (2013), BMC Med Res Methodol 13:91, Table 1 (Bentur et al.: airway
+    hyper-responsiveness before/after stem-cell transplantation, 21 children, n12 = 1, n21 = 7) and its
+    worked example: exact conditional p = 0.070, mid-p = 0.039, asymptotic McNemar p = 0.034 (printed
+    to 3 decimals: tolerance 5e-4). The default method is the mid-p test."""
+    a, b = _pairs(1, 1, 7, 12)
+    assert stats.mcnemar(a, b).method == "mid-p"
+    assert stats.mcnemar(a, b).p_value == pytest.approx(0.039, abs=5e-4)
+    assert stats.mcnemar(a, b, "exact").p_value == pytest.approx(0.070, abs=5e-4)
+    assert stats.mcnemar(a, b, "chi2").p_value == pytest.approx(0.034, abs=5e-4)
+    # by hand: 2 P(X <= 1 | 8) - P(X = 1 | 8) = (18 - 8) / 256
+    assert stats.mcnemar(a, b).p_value == pytest.approx(10 / 256, abs=1e-12)
+
+
+def test_mid_p_with_equal_discordant_counts():
+    """Fagerland et al. (2013), supplement: with n12 = n21 the mid-p value is 1 - P(X = n12) / 2."""
+    a, b = _pairs(10, 3, 3, 10)
+    assert stats.mcnemar(a, b).p_value == pytest.approx(1 - sps.binom.pmf(3, 6, 0.5) / 2)
+
+
+def test_mid_p_is_never_above_the_exact_p_value():
+    for table in [(10, 8, 2, 30), (50, 3, 12, 40), (5, 0, 4, 1), (20, 7, 9, 20), (0, 1, 0, 0)]:
+        a, b = _pairs(*table)
+        assert stats.mcnemar(a, b).p_value <= stats.mcnemar(a, b, "exact").p_value
 
 
 @settings(max_examples=100, deadline=None)

@@ -21,7 +21,7 @@ def test_equals_the_citl_and_slope_of_calibration(seed):
     citl, slope = logistic_recalibration(y, p, alpha=0.1)
     full = stats.calibration(y, p, alpha=0.1)
     assert citl == full.citl and slope == full.slope  # the same code path: identical, not just close
-    assert oe_ratio(int(y.sum()), float(p.sum()), 0.1) == full.oe_ratio
+    assert oe_ratio(int(y.sum()), float(p.sum()), 0.1, variance=float(np.dot(p, 1 - p))) == full.oe_ratio
 
 
 def test_undefined_with_the_reason_and_no_warning():

@@ -66,23 +66,37 @@ def identity_table(study: Study, artifacts: dict | None = None):
 
 
 def plan_table(study: Study):
-    """The analysis plan as run (the parameter file's SHA-256 identifies it)."""
+    """The analysis plan as run (the parameter file's SHA-256 identifies it). A value the parameter file
+    did not set, so that the plan's default applied, is labelled "(default)"."""
     a = study.analysis
+
+    def given(value: str, *fields: str, section=a) -> str:
+        return value if set(fields) & section.model_fields_set else f"{value} (default)"
+
     rows = [
         ("Parameter file SHA-256 (the plan's fingerprint)", study.sha256),
         ("Operating threshold (pre-specified)", f"{a.threshold:g} — flagged iff predicted risk ≥ {a.threshold:g}"),
-        ("Analysed split", a.split or "whole cohort"),
-        ("Primary metrics", ", ".join(METRIC_NAMES[m] for m in a.primary_metrics) or "none declared"),
-        ("Secondary metrics", ", ".join(METRIC_NAMES[m] for m in a.secondary_metrics) or "none declared"),
-        ("Confidence level", f"{F.confidence_level(a.alpha)} (two-sided)"),
-        ("Intervals of proportions", a.ci_method),
+        ("Analysed split", given(a.split or "whole cohort", "split")),
+        ("Primary metrics", given(", ".join(METRIC_NAMES[m] for m in a.primary_metrics) or "none declared",
+                                  "primary_metrics")),
+        ("Secondary metrics", given(", ".join(METRIC_NAMES[m] for m in a.secondary_metrics) or "none declared",
+                                    "secondary_metrics")),
+        ("Confidence level", given(f"{F.confidence_level(a.alpha)} (two-sided)", "alpha")),
+        ("Intervals of proportions", given(a.ci_method, "ci_method")),
         ("AUROC interval", "DeLong"),
-        ("AUPRC interval", f"stratified bootstrap, {a.n_bootstrap} resamples, seed {a.seed}"),
-        ("Paired tests against the baseline", f"DeLong (AUROC); McNemar {a.mcnemar} with Newcombe intervals "
-                                              "(sensitivity, specificity, accuracy); paired Brier difference"),
-        ("Missing scores", {"error": "stop the stage", "exclude": "exclude and report"}[a.missing_scores]),
-        ("Decision-curve range", f"{a.decision_curve[0]:g} to {a.decision_curve[1]:g}"),
-        ("Small-cell threshold", f"counts below {study.study.small_cell_threshold} suppressed in error tables"),
+        ("AUPRC interval", given(f"stratified bootstrap, {a.n_bootstrap} resamples, seed {a.seed}", "n_bootstrap",
+                                 "seed")),
+        ("Paired tests against the baseline", given(f"DeLong (AUROC); McNemar {a.mcnemar} test (p-values) with "
+                                                    "Newcombe paired score intervals (sensitivity, specificity, "
+                                                    "accuracy); paired Brier difference", "mcnemar")),
+        ("Observed/expected interval", given({"delta-log": "log scale, variance Σp(1 − p) (Debray et al. 2017)",
+                                              "poisson-exact": "exact Poisson (Garwood)"}[a.oe_interval],
+                                             "oe_interval")),
+        ("Missing scores", given({"error": "stop the stage", "exclude": "exclude and report"}[a.missing_scores],
+                                 "missing_scores")),
+        ("Decision-curve range", given(f"{a.decision_curve[0]:g} to {a.decision_curve[1]:g}", "decision_curve")),
+        ("Small-cell threshold", given(f"counts below {study.study.small_cell_threshold} suppressed in error tables",
+                                       "small_cell_threshold", section=study.study)),
     ]
     return _style(pd.DataFrame(rows, columns=["Plan item", "Value"]))
 
@@ -128,7 +142,11 @@ def calibration_table(ev: Evaluation, study: Study):
             ("observed/expected ratio", "oe_ratio", "1"), ("Brier score", "brier", "0 (lower is better)"),
             ("scaled Brier score", "scaled_brier", "1"), ("E50 (median |observed − predicted|)", "e50", "0"),
             ("E90", "e90", "0"), ("Emax", "emax", "0"), ("ICI (Eavg, mean |observed − predicted|)", "eavg", "0"),
-            ("Spiegelhalter z (p-value)", "spiegelhalter", "0 (p large)")]
+            ("Spiegelhalter z (p-value)", "spiegelhalter",
+             "z near 0; a small p is evidence of miscalibration, a large p is not evidence of calibration")]
+    if any(model.calibration.excluded_from_fits for model in ev.models.values()):
+        rows.append(("rows with predicted risk exactly 0 or 1, left out of the intercept and slope fits "
+                     "(as rms val.prob)", "excluded_from_fits", "0"))
     out = []
     for label, key, ideal in rows:
         row = {"Measure": label}
@@ -138,6 +156,8 @@ def calibration_table(ev: Evaluation, study: Study):
                 value = F.estimate(model.brier)
             elif key == "spiegelhalter":
                 value = f"{F.number(c.z, 2)} (p {F.p_value(c.p_value)})"
+            elif key == "excluded_from_fits":
+                value = F.count(c.excluded_from_fits)
             elif isinstance(getattr(c, key), Estimate):
                 value = F.estimate(getattr(c, key))
             else:
@@ -169,7 +189,10 @@ def comparison_table(ev: Evaluation, study: Study):
                      f"Candidate − baseline ({level} CI)": F.estimate(differences[metric], signed=True),
                      "p (no difference)": F.p_value(p_values[metric]), "Test": tests[metric],
                      "Criterion": ", ".join(verdicts.get(metric, [])) or F.UNDEFINED})
-    styler = _style(pd.DataFrame(rows), "Paired comparison with the locked baseline (same patients)")
+    styler = _style(pd.DataFrame(rows), "Paired comparison with the locked baseline (same patients). The Test "
+                                        "column names the method of each interval and p-value; for sensitivity, "
+                                        "specificity and accuracy they differ (Newcombe's interval is not the "
+                                        "inversion of McNemar's test), so near 0 the two can disagree")
     return styler.map(lambda v: "font-weight: bold" if "FAIL" in str(v) or "PASS" in str(v) else "",
                       subset=["Criterion"])
 

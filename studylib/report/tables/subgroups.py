@@ -191,10 +191,13 @@ def verdict_markdown(view: ReviewerView, study: Study) -> str:
     overall = gates.overall(view.gates)
     policy = []
     for gate in study.subgroups.gates:
-        policy.append(f"{gate.id}: insufficient evidence {'blocks' if gate.insufficient_evidence_blocks else 'does not block'}")
+        default = "" if "insufficient_evidence_blocks" in gate.model_fields_set else " (default)"
+        policy.append(f"{gate.id}: insufficient evidence {'blocks' if gate.insufficient_evidence_blocks else 'does not block'}"
+                      f"{default}")
     text = (f"**Stage verdict: {overall}.** {len(verdicts)} subgroup judgements: {count[gates.PASS]} PASS, "
             f"{count[gates.FAIL]} FAIL, {count[gates.INSUFFICIENT]} INSUFFICIENT_EVIDENCE; {len(blocking)} block the "
-            f"release. The plan says: {'; '.join(policy)}. A FAIL means the interval shows the subgroup misses the "
-            "criterion; INSUFFICIENT_EVIDENCE means the data cannot tell (too few patients, or the metric is not "
+            f"release. The plan says: {'; '.join(policy)}. A FAIL means the interval does not show that the "
+            "subgroup meets the criterion (for a rule on the lower bound, the subgroup may still meet it: its "
+            "interval is not precise enough to show it); INSUFFICIENT_EVIDENCE means the data cannot tell (too few patients, or the metric is not "
             "estimable) — it is not a pass.")
     return text

@@ -2,6 +2,9 @@
 
 - ``COH-EMPTY``: the analysis cohort is not empty (else: the step that emptied it);
 - ``LEAK-SPLIT``: no patient id in more than one split (development vs validation) — whole snapshot;
+- ``LEAK-INPUTS``: at most ``data.shared_inputs_max_percent`` of the analysis cohort's rows have a model-input
+  vector (the values of ``data.features``) identical to a row of another split of the snapshot — the same
+  patient under another id (e.g. one id per source row of a trial with two rows per patient);
 - ``LEAK-DUP``: no exact duplicate rows — analysis cohort;
 - ``LEAK-KEY``: no duplicate patient-encounter key (``data.id`` + ``data.encounter``; one row per
   patient when no encounter column is declared) — analysis cohort;
@@ -54,10 +57,11 @@ class Finding:
     offending_patients: int = 0
     examples: tuple[str, ...] = ()
     sentence: str = ""
+    tolerated_rows: int = 0
 
     @property
     def passed(self) -> bool:
-        return self.offending_rows == 0
+        return self.offending_rows <= self.tolerated_rows
 
     @property
     def verdict(self) -> str:
@@ -125,6 +129,53 @@ def split_overlap(frame: pd.DataFrame, *, id_column: str, split_column: str) -> 
                     f"every {id_column} belongs to exactly one {split_column}", "whole snapshot", frame, mask,
                     id_column, what="rows of patients in more than one split",
                     clean="Every patient belongs to exactly one split.")
+
+
+def _input_hashes(frame: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
+    """A 64-bit hash of each row's values of ``features`` (missing values hash alike)."""
+    return pd.util.hash_pandas_object(frame[list(features)], index=False).to_numpy()
+
+
+def shared_inputs(source: pd.DataFrame, cohort: pd.DataFrame, *, id_column: str, split_column: str,
+                  features: tuple[str, ...], max_percent: float = 0.0) -> Finding:
+    """LEAK-INPUTS: rows of the analysis cohort whose model-input vector occurs in another split.
+
+    The vector of a row is its values of ``features``, compared by a 64-bit hash
+    (:func:`pandas.util.hash_pandas_object`; two different vectors collide with probability about
+    ``2^-64`` per pair). A cohort row is counted when a row of the snapshot (``source``) in a different
+    split has the same vector: the model sees the same input, so the same patient may be present
+    twice under different ids (LEAK-SPLIT cannot see that). Rows whose features are all missing
+    carry no vector and are not counted. Coarse features (integers, bands) also coincide by chance
+    between different patients; the sentence gives, as the chance level, the share of the cohort's
+    own rows that share their vector with another row of the same split, and the plan may tolerate up
+    to ``max_percent`` of the cohort (``data.shared_inputs_max_percent``).
+    """
+    usable = ~source[list(features)].isna().all(axis=1).to_numpy()
+    splits = source[split_column].astype("string").fillna("<missing>")
+    n_splits = pd.Series(splits.to_numpy()[usable]).groupby(_input_hashes(source, features)[usable]).nunique()
+    in_cohort = _input_hashes(cohort, features)
+    cohort_usable = ~cohort[list(features)].isna().all(axis=1).to_numpy()
+    # the cohort's rows are rows of the snapshot, so their own split is among their vector's splits
+    mask = cohort_usable & (n_splits.reindex(in_cohort).fillna(0).to_numpy() > 1)
+    cohort_split = cohort[split_column].astype("string").fillna("<missing>").to_numpy()
+    n = len(cohort)
+    tolerated = int(np.floor(max_percent / 100 * n + 1e-9))
+    rows, patients, examples = _offenders(cohort, mask, id_column)
+    within = pd.Series(in_cohort[cohort_usable]).groupby(cohort_split[cohort_usable]).transform(
+        lambda h: h.duplicated(keep=False)).sum() if cohort_usable.any() else 0
+    chance = (f" For comparison, {formatting.count(int(within))} cohort rows ({formatting.percent(within / n, 2)}) "
+              "share their vector with another row of their own split: the level at which these features "
+              "coincide by chance." if n else "")
+    limit = f"at most {max_percent:g} % of the analysis cohort" if max_percent else "no row of the analysis cohort"
+    rule = f"{limit} has a model-input vector ({', '.join(features)}) identical to a row of another {split_column}"
+    if rows:
+        sentence = (f"{formatting.count(rows)} of {formatting.count(n)} rows ({formatting.percent(rows / n, 2)}; "
+                    f"{formatting.count(patients)} patient(s)) have the model-input vector of a row in another "
+                    f"split: {_ids_text(examples, patients)}.{chance}")
+    else:
+        sentence = "No row of the analysis cohort has the model-input vector of a row in another split."
+    return Finding("LEAK-INPUTS", "no model-input vector shared across splits", rule, "analysis cohort vs snapshot",
+                   True, rows, patients, examples, sentence, tolerated)
 
 
 def duplicate_rows(frame: pd.DataFrame, *, id_column: str) -> Finding:
@@ -218,6 +269,13 @@ def check_study(source: pd.DataFrame, result: CohortResult, study: Study) -> tup
     else:
         findings.append(_not_checked("LEAK-SPLIT", "no patient in more than one split",
                                      "data.split (the column naming the split) is not declared"))
+    if data.split is not None and data.features:
+        findings.append(shared_inputs(source, cohort, id_column=data.id, split_column=data.split,
+                                      features=data.features, max_percent=data.shared_inputs_max_percent))
+    else:
+        missing = " and ".join(k for k, v in (("data.split", data.split), ("data.features", data.features)) if not v)
+        findings.append(_not_checked("LEAK-INPUTS", "no model-input vector shared across splits",
+                                     f"{missing} (needed to compare model inputs across splits) not declared"))
     findings.append(duplicate_rows(cohort, id_column=data.id))
     findings.append(duplicate_keys(cohort, id_column=data.id, encounter=data.encounter))
     if data.label_time is not None:

@@ -146,7 +146,7 @@ def output_table(plan: WindowPlan, bins: dict, sums: pd.DataFrame, edges: dict, 
         if have and scored > 0:
             cdf = np.cumsum(cur)[:-1] / cur.sum()
             cdf_rows.append(pd.DataFrame({"window": window.label, "score": fine[score], "cdf": cdf}))
-        mean = mean_from_sums(scored, float(s["total"]), float(s["squares"]), alpha=alpha)
+        mean = mean_from_sums(scored, float(s["total"]), float(s["squares"]), alpha=alpha, empty="empty window")
         alert = (quiet(stats.proportion, int(s["alerts"]), scored, alpha=alpha, method=ci) if scored
                  else Estimate.undefined("empty window"))
         rows.append({"window": window.label, "n": scored, "psi": found.psi, **null,

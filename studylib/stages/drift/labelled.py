@@ -71,11 +71,11 @@ def _notes(*reasons: str) -> str:
     return "; ".join(r for r in dict.fromkeys(reasons) if r)
 
 
-def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci: str) -> dict:
+def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci: str, oe_method: str) -> dict:
     """Calibration, discrimination and the operating point of one window's labelled rows."""
     n, events = int(y.size), int(np.count_nonzero(y))
     citl, slope = logistic_recalibration(y, p, alpha=alpha)
-    oe = oe_ratio(events, float(p.sum()), alpha)
+    oe = oe_ratio(events, float(p.sum()), alpha, variance=float(np.dot(p, 1 - p)), method=oe_method)
     out = {"n": n, "events": events, "citl": citl, "slope": slope, "oe": oe, "curve": None,
            "auroc": stats.auroc(y, p, alpha=alpha), "binary": stats.binary_metrics(y, p, threshold, alpha=alpha, method=ci)}
     if min(events, n - events) >= MIN_CURVE_EVENTS:
@@ -85,14 +85,15 @@ def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci
     return out
 
 
-def window_fits(labelled: dict, threshold: float, alpha: float, ci: str) -> dict:
+def window_fits(labelled: dict, threshold: float, alpha: float, ci: str, *, oe_method: str = "delta-log") -> dict:
     """The fits of every window with labelled rows (``{window index: (y, p)}``), two windows at a time
-    (numpy releases the GIL in the large array operations)."""
+    (numpy releases the GIL in the large array operations); ``oe_method`` is the plan's
+    ``analysis.oe_interval``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.UndefinedMetricWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {i: pool.submit(_fit_window, y, p, threshold, alpha, ci) for i, (y, p) in labelled.items()}
+            futures = {i: pool.submit(_fit_window, y, p, threshold, alpha, ci, oe_method) for i, (y, p) in labelled.items()}
             return {i: f.result() for i, f in futures.items()}
 
 

@@ -178,7 +178,7 @@ def review(source, study: Study, *, threads: int | None = None, memory_limit: st
     output_table, score_cdf = histograms.output_table(plan, bins, sums, edges, fine, score, alpha, ci, method,
                                                       min_rows=drift.min_rows, seed=seed)
     clock("PSI, KS, chi-square, missingness from histograms")
-    fits = labelled_rows.window_fits(labelled, analysis.threshold, alpha, ci)
+    fits = labelled_rows.window_fits(labelled, analysis.threshold, alpha, ci, oe_method=analysis.oe_interval)
     del labelled
     minimum = {"min_events": drift.min_events, "min_non_events": drift.min_non_events}
     calibration_table, curves = labelled_rows.calibration_table(plan, fits, sums, alpha, **minimum)

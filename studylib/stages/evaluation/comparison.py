@@ -53,10 +53,16 @@ class Comparison:
                 "brier": brier_difference_p_value(self.brier)}
 
     def tests(self) -> dict[str, str]:
-        """The name of the test behind each difference."""
-        mc = f"McNemar ({self.sensitivity.method}), Newcombe paired interval"
-        return {"auroc": "paired DeLong", "sensitivity": mc + " among positives",
-                "specificity": mc + " among negatives", "accuracy": mc, "brier": "paired mean difference (z)"}
+        """Which method produced each difference's interval and which its p-value.
+
+        For sensitivity, specificity and accuracy they are different methods: the interval is
+        Newcombe's paired score interval, the p-value McNemar's test (``analysis.mcnemar``, mid-p by
+        default); the interval is not the inversion of the test, so near 0 they can disagree.
+        """
+        mc = f"interval: Newcombe paired score; p: McNemar {self.sensitivity.method} test"
+        return {"auroc": "interval and p: paired DeLong", "sensitivity": mc + ", among positives",
+                "specificity": mc + ", among negatives", "accuracy": mc + ", all patients",
+                "brier": "interval and p: paired mean difference (z)"}
 
 
 def compare_with_baseline(y, candidate, baseline, study: Study) -> Comparison:

@@ -33,7 +33,8 @@ class ModelResult:
     brier : Estimate
         Brier score with its normal-approximation interval (:func:`studylib.stats.brier.brier_score`).
     calibration : studylib.stats.Calibration
-        CITL, slope, O/E, E-statistics, Spiegelhalter test.
+        CITL, slope (rows at risk exactly 0 or 1 left out and counted), O/E (interval
+        ``analysis.oe_interval``), E-statistics, Spiegelhalter test.
     """
 
     role: str
@@ -61,7 +62,7 @@ def evaluate_model(y, score, study: Study, *, role: str = "candidate") -> ModelR
     auroc = stats.auroc(y, score, alpha=analysis.alpha)
     auprc = stats.auprc(y, score, alpha=analysis.alpha, n_resamples=analysis.n_bootstrap, seed=analysis.seed)
     try:
-        calibration = stats.calibration(y, score, alpha=analysis.alpha)
+        calibration = stats.calibration(y, score, alpha=analysis.alpha, oe_method=analysis.oe_interval)
     except ValueError as exc:
         raise EvaluationInputError(f"calibration of the {role} model: {exc}") from None
     brier = brier_score(y, score, alpha=analysis.alpha)

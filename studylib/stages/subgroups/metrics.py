@@ -25,7 +25,7 @@ from studylib import stats
 from studylib.plan import SUBGROUP_METRICS, Study
 from studylib.stages.subgroups.groups import Subgroup, subgroups
 from studylib.stats import Estimate
-from studylib.stats.calibration import brier_from_counts, clipped_logit, recalibration_from_counts
+from studylib.stats.calibration import brier_from_counts, logit, recalibration_from_counts
 from studylib.stats.roc import RankedScore, paired_auroc_difference
 
 #: columns of the tidy metric table (one row per subgroup × metric)
@@ -118,11 +118,10 @@ def metric_table(frame: pd.DataFrame, study: Study, *, groups: list[Subgroup] | 
     intercept of a logistic model with ``logit(prob)`` as offset, the slope the coefficient of
     ``logit(prob)`` (Cox 1958), fitted by Newton–Raphson on the binomial counts of the distinct
     predicted values (the same likelihood as per row; :func:`studylib.stats.calibration.recalibration_from_counts`),
-    Wald intervals; probabilities are clipped to [1e-15, 1 − 1e-15] for the logit.
-    *Brier*: ``mean((prob − y)^2)`` with a normal interval from the standard error of a mean of the
-    squared errors (Bradley et al. 2008; :func:`studylib.stats.calibration.brier_from_counts`); it
-    differs from the evaluation stage's bootstrap interval by design (no resampling of 40 subgroups),
-    and agrees with it closely for n in the hundreds or more.
+    Wald intervals; probabilities exactly 0 or 1 are left out of these two fits.
+    *Brier*: ``mean((prob − y)^2)`` with the Wald interval of a mean of the squared errors (Bradley
+    et al. 2008; :func:`studylib.stats.calibration.brier_from_counts`), the same interval as the
+    evaluation stage's (:func:`studylib.stats.brier.brier_score`).
 
     References
     ----------
@@ -148,7 +147,7 @@ def metric_table(frame: pd.DataFrame, study: Study, *, groups: list[Subgroup] | 
     y, candidate, baseline = labels_and_scores(frame, study)
     groups = subgroups(frame, study) if groups is None else groups
     cand = RankedScore.of(y, candidate)
-    cand_logit = clipped_logit(cand.values)
+    cand_logit = logit(cand.values)
     base = RankedScore.of(y, baseline) if baseline is not None else None
     rows = []
     for group in groups:

@@ -135,12 +135,12 @@ def _study(**data):
 def test_check_study_lists_every_check_and_gates_not_checked_ones_with_the_reason():
     """Issue 13 item 12: LEAK-TIME without a declared label time was missing from the gates (so from
     verdict.json and the summary); it is a NOT_CHECKED gate with the reason, blocking nothing."""
-    frame = _clean()
-    study = _study(split="split", features=["year"])
+    frame = _clean().assign(f=lambda d: d.x * 1.5)  # a feature with a distinct value per row
+    study = _study(split="split", features=["f"])
     findings = leakage.check_study(frame, cohort.apply(frame, study.cohort, id_column="pid"), study)
-    assert [f.id for f in findings] == ["COH-EMPTY", "LEAK-SPLIT", "LEAK-DUP", "LEAK-KEY", "LEAK-TIME",
+    assert [f.id for f in findings] == ["COH-EMPTY", "LEAK-SPLIT", "LEAK-INPUTS", "LEAK-DUP", "LEAK-KEY", "LEAK-TIME",
                                         "LEAK-WINDOW", "LEAK-OUTCOME"]
-    assert [f.verdict for f in findings] == ["PASS"] * 4 + [gates.NOT_CHECKED] * 2 + ["PASS"]
+    assert [f.verdict for f in findings] == ["PASS"] * 5 + [gates.NOT_CHECKED] * 2 + ["PASS"]
     judged = {g.id: g for g in leakage.gates_of(findings)}
     assert list(judged) == [f.id for f in findings]
     time = judged["LEAK-TIME"]
@@ -163,3 +163,73 @@ def test_check_study_on_planted_leaks():
     assert findings["LEAK-WINDOW"].examples == ("P-025",)
     assert findings["LEAK-OUTCOME"].examples == ("x",)
     assert findings["COH-EMPTY"].passed
+
+
+# --- LEAK-INPUTS: identical model-input vectors across splits -------------------------------------
+
+def test_shared_inputs_names_rows_whose_input_vector_is_in_another_split():
+    frame = _clean()
+    frame["z"] = np.arange(40) % 7
+    frame.loc[[30, 31], ["year", "x", "z"]] = frame.loc[[3, 4], ["year", "x", "z"]].to_numpy()  # copies of dev rows
+    cohort_rows = frame[frame.split == "validation"]
+    finding = leakage.shared_inputs(frame, cohort_rows, id_column="pid", split_column="split", features=("x", "z"))
+    assert finding.verdict == "FAIL" and finding.offending_rows == 2 and finding.examples == ("P-030", "P-031")
+    assert "2 of 20 rows" in finding.sentence and "P-030, P-031" in finding.sentence
+    # within the declared tolerance (10 % of 20 rows = 2 rows) it passes, and still says what it found
+    tolerated = leakage.shared_inputs(frame, cohort_rows, id_column="pid", split_column="split", features=("x", "z"),
+                                      max_percent=10)
+    assert tolerated.verdict == "PASS" and tolerated.offending_rows == 2 and "at most 10 %" in tolerated.rule
+    # a vector repeated within one split only is not leakage across splits
+    within = frame.copy()
+    within.loc[31, ["x", "z"]] = within.loc[30, ["x", "z"]].to_numpy()
+    within.loc[30, ["x", "z"]] = [100.0, 1]
+    within.loc[31, ["x", "z"]] = [100.0, 1]
+    only = leakage.shared_inputs(within, within[within.split == "validation"], id_column="pid", split_column="split",
+                                 features=("x", "z"))
+    assert only.offending_rows == 0 and only.verdict == "PASS"
+
+
+def test_shared_inputs_ignores_rows_without_any_input():
+    frame = _clean()
+    frame.loc[[0, 30], "x"] = np.nan
+    finding = leakage.shared_inputs(frame, frame, id_column="pid", split_column="split", features=("x",))
+    assert finding.offending_rows == 0
+
+
+def test_shared_inputs_not_checked_without_features_or_split():
+    frame = _clean()
+    study = _study(split="split")
+    findings = {f.id: f for f in leakage.check_study(frame, cohort.apply(frame, study.cohort, id_column="pid"), study)}
+    assert findings["LEAK-INPUTS"].verdict == "NOT CHECKED" and "data.features" in findings["LEAK-INPUTS"].sentence
+
+
+def test_two_rows_per_patient_with_one_id_per_row_fails_leak_inputs():
+    """Issue 13, item 13: the demo snapshot rebuilt as a trial with two rows per patient, one id per row
+    (each validation patient's row again in the development split under a new id). LEAK-SPLIT cannot see
+    it (every id is in one split); LEAK-INPUTS must, naming the count and example ids. On the real demo
+    snapshot it passes."""
+    from pathlib import Path
+
+    from studylib import plan
+
+    root = Path(__file__).resolve().parents[3]
+    study = plan.load(root / "params" / "demo.yaml", root=root)
+    source = pd.read_parquet(root / study.snapshot.path / "data.parquet")
+    clean = {f.id: f for f in leakage.check_study(source, cohort.apply(source, study.cohort, id_column="person_id"),
+                                                  study)}
+    assert clean["LEAK-INPUTS"].verdict == "PASS"
+
+    twins = source[source.split == "validation"].head(474).copy()
+    twins["person_id"] = "TWIN-" + twins["person_id"]
+    twins["split"] = "development"
+    trial = pd.concat([source, twins], ignore_index=True)
+    result = cohort.apply(trial, study.cohort, id_column="person_id")
+    findings = {f.id: f for f in leakage.check_study(trial, result, study)}
+    assert findings["LEAK-SPLIT"].verdict == "PASS"  # one id per row: the id check is blind to it
+    leak = findings["LEAK-INPUTS"]
+    shared = result.cohort["person_id"].isin(twins["person_id"].str.removeprefix("TWIN-"))
+    assert leak.verdict == "FAIL"
+    assert leak.offending_rows >= int(shared.sum()) > 0
+    assert set(leak.examples) <= set(result.cohort["person_id"]) and len(leak.examples) == leakage.SHOWN_IDS
+    assert f"{leak.offending_rows:,} of {len(result.cohort):,} rows" in leak.sentence
+    assert "LEAK-INPUTS" in [g.id for g in leakage.gates_of(findings.values()) if g.verdict == "FAIL"]

@@ -169,8 +169,8 @@ def test_sensitivity_versus_baseline_mcnemar_newcombe():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.UndefinedMetricWarning)
         ev = evaluation.evaluate(frame_of(y, cand, base), study)
-    ref = sm_mcnemar(np.array([[n11, n12], [n21, n22]]), exact=True)
-    assert ev.comparison.sensitivity.p_value == pytest.approx(ref.pvalue)
+    ref = sm_mcnemar(np.array([[n11, n12], [n21, n22]]), exact=True)  # mid-p (default): exact − P(X = 10)
+    assert ev.comparison.sensitivity.p_value == pytest.approx(ref.pvalue - sps.binom.pmf(10, 40, 0.5))
     assert ev.comparison.sensitivity.difference.estimate == pytest.approx((180 - 160) / 200)
     g = {x.id: x for x in ev.gates}
     assert g["NI"].verdict == "PASS"  # margin 0: superiority, lower bound of +0.10 is above 0
@@ -247,7 +247,7 @@ def test_bad_criterion_is_a_parameter_error_with_its_id(tiny_project, criterion,
     ("threshold_grid", [0.2, 1.2], "analysis.threshold_grid[1]: Input should be less than or equal to 1; got 1.2"),
     ("missing_scores", "drop", "analysis.missing_scores: Input should be 'error' or 'exclude'"),
     ("decision_curve", [0.5, 0.1], "decision_curve must be [low, high] with low < high < 1"),
-    ("mcnemar", "exactly", "analysis.mcnemar: Input should be 'exact', 'chi2' or 'chi2-corrected'"),
+    ("mcnemar", "exactly", "analysis.mcnemar: Input should be 'mid-p', 'exact', 'chi2' or 'chi2-corrected'"),
 ])
 def test_bad_analysis_plan(tiny_project, key, value, message):
     data = yaml.safe_load(tiny_project.read_text())
