@@ -200,7 +200,7 @@ def test_shared_inputs_not_checked_without_features_or_split():
     frame = _clean()
     study = _study(split="split")
     findings = {f.id: f for f in leakage.check_study(frame, cohort.apply(frame, study.cohort, id_column="pid"), study)}
-    assert findings["LEAK-INPUTS"].verdict == "NOT CHECKED" and "data.features" in findings["LEAK-INPUTS"].sentence
+    assert findings["LEAK-INPUTS"].verdict == gates.NOT_CHECKED and "data.features" in findings["LEAK-INPUTS"].sentence
 
 
 def test_two_rows_per_patient_with_one_id_per_row_fails_leak_inputs():
