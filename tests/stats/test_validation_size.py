@@ -35,7 +35,8 @@ def test_net_benefit_matches_r_code(case, expected):
 
 
 def test_worked_example_c_statistic_and_events():
-    """Riley et al. 2021, section 4: C = 0.8, outcome proportion 0.018, width 0.1 -> 4,252 participants, 77 events."""
+    """Section 4: C = 0.8, outcome proportion 0.018, width 0.1: the exact smallest n is 4,252 (77 events); the R
+    code's optimize() stops at 4,255."""
     got = n_c_statistic(0.8, 0.018, 0.1)
     assert (got.participants, got.events) == (4252, 77)
 
