@@ -66,3 +66,19 @@ def test_calibration_hints_name_riley_criteria():
 def test_predictive_values_count_the_flagged_or_unflagged(metric):
     hint = gate_hint(_gate(metric=metric, bound="lower", at_least=0.1), COUNTS, PLANNING, **KW)
     assert ("flags" if metric == "ppv" else "does not flag") in hint and "positives" not in hint
+
+
+def test_hint_counts_of_empty_and_small_groups():
+    from collections import namedtuple
+
+    from studylib.stages.subgroups.judging import _hint_counts
+
+    group = namedtuple("Group", "n positives negatives")
+    empty = _hint_counts(group(0, 0, 0), PLANNING, 5)
+    assert (empty.positives, empty.negatives, empty.basis) == (0, 0, "the overall")
+    small = _hint_counts(group(30, 3, 27), PLANNING, 5)
+    assert (small.positives, small.negatives) == (0, 0)        # a small class hides both counts
+    own = _hint_counts(group(100, 20, 80), PLANNING, 5)
+    assert own.prevalence == 0.2 and own.basis == "this subgroup's"
+    hint = gate_hint(_gate(metric="auroc", bound="lower", at_least=0.6), empty, PLANNING, **KW)
+    assert hint.startswith("Needs")

@@ -129,5 +129,7 @@ def _hint_counts(group, planning: sample_size_hints.Planning, threshold: int) ->
     small = suppression.is_small(group.positives, threshold) or suppression.is_small(group.negatives, threshold)
     if small:   # complementary suppression hides both classes, so the hint counts neither
         return sample_size_hints.Counts(0, 0, planning.prevalence, "the overall")
+    if group.positives < threshold or group.negatives < threshold:   # e.g. an empty class: the overall prevalence
+        return sample_size_hints.Counts(int(group.positives), int(group.negatives), planning.prevalence, "the overall")
     return sample_size_hints.Counts(int(group.positives), int(group.negatives), group.positives / group.n,
                                     "this subgroup's")
