@@ -94,7 +94,10 @@ def plan_command(obj: _Context, params_file: Path, as_json: bool) -> None:
         results = planning.plan_file(params_file)
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
-    click.echo(json.dumps(results, indent=2, ensure_ascii=False) if as_json else planning.plan_text(results), nl=not not as_json)
+    if as_json:
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        click.echo(planning.plan_text(results), nl=False)
 
 
 @main.group()

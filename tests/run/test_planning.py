@@ -62,3 +62,9 @@ def test_cli_plan_and_bad_input(tmp_path):
     params_file.write_text(yaml.safe_dump(data))
     bad = runner.invoke(main, ["plan", str(params_file)])
     assert bad.exit_code == 2 and "planning" in bad.output and "Traceback" not in bad.output
+
+
+def test_cli_plan_json_is_the_recorded_form(tmp_path):
+    params_file = make_project(tmp_path, change=_with_planning)
+    out = CliRunner().invoke(main, ["plan", str(params_file), "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)["stage"] == "plan"
