@@ -68,7 +68,14 @@ def _fine(*values: float) -> bool:
 
 
 def _half_width(gate: SubgroupGate, anticipated: float) -> float:
-    """The half-width of the interval that lets the rule be met when the subgroup equals ``anticipated``."""
+    """The half-width of the interval that lets the rule be met when the subgroup equals ``anticipated``.
+
+    A relative gate (``relative_to``) allows its margin: the subgroup's bound may lie ``max_below`` under (or
+    ``max_above`` over) the reference, so at the overall value the half-width is the margin (for
+    ``relative_to: reference`` this ignores the reference level's own uncertainty: a lower bound on the size).
+    """
+    if gate.relative_to is not None:
+        return gate.max_below if gate.max_below is not None else gate.max_above
     if gate.interval_within is not None:
         low, high = gate.interval_within
         return min(anticipated - low, high - anticipated)

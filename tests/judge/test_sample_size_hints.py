@@ -82,3 +82,8 @@ def test_hint_counts_of_empty_and_small_groups():
     assert own.prevalence == 0.2 and own.basis == "this subgroup's"
     hint = gate_hint(_gate(metric="auroc", bound="lower", at_least=0.6), empty, PLANNING, **KW)
     assert hint.startswith("Needs")
+
+
+def test_relative_gate_uses_its_margin_as_the_half_width():
+    hint = gate_hint(_gate(metric="auroc", relative_to="overall", max_below=0.05), COUNTS, PLANNING, **KW)
+    assert "half-width 0.05" in hint and hint.startswith("Needs")
