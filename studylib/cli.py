@@ -77,6 +77,29 @@ def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
     sys.exit(outcome.exit_code)
 
 
+@main.command("plan")
+@click.argument("params_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (as a run records it in results/plan.json).")
+@click.pass_obj
+def plan_command(obj: _Context, params_file: Path, as_json: bool) -> None:
+    """Sample size per criterion and gate, and whether the locked cohort and each subgroup reaches it.
+
+    Counts only: no score is read and no performance is computed. Exit 2 on bad input.
+    """
+    import json
+
+    from studylib.run import planning
+
+    try:
+        results = planning.plan_file(params_file)
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    if as_json:
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        click.echo(planning.plan_text(results), nl=False)
+
+
 @main.group()
 def params() -> None:
     """Check study parameter files; print their schema."""

@@ -21,6 +21,9 @@ from studylib.judge import suppression
 
 RESULTS_DIR = "results"
 STAGES = ("cohort", "evaluation", "subgroups", "drift")
+#: results a run records besides the stages': the sample-size plan (before the stages) and the synthesis
+#: across sites (with the evaluation stage)
+RECORDS = (*STAGES, "plan", "sites")
 
 
 def to_jsonable(value):
@@ -99,8 +102,8 @@ def figure_saver(run_dir: str | Path):
 
 
 def results_path(run_dir: str | Path, stage: str) -> Path:
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage '{stage}'; expected one of {', '.join(STAGES)}")
+    if stage not in RECORDS:
+        raise ValueError(f"unknown stage '{stage}'; expected one of {', '.join(RECORDS)}")
     return Path(run_dir) / RESULTS_DIR / f"{stage}.json"
 
 

@@ -833,6 +833,97 @@ class SubgroupsSection(Strict):
         })
 
 
+# --- planning -------------------------------------------------------------------------------------
+
+class LinearPredictorPlan(Strict):
+    """Anticipated distribution of the candidate's linear predictor (logit of risk): normal(mean, sd)."""
+
+    mean: float = Field(description="mean of the linear predictor in the validation population", examples=[-2.0])
+    sd: float = Field(gt=0.0, description="standard deviation of the linear predictor", examples=[1.2])
+
+
+class PlanningWidths(Strict):
+    """Target full widths of the intervals the sample size aims at (Riley et al. 2021 defaults)."""
+
+    oe_ratio: float = Field(0.2, gt=0.0, description="interval width of O/E (also sizes calibration-in-the-large)",
+                            examples=[0.2])
+    calibration_slope: float = Field(0.2, gt=0.0, description="interval width of the calibration slope",
+                                     examples=[0.2])
+    c_statistic: float = Field(0.1, gt=0.0, le=1.0, description="interval width of the C-statistic (AUROC)",
+                               examples=[0.1])
+    net_benefit: float = Field(0.2, gt=0.0, description="interval width of the standardised net benefit at the "
+                                                        "operating threshold", examples=[0.2])
+    proportion: float | None = Field(None, gt=0.0, le=1.0, description="interval width of sensitivity, "
+                                     "specificity, PPV and NPV (Buderer); omitted: subgroups.interval_width",
+                                     examples=[0.1])
+
+
+class PlanningSection(Strict):
+    """Anticipated values for `studylib plan`: the sample size each criterion and gate needs, declared before
+    any result (never estimates from the study data)."""
+
+    prevalence: float = Field(gt=0.0, lt=1.0, description="anticipated outcome proportion", examples=[0.13])
+    c_statistic: float = Field(gt=0.5, lt=1.0, description="anticipated AUROC (C-statistic) of the candidate",
+                               examples=[0.8])
+    baseline_c_statistic: float | None = Field(None, gt=0.0, lt=1.0, description="anticipated AUROC of the "
+                                               "baseline (for non-inferiority power); omitted: equal to the "
+                                               "candidate's", examples=[0.78])
+    auroc_correlation: float = Field(0.5, ge=-1.0, le=1.0, description="anticipated correlation of the two "
+                                     "AUROCs on the same patients (from a pilot, or assumed)", examples=[0.8])
+    power: float = Field(0.8, gt=0.0, lt=1.0, description="power a non-inferiority rule is sized for",
+                         examples=[0.8])
+    linear_predictor: LinearPredictorPlan | None = Field(
+        None, description="anticipated LP distribution; omitted: the calibrated two-normal mixture implied by "
+                          "prevalence and c_statistic", examples=[{"mean": -2.0, "sd": 1.2}])
+    sensitivity: float | None = Field(None, gt=0.0, lt=1.0, description="anticipated sensitivity at the threshold; "
+                                      "omitted: that of a calibrated model with the LP distribution", examples=[0.75])
+    specificity: float | None = Field(None, gt=0.0, lt=1.0, description="anticipated specificity at the threshold; "
+                                      "omitted: that of a calibrated model with the LP distribution", examples=[0.7])
+    widths: PlanningWidths = Field(PlanningWidths(), description="target interval widths",
+                                   examples=[{"c_statistic": 0.1, "calibration_slope": 0.2}])
+
+
+# --- sites ----------------------------------------------------------------------------------------
+
+class SiteGate(Strict):
+    """A rule on the synthesis across sites: a bound of the pooled interval or of the prediction interval.
+
+    ``{id: ST-1, metric: auroc, bound: prediction_lower, at_least: 0.65}``: the model should work at the next
+    site. With fewer than 3 sites the prediction interval is undefined: INSUFFICIENT_EVIDENCE.
+    """
+
+    id: Identifier = Field(description="short identifier of the gate", examples=["ST-1"])
+    metric: Literal["auroc", "calibration_slope", "oe_ratio", "sensitivity", "specificity"] = Field(
+        description="the measure synthesised across sites", examples=["auroc"])
+    bound: Literal["prediction_lower", "prediction_upper", "lower", "upper", "estimate"] = Field(
+        description="the bound judged: of the 95% prediction interval for a new site, or of the pooled interval",
+        examples=["prediction_lower"])
+    at_least: float | None = Field(None, description="the bound must be at least this", examples=[0.65])
+    at_most: float | None = Field(None, description="the bound must be at most this", examples=[1.2])
+
+    @model_validator(mode="after")
+    def _one_rule(self):
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError(f"site gate {self.id}: give exactly one of at_least or at_most")
+        return self
+
+    @classmethod
+    def _json_schema_rules(cls, schema: dict) -> None:
+        _add_rules(schema, _one_given("at_least", "at_most"))
+
+
+class SitesSection(Strict):
+    """Random-effects synthesis of the candidate's per-site estimates (needs data.site)."""
+
+    method: Literal["reml", "dl"] = Field("reml", description="estimator of the between-site variance τ²: REML "
+                                                              "or DerSimonian–Laird", examples=["reml"])
+    test: Literal["knha", "z"] = Field("knha", description="interval of the pooled estimate: Hartung–Knapp (t, "
+                                                           "k − 1 df) or normal", examples=["knha"])
+    gates: tuple[SiteGate, ...] = Field((), description="rules on the pooled estimates or prediction intervals",
+                                        examples=[[{"id": "ST-1", "metric": "auroc", "bound": "prediction_lower",
+                                                    "at_least": 0.65}]])
+
+
 # --- drift ----------------------------------------------------------------------------------------
 
 class WindowSelector(Strict):
@@ -1099,6 +1190,12 @@ class Study(Strict):
                                                           "at_least": 0.7}]])
     subgroups: SubgroupsSection = Field(SubgroupsSection(), description="the subgroup analysis plan",
                                         examples=[{"variables": [{"name": "sex", "column": "sex"}]}])
+    sites: SitesSection | None = Field(None, description="synthesis across the sites of data.site; omitted: REML "
+                                                         "with Hartung–Knapp when data.site is declared, no gates",
+                                       examples=[{"method": "reml", "test": "knha"}])
+    planning: PlanningSection | None = Field(None, description="anticipated values for the sample-size plan "
+                                                               "(`studylib plan`); omitted: no plan",
+                                             examples=[{"prevalence": 0.13, "c_statistic": 0.8}])
     drift: DriftSection | None = Field(None, description="the drift review; omitted: the drift stage reports that "
                                                          "none is declared",
                                        examples=[{"reference": {"column": "sample_year", "values": [1995]},
@@ -1116,6 +1213,14 @@ class Study(Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"{kind} ids must be unique; repeated: {', '.join(dupes)}")
+        if self.sites is not None and self.sites.gates and self.data.site is None:
+            raise ValueError("sites.gates need data.site (the column naming each row's site)")
+        if self.sites is not None:
+            ids = [g.id for g in self.sites.gates]
+            taken = {c.id for c in (*self.acceptance, *self.subgroups.gates)}
+            dupes = sorted({i for i in ids if ids.count(i) > 1 or i in taken})
+            if dupes:
+                raise ValueError(f"site gate ids must be unique and differ from criterion ids; repeated: {', '.join(dupes)}")
         for criterion in (*self.acceptance, *self.subgroups.gates):
             if criterion.versus == "baseline" and self.models.baseline is None:
                 raise ValueError(f"criterion {criterion.id} compares with the baseline but models.baseline is not declared")

@@ -25,7 +25,7 @@ from studylib.evidence import results as evidence
 from studylib.judge import gates
 from studylib.evidence import ledger
 from studylib import plan
-from studylib.run import preflight
+from studylib.run import planning, preflight
 from studylib.run import pages
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
@@ -236,6 +236,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         if card is not None:
             shutil.copyfile(card, staging / ("snapshot-card" + card.suffix))
         log(f"studylib run {study.study.id} · run {run_id}")
+        evidence.record(staging, planning.STAGE, planning.plan_results(study))  # pre-registered sizes: counts only
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
         executed = []
@@ -267,7 +268,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         render_seconds = round(time.perf_counter() - t0, 3)
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
-        all_gates = [g for stage, _ in STAGES for g in (evidence.read(staging, stage) or {}).get("gates", [])]
+        judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage
+        all_gates = [g for stage in judged for g in (evidence.read(staging, stage) or {}).get("gates", [])]
         verdict = "ERROR" if failed else gates.overall(all_gates)
         exit_code = EXIT_STAGE if failed else (EXIT_PASS if verdict == gates.PASS else EXIT_GATE)
         outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces)

@@ -13,11 +13,10 @@ import math
 
 import pandas as pd
 
-from studylib.judge import gates, subgroup_gates, suppression
+from studylib.judge import gates, sample_size_hints, subgroup_gates, suppression
 from studylib.plan import Study, SubgroupGate
 from studylib.stages.subgroups.comparisons import reference_table
-from studylib.stages.subgroups.eligibility import (metric_counts, metric_reason, sample_size_sentence,
-                                                   sample_size_table, subgroup_table)
+from studylib.stages.subgroups.eligibility import metric_counts, metric_reason, subgroup_table
 from studylib.stages.subgroups.groups import ALL, OVERALL
 from studylib.stages.subgroups.metrics import LABELS
 from studylib.stats import Estimate
@@ -45,7 +44,7 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     plan = study.subgroups
     threshold = study.study.small_cell_threshold
     groups = subgroup_table(table, study)
-    hints = sample_size_table(table, study).set_index(["variable", "level"])
+    planning = _planning(table)
     indexed = table.set_index(["variable", "level", "metric"])
     withheld = suppression.suppress_table(table, threshold)["withheld"].to_numpy()
     withheld_at = dict(zip(zip(table.variable, table.level, table.metric), withheld))
@@ -75,9 +74,9 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
             why = metric_reason(counts[(group.variable, group.level)], metric, study)
             verdict = _judge_one(gate, row, (group.variable, group.level), why, study, indexed, ref_at,
                                  subject)
-            hint = ""
-            if why and (group.variable, group.level) in hints.index:
-                hint = sample_size_sentence(hints.loc[(group.variable, group.level)], study)
+            hint = "" if not why else sample_size_hints.gate_hint(
+                gate, _hint_counts(group, planning, threshold), planning, alpha=study.analysis.alpha,
+                interval_width=plan.interval_width, min_positives=plan.min_positives, min_negatives=plan.min_negatives)
             verdict = subgroup_gates.apply_insufficient_policy(verdict, gate, hint)
             if withheld_at.get(key, False):
                 verdict = subgroup_gates.withhold_estimate(verdict, subject=subject, threshold=threshold)
@@ -111,3 +110,36 @@ def _judge_one(gate: SubgroupGate, row, where: tuple[str, str], why: str, study:
         undefined_reason = judged_estimate.reason if not judged_estimate.defined else ""
     return subgroup_gates.judge_relative(gate, judged_estimate, reference=reference_value, subject=subject,
                                          alpha=alpha, undefined_reason=undefined_reason)
+
+
+def _planning(table: pd.DataFrame) -> sample_size_hints.Planning:
+    """Planning values of the sample-size hints: the overall cohort's estimates and counts."""
+    overall = table[table.variable == OVERALL].set_index("metric")
+
+    def value(metric: str, column: str = "estimate") -> float:
+        if metric not in overall.index:
+            return math.nan
+        v = overall.loc[metric, column]
+        return float(v) if v is not None and v == v else math.nan
+
+    n = value("prevalence", "n")
+    difference = value("auroc_vs_baseline")
+    return sample_size_hints.Planning(
+        prevalence=value("prevalence"), sensitivity=value("sensitivity"), specificity=value("specificity"),
+        ppv=value("ppv"), npv=value("npv"), flagged=value("ppv", "denominator") / n if n == n and n > 0 else math.nan,
+        auroc=value("auroc"), auroc_baseline=value("auroc") - difference, auroc_difference_se=value("auroc_vs_baseline", "se"),
+        calibration_slope=value("calibration_slope"), calibration_in_the_large=value("calibration_in_the_large"),
+        positives=int(value("prevalence", "positives")) if value("prevalence", "positives") == value("prevalence", "positives") else 0,
+        negatives=int(value("prevalence", "negatives")) if value("prevalence", "negatives") == value("prevalence", "negatives") else 0)
+
+
+def _hint_counts(group, planning: sample_size_hints.Planning, threshold: int) -> sample_size_hints.Counts:
+    """A subgroup's counts for its hint. With a class below the small-cell threshold neither class is counted
+    (the reviewer sees neither count) and the prevalence is the overall one."""
+    small = suppression.is_small(group.positives, threshold) or suppression.is_small(group.negatives, threshold)
+    if small:   # complementary suppression hides both classes, so the hint counts neither
+        return sample_size_hints.Counts(0, 0, planning.prevalence, "the overall")
+    if group.positives < threshold or group.negatives < threshold:   # e.g. an empty class: the overall prevalence
+        return sample_size_hints.Counts(int(group.positives), int(group.negatives), planning.prevalence, "the overall")
+    return sample_size_hints.Counts(int(group.positives), int(group.negatives), group.positives / group.n,
+                                    "this subgroup's")
