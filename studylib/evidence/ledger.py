@@ -182,7 +182,18 @@ def _last_entry(path: Path, lines: list[bytes]) -> dict | None:
                       f"lists every break)")
 
 
-def _set_aside_torn_tail(path: Path, keep: int, torn: bytes) -> None:
+def set_aside_torn_tail(path: str | Path, *, timeout: float = 60) -> Path | None:
+    """Move an incomplete last line aside to ``ledger.jsonl.torn-<n>`` (under the lock); its path, or None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with FileLock(str(path) + ".lock", timeout=timeout):
+        raw = path.read_bytes()
+        torn = _complete_lines(raw)[1]
+        return _set_aside_torn_tail(path, len(raw) - len(torn), torn) if torn else None
+
+
+def _set_aside_torn_tail(path: Path, keep: int, torn: bytes) -> Path:
     number = 1
     while (aside := path.with_name(f"{path.name}.torn-{number}")).exists():
         number += 1
@@ -191,3 +202,4 @@ def _set_aside_torn_tail(path: Path, keep: int, torn: bytes) -> None:
         handle.truncate(keep)
         handle.flush()
         os.fsync(handle.fileno())
+    return aside

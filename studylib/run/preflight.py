@@ -313,7 +313,13 @@ def check_archive(reports: Path, staging_root: Path, snapshot_bytes: int = 0) ->
     """
     from studylib.evidence import ledger
 
+    from studylib.evidence import trust
+
     problems = [p for p in (_writable_problem(reports), _writable_problem(staging_root)) if p]
+    try:
+        trust.resolve(reports)  # the runs page after the run reads the project's trusted keys
+    except StudyInputError as exc:
+        problems.append(str(exc))
     if not problems:
         needed = MIN_FREE_BYTES + 2 * snapshot_bytes
         free = shutil.disk_usage(reports).free

@@ -74,6 +74,7 @@ class RunOutcome:
     exit_code: int
     stages: list[StageRecord] = field(default_factory=list)
     reproduces: str | None = None  # run key of the run this one re-executes
+    ledger_head: str = ""  # the ledger's head after this run was recorded (keep it outside reports/)
 
     @property
     def index(self) -> Path:
@@ -302,7 +303,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
                                              f"{exc.strerror or exc}; the next `studylib run` or `studylib "
                                              f"recover` moves it from {staging}", exc.filename) from exc
         raise
-    log(f"ledger head: {recorded['hash']}")
+    outcome.ledger_head = recorded["hash"]
     return outcome
 
 
