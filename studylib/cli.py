@@ -360,7 +360,11 @@ def signoff(run_dir: Path, reviewer: str, role: str, decision: str, comment: str
             raise StudyInputError(f"{key_path}: this key is not trusted for {reviewer} as {role} in {trust.sources}; "
                                   "add its .pub to the trusted-key file (reviewer, roles, public_key) first")
     written = ledger.append(ledger.ledger_path(reports), entry, seal=seal)
-    pages.write_archive_index(reports)
+    try:
+        pages.write_archive_index(reports)
+    except OSError as exc:  # the sign-off is recorded; only the convenience page is stale
+        click.echo(f"warning: {reports / 'index.html'} could not be rewritten ({_os_error(exc)}); "
+                   "`studylib verify --all` regenerates it", err=True)
     signed = " (signed)" if "signature" in written else ""
     click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: "
                f"ledger entry {written['seq']}")
