@@ -59,8 +59,9 @@ def test_sigkill_mid_run_leaves_no_partial_run_and_intact_ledger(archived_run, t
     runs = [p for p in (root / "reports" / "tiny").iterdir() if p.is_dir()]
     assert len(runs) == 1, "only the complete run is archived"
     assert (root / "reports" / "ledger.jsonl").read_bytes() == ledger_before
-    staging = list((root / runner.STAGING).iterdir())
+    staging = [p for p in (root / runner.STAGING).iterdir() if p.is_dir()]
     assert len(staging) == 1, "the killed run's staging folder is outside reports/"
+    assert verify.verify_all(root / "reports").ok  # an unrecorded staging folder is no run: nothing to repair
     messages = []
     runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=messages.append)  # the next start removes it
     assert any("interrupted run" in m for m in messages)
