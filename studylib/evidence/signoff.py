@@ -11,11 +11,10 @@ in the ledger itself would prove nothing).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from pathlib import Path
-
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from studylib.data.hashing import canonical_json
 from studylib.errors import StudyInputError
@@ -42,8 +41,9 @@ def generate_key(private_path: Path) -> Path:
         raise StudyInputError(f"{private_path}: already exists; refusing to overwrite a key")
     if not private_path.parent.is_dir():
         raise StudyInputError(f"{private_path}: the folder {private_path.parent} does not exist; create it first")
-    private_path.write_bytes(key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
-    private_path.chmod(0o600)
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
     public_path = private_path.with_name(private_path.name + ".pub")
     public_path.write_bytes(key.public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo))
     return public_path

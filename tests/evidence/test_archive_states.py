@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from studylib.cli import main
 from studylib.data.hashing import sha256_file
-from studylib.evidence import archive, ledger, recovery, signoff, staging, trust, verify
+from studylib.evidence import archive, ledger, signoff, staging, trust, verify
 
 
 def _folder(root, study, run_id, verdict="PASS"):
