@@ -248,9 +248,13 @@ def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, head
         if reports.is_dir() and ledger.ledger_path(reports).is_file():
             from studylib.run import pages
 
-            if pages.refresh_archive_index(reports):
-                problems.append(f"{reports / 'index.html'} did not match the ledger (edited, or left stale by an "
-                                "interrupted run); regenerated from the ledger")
+            try:
+                if pages.refresh_archive_index(reports):
+                    problems.append(f"{reports / 'index.html'} did not match the ledger (edited, or left stale by an "
+                                    "interrupted run); regenerated from the ledger")
+            except OSError as exc:  # a read-only copy under audit
+                problems.append(f"{reports / 'index.html'} does not match the ledger and could not be regenerated "
+                                f"({_os_error(exc)})")
     else:
         reports = run_dir.resolve().parent.parent
         checks = (verifier.verify_run(run_dir, trust=_trust(reports, trusted_keys, public_keys)),)

@@ -77,6 +77,11 @@ def refresh_archive_index(reports: Path) -> bool:
 
     Returns True when the page on disk differed (edited, or left stale by an interrupted run or a full
     disk) and was rewritten.
+
+    Raises
+    ------
+    OSError
+        The page differs and cannot be rewritten (e.g. a read-only copy of the reports folder).
     """
     path = Path(reports) / "index.html"
     page = pages.render_archive(archive.list_runs(reports))

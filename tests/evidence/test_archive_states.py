@@ -169,3 +169,14 @@ def test_recover_refuses_a_broken_chain(reports):
 def test_keygen_into_missing_folder_is_one_line(tmp_path):
     result = _cli("keygen", tmp_path / "missing" / "alice")
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "does not exist" in result.output
+
+
+def test_verify_all_on_a_read_only_copy_reports_a_stale_page_without_failing_on_the_write(reports, monkeypatch):
+    from studylib.evidence import results
+
+    def read_only(path, text):
+        raise PermissionError(13, "Read-only file system", str(path))
+
+    monkeypatch.setattr(results, "write_text_atomically", read_only)
+    result = _cli("verify", "--all", "--reports-dir", reports)
+    assert result.exit_code == 1 and "does not match the ledger and could not be regenerated (Read-only" in result.output
