@@ -1,14 +1,16 @@
 """The ``studylib`` command line.
 
 Exit codes of ``studylib run``: 0 every gate passed; 1 a gate failed or had insufficient evidence;
-2 bad input (nothing was executed); 3 a stage raised an error (the failed run is archived) or the
-run could not be archived (nothing was archived).
-User errors print one line (or one line per problem) on stderr without a traceback; ``--debug``
-shows the traceback.
+2 bad input, or a reports folder that cannot take the run (nothing was executed); 3 a stage raised an
+error (the failed run is archived), or an unexpected error; 4 the environment failed (disk full,
+permissions) while the run was archived; 130 interrupted (Ctrl-C).
+One top-level handler (:class:`_Main`) turns every error into one line on stderr without a
+traceback; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -18,16 +20,22 @@ from studylib import __version__
 from studylib.errors import StudyInputError
 
 RUN_HELP = """Run a whole study: validate PARAMS_FILE, verify its snapshot, execute the four stage
-notebooks, render them and archive the run under reports/<study-id>/<run-id>/.
+notebooks, render them and archive the run under reports/<study-id>/<run-id>/. Prints the ledger
+head after the run (keep it outside reports/ for `studylib verify --all --head`).
 
 \b
 Exit codes:
-  0  every gate passed
-  1  a gate failed or had insufficient evidence
-  2  bad input (parameters, snapshot or lock); nothing was executed
-  3  a stage raised an error (the failed run is archived), or archiving the run failed
-     (nothing was archived)
+  0    every gate passed
+  1    a gate failed or had insufficient evidence
+  2    bad input (parameters, snapshot or lock), or reports/ or its staging folder not
+       writable, too little free space, a damaged ledger; nothing was executed
+  3    a stage raised an error (the failed run is archived), or an unexpected error
+  4    the environment failed while archiving (disk full, permissions): the message says
+       whether the run was discarded or is recorded and finished by `studylib recover`
+  130  interrupted (Ctrl-C): the run was discarded
 """
+
+EXIT_INPUT, EXIT_UNEXPECTED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 2, 3, 4, 130
 
 
 class _Context:
@@ -38,10 +46,44 @@ def _fail_input(exc: Exception, debug: bool) -> None:
     if debug:
         raise exc
     click.echo(f"error: {exc}", err=True)
-    sys.exit(2)
+    sys.exit(EXIT_INPUT)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+class _Main(click.Group):
+    """The command group with the one top-level error handler: user errors exit 2, environment
+    failures (any OSError: disk full, permissions, read-only folders) exit 4, anything unexpected
+    exits 3, Ctrl-C exits 130; one line on stderr each, the traceback only with ``--debug``. Never 1,
+    which pipelines read as "a gate failed"."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # tasks cut short by Ctrl-C: no noise
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            if isinstance(exc, StudyInputError):
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(EXIT_INPUT)
+            if isinstance(exc, OSError):
+                click.echo(f"error: environment: {_os_error(exc)}", err=True)
+                sys.exit(EXIT_ENVIRONMENT)
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                       err=True)
+            sys.exit(EXIT_UNEXPECTED)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="studylib")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.pass_context
@@ -61,17 +103,11 @@ def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
 
     try:
         outcome = runner.run(params_file, reports_dir=reports_dir, log=lambda m: click.echo(m, err=True))
-    except StudyInputError as exc:
-        _fail_input(exc, obj.debug)
     except KeyboardInterrupt:
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # tasks cut short by Ctrl-C: no noise
         click.echo("interrupted: the run was discarded (nothing was archived)", err=True)
-        sys.exit(130)
-    except Exception as exc:  # rendering or archiving failed after the stages: never exit 1 (a gate)
-        if obj.debug:
-            raise
-        click.echo(f"error: the run could not be archived and was discarded: {type(exc).__name__}: {exc}",
-                   err=True)
-        sys.exit(3)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(f"ledger head: {outcome.ledger_head}")
     click.echo(f"verdict: {outcome.verdict}")
     click.echo(f"report:  {outcome.index}")
     sys.exit(outcome.exit_code)
@@ -183,42 +219,103 @@ def _default_reports() -> Path:
     return cwd / "reports"
 
 
+_TRUSTED_KEYS_HELP = ("Trusted reviewer keys (YAML: reviewer, roles, public_key per key); default: trusted_keys.yaml "
+                      "beside the reports folder when it exists. With trusted keys, an unsigned sign-off fails.")
+
+
+def _head(ctx, param, value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+        raise click.BadParameter(f"expected sha256: and 64 hex digits (as printed by run and signoff); got {value[:80]!r}")
+    return value
+
+
+def _trust(reports: Path, trusted_keys: Path | None, public_keys: tuple[Path, ...]):
+    from studylib.evidence import trust
+
+    return trust.resolve(reports, trusted_keys=trusted_keys, public_keys=public_keys)
+
+
 @main.command()
 @click.argument("run_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--all", "check_all", is_flag=True, help="Verify every run under --reports-dir and the whole ledger.")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="With --all: the reports folder (default: the nearest reports/ with a ledger at or "
                    "above the working directory, else ./reports).")
+@click.option("--head", callback=_head, default=None,
+              help="The ledger head recorded outside the reports folder (printed by run and signoff): the ledger "
+                   "must still contain it, so truncating or rewriting anything up to it fails.")
+@click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
 @click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Trusted Ed25519 public key (PEM) to check sign-off signatures; repeatable.")
-def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, public_keys: tuple[Path, ...]) -> None:
+              help="Also trust this Ed25519 public key (PEM) for any role; repeatable.")
+def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, head: str | None,
+           trusted_keys: Path | None, public_keys: tuple[Path, ...]) -> None:
     """Re-hash every file of RUN_DIR against its manifest and the manifest against the ledger.
 
     Exit 0 when everything matches; 1 naming each altered, missing or extra file, each broken ledger
-    entry and each bad signature.
+    entry and each bad or (with trusted keys) unsigned sign-off; 2 for a missing reports folder or a
+    malformed trusted-key file. With --all, reports/index.html is regenerated when it does not match
+    the ledger (and that is reported as a problem).
     """
+    from studylib.evidence import ledger
     from studylib.evidence import verify as verifier
 
     if check_all == (run_dir is not None):
         raise click.UsageError("give either RUN_DIR or --all")
-    try:
-        if check_all:
-            result = verifier.verify_all(reports_dir or _default_reports(), public_keys=public_keys)
-            checks, problems = result.runs, list(result.problems)
-        else:
-            checks, problems = (verifier.verify_run(run_dir, public_keys=public_keys),), []
-    except StudyInputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    notes = []
+    if check_all:
+        reports = (reports_dir or _default_reports()).resolve()
+        result = verifier.verify_all(reports, trust=_trust(reports, trusted_keys, public_keys), head=head)
+        checks, problems, notes = result.runs, list(result.problems), list(result.notes)
+        if reports.is_dir() and ledger.ledger_path(reports).is_file():
+            from studylib.run import pages
+
+            try:
+                if pages.refresh_archive_index(reports):
+                    problems.append(f"{reports / 'index.html'} did not match the ledger (edited, or left stale by an "
+                                    "interrupted run); regenerated from the ledger")
+            except OSError as exc:  # a read-only copy under audit
+                problems.append(f"{reports / 'index.html'} does not match the ledger and could not be regenerated "
+                                f"({_os_error(exc)})")
+    else:
+        reports = run_dir.resolve().parent.parent
+        checks = (verifier.verify_run(run_dir, trust=_trust(reports, trusted_keys, public_keys)),)
+        problems = []
+        if head is not None:
+            path = ledger.ledger_path(reports)
+            bad, notes = verifier.check_head(path, head, ledger.read(path))
+            problems += bad
     for problem in problems:
         click.echo(f"FAIL ledger: {problem}")
+    for note in notes:
+        click.echo(f"note: {note}")
     for check in checks:
         click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.run}")
         for problem in check.problems:
             click.echo(f"     {problem}")
         for note in check.notes:
             click.echo(f"     note: {note}")
+    click.echo(f"ledger head: {ledger.head(ledger.ledger_path(reports))}")
     sys.exit(0 if not problems and all(c.ok for c in checks) else 1)
+
+
+@main.command()
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The reports folder (default: the nearest reports/ with a ledger at or above the working "
+                   "directory, else ./reports).")
+def recover(reports_dir: Path | None) -> None:
+    """Bring the reports folder back to a verifiable state after a crash, recording each step in the
+    ledger: finish a run recorded but left in staging, remove unrecorded staging folders, set aside an
+    incomplete last ledger line, and move run folders the ledger does not record to
+    reports/.quarantine/ (never deleted). A broken hash chain is not touched (exit 2)."""
+    from studylib.evidence import recovery
+    from studylib.run import pages
+
+    reports = reports_dir or _default_reports()
+    head = recovery.recover(reports, log=click.echo)
+    pages.write_archive_index(reports)
+    click.echo(f"ledger head: {head}")
 
 
 @main.command()
@@ -238,6 +335,7 @@ def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
     click.echo(f"new run: {outcome.folder}")
+    click.echo(f"ledger head: {outcome.ledger_head}")
     if differences:
         click.echo(f"DIFFERENT: {len(differences)} value(s) differ from {run_dir}")
         for difference in differences[:200]:
@@ -253,58 +351,76 @@ def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
 @click.option("--decision", required=True, type=click.Choice(["approve", "reject"]))
 @click.option("--comment", default="", help="Free-text comment.")
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Ed25519 private key (PEM) to sign the entry.")
-@click.pass_obj
-def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: str, comment: str,
-            key_path: Path | None) -> None:
-    """Append a reviewer's decision on RUN_DIR to the ledger (refused when the run fails verification)."""
-    from studylib.evidence import ledger
-    from studylib.run import pages
-    from studylib.evidence import signoff as signer
-    from studylib.evidence import verify as verifier
-    from studylib.data.hashing import sha256_file
+              help="Ed25519 private key (PEM) to sign the entry (required when trusted keys are configured).")
+@click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
+def signoff(run_dir: Path, reviewer: str, role: str, decision: str, comment: str, key_path: Path | None,
+            trusted_keys: Path | None) -> None:
+    """Append a reviewer's decision on RUN_DIR to the ledger (refused when the run fails verification).
 
-    check = verifier.verify_run(run_dir)
+    A signed sign-off signs the ledger head it is appended to; the new head is printed.
+    """
+    from studylib.data.hashing import sha256_file
+    from studylib.evidence import ledger
+    from studylib.evidence import signoff as signer
+    from studylib.evidence import trust as trusted
+    from studylib.evidence import verify as verifier
+    from studylib.run import pages
+
+    reports = run_dir.resolve().parent.parent
+    trust = _trust(reports, trusted_keys, ())
+    check = verifier.verify_run(run_dir, trust=trust)
     if not check.ok:
         click.echo(f"error: refusing to sign off {check.run}: it fails verification:", err=True)
         for problem in check.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
+    entry = signer.make_entry(check.run, "sha256:" + sha256_file(check.folder / "manifest.json"),
+                              reviewer=reviewer, role=role, decision=decision, comment=comment)
+    seal = signer.sealer(key_path) if key_path is not None else None
+    if trust.configured:
+        if key_path is None:
+            raise StudyInputError(f"trusted keys are configured ({trust.sources}): sign with --key; an unsigned "
+                                  "sign-off would not count")
+        fingerprint = trusted.fingerprint(signer.load_private(key_path).public_key())
+        key = trust.key(fingerprint)
+        if key is None or (key.roles and role not in key.roles) or (key.reviewer not in (None, reviewer)):
+            raise StudyInputError(f"{key_path}: this key is not trusted for {reviewer} as {role} in {trust.sources}; "
+                                  "add its .pub to the trusted-key file (reviewer, roles, public_key) first")
+    written = ledger.append(ledger.ledger_path(reports), entry, seal=seal)
     try:
-        entry = signer.make_entry(check.run, "sha256:" + sha256_file(check.folder / "manifest.json"),
-                                  reviewer=reviewer, role=role, decision=decision, comment=comment, key_path=key_path)
-    except StudyInputError as exc:
-        _fail_input(exc, obj.debug)
-    reports = check.folder.parent.parent
-    written = ledger.append(ledger.ledger_path(reports), entry)
-    pages.write_archive_index(reports)
+        pages.write_archive_index(reports)
+    except OSError as exc:  # the sign-off is recorded; only the convenience page is stale
+        click.echo(f"warning: {reports / 'index.html'} could not be rewritten ({_os_error(exc)}); "
+                   "`studylib verify --all` regenerates it", err=True)
     signed = " (signed)" if "signature" in written else ""
-    click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: ledger entry {written['seq']}")
+    click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: "
+               f"ledger entry {written['seq']}")
+    click.echo(f"ledger head: {written['hash']}")
 
 
 @main.command()
 @click.argument("private_key", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def keygen(obj: _Context, private_key: Path) -> None:
+def keygen(private_key: Path) -> None:
     """Write a new Ed25519 key pair for signing sign-offs: PRIVATE_KEY and PRIVATE_KEY.pub."""
     from studylib.evidence import signoff as signer
 
-    try:
-        public = signer.generate_key(private_key)
-    except StudyInputError as exc:
-        _fail_input(exc, obj.debug)
-    click.echo(f"private key: {private_key} (keep it secret)\npublic key:  {public} (give it to verifiers)")
+    public = signer.generate_key(private_key)
+    click.echo(f"private key: {private_key} (keep it secret)\npublic key:  {public} (add it to trusted_keys.yaml "
+               "with the reviewer's name and roles)")
 
 
 @main.command()
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The reports folder (default: the nearest reports/ with a ledger at or above the working "
                    "directory, else ./reports).")
-def runs(reports_dir: Path | None) -> None:
-    """List archived runs: study, date, verdict and sign-off state."""
+@click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
+def runs(reports_dir: Path | None, trusted_keys: Path | None) -> None:
+    """List archived runs: study, date, verdict and sign-off state (only sign-offs signed by a trusted key
+    for their role read as decisions)."""
     from studylib.evidence import archive
 
-    listed = archive.list_runs(reports_dir or _default_reports())
+    reports = reports_dir or _default_reports()
+    listed = archive.list_runs(reports, trust=_trust(reports, trusted_keys, ()))
     if not listed:
         click.echo("no runs")
         return

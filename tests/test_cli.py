@@ -113,7 +113,8 @@ def test_snapshot_lock_and_verify_commands(tiny_project):
 def test_help_lists_exit_codes():
     result = _run("run", "--help")
     assert result.exit_code == 0
-    for line in ("0  every gate passed", "1  a gate failed", "2  bad input", "3  a stage raised"):
+    for line in ("0    every gate passed", "1    a gate failed", "2    bad input", "3    a stage raised",
+                 "4    the environment failed", "130  interrupted"):
         assert line in result.output
 
 
@@ -137,7 +138,8 @@ def test_default_reports_folder_without_a_ledger_is_in_the_working_directory(tmp
     assert result.exit_code == 0 and "no runs" in result.output, result.output
 
 
-def test_a_failure_after_the_stages_exits_3_not_1(tiny_project, monkeypatch):
+def test_a_failure_after_the_stages_exits_4_not_1(tiny_project, monkeypatch):
+    """An environment failure (here: the disk) has its own exit code; 1 means a gate failed."""
     from studylib.run import runner
 
     def broken(*args, **kwargs):
@@ -145,8 +147,8 @@ def test_a_failure_after_the_stages_exits_3_not_1(tiny_project, monkeypatch):
 
     monkeypatch.setattr(runner, "run", broken)
     result = _run("run", tiny_project)
-    assert result.exit_code == 3
-    assert "could not be archived and was discarded: OSError: rendering failed: disk full" in result.output
+    assert result.exit_code == 4
+    assert "error: environment: rendering failed: disk full" in result.output
     assert "Traceback" not in result.output
 
 

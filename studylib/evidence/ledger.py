@@ -10,21 +10,29 @@ Appends take an exclusive file lock (``ledger.jsonl.lock``), so two runs finishi
 one after the other. An entry is written as one ``write`` of a full line followed by ``fsync``; a crash
 mid-append can leave at most a torn last line without a newline, which is never a valid entry: the
 next append moves it aside to ``ledger.jsonl.torn-<n>`` (kept as evidence) and continues the chain
-from the last complete entry. Earlier entries are never rewritten.
+from the last complete entry. A failed write (e.g. a full disk) is cut back off before the error is
+raised. Earlier entries are never rewritten.
+
+The *head* of the ledger is the ``hash`` of its last entry: it commits to every entry before it, so a
+head kept outside the reports folder (``studylib verify --head``) detects any later truncation or
+rewrite; a signed sign-off signs the head it was appended to (its ``prev``, :func:`append`'s ``seal``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
 from studylib.data.hashing import canonical_json
+from studylib.errors import StudyInputError
 
 LEDGER = "ledger.jsonl"
 GENESIS = "sha256:" + "0" * 64
@@ -51,6 +59,10 @@ class ChainProblem:
         return f"{LEDGER} line {self.line}: {self.problem}"
 
 
+class LedgerError(StudyInputError):
+    """The ledger cannot be appended to: a complete line that is not an entry (exit 2, names the line)."""
+
+
 def _complete_lines(raw: bytes) -> tuple[list[bytes], bytes]:
     """Split the ledger into complete lines and a torn tail (bytes after the last newline)."""
     cut = raw.rfind(b"\n") + 1
@@ -67,9 +79,24 @@ def read(path: str | Path) -> list[dict]:
     for number, line in enumerate(lines, start=1):
         try:
             entries.append(json.loads(line))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             entries.append({"_unreadable": number})
+            continue
+        if not isinstance(entries[-1], dict):
+            entries[-1] = {"_unreadable": number}
     return entries
+
+
+def torn_tail(path: str | Path) -> bytes:
+    """The bytes after the ledger's last newline: a line cut short by a crash mid-append, or by truncation."""
+    path = Path(path)
+    return _complete_lines(path.read_bytes())[1] if path.is_file() else b""
+
+
+def head(path: str | Path) -> str:
+    """The ledger's head: the ``hash`` of its last complete entry (:data:`GENESIS` for an empty ledger)."""
+    entries = read(path)
+    return entries[-1].get("hash", "") if entries else GENESIS
 
 
 def check_chain(path: str | Path) -> list[ChainProblem]:
@@ -90,41 +117,83 @@ def check_chain(path: str | Path) -> list[ChainProblem]:
             problems.append(ChainProblem(number, f"entry seq {entry.get('seq')} does not follow the entry before it "
                                                  f"(prev {entry.get('prev')}, expected {previous})"))
         previous = entry.get("hash")
-        expected_seq = (entry.get("seq") or expected_seq) + 1
+        expected_seq = (entry["seq"] if isinstance(entry.get("seq"), int) else expected_seq) + 1
     return problems
 
 
-def append(path: str | Path, entry: dict, *, timeout: float = 60) -> dict:
+def append(path: str | Path, entry: dict, *, timeout: float = 60,
+           seal: Callable[[dict], dict] | None = None) -> dict:
     """Append one entry (adding ``seq``, ``time``, ``prev`` and ``hash``) under an exclusive lock.
 
-    Returns the entry as written. The caller's dict is not modified.
+    ``seal``, when given, is called under the lock with the entry as it will be written (``prev`` set,
+    no ``hash`` yet) and returns fields to add (e.g. a signature over ``prev``): what it signs is the
+    head the entry is appended to. Returns the entry as written; the caller's dict is not modified.
+
+    Raises
+    ------
+    LedgerError
+        The last complete line is not a ledger entry (names the line; nothing is written).
+    OSError
+        The write failed (e.g. no space left); the ledger is left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=timeout):
         raw = path.read_bytes() if path.is_file() else b""
         lines, torn = _complete_lines(raw)
+        last = _last_entry(path, lines)
         if torn:
             _set_aside_torn_tail(path, len(raw) - len(torn), torn)
-        last = json.loads(lines[-1]) if lines else None
         full = {
             "seq": (last["seq"] + 1) if last else 1,
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             **entry,
             "prev": last["hash"] if last else GENESIS,
         }
+        if seal is not None:
+            full.update(seal(dict(full)))
         full["hash"] = entry_hash(full)
         line = json.dumps(full, sort_keys=True, ensure_ascii=False).encode() + b"\n"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        size = os.fstat(fd).st_size
         try:
-            os.write(fd, line)
+            if os.write(fd, line) != len(line):
+                raise OSError(errno.ENOSPC, "short write (no space left?)", str(path))
             os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, size)  # never leave half an entry behind
+            raise
         finally:
             os.close(fd)
     return full
 
 
-def _set_aside_torn_tail(path: Path, keep: int, torn: bytes) -> None:
+def _last_entry(path: Path, lines: list[bytes]) -> dict | None:
+    if not lines:
+        return None
+    try:
+        last = json.loads(lines[-1])
+        if isinstance(last, dict) and isinstance(last.get("seq"), int) and isinstance(last.get("hash"), str):
+            return last
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    raise LedgerError(f"{path} line {len(lines)}: not a ledger entry (the ledger was edited or corrupted); "
+                      f"nothing can be appended until it is restored from a copy (`studylib verify --all` "
+                      f"lists every break)")
+
+
+def set_aside_torn_tail(path: str | Path, *, timeout: float = 60) -> Path | None:
+    """Move an incomplete last line aside to ``ledger.jsonl.torn-<n>`` (under the lock); its path, or None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with FileLock(str(path) + ".lock", timeout=timeout):
+        raw = path.read_bytes()
+        torn = _complete_lines(raw)[1]
+        return _set_aside_torn_tail(path, len(raw) - len(torn), torn) if torn else None
+
+
+def _set_aside_torn_tail(path: Path, keep: int, torn: bytes) -> Path:
     number = 1
     while (aside := path.with_name(f"{path.name}.torn-{number}")).exists():
         number += 1
@@ -133,3 +202,4 @@ def _set_aside_torn_tail(path: Path, keep: int, torn: bytes) -> None:
         handle.truncate(keep)
         handle.flush()
         os.fsync(handle.fileno())
+    return aside

@@ -1,22 +1,27 @@
 """Reviewer sign-offs on a run, appended to the ledger, optionally signed with an Ed25519 key.
 
 The signed payload is the canonical JSON of ``run, manifest_sha256, reviewer, role, decision, comment,
-signed_at``. The ledger entry stores the signature and the SHA-256 fingerprint of the raw public key;
-``studylib verify --public-key KEY.pub`` checks the signature against the keys the verifier trusts
-(a key stored in the ledger itself would prove nothing).
+signed_at, prev``: ``prev`` is the ledger head the sign-off is appended to (signed under the ledger's
+lock, :func:`studylib.evidence.ledger.append`), so truncating or rewriting anything before a signed
+sign-off breaks its signature. The entry stores the signature and the fingerprint of the raw public
+key; the verifier checks it against the keys it trusts (:mod:`studylib.evidence.trust`; a key stored
+in the ledger itself would prove nothing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from studylib.errors import StudyInputError
 from studylib.data.hashing import canonical_json
+from studylib.errors import StudyInputError
+from studylib.evidence import trust as trusted
 
 DECISIONS = ("approve", "reject")
-SIGNED_FIELDS = ("run", "manifest_sha256", "reviewer", "role", "decision", "comment", "signed_at")
+SIGNED_FIELDS = ("run", "manifest_sha256", "reviewer", "role", "decision", "comment", "signed_at", "prev")
 
 
 def _serialization():
@@ -34,14 +39,17 @@ def generate_key(private_path: Path) -> Path:
     private_path = Path(private_path)
     if private_path.exists():
         raise StudyInputError(f"{private_path}: already exists; refusing to overwrite a key")
-    private_path.write_bytes(key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
-    private_path.chmod(0o600)
+    if not private_path.parent.is_dir():
+        raise StudyInputError(f"{private_path}: the folder {private_path.parent} does not exist; create it first")
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
     public_path = private_path.with_name(private_path.name + ".pub")
     public_path.write_bytes(key.public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo))
     return public_path
 
 
-def _load_private(path: Path):
+def load_private(path: Path):
     ser = _serialization()
     try:
         key = ser.load_pem_private_key(Path(path).read_bytes(), password=None)
@@ -54,59 +62,81 @@ def _load_private(path: Path):
     return key
 
 
-def _load_public(path: Path):
-    try:
-        return _serialization().load_pem_public_key(Path(path).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise StudyInputError(f"{path}: not a readable PEM public key ({exc})") from None
-
-
-def fingerprint(public_key) -> str:
-    ser = _serialization()
-    raw = public_key.public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
-def make_entry(run: str, manifest_sha256: str, *, reviewer: str, role: str, decision: str, comment: str,
-               key_path: Path | None = None) -> dict:
-    """The ledger entry of a sign-off (signed when ``key_path`` is given)."""
+def make_entry(run: str, manifest_sha256: str, *, reviewer: str, role: str, decision: str,
+               comment: str) -> dict:
+    """The ledger entry of a sign-off, before it is sealed (:func:`sealer`) and appended."""
     if decision not in DECISIONS:
         raise StudyInputError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}")
     for name, value in (("reviewer", reviewer), ("role", role)):
         if not value.strip():
             raise StudyInputError(f"--{name} must not be empty")
-    entry = {"kind": "signoff", "run": run, "manifest_sha256": manifest_sha256, "reviewer": reviewer, "role": role,
-             "decision": decision, "comment": comment,
-             "signed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    if key_path is not None:
-        key = _load_private(key_path)
+    return {"kind": "signoff", "run": run, "manifest_sha256": manifest_sha256, "reviewer": reviewer, "role": role,
+            "decision": decision, "comment": comment,
+            "signed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def sealer(key_path: Path) -> Callable[[dict], dict]:
+    """The ``seal`` for :func:`studylib.evidence.ledger.append`: signs the entry, including the ledger
+    head it is appended to (``prev``). The key is read now, so a bad key fails before anything is written."""
+    key = load_private(key_path)
+
+    def seal(entry: dict) -> dict:
         payload = canonical_json({k: entry[k] for k in SIGNED_FIELDS})
-        entry["signature"] = key.sign(payload).hex()
-        entry["key_fingerprint"] = fingerprint(key.public_key())
-    return entry
+        return {"signature": key.sign(payload).hex(), "key_fingerprint": trusted.fingerprint(key.public_key())}
+
+    return seal
 
 
-def check_entry(entry: dict, manifest_sha256: str, public_keys: tuple[Path, ...]) -> tuple[str | None, str | None]:
-    """Check one sign-off entry against the run's manifest hash and the trusted public keys.
+@dataclass(frozen=True)
+class SignoffCheck:
+    """One sign-off checked: ``state`` verified | unchecked (no trusted keys) | invalid."""
 
-    Returns ``(problem, note)``: a problem fails verification; a note is informational (e.g. an
-    unsigned sign-off, or a signature not checked because no public key was given).
+    state: str
+    problem: str | None = None
+    note: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether the decision counts: signed by a trusted key for its role."""
+        return self.state == "verified"
+
+
+def describe(entry: dict) -> str:
+    return f"sign-off seq {entry.get('seq')} by {entry.get('reviewer')} ({entry.get('role')}, {entry.get('decision')})"
+
+
+def check_entry(entry: dict, manifest_sha256: str, trust: trusted.Trust) -> SignoffCheck:
+    """Check one sign-off entry against the run's manifest hash and the trusted keys.
+
+    With trusted keys configured, an unsigned sign-off (or one whose signature was stripped), a key not
+    trusted, a key not trusted for the role or reviewer, or a signature that does not verify is a
+    problem; without them, the signature cannot be judged and the sign-off is "unchecked" (a note).
     """
     from cryptography.exceptions import InvalidSignature
 
-    who = f"sign-off seq {entry.get('seq')} by {entry.get('reviewer')} ({entry.get('decision')})"
+    who = describe(entry)
     if entry.get("manifest_sha256") != manifest_sha256:
-        return f"{who} signed a different manifest ({entry.get('manifest_sha256')})", None
+        return SignoffCheck("invalid", f"{who} signed a different manifest ({entry.get('manifest_sha256')})")
+    if not trust.configured:
+        what = "is not signed with a key" if "signature" not in entry else "signature not checked"
+        return SignoffCheck("unchecked", note=f"{who} {what} (no trusted keys: commit {trusted.TRUSTED_KEYS} "
+                                              "or pass --public-key)")
     if "signature" not in entry:
-        return None, f"{who} is not signed with a key"
-    if not public_keys:
-        return None, f"{who}: signature not checked (pass --public-key)"
-    keys = {fingerprint(k): k for k in (_load_public(p) for p in public_keys)}
-    key = keys.get(entry.get("key_fingerprint"))
+        return SignoffCheck("invalid", f"{who} is not signed (or its signature was stripped); with trusted keys "
+                                       f"({trust.sources}) an unsigned sign-off does not count")
+    key = trust.key(entry.get("key_fingerprint"))
     if key is None:
-        return f"{who}: signed with key {entry.get('key_fingerprint')}, which is not among the given public keys", None
+        return SignoffCheck("invalid", f"{who}: signed with key {entry.get('key_fingerprint')}, which is not among "
+                                       f"the trusted keys ({trust.sources})")
+    if key.roles and entry.get("role") not in key.roles:
+        return SignoffCheck("invalid", f"{who}: the key of {key.reviewer} is trusted for role(s) "
+                                       f"{', '.join(key.roles)}, not {entry.get('role')}")
+    if key.reviewer is not None and entry.get("reviewer") != key.reviewer:
+        return SignoffCheck("invalid", f"{who}: signed with the key of {key.reviewer}")
     try:
-        key.verify(bytes.fromhex(entry["signature"]), canonical_json({k: entry[k] for k in SIGNED_FIELDS}))
-    except (InvalidSignature, ValueError, KeyError):
-        return f"{who}: signature does not verify (the entry was altered or signed with another key)", None
-    return None, f"{who}: signature verified"
+        key.public_key.verify(bytes.fromhex(entry["signature"]),
+                              canonical_json({k: entry[k] for k in SIGNED_FIELDS}))
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return SignoffCheck("invalid", f"{who}: signature does not verify (the entry, or the ledger before it, "
+                                       "was altered, or it was signed with another key)")
+    return SignoffCheck("verified", note=f"{who}: signature verified")

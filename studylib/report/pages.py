@@ -32,6 +32,13 @@ _EXPLAIN = {
 }
 _DIRTY = {True: " (uncommitted changes)", False: " (clean)", None: ""}
 _DECISION = {"approve": "approved", "reject": "rejected"}
+_SIGNATURE = {"verified": "signature verified", "unchecked": "signature not checked"}
+
+
+def _decision(signoff: dict) -> str:
+    if signoff["status"].startswith("invalid"):
+        return "INVALID sign-off (not counted)"
+    return _DECISION.get(signoff.get("decision"), str(signoff.get("decision")))
 
 
 @functools.cache
@@ -137,7 +144,8 @@ def render_archive(runs: Sequence) -> str:
     runs : sequence of studylib.evidence.archive.RunSummary
         The runs as :func:`studylib.evidence.archive.list_runs` lists them (oldest first): study,
         run_id, started_at, verdict and the ledger's sign-off entries (decision, reviewer, role,
-        signed_at, comment, signature).
+        signed_at, comment, and status: verified, unchecked or "invalid: why"; an invalid sign-off is
+        never shown as a decision).
 
     Returns
     -------
@@ -146,8 +154,8 @@ def render_archive(runs: Sequence) -> str:
     """
     rows = []
     for run in reversed(runs):
-        signoffs = [{"decision": _DECISION.get(s["decision"], s["decision"]), "reviewer": s["reviewer"],
-                     "role": s["role"], "signed_at": s.get("signed_at", ""), "signed": "signature" in s,
+        signoffs = [{"decision": _decision(s), "reviewer": s["reviewer"], "role": s["role"],
+                     "signed_at": s.get("signed_at", ""), "status": _SIGNATURE.get(s["status"], s["status"]),
                      "comment": s.get("comment") or ""} for s in run.signoffs]
         rows.append({"study": run.study, "run_id": run.run_id, "started_at": run.started_at,
                      "verdict": run.verdict, "mark": _mark(run.verdict), "signoffs": signoffs})

@@ -82,3 +82,25 @@ def write_archive_index(reports: Path) -> Path:
     not this page, is the record.
     """
     return results.write_text_atomically(Path(reports) / "index.html", pages.render_archive(archive.list_runs(reports)))
+
+
+def refresh_archive_index(reports: Path) -> bool:
+    """Regenerate ``reports/index.html`` from the ledger and the run folders (``studylib verify --all``).
+
+    Returns True when the page on disk differed (edited, or left stale by an interrupted run or a full
+    disk) and was rewritten.
+
+    Raises
+    ------
+    OSError
+        The page differs and cannot be rewritten (e.g. a read-only copy of the reports folder).
+    """
+    path = Path(reports) / "index.html"
+    page = pages.render_archive(archive.list_runs(reports))
+    try:
+        if path.read_text(encoding="utf-8") == page:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    results.write_text_atomically(path, page)
+    return True

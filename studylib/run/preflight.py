@@ -3,14 +3,21 @@
 Every column the parameter file names must exist in the snapshot's manifest schema, every value a
 cohort step compares with must fit the column's type, and every model artifact hash must name a file
 of the snapshot. All problems are collected and reported together (exit 2).
+
+:func:`check_archive` checks where the run will go: the reports and staging folders writable, room
+on their file system, and a ledger that can be appended to (exit 2 naming the path or line).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from studylib import formatting
-from studylib.errors import ParameterError, did_you_mean
+from studylib.errors import ParameterError, StudyInputError, did_you_mean
 from studylib.plan import Condition, Study
 from studylib.data.snapshot import Snapshot
 
@@ -294,3 +301,56 @@ def _values_occur(problems: _Problems, where: str, column: str, declared, snap: 
     problems.items.append(f"{where}: {', '.join(map(repr, missing))} never occur{'s' if len(missing) == 1 else ''} "
                           f"in column '{column}' of the snapshot{hint} (a window that can never be judged); "
                           f"values that exist: {shown}")
+
+
+#: free space a run needs in the reports folder's file system beyond its snapshot's size (executed
+#: notebooks with figures, their HTML renderings, results JSON; a demo run takes a few MB)
+MIN_FREE_BYTES = 64 * 2**20
+
+
+class ArchiveNotUsable(StudyInputError):
+    """The reports folder, its staging folder or its ledger cannot take a run (exit 2, nothing ran)."""
+
+
+def _writable_problem(folder: Path) -> str | None:
+    """Why a file cannot be created in ``folder`` (created when missing), or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".studylib-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{folder}: not writable ({exc.strerror or exc}); a run is staged and archived here"
+    return None
+
+
+def check_archive(reports: Path, staging_root: Path, snapshot_bytes: int = 0) -> None:
+    """Before any kernel starts: the reports and staging folders are writable, their file system has
+    room for the run, and the ledger can be appended to.
+
+    Raises
+    ------
+    ArchiveNotUsable
+        One line per problem, each naming the path (or the ledger line) and what is wrong.
+    """
+    from studylib.evidence import ledger
+
+    from studylib.evidence import trust
+
+    problems = [p for p in (_writable_problem(reports), _writable_problem(staging_root)) if p]
+    try:
+        trust.resolve(reports)  # the runs page after the run reads the project's trusted keys
+    except StudyInputError as exc:
+        problems.append(str(exc))
+    if not problems:
+        needed = MIN_FREE_BYTES + 2 * snapshot_bytes
+        free = shutil.disk_usage(reports).free
+        if free < needed:
+            problems.append(f"{reports}: only {free // 2**20} MiB free; a run of this study needs about "
+                            f"{-(-needed // 2**20)} MiB (free some space or pass --reports-dir)")
+        path = ledger.ledger_path(reports)
+        broken = ledger.check_chain(path)
+        problems += [f"{path} line {b.line}: {b.problem}; the ledger must be restored from a copy before runs are "
+                     "added to it (`studylib verify --all` lists every problem)" for b in broken]
+    if problems:
+        raise ArchiveNotUsable("\n".join(problems))

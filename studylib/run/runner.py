@@ -4,7 +4,12 @@ The run executes in a staging folder ``.studylib-staging/<run-id>/`` beside ``re
 system), and whatever the outcome ends as ``reports/<study-id>/<run-id>/`` by one atomic rename: the
 executed notebooks, their HTML renderings (full, and reviewer without code), the results JSON of every
 stage, ``index.html`` and ``manifest.json``. Bad input (exit 2) archives nothing; Ctrl-C removes the
-staging folder; a staging folder left by a killed run is removed on the next start.
+staging folder. Before any kernel starts, the reports and staging folders must be writable with room
+for the run and the ledger healthy (:func:`preflight.check_archive`, exit 2). The run's ledger entry
+is appended before the rename, and the staging folder is locked by its process
+(:mod:`studylib.evidence.staging`): on the next start a staging folder left by a stopped process is
+moved into place when the ledger records it, else removed. A failure to write the archive (disk full,
+permissions) after the stages ran raises :class:`ArchivingFailed` (exit 4, never 1).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from studylib.run import environment
 from studylib.evidence import results as evidence
 from studylib.judge import gates
 from studylib.evidence import ledger
+from studylib.evidence import staging
 from studylib import plan
 from studylib.run import planning, preflight
 from studylib.run import pages
@@ -37,10 +43,14 @@ STAGES = (
     ("subgroups", "03_subgroups.ipynb"),
     ("drift", "04_drift.ipynb"),
 )
-STAGING = ".studylib-staging"
+STAGING = staging.STAGING
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 RESTRICTED_TAG = "restricted"
-EXIT_PASS, EXIT_GATE, EXIT_INPUT, EXIT_STAGE = 0, 1, 2, 3
+EXIT_PASS, EXIT_GATE, EXIT_INPUT, EXIT_STAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
+
+
+class ArchivingFailed(OSError):
+    """The run could not be recorded or moved into ``reports/`` (disk full, permissions): exit 4."""
 
 
 @dataclass
@@ -64,6 +74,7 @@ class RunOutcome:
     exit_code: int
     stages: list[StageRecord] = field(default_factory=list)
     reproduces: str | None = None  # run key of the run this one re-executes
+    ledger_head: str = ""  # the ledger's head after this run was recorded (keep it outside reports/)
 
     @property
     def index(self) -> Path:
@@ -115,29 +126,9 @@ def prepare(params_file: str | Path, *, root: str | Path | None = None) -> tuple
     return study, snap
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_stale_staging(staging_root: Path, log: Callable[[str], None]) -> None:
-    """Remove staging folders of runs whose process no longer exists (killed runs)."""
-    if not staging_root.is_dir():
-        return
-    for folder in staging_root.iterdir():
-        owner = folder / ".owner"
-        try:
-            pid = int(owner.read_text().strip())
-        except (OSError, ValueError):
-            pid = -1
-        if pid <= 0 or not _pid_alive(pid):
-            shutil.rmtree(folder, ignore_errors=True)
-            log(f"removed the staging folder of an interrupted run: {folder}")
+def clean_stale_staging(reports: Path, log: Callable[[str], None]) -> None:
+    """Finish or remove the staging folders of runs whose process stopped (:func:`staging.sweep`)."""
+    staging.sweep(reports, log)
 
 
 def _quiet_kernel_manager():
@@ -223,13 +214,26 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
     reports = Path(reports_dir) if reports_dir else study.root / "reports"
     if not reports.is_absolute():
         reports = Path.cwd() / reports
-    staging_root = reports.parent / STAGING
-    clean_stale_staging(staging_root, log)
+    staging_root = staging.staging_root(reports)
+    preflight.check_archive(reports, staging_root, sum(p.stat().st_size for p in snap.parquet_files))
+    clean_stale_staging(reports, log)
     run_id = new_run_id()
-    staging = staging_root / run_id
+    with staging.claim(staging_root, run_id) as folder:
+        outcome = _run_in(folder, study, snap, run_id, reports, notebooks, log, reproduces, started)
+    try:
+        pages.write_archive_index(reports)
+    except OSError as exc:  # the run is archived and recorded; only the convenience page is stale
+        log(f"warning: {reports / 'index.html'} could not be rewritten ({exc.strerror or exc}); "
+            "`studylib verify --all` regenerates it")
+    return outcome
+
+
+def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: str, reports: Path, notebooks: Path,
+            log: Callable[[str], None], reproduces: str | None, started: float) -> RunOutcome:
+    """Execute, render and archive one run in its staging folder (whose lock the caller holds)."""
     (staging / "notebooks").mkdir(parents=True)
-    (staging / ".owner").write_text(str(os.getpid()))
     started_at = dt.datetime.now(dt.timezone.utc)
+    recorded = None
     try:
         shutil.copyfile(study.source, staging / "params.yaml")
         card = next((snap.path / n for n in snapshot.CARD_NAMES if (snap.path / n).is_file()), None)
@@ -281,17 +285,27 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
         _write_manifest(staging, study, snap, outcome, started_at, timings, env)
-        (staging / ".owner").unlink()
+        # recorded before it is moved into place: a process stopped between the two leaves a staging
+        # folder the ledger vouches for, which the next start moves into place (staging.sweep)
+        recorded = ledger.append(ledger.ledger_path(reports), {
+            "kind": "run", "run": f"{study.study.id}/{run_id}", "study_id": study.study.id, "verdict": verdict,
+            "exit_code": exit_code, "manifest_sha256": "sha256:" + sha256_file(staging / "manifest.json"),
+        })
         outcome.folder.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, outcome.folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException as exc:
+        if recorded is None:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, ArchivingFailed):
+                raise ArchivingFailed(exc.errno, f"the run could not be archived and was discarded: "
+                                                 f"{exc.strerror or exc}", exc.filename) from exc
+        elif isinstance(exc, OSError):
+            raise ArchivingFailed(exc.errno, f"run {recorded['run']} is recorded in the ledger (seq "
+                                             f"{recorded['seq']}) but could not be moved into {reports}: "
+                                             f"{exc.strerror or exc}; the next `studylib run` or `studylib "
+                                             f"recover` moves it from {staging}", exc.filename) from exc
         raise
-    ledger.append(ledger.ledger_path(reports), {
-        "kind": "run", "run": f"{study.study.id}/{run_id}", "study_id": study.study.id, "verdict": verdict,
-        "exit_code": exit_code, "manifest_sha256": "sha256:" + sha256_file(outcome.folder / "manifest.json"),
-    })
-    pages.write_archive_index(reports)
+    outcome.ledger_head = recorded["hash"]
     return outcome
 
 
@@ -299,7 +313,7 @@ def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, ou
                     started_at: dt.datetime, timings: dict, env: dict) -> None:
     files = {
         p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-        for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in ("manifest.json", ".owner")
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"
     }
     models = {role: m.model_dump() | {"artifact": snap.file_with_sha256(m.artifact_sha256)}
               for role, m in (("candidate", study.models.candidate), ("baseline", study.models.baseline)) if m}

@@ -1,5 +1,9 @@
+import errno
 import json
 import multiprocessing
+import os
+
+import pytest
 
 from studylib.evidence import ledger
 
@@ -75,3 +79,69 @@ def test_concurrent_appends_from_processes_keep_the_chain(tmp_path):
     assert [e["seq"] for e in entries] == list(range(1, 51))
     assert ledger.check_chain(path) == []
     assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+def test_head_is_the_hash_of_the_last_entry(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    assert ledger.head(path) == ledger.GENESIS
+    written = ledger.append(path, {"kind": "run", "run": "s/1"})
+    assert ledger.head(path) == written["hash"]
+
+
+def test_seal_sees_the_head_it_is_appended_to(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    first = ledger.append(path, {"kind": "run", "run": "s/1"})
+    seen = []
+    written = ledger.append(path, {"kind": "signoff"}, seal=lambda e: seen.append(e["prev"]) or {"signature": "x"})
+    assert seen == [first["hash"]] and written["signature"] == "x"
+    assert ledger.check_chain(path) == []
+
+
+def test_corrupted_last_line_refuses_to_append_naming_the_line(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger.append(path, {"kind": "run", "run": "s/1"})
+    with open(path, "a") as handle:
+        handle.write("{not json\n")
+    before = path.read_bytes()
+    with pytest.raises(ledger.LedgerError, match=r"ledger.jsonl line 2: not a ledger entry"):
+        ledger.append(path, {"kind": "run", "run": "s/2"})
+    assert path.read_bytes() == before
+
+
+def test_failed_write_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
+    """ENOSPC at the append (or a short write): nothing half-written stays behind."""
+    path = tmp_path / "ledger.jsonl"
+    ledger.append(path, {"kind": "run", "run": "s/1"})
+    before = path.read_bytes()
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ledger.os, "write", half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        ledger.append(path, {"kind": "run", "run": "s/2"})
+    monkeypatch.setattr(ledger.os, "write", lambda fd, data: real_write(fd, data[:10]))
+    with pytest.raises(OSError, match="short write"):
+        ledger.append(path, {"kind": "run", "run": "s/2"})
+    assert path.read_bytes() == before
+
+
+def test_torn_tail_is_reported_and_set_aside(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger.append(path, {"kind": "run", "run": "s/1"})
+    with open(path, "a") as handle:
+        handle.write('{"kind": "signoff", "deci')
+    assert ledger.torn_tail(path) == b'{"kind": "signoff", "deci'
+    aside = ledger.set_aside_torn_tail(path)
+    assert aside.read_bytes() == b'{"kind": "signoff", "deci' and ledger.torn_tail(path) == b""
+    assert ledger.set_aside_torn_tail(path) is None
+
+
+def test_non_object_line_is_a_chain_problem(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger.append(path, {"kind": "run", "run": "s/1"})
+    with open(path, "a") as handle:
+        handle.write('[1, 2]\n"text"\n')
+    assert [p.line for p in ledger.check_chain(path)] == [2, 3]

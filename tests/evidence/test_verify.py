@@ -103,11 +103,17 @@ def test_signoff_signed_and_verified_and_wrong_key_fails(project, tmp_path):
     good = _cli("verify", folder, "--public-key", tmp_path / "alice.pub")
     assert good.exit_code == 0 and "signature verified" in good.output
     wrong = _cli("verify", folder, "--public-key", tmp_path / "mallory.pub")
-    assert wrong.exit_code == 1 and "not among the given public keys" in wrong.output
+    assert wrong.exit_code == 1 and "not among the trusted keys" in wrong.output
     listed = archive.list_runs(project / "reports")
-    assert listed[0].signoff_state == "approved by Alice (quality)"
+    assert listed[0].signoff_state == "approved by Alice (quality; signature not checked)"
     page = (project / "reports" / "index.html").read_text()
-    assert "approved by Alice (quality)" in page and "looks &lt;fine&gt;" in page
+    assert "approved by Alice (quality)" in page and "signature not checked" in page and "looks &lt;fine&gt;" in page
+    # the project commits Alice's key for the quality role: her sign-off counts, and it is verified by default
+    (project / "trusted_keys.yaml").write_text(yaml.safe_dump({"format": "studylib-trusted-keys/1", "keys": [
+        {"reviewer": "Alice", "roles": ["quality"], "public_key": (tmp_path / "alice.pub").read_text()}]}))
+    assert archive.list_runs(project / "reports")[0].signoff_state == "approved by Alice (quality)"
+    trusted = _cli("verify", folder)
+    assert trusted.exit_code == 0 and "signature verified" in trusted.output
 
 
 def test_forged_signature_detected(project, tmp_path):

@@ -186,14 +186,19 @@ def test_gate_rows_show_the_estimate_with_its_interval():
 def test_archive_page_lists_runs_newest_first_with_signoffs():
     runs = [SimpleNamespace(study="demo", run_id="r1", started_at="2026-01-01T00:00:00+00:00", verdict="PASS",
                             signoffs=({"decision": "approve", "reviewer": "Ann <b>", "role": "QA",
-                                       "signed_at": "2026-01-02", "signature": "…", "comment": "fine & <i>done</i>"},)),
+                                       "signed_at": "2026-01-02", "signature": "…", "comment": "fine & <i>done</i>",
+                                       "status": "verified"},
+                                      {"decision": "approve", "reviewer": "Mal", "role": "QA", "signed_at": "2026-01-03",
+                                       "status": "invalid: not signed"})),
             SimpleNamespace(study="demo", run_id="r2", started_at="2026-02-01T00:00:00+00:00", verdict="FAIL",
                             signoffs=())]
     soup = BeautifulSoup(pages.render_archive(runs), "html.parser")
     rows = soup.tbody.find_all("tr")
     assert [r["id"] for r in rows] == ["r2", "r1"]
     assert rows[0].find("a")["href"] == "demo/r2/index.html" and "✘ FAIL" in rows[0].get_text()
-    assert rows[1].li.get_text() == "approved by Ann <b> (QA) on 2026-01-02 — signed: fine & <i>done</i>"
+    first, forged = rows[1].find_all("li")
+    assert first.get_text() == "approved by Ann <b> (QA) on 2026-01-02 — signature verified: fine & <i>done</i>"
+    assert forged.get_text().startswith("INVALID sign-off (not counted) by Mal") and "approved" not in forged.get_text()
     assert soup.find("b") is None and soup.find("i") is None
     empty = BeautifulSoup(pages.render_archive([]), "html.parser")
     assert empty.tbody.get_text(strip=True) == "No runs yet."

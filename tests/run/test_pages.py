@@ -4,6 +4,7 @@ import json
 
 from bs4 import BeautifulSoup
 
+from studylib.data.hashing import sha256_file
 from studylib.evidence import ledger
 from studylib.run import pages
 
@@ -32,8 +33,10 @@ def test_archive_index_lists_runs_with_signoffs_from_the_ledger(tmp_path):
     assert "No runs yet." in pages.write_archive_index(tmp_path).read_text()
     run = reports / "demo" / "20260101T000000Z-aaaaaa"
     run.mkdir(parents=True)
-    (run / "manifest.json").write_text(json.dumps({"started_at": "2026-01-01T00:00:00+00:00", "verdict": "PASS"}))
+    (run / "manifest.json").write_text(json.dumps({"started_at": "2026-01-01T00:00:00+00:00", "verdict": "PASS",
+                                                   "files": {}}))
     ledger.append(ledger.ledger_path(reports), {"kind": "signoff", "run": "demo/20260101T000000Z-aaaaaa",
+                                                "manifest_sha256": "sha256:" + sha256_file(run / "manifest.json"),
                                                 "reviewer": "<b>Ann</b>", "role": "QA", "decision": "approve"})
     path = pages.write_archive_index(reports)
     assert path == reports / "index.html" and not (reports / "index.html.tmp").exists()

@@ -91,10 +91,22 @@ def test_stale_staging_of_killed_run_is_removed(tiny_project):
     root = tiny_project.parent.parent
     stale = root / runner.STAGING / "20000101T000000Z-dead00"
     stale.mkdir(parents=True)
-    (stale / ".owner").write_text("999999999")
+    (stale / "params.yaml").write_text("")  # no lock held, no ledger entry: a run that never finished
     messages = []
-    runner.clean_stale_staging(root / runner.STAGING, messages.append)
+    runner.clean_stale_staging(root / "reports", messages.append)
     assert not stale.exists() and "interrupted run" in messages[0]
+
+
+def test_staging_folder_whose_lock_is_held_is_never_removed(tiny_project):
+    """Another process finishing its run holds its staging lock: the cleanup leaves the folder alone."""
+    from studylib.evidence import staging
+
+    root = tiny_project.parent.parent
+    with staging.claim(root / runner.STAGING, "20000101T000000Z-busy00") as folder:
+        messages = []
+        runner.clean_stale_staging(root / "reports", messages.append)
+        assert folder.is_dir() and messages == []
+    assert not (root / runner.STAGING / "20000101T000000Z-busy00.lock").exists()
 
 
 def test_results_match_library_on_frozen_cohort(archived_run):
