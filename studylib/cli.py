@@ -55,12 +55,18 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.argument("params_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where run archives go (default: reports/ in the project root of PARAMS_FILE).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout: verdict, exit_code, run_folder, verdict_json, index_html "
+                   "and the blocking gates (id, stage, verdict, reason).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; with --json only the JSON, else only "
+                                                  "the verdict line. Errors are still printed.")
 @click.pass_obj
-def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
+def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: bool, quiet: bool) -> None:
     from studylib.run import runner
 
+    log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        outcome = runner.run(params_file, reports_dir=reports_dir, log=lambda m: click.echo(m, err=True))
+        outcome = runner.run(params_file, reports_dir=reports_dir, log=log)
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
     except KeyboardInterrupt:
@@ -72,9 +78,44 @@ def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
         click.echo(f"error: the run could not be archived and was discarded: {type(exc).__name__}: {exc}",
                    err=True)
         sys.exit(3)
-    click.echo(f"verdict: {outcome.verdict}")
-    click.echo(f"report:  {outcome.index}")
+    _report_run(outcome, as_json=as_json, quiet=quiet)
     sys.exit(outcome.exit_code)
+
+
+def _report_run(outcome, *, as_json: bool, quiet: bool) -> None:
+    """What ``studylib run`` prints about a finished run: the verdict, the report, and each blocking gate
+    with a one-line reason (or all of it as one JSON object)."""
+    import json
+
+    from studylib.report import pages
+
+    verdict_file = outcome.folder / "verdict.json"
+    try:
+        recorded = json.loads(verdict_file.read_text(encoding="utf-8")).get("gates", [])
+    except (OSError, ValueError):
+        recorded = []
+    blocking = pages.blocking(recorded)
+    if as_json:
+        click.echo(json.dumps({"verdict": outcome.verdict, "exit_code": outcome.exit_code,
+                               "run_id": outcome.run_id, "run_folder": str(outcome.folder),
+                               "verdict_json": str(verdict_file), "index_html": str(outcome.index),
+                               "failing_gates": blocking,
+                               "stage_errors": [{"stage": r.name, "error": r.error}
+                                                for r in outcome.stages if r.status == "error"]},
+                              ensure_ascii=False, indent=None if quiet else 2))
+        return
+    click.echo(f"verdict: {outcome.verdict}")
+    if quiet:
+        return
+    click.echo(f"report:  {outcome.index}")
+    for record in outcome.stages:
+        if record.status == "error":
+            click.echo(f"  stage {record.name} raised: {record.error}")
+    if blocking:
+        click.echo(f"blocking gates ({len(blocking)}):")
+        width = max(len(g["id"]) for g in blocking)
+        for g in blocking:
+            click.echo(f"  {g['id']:<{width}}  {g['verdict']:<21}  {g['reason']}")
 
 
 @main.group()

@@ -12,12 +12,40 @@ from pathlib import Path
 
 from studylib.evidence import archive, results
 from studylib.report import checklist
-from studylib.report import pages
+from studylib.report import pages, stage_pages
 
 
 def card_file(folder: Path) -> str:
     """Name of the dataset card copied into the run folder (``snapshot-card.yaml`` when there is none)."""
     return "snapshot-card" + next((p.suffix for p in Path(folder).glob("snapshot-card.*")), ".yaml")
+
+
+#: small figures of the summary: (file in figures/ without suffix, stage, alt text, caption)
+SUMMARY_FIGURES = (
+    ("subgroups_forest_{metric}", "subgroups", "Forest plot of the gated subgroup metric",
+     "Subgroups: {label} with its interval in every subgroup, and the gate's threshold."),
+    ("evaluation_calibration_candidate", "evaluation", "Calibration plot of the candidate model",
+     "Calibration of the candidate: observed against predicted risk."),
+)
+
+
+def summary_figures(folder: Path, study) -> list[dict]:
+    """The small figures of the summary that the run folder holds (PNG in ``figures/``), each linking to
+    its stage report."""
+    from studylib.report import vocabulary
+
+    folder = Path(folder)
+    declared = study.subgroups.gates if study.subgroups is not None else ()
+    metric = declared[0].metric if declared else "sensitivity"
+    found = []
+    for pattern, stage, alt, caption in SUMMARY_FIGURES:
+        png = folder / "figures" / f"{pattern.format(metric=metric)}.png"
+        report = next(iter(sorted((folder / "notebooks").glob(f"*_{stage}.reviewer.html"))), None)
+        if png.is_file():
+            found.append({"src": f"figures/{png.name}", "alt": alt,
+                          "caption": caption.format(label=vocabulary.metric(metric)),
+                          "href": f"notebooks/{report.name}" if report else f"figures/{png.name}"})
+    return found
 
 
 def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: dict) -> Path:
@@ -26,10 +54,35 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: 
     folder = Path(folder)
     page = pages.render_index(study, snap, outcome, all_gates, env,
                               params_text=(folder / "params.yaml").read_text(encoding="utf-8"),
-                              card_file=card_file(folder))
+                              card_file=card_file(folder), figures=summary_figures(folder, study))
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def finish_stage_reports(folder: Path, study, outcome, all_gates: list[dict]) -> list[Path]:
+    """Give every rendered stage report of a run folder its breadcrumb, numbered contents, gate anchors,
+    drift-trigger strip and print CSS (:func:`studylib.report.stage_pages.finish`); returns the files."""
+    from studylib.report import vocabulary
+
+    folder = Path(folder)
+    words = vocabulary.words_for(study)
+    triggers = [r for r, g in zip(pages._gate_rows(all_gates, words=words), all_gates) if pages.is_trigger(g)]
+    written = []
+    for number, record in enumerate(outcome.stages, start=1):
+        ids = [g["id"] for g in all_gates if g["stage"] == record.name]
+        stem = Path(record.notebook).stem
+        for suffix in (".reviewer.html", ".full.html"):
+            path = folder / "notebooks" / (stem + suffix)
+            if not path.is_file():
+                continue
+            page = stage_pages.finish(path.read_text(encoding="utf-8"),
+                                      stage=f"stage {number} of {len(outcome.stages)}: {record.name}",
+                                      study_id=study.study.id, run_id=outcome.run_id, gate_ids=ids,
+                                      triggers=triggers)
+            path.write_text(page, encoding="utf-8")
+            written.append(path)
+    return written
 
 
 def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:
@@ -69,4 +122,30 @@ def write_archive_index(reports: Path) -> Path:
     Regenerated after every run and sign-off (atomically: written beside, then renamed); the ledger,
     not this page, is the record.
     """
-    return results.write_text_atomically(Path(reports) / "index.html", pages.render_archive(archive.list_runs(reports)))
+    runs = archive.list_runs(reports)
+    details = {f"{r.study}/{r.run_id}": run_details(Path(reports) / r.study / r.run_id) for r in runs}
+    return results.write_text_atomically(Path(reports) / "index.html", pages.render_archive(runs, details))
+
+
+def run_details(folder: Path) -> dict:
+    """What the runs page shows of a run besides its verdict: the study title (from its ``params.yaml``),
+    the candidate model's name and version (manifest) and the blocking gates (``verdict.json``); whatever
+    is unreadable is left out."""
+    import yaml
+
+    folder = Path(folder)
+    out: dict = {}
+    try:
+        out["title"] = str(yaml.safe_load((folder / "params.yaml").read_text(encoding="utf-8"))["study"]["title"])
+    except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError):
+        pass
+    try:
+        candidate = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["models"]["candidate"]
+        out["model"] = f"{candidate['name']} {candidate['version']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        out["blocking"] = pages.blocking(json.loads((folder / "verdict.json").read_text(encoding="utf-8"))["gates"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return out
