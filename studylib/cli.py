@@ -58,15 +58,23 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object on stdout: verdict, exit_code, run_folder, verdict_json, index_html "
                    "and the blocking gates (id, stage, verdict, reason).")
+@click.option("--pdf", is_flag=True, help="Also print report.pdf (summary, checklist, stage reports; needs "
+                                        "headless Chromium), hashed into the manifest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; with --json only the JSON, else only "
                                                   "the verdict line. Errors are still printed.")
 @click.pass_obj
-def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: bool, quiet: bool) -> None:
+def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: bool, pdf: bool, quiet: bool) -> None:
     from studylib.run import runner
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        outcome = runner.run(params_file, reports_dir=reports_dir, log=log)
+        if pdf:
+            from studylib.run import pdf as report_pdf
+
+            if report_pdf.chromium() is None:
+                raise StudyInputError("--pdf needs headless Chromium: install it (Debian: apt-get install chromium) "
+                                      "or set STUDYLIB_CHROMIUM to the browser's executable")
+        outcome = runner.run(params_file, reports_dir=reports_dir, log=log, pdf=pdf)
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
     except KeyboardInterrupt:
@@ -298,6 +306,24 @@ def signoff(obj: _Context, run_dir: Path, reviewer: str, role: str, decision: st
     pages.write_archive_index(reports)
     signed = " (signed)" if "signature" in written else ""
     click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: ledger entry {written['seq']}")
+
+
+@main.command("pdf")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+def pdf_command(obj: _Context, run_dir: Path) -> None:
+    """Print RUN_DIR/report.pdf: the summary, the reporting checklist and the four reviewer stage reports in
+    one PDF with bookmarks (headless Chromium). The manifest records its hash and the ledger the new
+    manifest; a run with sign-offs is refused (they signed the manifest without it)."""
+    from studylib.run import pages
+    from studylib.run import pdf as report_pdf
+
+    try:
+        path = report_pdf.add_to_run(run_dir, log=lambda m: click.echo(m, err=True))
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    pages.write_archive_index(path.parent.parent.parent)
+    click.echo(f"pdf: {path}")
 
 
 @main.command()

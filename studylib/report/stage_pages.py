@@ -39,6 +39,7 @@ nav.studylib th, nav.studylib td { border-bottom: 1px solid var(--line); padding
 .jp-RenderedHTMLCommon table { table-layout: auto; max-width: 100%; }
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: anywhere; vertical-align: top; }
 .jp-RenderedHTMLCommon thead th, .jp-RenderedHTMLCommon td.sl-text, .jp-RenderedHTMLCommon th.sl-text { text-align: left !important; }
+.jp-RenderedHTMLCommon td.sl-text, .jp-RenderedHTMLCommon th.sl-text { white-space: normal !important; min-width: 6em; }
 .jp-RenderedHTMLCommon img, .jp-RenderedImage img { max-width: 100%; height: auto; }
 .jp-OutputArea-output { overflow-x: auto; }
 td.sl-PASS, td.sl-NOT_FIRED, th.sl-PASS { color: var(--pass); font-weight: 700; }
@@ -50,7 +51,9 @@ tr:target, tr:target > * { background: #fff3c4 !important; }
   body, .jp-Notebook, .jp-Cell, .jp-OutputArea-output { overflow: visible !important; }
   .jp-OutputArea-output, .jp-RenderedHTMLCommon { max-width: 100% !important; }
   .jp-RenderedHTMLCommon table { font-size: 7.5pt; width: 100%; }
-  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 3px; }
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 3px; white-space: normal !important;
+    min-width: 0 !important; overflow-wrap: anywhere; }
+  nav.studylib details::details-content { content-visibility: visible; height: auto; }
   tr, img, figure { break-inside: avoid; }
   h1, h2, h3 { break-after: avoid; }
   nav.studylib a { color: inherit; text-decoration: none; }

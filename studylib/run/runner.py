@@ -27,6 +27,7 @@ from studylib.evidence import ledger
 from studylib import plan
 from studylib.run import preflight
 from studylib.run import pages
+from studylib.run import pdf as report_pdf
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
 
@@ -207,11 +208,12 @@ def _stage_error(exc: BaseException) -> str:
 
 def run(params_file: str | Path, *, reports_dir: str | Path | None = None, notebooks: Path = NOTEBOOK_DIR,
         log: Callable[[str], None] = print, reproduces: str | None = None,
-        root: str | Path | None = None) -> RunOutcome:
+        root: str | Path | None = None, pdf: bool = False) -> RunOutcome:
     """Run a whole study and archive it. See the module docstring; exit codes in :class:`RunOutcome`.
 
     ``root`` is the project root relative paths of the parameter file resolve against (default:
-    found from the file); the stage notebooks get the same root.
+    found from the file); the stage notebooks get the same root. ``pdf``: also print ``report.pdf``
+    (:mod:`studylib.run.pdf`), hashed into the manifest with every other file.
 
     Raises
     ------
@@ -277,6 +279,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         pages.finish_stage_reports(staging, study, outcome, all_gates)
         pages.write_index(staging, study, snap, outcome, all_gates, env)
         pages.write_checklist(staging, study)
+        if pdf:
+            report_pdf.build(staging, run=f"{study.study.id}/{run_id}", log=log)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
         _write_manifest(staging, study, snap, outcome, started_at, timings, env)
