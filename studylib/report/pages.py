@@ -49,26 +49,6 @@ def _render(template: str, **context) -> str:
     return _environment().get_template(template).render(**context)
 
 
-def css_string(text: str) -> str:
-    """``text`` as a CSS string literal (every character outside letters, digits, space and ``-._·:`` as a
-    CSS escape), safe inside a ``<style>`` element: for the running header of printed pages.
-
-    Examples
-    --------
-    >>> print(css_string('a"b'))
-    "a\\000022 b"
-    """
-    import markupsafe
-
-    body = "".join(c if c.isalnum() and c.isascii() or c in " -._·:" else f"\\{ord(c):06x} " for c in text)
-    return markupsafe.Markup(f'"{body}"')
-
-
-def running_header(study_id: str, run_id: str) -> str:
-    """The running header of a printed page of a run: ``study <id> · run <id>`` as a CSS string."""
-    return css_string(f"study {study_id} · run {run_id}")
-
-
 def _mark(verdict: str) -> str:
     return vocabulary.mark(verdict)
 
@@ -226,7 +206,7 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
     errors = [s for s in stages if s["status"] == "error"]
     return _render(
         "index.html.j2",
-        running_header=running_header(study.study.id, outcome.run_id),
+        running_header=stage_pages.running_header(study.study.id, outcome.run_id),
         study=study.study, run_id=outcome.run_id, level=formatting.confidence_level(study.analysis.alpha),
         verdict={"name": outcome.verdict, "mark": _mark(outcome.verdict), "css": vocabulary.css_class(outcome.verdict),
                  "explanation": _EXPLAIN.get(outcome.verdict, ""), "exit_code": outcome.exit_code,

@@ -40,7 +40,7 @@ nav.studylib th, nav.studylib td { border-bottom: 1px solid var(--line); padding
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: anywhere; vertical-align: top; }
 .jp-RenderedHTMLCommon thead th, .jp-RenderedHTMLCommon td.sl-text, .jp-RenderedHTMLCommon th.sl-text { text-align: left !important; }
 .jp-RenderedHTMLCommon td.sl-text, .jp-RenderedHTMLCommon th.sl-text { white-space: normal !important; min-width: 6em; }
-.jp-RenderedHTMLCommon img, .jp-RenderedImage img { max-width: 100%; height: auto; }
+.jp-RenderedHTMLCommon img, .jp-RenderedImage img, .jp-RenderedSVG img, .jp-RenderedSVG svg { max-width: 100%; height: auto; }
 .jp-OutputArea-output { overflow-x: auto; }
 td.sl-PASS, td.sl-NOT_FIRED, th.sl-PASS { color: var(--pass); font-weight: 700; }
 td.sl-FAIL, td.sl-FIRED, th.sl-FAIL { color: var(--fail); font-weight: 700; }
@@ -59,6 +59,34 @@ tr:target, tr:target > * { background: #fff3c4 !important; }
   nav.studylib a { color: inherit; text-decoration: none; }
   nav.studylib ul { columns: 2; }
 }
+"""
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal (every character outside letters, digits, space and ``-._·:`` as a
+    CSS escape), safe inside a ``<style>`` element: for the running header of printed pages.
+
+    Examples
+    --------
+    >>> print(css_string('a"b'))
+    "a\\000022 b"
+    """
+    import markupsafe
+
+    body = "".join(c if c.isalnum() and c.isascii() or c in " -._·:" else f"\\{ord(c):06x} " for c in text)
+    return markupsafe.Markup(f'"{body}"')
+
+
+def running_header(study_id: str, run_id: str) -> str:
+    """The running header of a printed page of a run: ``study <id> · run <id>`` as a CSS string."""
+    return css_string(f"study {study_id} · run {run_id}")
+
+
+#: the running header and page numbers of a printed page (HEADER: :func:`running_header`)
+PAGE_HEADER = """
+@page { @top-left { content: HEADER; font: 8pt system-ui, sans-serif; color: #57606a; }
+        @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt system-ui, sans-serif;
+                        color: #57606a; } }
 """
 
 
@@ -164,7 +192,7 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
     if soup.body is None:
         return page
     style = soup.new_tag("style")
-    style.string = CSS
+    style.string = CSS + PAGE_HEADER.replace("HEADER", str(running_header(study_id, run_id)))
     (soup.head or soup.body).append(style)
 
     wanted = {g: gate_anchor(g) for g in gate_ids}
