@@ -53,6 +53,7 @@ tr:target, tr:target > * { background: #fff3c4 !important; }
   .jp-RenderedHTMLCommon table { font-size: 7.5pt; width: 100%; }
   .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 3px; white-space: normal !important;
     min-width: 0 !important; overflow-wrap: anywhere; }
+  .jp-RenderedHTMLCommon th.row_heading { white-space: nowrap !important; overflow-wrap: normal; }
   nav.studylib details::details-content { content-visibility: visible; height: auto; }
   tr, img, figure { break-inside: avoid; }
   h1, h2, h3 { break-after: avoid; }

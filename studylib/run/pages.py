@@ -20,32 +20,55 @@ def card_file(folder: Path) -> str:
     return "snapshot-card" + next((p.suffix for p in Path(folder).glob("snapshot-card.*")), ".yaml")
 
 
-#: small figures of the summary: (file in figures/ without suffix, stage, alt text, caption)
-SUMMARY_FIGURES = (
-    ("subgroups_forest_{metric}", "subgroups", "Forest plot of the gated subgroup metric",
-     "Subgroups: {label} with its interval in every subgroup, and the gate's threshold."),
-    ("evaluation_calibration_candidate", "evaluation", "Calibration plot of the candidate model",
-     "Calibration of the candidate: observed against predicted risk."),
-)
+def _threshold(criterion) -> float | None:
+    """The value a criterion's rule compares a bound with (the margin as −m for non-inferiority)."""
+    if criterion.versus is not None:
+        return -criterion.non_inferiority_margin
+    return criterion.at_least if criterion.at_least is not None else criterion.at_most
 
 
-def summary_figures(folder: Path, study) -> list[dict]:
-    """The small figures of the summary that the run folder holds (PNG in ``figures/``), each linking to
-    its stage report."""
+def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[dict]:
+    """Draw the small figures of the summary into ``figures/`` (SVG and PNG) and describe them for
+    :func:`studylib.report.pages.render_index`: the forest plot of the first subgroup gate and the
+    calibration of the candidate with the accepted slope band (when the run recorded them)."""
+    from studylib import formatting
     from studylib.report import vocabulary
+    from studylib.report.plots import figures, summary
 
     folder = Path(folder)
-    declared = study.subgroups.gates if study.subgroups is not None else ()
-    metric = declared[0].metric if declared else "sensitivity"
-    found = []
-    for pattern, stage, alt, caption in SUMMARY_FIGURES:
-        png = folder / "figures" / f"{pattern.format(metric=metric)}.png"
-        report = next(iter(sorted((folder / "notebooks").glob(f"*_{stage}.reviewer.html"))), None)
-        if png.is_file():
-            found.append({"src": f"figures/{png.name}", "alt": alt,
-                          "caption": caption.format(label=vocabulary.metric(metric)),
-                          "href": f"notebooks/{report.name}" if report else f"figures/{png.name}"})
-    return found
+    level = formatting.confidence_level(study.analysis.alpha)
+    shown = []
+
+    def report(stage):
+        found = sorted((folder / "notebooks").glob(f"*_{stage}.reviewer.html"))
+        return f"notebooks/{found[0].name}" if found else ""
+
+    declared = study.subgroups.gates
+    rows = [g for g in all_gates if declared and g["id"].startswith(declared[0].id + "[")]
+    if rows:
+        gate = declared[0]
+        metric = "auroc_vs_baseline" if gate.versus is not None else gate.metric
+        fig = summary.forest(rows, metric=metric, threshold=_threshold(gate), level=level)
+        figures.save(fig, folder, "summary_subgroups_forest")
+        shown.append({"src": "figures/summary_subgroups_forest.png", "href": report("subgroups"),
+                      "alt": f"Forest plot of {vocabulary.metric(metric)} by subgroup (gate {gate.id})",
+                      "caption": f"Gate {gate.id}: {vocabulary.metric(metric)} in every subgroup with its {level} "
+                                 "interval, coloured by verdict; dotted: the gate's threshold."})
+    recorded = results.read(folder, "evaluation") or {}
+    deciles = (recorded.get("calibration_deciles") or {}).get("candidate")
+    if deciles:
+        slope = ((recorded.get("calibration") or {}).get("candidate") or {}).get("slope")
+        accepted = next((tuple(c.interval_within) for c in study.acceptance
+                         if c.metric == "calibration_slope" and c.interval_within is not None), None)
+        fig = summary.calibration(deciles, slope=slope, accepted=accepted, level=level)
+        figures.save(fig, folder, "summary_calibration")
+        shown.append({"src": "figures/summary_calibration.png", "href": report("evaluation"),
+                      "alt": "Calibration of the candidate with the accepted slope band",
+                      "caption": "Calibration of the candidate: observed against predicted risk by tenths of "
+                                 "predicted risk, the estimated recalibration slope and, shaded, the accepted "
+                                 "slope range." if accepted else "Calibration of the candidate by tenths of "
+                                 "predicted risk, with the estimated recalibration slope."})
+    return shown
 
 
 def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: dict) -> Path:
@@ -54,7 +77,7 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: 
     folder = Path(folder)
     page = pages.render_index(study, snap, outcome, all_gates, env,
                               params_text=(folder / "params.yaml").read_text(encoding="utf-8"),
-                              card_file=card_file(folder), figures=summary_figures(folder, study))
+                              card_file=card_file(folder), figures=write_summary_figures(folder, study, all_gates))
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path

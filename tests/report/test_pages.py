@@ -279,7 +279,7 @@ def test_summary_names_every_blocking_gate_with_its_interval_and_reason(run_fold
     section = _soup(run_folder / "index.html").find("section", attrs={"aria-labelledby": "why-h"})
     assert section.h2.get_text() in ("Why it failed", "Why it passed", "Why the evidence is insufficient")
     blocking = [g for g in recorded if g.get("blocks", True) and g["verdict"] != "PASS"]
-    shown = {tr.find("td").get_text(strip=True): tr for tr in section.select("table.gates tbody tr")}
+    shown = {tr.find("td").get_text(" ", strip=True): tr for tr in section.select("table.gates tbody tr")}
     for gate in blocking:
         row = shown[gate["id"]]
         cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
