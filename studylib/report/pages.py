@@ -85,7 +85,7 @@ def _estimate(gate: Mapping, threshold: int | None) -> str:
     shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="")
     if shown == formatting.UNDEFINED and threshold and formatting.WITHHELD in str(gate.get("sentence", "")):
         return f"{formatting.WITHHELD} ({formatting.fewer_than(threshold)})"
-    return shown
+    return stage_pages.true_minus(shown)
 
 
 def _gate_rows(all_gates: Sequence[Mapping], reports: Mapping[str, str] | None = None, *,
@@ -111,7 +111,7 @@ def _gate_rows(all_gates: Sequence[Mapping], reports: Mapping[str, str] | None =
             "estimate": _estimate(g, threshold),
             "rule": words(rule.split("→")[0].strip() if is_trigger(g) else rule),
             "action": vocabulary.action(rule.split("→", 1)[1].strip()) if is_trigger(g) else "",
-            "sentence": words(str(g.get("sentence") or g.get("reason") or "")),
+            "sentence": stage_pages.true_minus(words(str(g.get("sentence") or g.get("reason") or ""))),
             "blocks": vocabulary.blocks(g), "can_block": vocabulary.can_block(g)})
     return rows
 

@@ -91,6 +91,23 @@ PAGE_HEADER = """
 """
 
 
+_NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")
+_NEGATIVE_ZERO = re.compile(r"−(0(?:\.0+)?)(?![\d.])")
+
+
+def true_minus(text: str) -> str:
+    """Numbers in ``text`` with the true minus sign (U+2212) and without the sign of a zero that rounding
+    made negative: ``-0.090`` → ``−0.090``, ``-0.000`` → ``0.000``; hyphens inside words, ids and ranges
+    (``SG-1``, ``50-59``) are kept.
+
+    Examples
+    --------
+    >>> true_minus("0.030 (-0.090 to 0.150); -0.000; SG-1; 50-59")
+    '0.030 (−0.090 to 0.150); 0.000; SG-1; 50-59'
+    """
+    return _NEGATIVE_ZERO.sub(r"\1", _NEGATIVE.sub("−", text))
+
+
 def gate_anchor(gate_id: str) -> str:
     """The stable HTML id of a gate's evidence row: ``SG-1[sex=F]`` → ``gate-SG-1-sex-F``.
 
@@ -206,6 +223,9 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
                 row["id"] = anchor
                 break
     for cell in soup.find_all(["td", "th"]):
+        for string in list(cell.find_all(string=True)):
+            if "-" in string and string.parent.name not in ("style", "script", "code"):
+                string.replace_with(true_minus(str(string)))
         name = _text(cell)
         if not _NUMERIC.match(name):
             cell["class"] = [*cell.get("class", []), "sl-text"]

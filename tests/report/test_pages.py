@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from studylib.report import checklist, pages
+from studylib.report.stage_pages import true_minus
 from studylib.run import pages as run_pages
 from tests.conftest import MARKUP_TITLE as TITLE
 
@@ -284,7 +285,7 @@ def test_summary_names_every_blocking_gate_with_its_interval_and_reason(run_fold
         row = shown[gate["id"]]
         cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
         if gate.get("lower") is not None:
-            assert f"({gate['lower']:.3f}" in cells[2]
+            assert true_minus(f"({gate['lower']:.3f}") in cells[2]
         assert cells[4].endswith(gate["verdict"].replace("_", " ")) and cells[5]
 
 

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from studylib.report.stage_pages import true_minus
 from studylib.run import pdf
 
 CHROMIUM = pdf.chromium()
@@ -80,7 +81,8 @@ def test_pdf_holds_every_gate_row_with_interval_and_verdict(printed):
     gates = json.loads((printed / "verdict.json").read_text())["gates"]
     words = {"PASS": "PASS", "FAIL": "FAIL", "INSUFFICIENT_EVIDENCE": "INSUFFICIENT EVIDENCE"}
     for gate in gates:
-        interval = (f"{gate['estimate']:.3f} ({gate['lower']:.3f}" if gate.get("lower") is not None else None)
+        interval = (true_minus(f"{gate['estimate']:.3f} ({gate['lower']:.3f}") if gate.get("lower") is not None
+                    else None)
         verdict_words = words.get(gate["verdict"], gate["verdict"])
         texts = [summary] + ([stage3] if gate["stage"] == "subgroups" else [])
         for text in texts:
@@ -92,7 +94,7 @@ def test_pdf_holds_every_gate_row_with_interval_and_verdict(printed):
     # a gate row printed whole: its id, interval and verdict on the same stretch of text
     for gate in (g for g in gates if g["stage"] == "subgroups" and g.get("lower") is not None):
         row = stage3[stage3.find(gate["id"] + " "):][:300]
-        assert f"{gate['lower']:.3f}" in row and words[gate["verdict"]] in row, row
+        assert true_minus(f"{gate['lower']:.3f}") in row and words[gate["verdict"]] in row, row
 
 
 @pytest.mark.e2e
