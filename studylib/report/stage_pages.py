@@ -54,6 +54,7 @@ tr:target, tr:target > * { background: #fff3c4 !important; }
   .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 3px; white-space: normal !important;
     min-width: 0 !important; overflow-wrap: anywhere; }
   .jp-RenderedHTMLCommon th.row_heading { white-space: nowrap !important; overflow-wrap: normal; }
+  .jp-RenderedHTMLCommon td:not(.sl-text) { overflow-wrap: normal; } /* numbers break only at their spaces */
   nav.studylib details::details-content { content-visibility: visible; height: auto; }
   tr, img, figure { break-inside: avoid; }
   h1, h2, h3 { break-after: avoid; }
@@ -260,7 +261,8 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
             tables.append((f"table-{n}", label.string))
         else:
             n = len(figures) + 1
-            title = element.get("alt") or (sections[-1][1].split(" ", 1)[1] if sections else "")
+            title = re.split(r"(?<=[a-z)])\. ", element.get("alt") or "")[0][:90].rstrip(". ") or \
+                (sections[-1][1].split(" ", 1)[1] if sections else "")
             label = soup.new_tag("p", attrs={"class": "sl-label", "id": f"figure-{n}"})
             label.string = f"Figure {n}" + (f". {title}" if title else "")
             element.insert_before(label)
