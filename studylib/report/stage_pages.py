@@ -20,6 +20,8 @@ from studylib.report import vocabulary
 #: verdict names whose table cells are written in words and coloured
 _VERDICT_CELLS = ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE", "NOT CHECKED", "NOT_CHECKED", "FIRED", "NOT FIRED")
 
+#: elements whose text is shown verbatim (code, file names, parameters as written)
+_VERBATIM = ["code", "pre", "style", "script", "textarea", "kbd", "samp"]
 #: a cell that reads as a number (count, estimate, interval, p-value, "<5", "≥626"): kept right-aligned
 _NUMERIC = re.compile(r"^[-−+<≥≤>]?\s?[0-9.,]+(%|\s*\(.*\))?$|^—$")
 
@@ -181,7 +183,7 @@ def _trigger_table(soup, triggers: Sequence[Mapping]):
 
 
 def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Sequence[str] = (),
-           triggers: Sequence[Mapping] = (), summary: str = "../index.html") -> str:
+           triggers: Sequence[Mapping] = (), summary: str = "../index.html", words=vocabulary.readable) -> str:
     """A rendered stage report with its navigation, numbering, gate anchors and print CSS.
 
     Parameters
@@ -199,6 +201,10 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
         Drift triggers as the summary shows them (id, subject, state, css, action, blocks).
     summary : str
         Link to the run's summary page, relative to the report.
+    words : callable
+        Rewrites reviewer text in the reviewer vocabulary (:func:`studylib.report.vocabulary.readable`,
+        bound to the study's outcome label by :func:`studylib.report.vocabulary.words_for`); applied to
+        every text of the page outside code, preformatted text, styles and scripts.
 
     Returns
     -------
@@ -234,6 +240,12 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
             state = vocabulary.css_class(name)
             cell.string = vocabulary.mark(name)
             cell["class"] = [*cell.get("class", []), f"sl-{state}"]
+
+    for string in list(soup.body.find_all(string=True)):
+        if string.find_parent(_VERBATIM) is None and string.strip():
+            rewritten = words(str(string))
+            if rewritten != string:
+                string.replace_with(rewritten)
 
     sections, tables, figures = [], [], []
     number = 0

@@ -102,7 +102,7 @@ def finish_stage_reports(folder: Path, study, outcome, all_gates: list[dict]) ->
             page = stage_pages.finish(path.read_text(encoding="utf-8"),
                                       stage=f"stage {number} of {len(outcome.stages)}: {record.name}",
                                       study_id=study.study.id, run_id=outcome.run_id, gate_ids=ids,
-                                      triggers=triggers)
+                                      triggers=triggers, words=words)
             path.write_text(page, encoding="utf-8")
             written.append(path)
     return written

@@ -58,6 +58,17 @@ def test_verdict_cells_in_words_with_one_colour_class():
     assert "INSUFFICIENT_EVIDENCE" not in soup.body.get_text()
 
 
+def test_reviewer_text_in_the_reviewer_vocabulary_except_code():
+    page = ("<html><body><h1>t</h1><p>oe_ratio and p_adjusted of any_feature; INSUFFICIENT_EVIDENCE; death_5y = 1</p>"
+            "<table><tr><td>lower 95% bound >= 0.7</td></tr></table><code>results/oe_ratio.json</code></body></html>")
+    html = stage_pages.finish(page, stage="s", study_id="d", run_id="r",
+                              words=lambda t: stage_pages.vocabulary.readable(t, outcome="death_5y",
+                                                                              outcome_label="died within 5 years"))
+    text = BeautifulSoup(html, "html.parser").body.get_text(" ")
+    assert "O/E ratio and any feature (adjusted p); insufficient evidence; died within 5 years" in text
+    assert "lower 95% bound ≥ 0.7" in text and "results/oe_ratio.json" in text
+
+
 def test_print_rules_and_running_order():
     html = str(_finish())
     assert "@media print" in html and "break-inside: avoid" in html
