@@ -53,8 +53,11 @@ tr:target, tr:target > * { background: #fff3c4 !important; }
   body, .jp-Notebook, .jp-Cell, .jp-OutputArea-output { overflow: visible !important; }
   .jp-OutputArea-output, .jp-RenderedHTMLCommon { max-width: 100% !important; }
   .jp-RenderedHTMLCommon table { font-size: 7.5pt; width: 100%; }
+  /* break-word (not anywhere): words keep their min-content width, so auto layout never splits "FAIL" */
   .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 3px; white-space: normal !important;
-    min-width: 0 !important; overflow-wrap: anywhere; }
+    min-width: 0 !important; overflow-wrap: break-word; }
+  td.sl-PASS, td.sl-FAIL, td.sl-INSUFFICIENT_EVIDENCE, td.sl-NOT_CHECKED, td.sl-FIRED, td.sl-NOT_FIRED {
+    white-space: nowrap !important; }
   .jp-RenderedHTMLCommon th.row_heading { white-space: nowrap !important; overflow-wrap: normal; }
   .jp-RenderedHTMLCommon td:not(.sl-text) { overflow-wrap: normal; } /* numbers break only at their spaces */
   nav.studylib details::details-content { content-visibility: visible; height: auto; }
