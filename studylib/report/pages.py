@@ -82,6 +82,8 @@ def _summary(all_gates: Sequence[Mapping]) -> list[dict]:
 
 def _estimate(gate: Mapping, threshold: int | None) -> str:
     """The estimate with its interval; a judged estimate withheld by the small-cell rule says so."""
+    if str(gate.get("subject", "")).startswith(("p_value", "p_adjusted")):  # a trigger on p-values
+        return formatting.p_value(gate.get("estimate"))
     shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="")
     if shown == formatting.UNDEFINED and threshold and formatting.WITHHELD in str(gate.get("sentence", "")):
         return f"{formatting.WITHHELD} ({formatting.fewer_than(threshold)})"

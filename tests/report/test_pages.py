@@ -252,6 +252,7 @@ def test_why_lists_blocking_failures_first_then_insufficient_then_not_checked():
     trigger = next(r for r in rows if r["id"] == "TR-4")
     assert (trigger["state"], trigger["mark"], trigger["action"]) == ("FIRED", "⚑ FIRED", "clinical review")
     assert trigger["rule"] == "any feature (adjusted p): estimate < 0.05 in any window"
+    assert trigger["estimate"] == "<0.001"  # a p-value reads as one
     assert next(r for r in rows if r["id"] == "TR-2")["state"] == "NOT FIRED"
 
 
