@@ -97,20 +97,71 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.argument("params_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where run archives go (default: reports/ in the project root of PARAMS_FILE).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout: verdict, exit_code, run_folder, verdict_json, index_html "
+                   "and the blocking gates (id, stage, verdict, reason).")
+@click.option("--pdf", is_flag=True, help="Also print report.pdf (summary, checklist, stage reports; needs "
+                                        "headless Chromium), hashed into the manifest.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; with --json only the JSON, else only "
+                                                  "the verdict line. Errors are still printed.")
 @click.pass_obj
-def run(obj: _Context, params_file: Path, reports_dir: Path | None) -> None:
+def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: bool, pdf: bool, quiet: bool) -> None:
     from studylib.run import runner
 
+    log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        outcome = runner.run(params_file, reports_dir=reports_dir, log=lambda m: click.echo(m, err=True))
+        if pdf:
+            from studylib.run import pdf as report_pdf
+
+            if report_pdf.chromium() is None:
+                raise StudyInputError("--pdf needs headless Chromium: install it (Debian: apt-get install chromium) "
+                                      "or set STUDYLIB_CHROMIUM to the browser's executable")
+        outcome = runner.run(params_file, reports_dir=reports_dir, log=log, pdf=pdf)
     except KeyboardInterrupt:
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # tasks cut short by Ctrl-C: no noise
         click.echo("interrupted: the run was discarded (nothing was archived)", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    click.echo(f"ledger head: {outcome.ledger_head}")
-    click.echo(f"verdict: {outcome.verdict}")
-    click.echo(f"report:  {outcome.index}")
+    _report_run(outcome, as_json=as_json, quiet=quiet)
     sys.exit(outcome.exit_code)
+
+
+def _report_run(outcome, *, as_json: bool, quiet: bool) -> None:
+    """What ``studylib run`` prints about a finished run: the verdict, the report, and each blocking gate
+    with a one-line reason (or all of it as one JSON object)."""
+    import json
+
+    from studylib.report import pages
+
+    verdict_file = outcome.folder / "verdict.json"
+    try:
+        recorded = json.loads(verdict_file.read_text(encoding="utf-8")).get("gates", [])
+    except (OSError, ValueError):
+        recorded = []
+    blocking = pages.blocking(recorded)
+    if as_json:
+        click.echo(json.dumps({"verdict": outcome.verdict, "exit_code": outcome.exit_code,
+                               "ledger_head": outcome.ledger_head,
+                               "run_id": outcome.run_id, "run_folder": str(outcome.folder),
+                               "verdict_json": str(verdict_file), "index_html": str(outcome.index),
+                               "failing_gates": blocking,
+                               "stage_errors": [{"stage": r.name, "error": r.error}
+                                                for r in outcome.stages if r.status == "error"]},
+                              ensure_ascii=False, indent=None if quiet else 2))
+        return
+    if not quiet:
+        click.echo(f"ledger head: {outcome.ledger_head}")
+    click.echo(f"verdict: {outcome.verdict}")
+    if quiet:
+        return
+    click.echo(f"report:  {outcome.index}")
+    for record in outcome.stages:
+        if record.status == "error":
+            click.echo(f"  stage {record.name} raised: {record.error}")
+    if blocking:
+        click.echo(f"blocking gates ({len(blocking)}):")
+        width = max(len(g["id"]) for g in blocking)
+        for g in blocking:
+            click.echo(f"  {g['id']:<{width}}  {g['verdict']:<21}  {g['reason']}")
 
 
 @main.command("plan")
@@ -396,6 +447,24 @@ def signoff(run_dir: Path, reviewer: str, role: str, decision: str, comment: str
     click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: "
                f"ledger entry {written['seq']}")
     click.echo(f"ledger head: {written['hash']}")
+
+
+@main.command("pdf")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+def pdf_command(obj: _Context, run_dir: Path) -> None:
+    """Print RUN_DIR/report.pdf: the summary, the reporting checklist and the four reviewer stage reports in
+    one PDF with bookmarks (headless Chromium). The manifest records its hash and the ledger the new
+    manifest; a run with sign-offs is refused (they signed the manifest without it)."""
+    from studylib.run import pages
+    from studylib.run import pdf as report_pdf
+
+    try:
+        path = report_pdf.add_to_run(run_dir, log=lambda m: click.echo(m, err=True))
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    pages.write_archive_index(path.parent.parent.parent)
+    click.echo(f"pdf: {path}")
 
 
 @main.command()

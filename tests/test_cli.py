@@ -172,3 +172,55 @@ def test_params_schema_markdown_is_the_reference_page():
     page = Path(__file__).resolve().parents[1] / "docs" / "params.md"
     assert result.output == page.read_text(encoding="utf-8")
     assert _run("params", "schema", "--format", "yaml").exit_code == 2
+
+
+def _fake_run(tmp_path, monkeypatch, gates, verdict="FAIL", exit_code=1):
+    import json
+
+    from studylib.run import runner
+
+    folder = tmp_path / "reports" / "demo" / "r1"
+    folder.mkdir(parents=True)
+    (folder / "verdict.json").write_text(json.dumps({"verdict": verdict, "exit_code": exit_code, "gates": gates}))
+    outcome = runner.RunOutcome("r1", folder, verdict, exit_code, [runner.StageRecord("cohort", "01_cohort.ipynb", "ok")])
+
+    def fake(params_file, *, reports_dir=None, log=print, pdf=False):
+        log("progress")
+        return outcome
+
+    monkeypatch.setattr(runner, "run", fake)
+    return folder
+
+
+FAILING = [{"stage": "evaluation", "id": "AC-5", "subject": "calibration_slope (candidate)", "verdict": "FAIL",
+            "estimate": 0.886, "lower": 0.798, "upper": 0.974, "rule": "95% interval within [0.8, 1.2]", "blocks": True},
+           {"stage": "drift", "id": "TR-1", "subject": "psi of score", "verdict": "FAIL", "estimate": 0.3,
+            "rule": "psi of score: estimate > 0.25 in any window → investigate", "blocks": False},
+           {"stage": "evaluation", "id": "AC-1", "subject": "sensitivity", "verdict": "PASS", "estimate": 0.8,
+            "lower": 0.7, "upper": 0.9, "rule": "lower 95% bound >= 0.7", "blocks": True}]
+
+
+def test_run_prints_the_blocking_gates_with_a_reason_on_fail(tmp_path, monkeypatch):
+    _fake_run(tmp_path, monkeypatch, FAILING)
+    result = CliRunner().invoke(main, ["run", "params/x.yaml"])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "verdict: FAIL" and lines[2] == "blocking gates (1):"
+    assert lines[3].split() [:2] == ["AC-5", "FAIL"]
+    assert "calibration slope (candidate) 0.886 (0.798–0.974); rule: 95% interval within [0.8, 1.2]" in lines[3]
+    assert "TR-1" not in result.stdout and "AC-1" not in result.stdout  # not blocking; passed
+    assert "progress" in result.stderr
+
+
+def test_run_json_and_quiet(tmp_path, monkeypatch):
+    import json
+
+    folder = _fake_run(tmp_path, monkeypatch, FAILING)
+    result = CliRunner().invoke(main, ["run", "params/x.yaml", "--json", "--quiet"])
+    assert result.exit_code == 1 and result.stderr == ""
+    out = json.loads(result.stdout)
+    assert out["verdict"] == "FAIL" and out["exit_code"] == 1 and out["run_folder"] == str(folder)
+    assert out["verdict_json"] == str(folder / "verdict.json") and out["index_html"] == str(folder / "index.html")
+    assert [g["id"] for g in out["failing_gates"]] == ["AC-5"] and out["failing_gates"][0]["reason"]
+    quiet = CliRunner().invoke(main, ["run", "params/x.yaml", "--quiet"])
+    assert quiet.stdout == "verdict: FAIL\n" and quiet.stderr == ""

@@ -20,16 +20,17 @@ from pathlib import PurePath
 
 from studylib import formatting
 from studylib.judge import gates
+from studylib.report import stage_pages, vocabulary
 from studylib.report.checklist import ItemStatus
 
-_MARK = {gates.PASS: "✔ PASS", gates.FAIL: "✘ FAIL", gates.INSUFFICIENT: "? INSUFFICIENT EVIDENCE",
-         gates.NOT_CHECKED: "– NOT CHECKED"}
 _EXPLAIN = {
     "PASS": "Every blocking gate passed.",
     "FAIL": "At least one blocking gate failed.",
     "INSUFFICIENT_EVIDENCE": "No gate failed, but at least one blocking gate could not be judged for lack of evidence.",
     "ERROR": "A stage raised an error; the failed notebook is archived below.",
 }
+_WHY = {"PASS": "Why it passed", "FAIL": "Why it failed", "INSUFFICIENT_EVIDENCE": "Why the evidence is insufficient",
+        "ERROR": "Why it stopped"}
 _DIRTY = {True: " (uncommitted changes)", False: " (clean)", None: ""}
 _DECISION = {"approve": "approved", "reject": "rejected"}
 _SIGNATURE = {"verified": "signature verified", "unchecked": "signature not checked"}
@@ -39,6 +40,7 @@ def _decision(signoff: dict) -> str:
     if signoff["status"].startswith("invalid"):
         return "INVALID sign-off (not counted)"
     return _DECISION.get(signoff.get("decision"), str(signoff.get("decision")))
+_JUDGED = (gates.PASS, gates.FAIL, gates.INSUFFICIENT)
 
 
 @functools.cache
@@ -55,30 +57,113 @@ def _render(template: str, **context) -> str:
 
 
 def _mark(verdict: str) -> str:
-    return _MARK.get(verdict, verdict)
+    return vocabulary.mark(verdict)
+
+
+def is_trigger(gate: Mapping) -> bool:
+    """Whether a gate of verdict.json is a drift surveillance trigger (its rule names the declared action)."""
+    return gate.get("stage") == "drift" and "→" in str(gate.get("rule", ""))
+
+
+def state(gate: Mapping) -> str:
+    """The state a reviewer reads: a trigger is FIRED / NOT FIRED; any other gate its verdict as recorded
+    (PASS, FAIL, INSUFFICIENT_EVIDENCE, NOT CHECKED, ...)."""
+    verdict = gate.get("verdict", "")
+    if is_trigger(gate) and verdict in (gates.PASS, gates.FAIL):
+        return "FIRED" if verdict == gates.FAIL else "NOT FIRED"
+    return verdict
 
 
 def _summary(all_gates: Sequence[Mapping]) -> list[dict]:
     rows = []
     for stage in dict.fromkeys(g["stage"] for g in all_gates):
         of_stage = [g for g in all_gates if g["stage"] == stage]
-        counts = {v: sum(g["verdict"] == v for g in of_stage) for v in gates.STATUSES}
-        blocking = [g["id"] for g in of_stage if g.get("blocks", True) and g["verdict"] != gates.PASS]
+        counts = {v: sum(g["verdict"] == v for g in of_stage) for v in gates.VERDICTS}
+        blocking = [g["id"] for g in of_stage if vocabulary.blocks(g)]
         shown = ", ".join(blocking[:8]) + (f" and {len(blocking) - 8} more" if len(blocking) > 8 else "")
         rows.append({"stage": stage, "gates": len(of_stage), "passed": counts[gates.PASS],
                      "failed": counts[gates.FAIL], "insufficient": counts[gates.INSUFFICIENT],
-                     "not_checked": counts[gates.NOT_CHECKED], "blocking": shown})
+                     "not_checked": sum(g["verdict"] not in _JUDGED for g in of_stage), "blocking": shown})
     return rows
 
 
-def _gate_rows(all_gates: Sequence[Mapping]) -> list[dict]:
-    return [{"stage": g["stage"], "id": g["id"], "subject": g["subject"], "verdict": g["verdict"],
-             "mark": _mark(g["verdict"]),
-             # a statistic judged without an interval (PSI, a p-value) shows alone
-             "estimate": formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval=""),
-             # a check not performed shows why in place of its rule
-             "rule": g.get("sentence", "") if g["verdict"] == gates.NOT_CHECKED else g["rule"],
-             "test": g.get("test", ""), "blocks": g.get("blocks", True)} for g in all_gates]
+def _estimate(gate: Mapping, threshold: int | None) -> str:
+    """The estimate with its interval; a judged estimate withheld by the small-cell rule says so."""
+    if str(gate.get("subject", "")).startswith(("p_value", "p_adjusted")):  # a trigger on p-values
+        return formatting.p_value(gate.get("estimate"))
+    shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="")
+    if shown == formatting.UNDEFINED and threshold and formatting.WITHHELD in str(gate.get("sentence", "")):
+        return f"{formatting.WITHHELD} ({formatting.fewer_than(threshold)})"
+    return stage_pages.true_minus(shown)
+
+
+def _gate_rows(all_gates: Sequence[Mapping], reports: Mapping[str, str] | None = None, *,
+               words=vocabulary.readable, threshold: int | None = None) -> list[dict]:
+    """The gates as the pages show them: readable words, the interval, where the evidence is.
+
+    ``threshold`` is the small-cell threshold: an estimate withheld by it reads "withheld (<5)".
+    ``reports`` maps a stage name to the file of its reviewer report (relative to the page); a gate of a
+    stage with a report links to the anchor of its row there (:func:`studylib.report.stage_pages.gate_anchor`).
+    """
+    reports = reports or {}
+    rows = []
+    for g in all_gates:
+        shown = state(g)
+        rule = str(g.get("rule", ""))
+        report = reports.get(g["stage"])
+        rows.append({
+            "stage": g["stage"], "stage_label": vocabulary.STAGES.get(g["stage"], g["stage"]), "id": g["id"],
+            "href": f"{report}#{stage_pages.gate_anchor(g['id'])}" if report else "",
+            "subject": words(str(g.get("subject", ""))), "verdict": g["verdict"], "state": shown,
+            "css": vocabulary.css_class(shown), "mark": vocabulary.mark(shown),
+            # a statistic judged without an interval (PSI, a p-value) shows alone
+            "estimate": _estimate(g, threshold),
+            "rule": words(rule.split("→")[0].strip() if is_trigger(g) else rule),
+            "action": vocabulary.action(rule.split("→", 1)[1].strip()) if is_trigger(g) else "",
+            "sentence": stage_pages.true_minus(words(str(g.get("sentence") or g.get("reason") or ""))),
+            "test": g.get("test", ""),  # the test the rule is (e.g. one-sided at 2.5 %)
+            "blocks": vocabulary.blocks(g), "can_block": vocabulary.can_block(g)})
+    return rows
+
+
+def blocking(all_gates: Sequence[Mapping]) -> list[dict]:
+    """The gates that hold the release back (blocking and not passed), failures first, each with a
+    one-line reason: what was judged, the estimate with its interval, and the rule (or why it could not
+    be judged). For ``studylib run`` and the runs page.
+
+    Examples
+    --------
+    >>> blocking([{"id": "AC-1", "stage": "evaluation", "subject": "sensitivity (candidate)", "verdict": "FAIL",
+    ...            "estimate": 0.68, "lower": 0.61, "upper": 0.74, "rule": "lower 95% bound >= 0.7"}])[0]["reason"]
+    'sensitivity (candidate) 0.680 (0.610–0.740); rule: lower 95% bound ≥ 0.7'
+    """
+    order = {gates.FAIL: 0, gates.INSUFFICIENT: 1}
+    out = []
+    for g in sorted((g for g in all_gates if vocabulary.blocks(g)), key=lambda g: order.get(g["verdict"], 2)):
+        shown = formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval="")
+        if g["verdict"] == gates.FAIL and shown != formatting.UNDEFINED:
+            reason = f"{g.get('subject', '')} {shown}; rule: {g.get('rule', '')}"
+        else:
+            sentence = str(g.get("sentence") or g.get("reason") or g.get("rule", ""))
+            reason = sentence.split("; ")[0].split(". ")[0].rstrip(".")
+        out.append({"id": g["id"], "stage": g["stage"], "verdict": g["verdict"],
+                    "reason": vocabulary.readable(reason)})
+    return out
+
+
+def why(rows: Sequence[Mapping]) -> dict:
+    """The "why it failed / passed" of the summary, from :func:`_gate_rows`: blocking failures first, then
+    blocking gates without enough evidence, gates not checked (with the reason), gates that did not pass
+    but do not block, and the passing gates grouped by stage."""
+    by_stage: dict[str, list] = {}
+    for r in rows:
+        if r["verdict"] == gates.PASS:
+            by_stage.setdefault(r["stage_label"], []).append(r)
+    return {"failed": [r for r in rows if r["blocks"] and r["verdict"] == gates.FAIL],
+            "insufficient": [r for r in rows if r["blocks"] and r["verdict"] == gates.INSUFFICIENT],
+            "not_checked": [r for r in rows if r["verdict"] not in _JUDGED],
+            "not_blocking": [r for r in rows if not r["can_block"] and r["verdict"] in (gates.FAIL, gates.INSUFFICIENT)],
+            "passed": list(by_stage.items()), "passed_count": sum(map(len, by_stage.values()))}
 
 
 def _stage_rows(records: Iterable) -> list[dict]:
@@ -91,7 +176,7 @@ def _stage_rows(records: Iterable) -> list[dict]:
 
 
 def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mapping, *, params_text: str,
-                 card_file: str = "snapshot-card.yaml") -> str:
+                 card_file: str = "snapshot-card.yaml", figures: Sequence[Mapping] = ()) -> str:
     """The summary page ``index.html`` of a run.
 
     Parameters
@@ -111,6 +196,8 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
         The parameter file as run (shown verbatim).
     card_file : str
         Name of the dataset card in the run folder, linked from the page.
+    figures : sequence of dict
+        Small figures shown under the verdict: ``src`` (relative to the page), ``alt``, ``caption``.
 
     Returns
     -------
@@ -122,12 +209,21 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
                "artifact_sha256": m.artifact_sha256}
               for role, m in (("candidate", study.models.candidate), ("baseline", study.models.baseline))
               if m is not None]
+    stages = _stage_rows(outcome.stages)
+    reports = {s["name"]: f"notebooks/{s['stem']}.reviewer.html" for s in stages if s["status"] == "ok"}
+    rows = _gate_rows(all_gates, reports, words=vocabulary.words_for(study),
+                      threshold=study.study.small_cell_threshold)
+    errors = [s for s in stages if s["status"] == "error"]
     return _render(
         "index.html.j2",
+        running_header=stage_pages.running_header(study.study.id, outcome.run_id),
         study=study.study, run_id=outcome.run_id, level=formatting.confidence_level(study.analysis.alpha),
-        verdict={"name": outcome.verdict, "mark": _mark(outcome.verdict),
-                 "explanation": _EXPLAIN.get(outcome.verdict, ""), "exit_code": outcome.exit_code},
-        summary=_summary(all_gates), gates=_gate_rows(all_gates), stages=_stage_rows(outcome.stages),
+        verdict={"name": outcome.verdict, "mark": _mark(outcome.verdict), "css": vocabulary.css_class(outcome.verdict),
+                 "explanation": _EXPLAIN.get(outcome.verdict, ""), "exit_code": outcome.exit_code,
+                 "why": _WHY.get(outcome.verdict, "Why"), "errors": errors},
+        why=why(rows), triggers=[r for r, g in zip(rows, all_gates) if is_trigger(g)],
+        summary=_summary(all_gates), gates=rows, stages=stages, glossary=vocabulary.GLOSSARY,
+        figures=figures or [],
         snapshot={"path": study.snapshot.path, "lock": snap.lock, "rows": formatting.count(snap.rows)}, card_file=card_file,
         params={"name": study.source.name, "sha256": study.sha256, "text": params_text}, models=models,
         env={"commit": code["commit"] or "not a git checkout", "state": _DIRTY[code["dirty"]],
@@ -136,7 +232,7 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
     )
 
 
-def render_archive(runs: Sequence) -> str:
+def render_archive(runs: Sequence, details: Mapping[str, Mapping] | None = None) -> str:
     """The runs page ``reports/index.html``: every run, newest first, with its verdict and sign-offs.
 
     Parameters
@@ -146,6 +242,9 @@ def render_archive(runs: Sequence) -> str:
         run_id, started_at, verdict and the ledger's sign-off entries (decision, reviewer, role,
         signed_at, comment, and status: verified, unchecked or "invalid: why"; an invalid sign-off is
         never shown as a decision).
+    details : mapping, optional
+        ``"<study>/<run_id>"`` → ``title``, ``model`` (candidate name and version) and ``blocking`` (the
+        blocking gates of :func:`blocking`), read from the run folder.
 
     Returns
     -------
@@ -157,8 +256,12 @@ def render_archive(runs: Sequence) -> str:
         signoffs = [{"decision": _decision(s), "reviewer": s["reviewer"], "role": s["role"],
                      "signed_at": s.get("signed_at", ""), "status": _SIGNATURE.get(s["status"], s["status"]),
                      "comment": s.get("comment") or ""} for s in run.signoffs]
+        more = (details or {}).get(f"{run.study}/{run.run_id}", {})
+        failing = [g["id"] for g in more.get("blocking", ())]
         rows.append({"study": run.study, "run_id": run.run_id, "started_at": run.started_at,
-                     "verdict": run.verdict, "mark": _mark(run.verdict), "signoffs": signoffs})
+                     "verdict": run.verdict, "mark": _mark(run.verdict), "css": vocabulary.css_class(run.verdict),
+                     "signoffs": signoffs, "title": more.get("title", ""), "model": more.get("model", ""),
+                     "failing": ", ".join(failing[:6]) + (f" and {len(failing) - 6} more" if len(failing) > 6 else "")})
     return _render("archive.html.j2", runs=rows)
 
 

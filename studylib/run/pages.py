@@ -13,12 +13,63 @@ from pathlib import Path
 from studylib.evidence import archive, results
 from studylib.judge import gates
 from studylib.report import checklist
-from studylib.report import pages
+from studylib.report import pages, stage_pages
 
 
 def card_file(folder: Path) -> str:
     """Name of the dataset card copied into the run folder (``snapshot-card.yaml`` when there is none)."""
     return "snapshot-card" + next((p.suffix for p in Path(folder).glob("snapshot-card.*")), ".yaml")
+
+
+def _threshold(criterion) -> float | None:
+    """The value a criterion's rule compares a bound with (the margin as −m for non-inferiority)."""
+    if criterion.versus is not None:
+        return -criterion.non_inferiority_margin
+    return criterion.at_least if criterion.at_least is not None else criterion.at_most
+
+
+def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[dict]:
+    """Draw the small figures of the summary into ``figures/`` (SVG and PNG) and describe them for
+    :func:`studylib.report.pages.render_index`: the forest plot of the first subgroup gate and the
+    calibration of the candidate with the accepted slope band (when the run recorded them)."""
+    from studylib import formatting
+    from studylib.report import vocabulary
+    from studylib.report.plots import figures, summary
+
+    folder = Path(folder)
+    level = formatting.confidence_level(study.analysis.alpha)
+    shown = []
+
+    def report(stage):
+        found = sorted((folder / "notebooks").glob(f"*_{stage}.reviewer.html"))
+        return f"notebooks/{found[0].name}" if found else ""
+
+    declared = study.subgroups.gates
+    rows = [g for g in all_gates if declared and g["id"].startswith(declared[0].id + "[")]
+    if rows:
+        gate = declared[0]
+        metric = "auroc_vs_baseline" if gate.versus is not None else gate.metric
+        fig = summary.forest(rows, metric=metric, threshold=_threshold(gate), level=level)
+        figures.save(fig, folder, "summary_subgroups_forest")
+        shown.append({"src": "figures/summary_subgroups_forest.png", "href": report("subgroups"),
+                      "alt": f"Forest plot of {vocabulary.metric(metric)} by subgroup (gate {gate.id})",
+                      "caption": f"Gate {gate.id}: {vocabulary.metric(metric)} in every subgroup with its {level} "
+                                 "interval, coloured by verdict; dotted: the gate's threshold."})
+    recorded = results.read(folder, "evaluation") or {}
+    deciles = (recorded.get("calibration_deciles") or {}).get("candidate")
+    if deciles:
+        slope = ((recorded.get("calibration") or {}).get("candidate") or {}).get("slope")
+        accepted = next((tuple(c.interval_within) for c in study.acceptance
+                         if c.metric == "calibration_slope" and c.interval_within is not None), None)
+        fig = summary.calibration(deciles, slope=slope, accepted=accepted, level=level)
+        figures.save(fig, folder, "summary_calibration")
+        shown.append({"src": "figures/summary_calibration.png", "href": report("evaluation"),
+                      "alt": "Calibration of the candidate with the accepted slope band",
+                      "caption": "Calibration of the candidate: observed against predicted risk by tenths of "
+                                 "predicted risk, the estimated recalibration slope and, shaded, the accepted "
+                                 "slope range." if accepted else "Calibration of the candidate by tenths of "
+                                 "predicted risk, with the estimated recalibration slope."})
+    return shown
 
 
 def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: dict) -> Path:
@@ -27,10 +78,35 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: 
     folder = Path(folder)
     page = pages.render_index(study, snap, outcome, all_gates, env,
                               params_text=(folder / "params.yaml").read_text(encoding="utf-8"),
-                              card_file=card_file(folder))
+                              card_file=card_file(folder), figures=write_summary_figures(folder, study, all_gates))
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def finish_stage_reports(folder: Path, study, outcome, all_gates: list[dict]) -> list[Path]:
+    """Give every rendered stage report of a run folder its breadcrumb, numbered contents, gate anchors,
+    drift-trigger strip and print CSS (:func:`studylib.report.stage_pages.finish`); returns the files."""
+    from studylib.report import vocabulary
+
+    folder = Path(folder)
+    words = vocabulary.words_for(study)
+    triggers = [r for r, g in zip(pages._gate_rows(all_gates, words=words), all_gates) if pages.is_trigger(g)]
+    written = []
+    for number, record in enumerate(outcome.stages, start=1):
+        ids = [g["id"] for g in all_gates if g["stage"] == record.name]
+        stem = Path(record.notebook).stem
+        for suffix in (".reviewer.html", ".full.html"):
+            path = folder / "notebooks" / (stem + suffix)
+            if not path.is_file():
+                continue
+            page = stage_pages.finish(path.read_text(encoding="utf-8"),
+                                      stage=f"stage {number} of {len(outcome.stages)}: {record.name}",
+                                      study_id=study.study.id, run_id=outcome.run_id, gate_ids=ids,
+                                      triggers=triggers, words=words)
+            path.write_text(page, encoding="utf-8")
+            written.append(path)
+    return written
 
 
 def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:
@@ -81,7 +157,37 @@ def write_archive_index(reports: Path) -> Path:
     Regenerated after every run and sign-off (atomically: written beside, then renamed); the ledger,
     not this page, is the record.
     """
-    return results.write_text_atomically(Path(reports) / "index.html", pages.render_archive(archive.list_runs(reports)))
+    return results.write_text_atomically(Path(reports) / "index.html", _archive_page(reports))
+
+
+def _archive_page(reports: Path) -> str:
+    runs = archive.list_runs(reports)
+    details = {f"{r.study}/{r.run_id}": run_details(Path(reports) / r.study / r.run_id) for r in runs}
+    return pages.render_archive(runs, details)
+
+
+def run_details(folder: Path) -> dict:
+    """What the runs page shows of a run besides its verdict: the study title (from its ``params.yaml``),
+    the candidate model's name and version (manifest) and the blocking gates (``verdict.json``); whatever
+    is unreadable is left out."""
+    import yaml
+
+    folder = Path(folder)
+    out: dict = {}
+    try:
+        out["title"] = str(yaml.safe_load((folder / "params.yaml").read_text(encoding="utf-8"))["study"]["title"])
+    except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError):
+        pass
+    try:
+        candidate = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["models"]["candidate"]
+        out["model"] = f"{candidate['name']} {candidate['version']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        out["blocking"] = pages.blocking(json.loads((folder / "verdict.json").read_text(encoding="utf-8"))["gates"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return out
 
 
 def refresh_archive_index(reports: Path) -> bool:
@@ -96,7 +202,7 @@ def refresh_archive_index(reports: Path) -> bool:
         The page differs and cannot be rewritten (e.g. a read-only copy of the reports folder).
     """
     path = Path(reports) / "index.html"
-    page = pages.render_archive(archive.list_runs(reports))
+    page = _archive_page(reports)
     try:
         if path.read_text(encoding="utf-8") == page:
             return False

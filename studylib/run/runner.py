@@ -33,6 +33,7 @@ from studylib.evidence import staging
 from studylib import plan
 from studylib.run import planning, preflight
 from studylib.run import pages
+from studylib.run import pdf as report_pdf
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
 
@@ -198,11 +199,12 @@ def _stage_error(exc: BaseException) -> str:
 
 def run(params_file: str | Path, *, reports_dir: str | Path | None = None, notebooks: Path = NOTEBOOK_DIR,
         log: Callable[[str], None] = print, reproduces: str | None = None,
-        root: str | Path | None = None) -> RunOutcome:
+        root: str | Path | None = None, pdf: bool = False) -> RunOutcome:
     """Run a whole study and archive it. See the module docstring; exit codes in :class:`RunOutcome`.
 
     ``root`` is the project root relative paths of the parameter file resolve against (default:
-    found from the file); the stage notebooks get the same root.
+    found from the file); the stage notebooks get the same root. ``pdf``: also print ``report.pdf``
+    (:mod:`studylib.run.pdf`), hashed into the manifest with every other file.
 
     Raises
     ------
@@ -280,8 +282,11 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest
+        pages.finish_stage_reports(staging, study, outcome, all_gates)
         pages.write_index(staging, study, snap, outcome, all_gates, env)
         pages.write_checklist(staging, study)
+        if pdf:
+            report_pdf.build(staging, run=f"{study.study.id}/{run_id}", log=log)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
         _write_manifest(staging, study, snap, outcome, started_at, timings, env)

@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from studylib.report import checklist, pages
+from studylib.report.stage_pages import true_minus
 from studylib.run import pages as run_pages
 from tests.conftest import MARKUP_TITLE as TITLE
 
@@ -243,3 +244,104 @@ def test_printed_index_keeps_every_gate_column(run_folder, tmp_path):
     assert "Blocks" in text and "release" in text
     assert "lower 95% bound" in text  # the Rule column
     assert re.search(r"\([01]\.\d{3}–", text), "no interval in the printed gate table"
+
+
+GATES = [
+    {"stage": "evaluation", "id": "AC-1", "subject": "sensitivity (candidate)", "verdict": "PASS", "estimate": 0.81,
+     "lower": 0.75, "upper": 0.86, "rule": "lower 95% bound >= 0.7", "blocks": True, "sentence": "Meets it."},
+    {"stage": "evaluation", "id": "AC-5", "subject": "calibration_slope (candidate)", "verdict": "FAIL",
+     "estimate": 0.886, "lower": 0.798, "upper": 0.974, "rule": "95% interval within [0.8, 1.2]", "blocks": True,
+     "sentence": "The lower end 0.798 is below 0.8."},
+    {"stage": "subgroups", "id": "SG-1[age=90+]", "subject": "age = 90+: sensitivity", "verdict": "INSUFFICIENT_EVIDENCE",
+     "estimate": None, "lower": None, "upper": None, "rule": "lower 95% bound >= 0.5", "blocks": True,
+     "sentence": "age = 90+: sensitivity could not be judged: 43 positives and 9 negatives; the plan requires 20."},
+    {"stage": "subgroups", "id": "SG-1[age=50–59]", "subject": "age = 50–59: sensitivity", "verdict": "FAIL",
+     "estimate": None, "lower": None, "upper": None, "rule": "lower 95% bound >= 0.5", "blocks": True,
+     "sentence": "its estimate is withheld because it would disclose a count below 5 (small-cell suppression)."},
+    {"stage": "drift", "id": "TR-4", "subject": "p_adjusted of any_feature", "verdict": "FAIL", "estimate": 0.0,
+     "lower": None, "upper": None, "rule": "p_adjusted of any_feature: estimate < 0.05 in any window → clinical_review",
+     "blocks": False, "sentence": "FIRED for age."},
+    {"stage": "drift", "id": "TR-2", "subject": "oe_ratio of score", "verdict": "PASS", "estimate": 1.2, "lower": 0.9,
+     "upper": 1.5, "rule": "oe_ratio of score: 95% interval excludes 1 → revalidate", "blocks": True,
+     "sentence": "Did not fire."},
+    {"stage": "drift", "id": "TR-9", "subject": "auroc of score", "verdict": "NOT CHECKED", "rule": "auroc of score",
+     "blocks": True, "reason": "no monitoring window has outcomes"},
+]
+
+
+def test_why_lists_blocking_failures_first_then_insufficient_then_not_checked():
+    rows = pages._gate_rows(GATES, {"evaluation": "notebooks/02_evaluation.reviewer.html"}, threshold=5)
+    why = pages.why(rows)
+    assert [r["id"] for r in why["failed"]] == ["AC-5", "SG-1[age=50–59]"]
+    assert [r["id"] for r in why["insufficient"]] == ["SG-1[age=90+]"]
+    assert [(r["id"], r["sentence"]) for r in why["not_checked"]] == [("TR-9", "no monitoring window has outcomes")]
+    assert [r["id"] for r in why["not_blocking"]] == ["TR-4"]
+    assert [(stage, [r["id"] for r in rows]) for stage, rows in why["passed"]] == [("Evaluation", ["AC-1"]),
+                                                                                  ("Drift", ["TR-2"])]
+    failed = why["failed"][0]
+    assert failed["estimate"] == "0.886 (0.798–0.974)" and failed["subject"] == "calibration slope (candidate)"
+    assert failed["href"] == "notebooks/02_evaluation.reviewer.html#gate-AC-5"
+    assert why["failed"][1]["estimate"] == "withheld (<5)"  # never a bare "—" beside a FAIL
+    trigger = next(r for r in rows if r["id"] == "TR-4")
+    assert (trigger["state"], trigger["mark"], trigger["action"]) == ("FIRED", "⚑ FIRED", "clinical review")
+    assert trigger["rule"] == "any feature (adjusted p): estimate < 0.05 in any window"
+    assert trigger["estimate"] == "<0.001"  # a p-value reads as one
+    assert next(r for r in rows if r["id"] == "TR-2")["state"] == "NOT FIRED"
+
+
+def test_blocking_gates_with_a_one_line_reason():
+    found = pages.blocking(GATES)
+    assert [g["id"] for g in found] == ["AC-5", "SG-1[age=50–59]", "SG-1[age=90+]", "TR-9"]
+    assert found[0]["reason"] == "calibration slope (candidate) 0.886 (0.798–0.974); rule: 95% interval within [0.8, 1.2]"
+    assert found[2]["reason"] == "age = 90+: sensitivity could not be judged: 43 positives and 9 negatives"
+    assert found[3]["reason"] == "no monitoring window has outcomes"
+    assert all("\n" not in g["reason"] for g in found)
+
+
+def test_archive_page_shows_title_model_and_blocking_gates():
+    runs = [SimpleNamespace(study="demo", run_id="r1", started_at="2026-01-01", verdict="FAIL", signoffs=())]
+    details = {"demo/r1": {"title": "Model v2 <b>", "model": "flc-risk 2.0.0", "blocking": pages.blocking(GATES)}}
+    row = BeautifulSoup(pages.render_archive(runs, details), "html.parser").find("tr", id="r1")
+    text = row.get_text(" ")
+    assert "Model v2 <b>" in text and "flc-risk 2.0.0" in text and "AC-5, SG-1[age=50–59]" in text
+
+
+@pytest.mark.e2e
+def test_summary_names_every_blocking_gate_with_its_interval_and_reason(run_folder):
+    import json
+
+    recorded = json.loads((run_folder / "verdict.json").read_text())["gates"]
+    section = _soup(run_folder / "index.html").find("section", attrs={"aria-labelledby": "why-h"})
+    assert section.h2.get_text() in ("Why it failed", "Why it passed", "Why the evidence is insufficient")
+    blocking = [g for g in recorded if g.get("blocks", True) and g["verdict"] != "PASS"]
+    shown = {tr.find("td").get_text(" ", strip=True): tr for tr in section.select("table.gates tbody tr")}
+    for gate in blocking:
+        row = shown[gate["id"]]
+        cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+        if gate.get("lower") is not None:
+            assert true_minus(f"({gate['lower']:.3f}") in cells[2]
+        assert cells[4].endswith(gate["verdict"].replace("_", " ")) and cells[5]
+
+
+@pytest.mark.e2e
+def test_every_gate_link_resolves_to_an_anchor_of_its_stage_report(run_folder):
+    import json
+
+    recorded = json.loads((run_folder / "verdict.json").read_text())["gates"]
+    links = [a["href"] for a in _soup(run_folder / "index.html").find_all("a", href=True) if "#gate-" in a["href"]]
+    assert links, "no gate links"
+    reports = {}
+    for href in links:
+        target, anchor = unquote(href).split("#")
+        if target not in reports:
+            reports[target] = _soup(run_folder / target)
+        assert reports[target].find(id=anchor) is not None, f"{href}: no such anchor"
+    ran = {g["stage"] for g in recorded}
+    linked = {a.split("#")[1] for a in links}
+    missing = [g["id"] for g in recorded if g["stage"] in ran and
+               (run_folder / "notebooks").glob(f"*_{g['stage']}.reviewer.html") and
+               "gate-" + "-".join(re.findall(r"[A-Za-z0-9_]+", g["id"])) not in linked]
+    assert missing == []
+    for name, soup in reports.items():  # every stage report links back to the summary
+        assert soup.find("nav").a["href"] == "../index.html"
+        assert "Figure —" not in soup.get_text()

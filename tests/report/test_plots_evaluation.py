@@ -65,7 +65,7 @@ def test_show_functions_save_and_embed_with_alt_text(ev_and_curves, tmp_path):
     study, ev, curves = ev_and_curves
     html = figures.show_discrimination(ev, curves, study, figure_saver(tmp_path)).data
     assert "alt='Left: ROC curve of the candidate tiny 2" in html and "data:image/png;base64," in html
-    assert "Figure 1." in html
+    assert "<figcaption" in html and "Discrimination of the candidate" in html  # numbered by the stage report
     for show in (figures.show_calibration(ev, curves, study, figure_saver(tmp_path)),
                  figures.show_decision_curve(ev, study, figure_saver(tmp_path)),
                  figures.show_roc_comparison(ev, curves, study, figure_saver(tmp_path))):

@@ -44,3 +44,24 @@ def test_archive_index_lists_runs_with_signoffs_from_the_ledger(tmp_path):
     row = soup.find("tr", id="20260101T000000Z-aaaaaa")
     assert row.a["href"] == "demo/20260101T000000Z-aaaaaa/index.html" and "✔ PASS" in row.get_text()
     assert row.li.get_text().startswith("approved by <b>Ann</b> (QA)") and soup.find("b") is None
+
+
+def test_runs_page_shows_title_model_and_blocking_gates_of_each_run(tmp_path):
+    reports = tmp_path / "reports"
+    run = reports / "demo" / "20260101T000000Z-aaaaaa"
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({
+        "started_at": "2026-01-01T00:00:00+00:00", "verdict": "FAIL",
+        "models": {"candidate": {"name": "flc-risk", "version": "2.0.0"}}}))
+    (run / "params.yaml").write_text("study:\n  id: demo\n  title: Risk model v2 <i>against</i> v1\n")
+    (run / "verdict.json").write_text(json.dumps({"verdict": "FAIL", "gates": [
+        {"stage": "evaluation", "id": "AC-5", "subject": "calibration slope", "verdict": "FAIL", "estimate": 0.9,
+         "lower": 0.79, "upper": 0.97, "rule": "95% interval within [0.8, 1.2]", "blocks": True},
+        {"stage": "evaluation", "id": "AC-1", "subject": "sensitivity", "verdict": "PASS", "blocks": True,
+         "rule": "r"}]}))
+    (reports / "demo" / "20260102T000000Z-bbbbbb").mkdir()  # a folder without anything readable
+    soup = BeautifulSoup(pages.write_archive_index(reports).read_text(encoding="utf-8"), "html.parser")
+    row = soup.find("tr", id="20260101T000000Z-aaaaaa").get_text(" ")
+    assert "Risk model v2 <i>against</i> v1" in row and "flc-risk 2.0.0" in row and "AC-5" in row
+    assert "AC-1" not in row and soup.find("i") is None
+    assert "none" in soup.find("tr", id="20260102T000000Z-bbbbbb").get_text(" ")

@@ -212,7 +212,7 @@ def show_discrimination(ev, curves, study, saver):
            f"threshold {study.analysis.threshold:g} (sensitivity {F.number(b.sensitivity.estimate)}, specificity "
            f"{F.number(b.specificity.estimate)}). Right: precision-recall curve, AUPRC {F.estimate(m.auprc)}, chance "
            f"level {F.number(b.prevalence.estimate)}, operating point PPV {F.number(b.ppv.estimate)}.")
-    caption = ("Figure 1. Discrimination of the candidate. The circle marks the pre-specified operating threshold; "
+    caption = ("Discrimination of the candidate. The circle marks the pre-specified operating threshold; "
                "the dotted lines show a model without information (chance).")
     return publish(fig, saver, "evaluation_roc_pr", alt=alt, caption=caption)
 
@@ -237,7 +237,7 @@ def show_roc_comparison(ev, curves, study, saver):
     title = f"Candidate − baseline AUROC {F.estimate(d, signed=True)} (paired DeLong)"
     fig = roc_comparison_figure(curves.roc, points=points, labels=legends, title=title)
     alt = "Overlaid ROC curves. " + " ".join(f"{legends[r]}; {points[r][2]}." for r in legends) + f" {title}."
-    caption = ("Figure 4. The candidate (solid) and the locked baseline (dashed) on the same patients; circles mark "
+    caption = ("The candidate (solid) and the locked baseline (dashed) on the same patients; circles mark "
                "each model's calls at the pre-specified threshold.")
     return publish(fig, saver, "evaluation_roc_comparison", alt=alt, caption=caption)
 
@@ -255,7 +255,7 @@ def show_calibration(ev, curves, study, saver, role: str = "candidate"):
            f"observed rates in tenths of predicted risk, and the diagonal of perfect calibration; calibration slope "
            f"{F.estimate(c.slope)}, calibration-in-the-large {F.estimate(c.citl)}, observed/expected "
            f"{F.estimate(c.oe_ratio)}, ICI {F.number(c.eavg)}. Below: histogram of predicted risk for patients with and without the outcome.")
-    caption = (f"Figure 2{'' if role == 'candidate' else 'b'}. Calibration of the {role}. Points on the dotted diagonal "
+    caption = (f"Calibration of the {role}. Points on the dotted diagonal "
                "would mean that predicted risks equal observed frequencies; a curve below it means over-prediction. "
                "The band is pointwise and ignores smoothing bias.")
     return publish(fig, saver, f"evaluation_calibration_{role}", alt=alt, caption=caption)
@@ -271,6 +271,6 @@ def show_decision_curve(ev, study, saver):
     low, high = study.analysis.decision_curve
     alt = (f"Decision curve: net benefit against threshold probability from {low:g} to {high:g} for "
            + ", ".join(labels[r] for r in ev.models) + ", treat all and treat none.")
-    caption = ("Figure 3. Clinical utility. A model is useful at a threshold probability where its curve lies above "
+    caption = ("Clinical utility. A model is useful at a threshold probability where its curve lies above "
                "both treat all (grey) and treat none (black, 0).")
     return publish(fig, saver, "evaluation_decision_curve", alt=alt, caption=caption)

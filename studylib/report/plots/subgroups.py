@@ -214,7 +214,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncol=min(3, len(handles)), fontsize=8, frameon=False)
     method = str(overall.method)
-    caption = (f"**Figure — {LABELS[metric]} by subgroup.** Each row is one subgroup ({len(rows)} in all, grouped by "
+    caption = (f"**{LABELS[metric]} by subgroup.** Each row is one subgroup ({len(rows)} in all, grouped by "
                f"variable in bold): the marker is the estimate and the horizontal line its {level_text} interval "
                f"({method}); the number at the right repeats them. The dashed blue line is the overall estimate and the "
                f"shaded band its interval.")
@@ -302,7 +302,7 @@ def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: Revie
         ax.grid(alpha=0.3)
         _legend(ax, len(groups[name]))
     fig.suptitle("ROC curves of the candidate model by subgroup", x=0.02, ha="left", fontsize=11)
-    caption = (f"**Figure — ROC curves by subgroup.** One panel per subgroup variable ({', '.join(names)}); each curve "
+    caption = (f"**ROC curves by subgroup.** One panel per subgroup variable ({', '.join(names)}); each curve "
                "is the empirical ROC curve of the candidate model in one subgroup (legend: its AUROC). The dotted "
                "diagonal is chance. Only subgroups that meet the plan's minimum n are drawn")
     caption += f" ({skipped} subgroup(s) below it are not)." if skipped else "."
@@ -350,7 +350,7 @@ def calibration_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, vie
         ax.set_ylim(0, limit)
         ax.set_aspect("equal")
     fig.suptitle("Calibration of the candidate model by subgroup (quantile bins)", x=0.02, ha="left", fontsize=11)
-    caption = (f"**Figure — calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
+    caption = (f"**Calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
                "subgroup (up to 10 bins at the quantiles of its predicted risk): mean predicted risk against the "
                "observed proportion with the outcome. Points on the dotted diagonal are perfectly calibrated; above it "
                "the model under-predicts, below it over-predicts.")

@@ -1,0 +1,141 @@
+"""``report.pdf`` of a run: the summary, the reporting checklist and the four reviewer stage reports,
+printed by headless Chromium and merged into one PDF with bookmarks (pypdf).
+
+Why Chromium: the pages are HTML written for a browser (CSS grid and flex, SVG and PNG figures, the
+print CSS of :mod:`studylib.report`); Chromium prints exactly what a reviewer sees, with the running
+header (study id, run id, page numbers) of the pages' ``@page`` rules and an outline of their headings
+(``--generate-pdf-document-outline``). Python HTML-to-PDF libraries (WeasyPrint, xhtml2pdf) lay out
+the JupyterLab CSS of the stage reports differently and were not used.
+
+Two ways to get it: ``studylib run --pdf`` prints it before the manifest is written (so it is hashed
+like every other file), and ``studylib pdf RUN`` adds it to an archived run: the manifest gains the
+file's hash and the ledger a new entry for the run with the new manifest hash (the run's sign-offs,
+signed on the old manifest, would no longer verify, so a signed run is refused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from studylib.data.hashing import sha256_file
+from studylib.errors import StudyInputError
+from studylib.evidence import ledger
+from studylib.evidence import results as evidence
+from studylib.evidence import verify as verifier
+
+PDF = "report.pdf"
+_STAGE_TITLES = {"01": "Stage 1: cohort", "02": "Stage 2: evaluation", "03": "Stage 3: subgroups",
+                 "04": "Stage 4: drift"}
+
+
+def chromium() -> str | None:
+    """The headless browser used for printing: ``$STUDYLIB_CHROMIUM``, else chromium / chromium-browser /
+    google-chrome on the PATH; None when there is none."""
+    named = os.environ.get("STUDYLIB_CHROMIUM")
+    if named:
+        return shutil.which(named) or (named if Path(named).is_file() else None)
+    return next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))),
+                None)
+
+
+def pages_of(folder: Path) -> list[tuple[str, Path]]:
+    """The pages of ``report.pdf`` in order, each with its bookmark title: summary, checklist, then the
+    reviewer rendering of every stage that has one."""
+    folder = Path(folder)
+    found = [("Summary", folder / "index.html"), ("Reporting checklist", folder / "checklist.html")]
+    for path in sorted((folder / "notebooks").glob("*.reviewer.html")):
+        number = path.name[:2]
+        found.append((_STAGE_TITLES.get(number, path.name.removesuffix(".reviewer.html")), path))
+    return [(title, path) for title, path in found if path.is_file()]
+
+
+def print_page(browser: str, page: Path, target: Path, profile: Path, *, timeout: float = 300) -> None:
+    """Print one HTML page to ``target`` with headless Chromium (no network, no default header/footer:
+    the pages' ``@page`` rules carry the running header and page numbers)."""
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-extensions", f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               "--generate-pdf-document-outline", "--virtual-time-budget=10000",
+               f"--print-to-pdf={target}", page.resolve().as_uri()]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        raise RuntimeError(f"Chromium could not print {page.name}: {result.stderr.strip()[-500:]}")
+
+
+def build(folder: Path, *, run: str = "", log: Callable[[str], None] = lambda m: None) -> Path:
+    """Write ``report.pdf`` of a run folder (or staging folder) and return its path; ``run`` names the run
+    (``<study-id>/<run-id>``) in the PDF's title (default: from the folder).
+
+    Raises
+    ------
+    StudyInputError
+        No Chromium to print with (install the ``chromium`` package or set ``STUDYLIB_CHROMIUM``).
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    folder = Path(folder)
+    browser = chromium()
+    if browser is None:
+        raise StudyInputError("studylib pdf needs headless Chromium: install it (Debian: apt-get install chromium) "
+                              "or set STUDYLIB_CHROMIUM to the browser's executable")
+    target = folder / PDF
+    run = run or f"{folder.parent.name}/{folder.name}"
+    writer = PdfWriter()
+    with tempfile.TemporaryDirectory(prefix="studylib-pdf-") as scratch:
+        scratch = Path(scratch)
+        for number, (title, page) in enumerate(pages_of(folder)):
+            printed = scratch / f"{number:02d}.pdf"
+            log(f"  printing {page.relative_to(folder).as_posix()}")
+            print_page(browser, page, printed, scratch / "profile")
+            writer.append(PdfReader(printed), outline_item=title, import_outline=True)
+        writer.add_metadata({"/Title": f"Validation study report — run {run}",
+                             "/Creator": "studylib (headless Chromium, pypdf)"})
+        writer.page_mode = "/UseOutlines"
+        partial = target.with_name(target.name + ".tmp")
+        with open(partial, "wb") as out:
+            writer.write(out)
+        os.replace(partial, target)
+    return target
+
+
+def add_to_run(folder: str | Path, *, log: Callable[[str], None] = lambda m: None) -> Path:
+    """Print ``report.pdf`` into an archived run and record it: the manifest lists the file with its hash
+    and the ledger gets a new entry for the run holding the new manifest hash.
+
+    Raises
+    ------
+    StudyInputError
+        The run does not verify, already has a PDF, or has sign-offs (they signed the manifest as it is).
+    """
+    check = verifier.verify_run(folder)
+    folder = check.folder
+    if not check.ok:
+        raise StudyInputError(f"{check.run}: fails verification, refusing to add a PDF: " + "; ".join(check.problems))
+    if (folder / PDF).exists():
+        raise StudyInputError(f"{check.run}: {PDF} already exists (it is listed in the manifest)")
+    reports = folder.parent.parent
+    if any(e.get("kind") == "signoff" and e.get("run") == check.run for e in ledger.read(ledger.ledger_path(reports))):
+        raise StudyInputError(f"{check.run}: has sign-offs on its manifest; adding {PDF} would change the manifest "
+                              "they signed. Print it with `studylib run --pdf` on a new run, or print the pages "
+                              "from a browser")
+    manifest_path = folder / "manifest.json"
+    previous = "sha256:" + sha256_file(manifest_path)
+    build(folder, log=log)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"][PDF] = {"sha256": sha256_file(folder / PDF), "bytes": (folder / PDF).stat().st_size}
+    manifest.setdefault("amendments", []).append({
+        "added": [PDF], "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "previous_manifest_sha256": previous})
+    evidence.write_text_atomically(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    ledger.append(ledger.ledger_path(reports), {
+        "kind": "run", "run": check.run, "study_id": manifest.get("study_id"), "verdict": manifest.get("verdict"),
+        "exit_code": manifest.get("exit_code"), "manifest_sha256": "sha256:" + sha256_file(manifest_path),
+        "amends": previous, "adds": [PDF]})
+    return folder / PDF
