@@ -167,10 +167,12 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: 
              started: list | None = None) -> None:
     import papermill
 
+    # the kernel starts in ``cwd`` (nbclient's resources path): papermill's own ``cwd=`` changes the working
+    # directory of this whole process, which stages executing at once in threads would race on
     papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
+        str(notebook), str(output), parameters=parameters, kernel_name=kernel,
         progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=_quiet_kernel_manager(started),
+        kernel_manager_class=_quiet_kernel_manager(started), resources={"metadata": {"path": str(cwd)}},
     )
 
 
