@@ -5,6 +5,7 @@ is under test, not the stages.
 """
 
 import json
+import os
 
 import pytest
 
@@ -23,8 +24,10 @@ def _run(tiny_project, control: dict):
 
 def test_later_stages_run_at_once_and_each_is_logged_as_it_ends(tiny_project):
     # evaluation sleeps; drift, started with it rather than after it, ends first
+    cwd = os.getcwd()
     outcome, messages = _run(tiny_project, {"evaluation": {"sleep": 8}})
     assert [s.status for s in outcome.stages] == ["ok"] * 4
+    assert os.getcwd() == cwd, "the stages' threads left the working directory changed"
     lines = [m.split()[1] for m in messages if m.lstrip().startswith("[")]
     assert lines[0] == "cohort" and lines.index("drift") < lines.index("evaluation"), messages
     for name in ("01_cohort", "02_evaluation", "03_subgroups", "04_drift"):
