@@ -55,3 +55,17 @@ def test_a_stage_still_running_after_a_failure_before_it_is_stopped(tiny_project
     assert [s.status for s in outcome.stages] == ["ok", "error", "not run", "not run"]
     assert outcome.stages[3].seconds == 0.0
     assert not list((outcome.folder / "notebooks").glob("04_drift.*"))
+
+
+def test_interrupt_while_later_stages_run_stops_their_kernels_and_leaves_nothing(tiny_project):
+    root = tiny_project.parent.parent
+    (root / "stub.json").write_text(json.dumps({"evaluation": {"sleep": 300}, "subgroups": {"sleep": 300}}))
+
+    def interrupt(message):
+        if "drift" in message:  # drift ended; evaluation and subgroups are still executing
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=interrupt)
+    assert not (root / "reports" / "tiny").exists() or not any((root / "reports" / "tiny").iterdir())
+    assert not any((root / runner.STAGING).iterdir())
