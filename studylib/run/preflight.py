@@ -101,15 +101,15 @@ class _Problems:
             if v is None:
                 continue
             if _is_numeric(arrow_type) and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                self.items.append(f"{where}: column '{column}' is numeric ({arrow_type}); value {v!r} is not a number")
+                self.items.append(f"{where}: column '{column}' is numeric ({arrow_type}); value {echo(v)} is not a number")
             elif _is_text(arrow_type) and not isinstance(v, (str, dt.date)):
-                self.items.append(f"{where}: column '{column}' holds text ({arrow_type}); value {v!r} is not text "
-                                  f"(quote it in the YAML: \"{v}\")")
+                self.items.append(f"{where}: column '{column}' holds text ({arrow_type}); value {echo(v)} is not text "
+                                  f"(quote it in the YAML: \"{echo(v, quote=False)}\")")
             elif arrow_type.startswith(("timestamp", "date")) and not _is_date_like(v):
-                self.items.append(f"{where}: column '{column}' holds dates ({arrow_type}); value {v!r} is not a "
+                self.items.append(f"{where}: column '{column}' holds dates ({arrow_type}); value {echo(v)} is not a "
                                   "date (write it as 2024-01-31 or '2024-01-31T08:00:00')")
             elif arrow_type == "bool" and not isinstance(v, bool):
-                self.items.append(f"{where}: column '{column}' is boolean; value {v!r} is not true or false")
+                self.items.append(f"{where}: column '{column}' is boolean; value {echo(v)} is not true or false")
 
     def condition(self, where: str, condition: Condition) -> None:
         if condition.column is not None:
@@ -142,7 +142,7 @@ def _subgroup_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
             found = list(levels(data, variable).cat.categories)
             if variable.reference not in found:
                 shown = ", ".join(found[:20]) + (" ..." if len(found) > 20 else "")
-                problems.items.append(f"{where}: reference level '{variable.reference}' does not occur in column "
+                problems.items.append(f"{where}: reference level {echo(variable.reference)} does not occur in column "
                                       f"'{variable.column}'{did_you_mean(variable.reference, found)}; levels: {shown}")
 
 
