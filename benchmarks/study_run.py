@@ -48,9 +48,12 @@ PEER = textwrap.dedent("""
 """)
 
 
-def _time(command: list[str]) -> float:
+def _time(command: list[str], ok: tuple[int, ...] = (0,)) -> float:
+    """Seconds the command took; a command that failed is not timed (a failure is fast, not a result)."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode not in ok:
+        sys.exit(f"benchmark command failed (exit {done.returncode}): {' '.join(command)[:200]}\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
 
 
@@ -63,7 +66,8 @@ def main() -> None:
     studylib_times, peer_times = [], []
     try:
         for _ in range(args.repeats):
-            studylib_times.append(_time([str(BIN / "studylib"), "run", args.params, "--reports-dir", str(reports)]))
+            studylib_times.append(_time([str(BIN / "studylib"), "run", args.params, "--reports-dir", str(reports)],
+                                        ok=(0, 1)))
             with tempfile.TemporaryDirectory(prefix="bench-peer-") as out:
                 peer_times.append(_time([sys.executable, "-c", PEER, str(ROOT / args.params), out]))
     finally:
