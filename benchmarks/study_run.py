@@ -7,7 +7,12 @@ Both sides run in this process's session, alternating, best of N repeats:
 - peer: a subprocess that executes the same four notebooks with ``papermill.execute_notebook`` and
   renders each twice with nbconvert's ``HTMLExporter``, and nothing else.
 
-Targets (issue 3, 2 cores): the demo study under 30 s; studylib's overhead over the peer at most 15 %.
+studylib runs stages 2-4 at once after the cohort stage and renders while they execute; the peer runs
+the notebooks one after another, as a plain Papermill pipeline would.
+
+Targets (2 cores): issue 3, studylib's overhead over the peer at most 15 %; issue 15, the demo study under
+18 s on a quiet machine (it took 25.7 s with the stages one after another). On a busy machine the
+absolute times mean little: read the ratio to the peer, measured in the same session, alternating.
 
 Usage: ``.venv/bin/python benchmarks/study_run.py [--repeats 3] [--params params/demo.yaml]``
 """
@@ -15,6 +20,7 @@ Usage: ``.venv/bin/python benchmarks/study_run.py [--repeats 3] [--params params
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -42,9 +48,12 @@ PEER = textwrap.dedent("""
 """)
 
 
-def _time(command: list[str]) -> float:
+def _time(command: list[str], ok: tuple[int, ...] = (0,)) -> float:
+    """Seconds the command took; a command that failed is not timed (a failure is fast, not a result)."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode not in ok:
+        sys.exit(f"benchmark command failed (exit {done.returncode}): {' '.join(command)[:200]}\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
 
 
@@ -57,7 +66,8 @@ def main() -> None:
     studylib_times, peer_times = [], []
     try:
         for _ in range(args.repeats):
-            studylib_times.append(_time([str(BIN / "studylib"), "run", args.params, "--reports-dir", str(reports)]))
+            studylib_times.append(_time([str(BIN / "studylib"), "run", args.params, "--reports-dir", str(reports)],
+                                        ok=(0, 1)))
             with tempfile.TemporaryDirectory(prefix="bench-peer-") as out:
                 peer_times.append(_time([sys.executable, "-c", PEER, str(ROOT / args.params), out]))
     finally:
@@ -69,7 +79,8 @@ def main() -> None:
     print(f"{'bare papermill + nbconvert (same notebooks)':<46} {peer:8.2f} {' '.join(f'{t:.1f}' for t in peer_times):>24}")
     print(f"ratio studylib / peer: {ours / peer:.3f}  (overhead {100 * overhead:+.1f} %; target <= +15 %: "
           f"{'met' if overhead <= 0.15 else 'NOT met'})")
-    print(f"demo study under 30 s: {'met' if ours < 30 else 'NOT met'} ({ours:.1f} s)")
+    print(f"demo study under 18 s (quiet 2-core machine): {'met' if ours < 18 else 'NOT met'} ({ours:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f} at the end)")
 
 
 if __name__ == "__main__":

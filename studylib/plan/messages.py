@@ -3,7 +3,8 @@
 Each pydantic error becomes one line naming the file, the line of the offending key, the key path,
 what was expected and what was found, e.g.
 ``params/demo.yaml:31: analysis.threshold: Input should be less than or equal to 1; got 1.5``;
-an unknown key gets a "did you mean" hint or the list of keys allowed there.
+an unknown key gets a "did you mean" hint or the list of keys allowed there. A value echoed in a message
+is cut to a few dozen characters (:func:`echo`): a message never repeats a huge value back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,38 @@ from pydantic import BaseModel
 
 from studylib.errors import did_you_mean
 from studylib.plan.schema import Study
+
+
+#: how many characters of a value a message shows
+ECHO_LIMIT = 80
+
+
+def echo(value, limit: int = ECHO_LIMIT, *, quote: bool = True) -> str:
+    """A value as shown in a message: its ``repr`` (``str`` with ``quote=False``), cut to ``limit``
+    characters with the full length said, e.g. ``'aaaa…' (5,000,000 characters)``.
+
+    A list or tuple is cut before it is written out, so echoing a list of millions of entries is cheap.
+    """
+    if isinstance(value, (list, tuple)) and len(value) > limit:
+        shown = echo(list(value[:limit]), limit, quote=quote)
+        return f"{shown} ({len(value):,} items)"
+    text = repr(value) if quote else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+#: the most problems one message lists
+MAX_PROBLEMS = 50
+
+
+def listing(items) -> str:
+    """Problems as one message: each once, at most :data:`MAX_PROBLEMS` lines, then how many more."""
+    unique = list(dict.fromkeys(items))
+    shown = unique[:MAX_PROBLEMS]
+    if len(unique) > MAX_PROBLEMS:
+        shown.append(f"... and {len(unique) - MAX_PROBLEMS:,} more problems")
+    return "\n".join(shown)
 
 
 def describe(err: dict, path: Path, node) -> str:
@@ -45,8 +78,8 @@ def describe(err: dict, path: Path, node) -> str:
         return f"{where}: {key}: required key is missing"
     message = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
-    found = "" if kind.startswith("value_error") or isinstance(got, dict) else f"; got {got!r}"
-    return f"{where}: {key or '(top level)'}: {message}{found}"
+    found = "" if kind.startswith("value_error") or isinstance(got, dict) else f"; got {echo(got)}"
+    return f"{where}: {key or '(top level)'}: {echo(message, 400, quote=False)}{found}"
 
 
 def format_loc(loc: tuple) -> str:

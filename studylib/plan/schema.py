@@ -10,7 +10,10 @@ Schema cannot express (see :data:`VALIDATION_ONLY`).
 
 from __future__ import annotations
 
+import math
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,8 +49,7 @@ VALIDATION_ONLY = (
     "a ks trigger names a continuous feature",
     "with period: year, a year is written 2024 or '2024'; 2024.0 fails validation (JSON does not tell it "
     "from 2024)",
-    "where a number is expected, validation also accepts a quoted number ('0.5') or true/false, and where "
-    "true/false is expected, 0/1 or words such as 'yes'; it converts them, the schema asks for the plain form",
+    "numbers are finite (cut points may be .inf or -.inf)",
 )
 
 
@@ -115,10 +117,91 @@ def _exact_json_schema(schema: dict, cls: type[BaseModel]) -> None:
         rules(schema)
 
 
+class AllowsInfinity:
+    """Marks a number that may be ``.inf`` or ``-.inf`` (``Annotated[float, AllowsInfinity()]``)."""
+
+
+def _scalar_kinds(annotation) -> tuple[set, bool]:
+    """(the plain types a scalar of ``annotation`` may be, whether it may be infinite)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        inner, *meta = typing.get_args(annotation)
+        kinds, infinite = _scalar_kinds(inner)
+        return kinds, infinite or any(isinstance(m, AllowsInfinity) for m in meta)
+    if origin in (typing.Union, types.UnionType):
+        kinds, infinite = set(), False
+        for arg in typing.get_args(annotation):
+            k, i = _scalar_kinds(arg)
+            kinds |= k
+            infinite |= i
+        return kinds, infinite
+    if annotation in (int, float, bool, str):
+        return {annotation}, False
+    if annotation is type(None):
+        return set(), False
+    return {object}, False  # Literal, dates, models, Any: checked by their own validation
+
+
+def _sequence_items(annotation):
+    """The item annotations of a tuple or list annotation (``[X, Ellipsis]`` for ``tuple[X, ...]``), or None."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _sequence_items(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return next((items for arg in typing.get_args(annotation) if (items := _sequence_items(arg))), None)
+    if origin in (tuple, list):
+        args = typing.get_args(annotation)
+        return [args[0], Ellipsis] if origin is list or args[-1:] == (Ellipsis,) else list(args)
+    return None
+
+
+def _strict_value(annotation, value, where: str = ""):
+    """Refuse what pydantic would convert into a number or a boolean (see :meth:`Strict._strict_types`)."""
+    if isinstance(value, (list, tuple)):
+        items = _sequence_items(annotation)
+        if items is not None:
+            for index, item in enumerate(value):
+                item_type = items[0] if items[-1] is Ellipsis else (items[index] if index < len(items) else None)
+                if item_type is not None:
+                    _strict_value(item_type, item, f"item {index + 1}: ")
+        return value
+    kinds, infinite = _scalar_kinds(annotation)
+    numeric = bool(kinds & {int, float})
+    if object in kinds or value is None:
+        return value
+    if isinstance(value, bool):
+        if numeric and bool not in kinds:
+            raise PydanticCustomError("number_type", where + "Input should be a valid number, not true/false")
+    elif isinstance(value, (int, float)):
+        if float in kinds and math.isnan(value):
+            raise PydanticCustomError("finite_number", where + "Input should be a valid number, not NaN")
+        if float in kinds and math.isinf(value) and not infinite:
+            raise PydanticCustomError("finite_number", where + "Input should be a finite number")
+        if bool in kinds and not numeric:
+            raise PydanticCustomError("bool_type", where + "Input should be true or false")
+    elif isinstance(value, str) and str not in kinds:
+        if numeric:
+            raise PydanticCustomError("number_type", where + "Input should be a valid number, not text (write it without quotes)")
+        if bool in kinds:
+            raise PydanticCustomError("bool_type", where + "Input should be true or false")
+    return value
+
+
 class Strict(BaseModel):
-    """Base of every section: unknown keys are errors and parsed parameters are immutable."""
+    """Base of every section: unknown keys are errors and parsed parameters are immutable.
+
+    Numbers and booleans are strict: a number is never true/false, a quoted number, NaN or (unless the
+    key allows it, :class:`AllowsInfinity`) infinite; true/false is never 0/1 or a word such as 'yes'.
+    (pydantic alone reads ``small_cell_threshold: true`` as 1, which turns suppression off.)
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_exact_json_schema)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_types(cls, value, info):
+        field = cls.model_fields.get(info.field_name)
+        return value if field is None else _strict_value(field.annotation, value)
 
 
 def _greater(a, b) -> bool:
@@ -659,7 +742,7 @@ class SubgroupVariable(Strict):
     name: Identifier = Field(description="name of the axis in tables, figures and intersections",
                              examples=["age_band"])
     column: str = Field(description="the column whose values (or bands) form the subgroups", examples=["age"])
-    cut: tuple[float, ...] | None = Field(None, description="increasing cut points; bins are [a, b); .inf and -.inf "
+    cut: tuple[Annotated[float, AllowsInfinity()], ...] | None = Field(None, description="increasing cut points; bins are [a, b); .inf and -.inf "
                                                             "allowed", examples=[[50, 60, 70, 80, 90, 120]])
     labels: tuple[str, ...] | None = Field(None, description="one label per band (len(cut) - 1), e.g. 50-59",
                                            examples=[["50–59", "60–69", "70–79", "80–89", "90+"]])

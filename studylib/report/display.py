@@ -9,6 +9,9 @@ levels, column names) reaches the rendered reports in two ways, and both go thro
   :func:`escape_markdown_html`, so that raw HTML, code spans and link syntax in interpolated text
   show as text.
 
+A link is made with :func:`link`, whose target must be http(s) or relative (:func:`safe_url`): a
+``javascript:``, ``data:`` or other scheme is refused.
+
 IPython is imported only when :class:`Markdown` or :func:`display` is first used, so the tables and
 the escaping helpers import without the notebook display stack.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import urllib.parse
 
 # ASCII punctuation that CommonMark lets a backslash escape (CommonMark 0.31, section 2.4)
 _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -89,6 +93,36 @@ def escape_markdown_html(text: str) -> str:
             out.append(_TEXT_ENTITIES.get(c, c))
             i += 1
     return "".join(out)
+
+
+#: the schemes a link may have besides a relative target
+SAFE_SCHEMES = ("http", "https")
+# characters browsers drop from a URL before reading its scheme ("java\tscript:" is "javascript:")
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_url(url: str) -> str:
+    """``url`` when it is http(s) or relative (no scheme); ``ValueError`` for any other scheme.
+
+    The scheme is read as a browser reads it: control characters and spaces removed, case ignored, so
+    that ``" JaVa\tScRipt:alert(1)"`` is a ``javascript:`` URL.
+
+    Examples
+    --------
+    >>> safe_url("notebooks/02_evaluation.reviewer.html")
+    'notebooks/02_evaluation.reviewer.html'
+    """
+    scheme = urllib.parse.urlsplit(_IGNORED_IN_URLS.sub("", url)).scheme.lower()
+    if scheme and scheme not in SAFE_SCHEMES:
+        raise ValueError(f"link target {url[:80]!r} has scheme '{scheme}:'; a link must be http(s) or relative")
+    return url
+
+
+def link(text: str, url: str) -> str:
+    """A Markdown link: ``text`` escaped as :func:`escape_markdown_html` escapes text, ``url`` checked by
+    :func:`safe_url` and percent-encoded where Markdown or HTML would read it as syntax."""
+    target = urllib.parse.quote(safe_url(url).strip(), safe="/:?#&=%+,;@!$'*~.-_")
+    return f'<a href="{html.escape(target, quote=True)}">{escape_markdown_html(text)}</a>'
 
 
 @functools.cache

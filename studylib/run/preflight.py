@@ -19,6 +19,7 @@ from pathlib import Path
 from studylib import formatting
 from studylib.errors import ParameterError, StudyInputError, did_you_mean
 from studylib.plan import Condition, Study
+from studylib.plan.messages import MAX_PROBLEMS, echo, listing
 from studylib.data.snapshot import Snapshot
 
 _NUMERIC_PREFIXES = ("int", "uint", "float", "double", "decimal", "halffloat")
@@ -93,8 +94,11 @@ class _Problems:
     def column(self, where: str, column: str | None) -> bool:
         if column is None or column in self.schema:
             return True
+        if len(self.items) >= MAX_PROBLEMS:  # not listed: no need to rank the columns
+            self.items.append(f"{where}: unknown column {echo(column)}")
+            return False
         existing = ", ".join(closest_columns(column, self.schema))
-        self.items.append(f"{where}: unknown column '{column}'; columns that exist (closest first): {existing}")
+        self.items.append(f"{where}: unknown column {echo(column)}; columns that exist (closest first): {existing}")
         return False
 
     def value_fits(self, where: str, column: str, value) -> None:
@@ -104,15 +108,15 @@ class _Problems:
             if v is None:
                 continue
             if _is_numeric(arrow_type) and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                self.items.append(f"{where}: column '{column}' is numeric ({arrow_type}); value {v!r} is not a number")
+                self.items.append(f"{where}: column '{column}' is numeric ({arrow_type}); value {echo(v)} is not a number")
             elif _is_text(arrow_type) and not isinstance(v, (str, dt.date)):
-                self.items.append(f"{where}: column '{column}' holds text ({arrow_type}); value {v!r} is not text "
-                                  f"(quote it in the YAML: \"{v}\")")
+                self.items.append(f"{where}: column '{column}' holds text ({arrow_type}); value {echo(v)} is not text "
+                                  f"(quote it in the YAML: \"{echo(v, quote=False)}\")")
             elif arrow_type.startswith(("timestamp", "date")) and not _is_date_like(v):
-                self.items.append(f"{where}: column '{column}' holds dates ({arrow_type}); value {v!r} is not a "
+                self.items.append(f"{where}: column '{column}' holds dates ({arrow_type}); value {echo(v)} is not a "
                                   "date (write it as 2024-01-31 or '2024-01-31T08:00:00')")
             elif arrow_type == "bool" and not isinstance(v, bool):
-                self.items.append(f"{where}: column '{column}' is boolean; value {v!r} is not true or false")
+                self.items.append(f"{where}: column '{column}' is boolean; value {echo(v)} is not true or false")
 
     def condition(self, where: str, condition: Condition) -> None:
         if condition.column is not None:
@@ -145,7 +149,7 @@ def _subgroup_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
             found = list(levels(data, variable).cat.categories)
             if variable.reference not in found:
                 shown = ", ".join(found[:20]) + (" ..." if len(found) > 20 else "")
-                problems.items.append(f"{where}: reference level '{variable.reference}' does not occur in column "
+                problems.items.append(f"{where}: reference level {echo(variable.reference)} does not occur in column "
                                       f"'{variable.column}'{did_you_mean(variable.reference, found)}; levels: {shown}")
 
 
@@ -158,7 +162,7 @@ def check(study: Study, snap: Snapshot) -> None:
     if study.analysis.split is not None and data.split is None:
         problems.items.append(f"{source}: analysis.split: names a split ('{study.analysis.split}') but data.split "
                               "(the column holding the split) is not declared")
-    for feature in data.features:
+    for feature in dict.fromkeys(data.features):
         problems.column(f"{source}: data.features", feature)
     if data.outcome in data.features:
         problems.items.append(f"{source}: data.features: the outcome column '{data.outcome}' is listed as a model "
@@ -177,11 +181,12 @@ def check(study: Study, snap: Snapshot) -> None:
     for step in study.cohort:
         problems.condition(f"{source}: cohort step {step.id}", step.condition)
     _subgroup_checks(problems, study, snap)
+    _data_checks(problems, study, snap)
     _evaluation_checks(problems, study)
     if study.drift is not None:
         _drift_checks(problems, study, snap)
     if problems.items:
-        raise ParameterError("\n".join(problems.items))
+        raise ParameterError(listing(problems.items))
 
 
 def _cohort_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
@@ -222,6 +227,43 @@ def _cohort_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
         if data.split is None and "smd_between" in study.table_one.model_fields_set:
             problems.items.append(f"{source}: table_one.smd_between: compares splits but data.split (the column "
                                   "holding the split) is not declared")
+
+
+def _data_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
+    """The values of the outcome and site columns (issue 15), read before any kernel starts.
+
+    The outcome must be a number or boolean column holding 0 and 1 only (missing values are left to the
+    cohort stage, which reports them): a text outcome such as 'yes'/'no' would stop the evaluation stage
+    after the cohort ran. The site column must name a site on every row: Table 1 by site would silently
+    leave out rows without one.
+    """
+    import pandas as pd
+
+    source, data, schema = study.source, study.data, snap.schema
+    wanted = [c for c in (data.outcome, data.site) if c is not None and c in schema]
+    if not wanted:
+        return
+    outcome_ok = data.outcome not in schema or _kind(schema[data.outcome]) in ("numeric", "bool")
+    if not outcome_ok:
+        problems.items.append(f"{source}: data.outcome: column {echo(data.outcome)} must hold 0/1 (numbers or "
+                              f"true/false); it is {schema[data.outcome]}")
+    frame = snap.read(columns=list(dict.fromkeys(wanted)))
+    if outcome_ok and data.outcome in frame:
+        values = pd.to_numeric(frame[data.outcome].dropna().astype("float64"))
+        bad = values[~values.isin((0.0, 1.0))]
+        if len(bad):
+            shown = ", ".join(echo(float(v), 20) for v in pd.unique(bad)[:5])
+            problems.items.append(
+                f"{source}: data.outcome: column {echo(data.outcome)} must hold 0 and 1 only; "
+                f"{formatting.count(len(bad))} rows hold other values (e.g. {shown})")
+    if data.site is not None and data.site in frame:
+        missing = frame[data.site].isna()
+        if missing.any():
+            rows = ", ".join(str(i + 1) for i in missing.to_numpy().nonzero()[0][:5])
+            problems.items.append(
+                f"{source}: data.site: column {echo(data.site)} has no site in {formatting.count(int(missing.sum()))} "
+                f"of {formatting.count(len(frame))} rows (e.g. rows {rows} of the snapshot); give every row a site "
+                "(e.g. 'unknown') and lock the snapshot again")
 
 
 def _evaluation_checks(problems: _Problems, study: Study) -> None:

@@ -132,8 +132,9 @@ def clean_stale_staging(reports: Path, log: Callable[[str], None]) -> None:
     staging.sweep(reports, log)
 
 
-def _quiet_kernel_manager():
-    """A kernel manager whose kernels log only critical messages on stderr.
+def _quiet_kernel_manager(started: list | None = None):
+    """A kernel manager whose kernels log only critical messages on stderr; each manager made is appended
+    to ``started`` (so that the runner can stop a stage's kernel, :func:`_stop_kernels`).
 
     ipykernel >= 7 warns on every start that the local TCP transport is unencrypted; the kernel runs
     on the loopback interface of this machine for the duration of one stage, so the warning is noise
@@ -143,43 +144,156 @@ def _quiet_kernel_manager():
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if started is not None:
+                started.append(self)
+
         def format_kernel_cmd(self, extra_arguments=None):
             return super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.log_level=CRITICAL"]
 
     return QuietKernelManager
 
 
-def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str) -> None:
+def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str,
+             started: list | None = None) -> None:
     import papermill
 
+    # the kernel starts in ``cwd`` (nbclient's resources path): papermill's own ``cwd=`` changes the working
+    # directory of this whole process, which stages executing at once in threads would race on
     papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
+        str(notebook), str(output), parameters=parameters, kernel_name=kernel,
         progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=_quiet_kernel_manager(),
+        kernel_manager_class=_quiet_kernel_manager(started), resources={"metadata": {"path": str(cwd)}},
     )
 
 
-def _render(executed: list[Path], folder: Path) -> list[Path]:
-    """Render each executed notebook twice: full HTML and reviewer HTML (no code cells)."""
-    import nbformat
-    from nbconvert import HTMLExporter
+def _stop_kernels(managers: list) -> None:
+    """Kill the kernels of a stage that is still executing: nbclient then ends it (DeadKernelError)."""
+    for manager in list(managers):
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
 
-    from nbconvert.preprocessors import TagRemovePreprocessor
 
-    options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
-    full = HTMLExporter(**options)
-    reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
-    reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
-    written = []
-    for path in executed:
+class _Renderer:
+    """Renders an executed notebook twice: full HTML and reviewer HTML (no code cells)."""
+
+    def __init__(self):
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
+        self.full = HTMLExporter(**options)
+        self.reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True,
+                                     exclude_output_prompt=True)
+        # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
+        self.reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
+        self.seconds = 0.0
+
+    def __call__(self, path: Path) -> list[Path]:
+        import nbformat
+
+        t0 = time.perf_counter()
         nb = nbformat.read(path, as_version=4)
-        for exporter, suffix in ((full, ".full.html"), (reviewer, ".reviewer.html")):
+        written = []
+        for exporter, suffix in ((self.full, ".full.html"), (self.reviewer, ".reviewer.html")):
             body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-            target = folder / (path.stem + suffix)
+            target = path.parent / (path.stem + suffix)
             target.write_text(body, encoding="utf-8")
             written.append(target)
-    return written
+        self.seconds += time.perf_counter() - t0
+        return written
+
+
+def _discard(staging: Path, record: StageRecord) -> None:
+    """Remove what a stage that is recorded as "not run" wrote: its notebook, renderings, results, figures."""
+    stem = Path(record.notebook).stem
+    leftovers = [*(staging / "notebooks").glob(stem + ".*"), *(staging / "results").glob(record.name + ".*"),
+                 *(staging / "figures").glob(record.name + "_*")]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+
+
+def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, study: plan.Study, kernel: str,
+                log: Callable[[str], None]) -> tuple[bool, float]:
+    """Execute the stage notebooks and render each; returns (a stage raised, seconds spent rendering).
+
+    The cohort stage runs first; the later stages only read the cohort it froze, so they run at once,
+    each in a kernel of its own (Papermill in a thread per stage), and each executed notebook is rendered
+    while the others still run. A progress line is logged as each stage ends. The records are those of
+    running the stages one after another: when a stage raises, the stages after it (in stage order) are
+    stopped or discarded and recorded "not run"; an empty cohort skips the later stages.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    parameters = {"study_file": str(study.source), "project_root": str(study.root), "run_dir": str(staging)}
+    render = _Renderer()
+    kernels: dict[str, list] = {r.name: [] for r in records}
+    total = len(records)
+
+    def execute(record: StageRecord) -> StageRecord:
+        output = staging / "notebooks" / record.notebook
+        t0 = time.perf_counter()
+        try:
+            _execute(notebooks / record.notebook, output, parameters, study.root, kernel, kernels[record.name])
+            record.status = "ok"
+        except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
+            record.status, record.error = "error", _stage_error(exc)
+        record.seconds = round(time.perf_counter() - t0, 3)
+        return record
+
+    def logged(record: StageRecord) -> StageRecord:
+        number = records.index(record) + 1
+        detail = f"  {record.error}" if record.error else ""
+        log(f"  [{number}/{total}] {record.name:<11} {record.status:<6} {record.seconds:6.1f} s{detail}")
+        return record
+
+    def rendered(record: StageRecord) -> None:
+        output = staging / "notebooks" / record.notebook
+        if output.exists():
+            render(output)
+
+    def finished(record: StageRecord) -> None:
+        rendered(logged(record))
+
+    first, later = records[0], records[1:]
+    logged(execute(first))
+    skip_reason = _empty_cohort_reason(staging) if first.name == "cohort" and first.status == "ok" else ""
+    if first.status != "ok" or skip_reason or not later:
+        rendered(first)
+        for number, record in enumerate(later, start=2):
+            if skip_reason:
+                record.status, record.error = "skipped", skip_reason
+                log(f"  [{number}/{total}] {record.name:<11} skipped  ({skip_reason})")
+        return first.status != "ok", round(render.seconds, 3)
+    stopped: set[str] = set()
+    with ThreadPoolExecutor(max_workers=len(later), thread_name_prefix="stage") as pool:
+        pending = {pool.submit(execute, record): record for record in later}
+        try:
+            rendered(first)  # while the later stages execute
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: records.index(pending[f])):
+                    record = pending.pop(future)
+                    if record.name in stopped:
+                        continue
+                    finished(future.result())
+                    if record.status == "error":  # the stages after it would not have run
+                        for other in later[later.index(record) + 1:]:
+                            stopped.add(other.name)
+                            _stop_kernels(kernels[other.name])
+        except BaseException:  # Ctrl-C: stop every kernel so that the threads end, then let the run be removed
+            for managers in kernels.values():
+                _stop_kernels(managers)
+            raise
+    failed = next((r for r in later if r.status == "error" and r.name not in stopped), None)
+    if failed is not None:
+        for record in later[later.index(failed) + 1:]:
+            record.status, record.error, record.seconds = "not run", "", 0.0
+            _discard(staging, record)
+            log(f"  [{records.index(record) + 1}/{total}] {record.name:<11} not run  ({failed.name} raised)")
+    return failed is not None, round(render.seconds, 3)
 
 
 def _empty_cohort_reason(staging: Path) -> str:
@@ -245,33 +359,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         evidence.record(staging, planning.STAGE, planning.plan_results(study))  # pre-registered sizes: counts only
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
-        executed = []
-        failed, skip_reason = False, ""
-        for number, record in enumerate(records, start=1):
-            if failed:
-                continue
-            if skip_reason:
-                record.status, record.error = "skipped", skip_reason
-                log(f"  [{number}/{len(records)}] {record.name:<11} skipped  ({skip_reason})")
-                continue
-            output = staging / "notebooks" / record.notebook
-            t0 = time.perf_counter()
-            try:
-                parameters = {"study_file": str(study.source), "project_root": str(study.root), "run_dir": str(staging)}
-                _execute(notebooks / record.notebook, output, parameters, study.root, kernel)
-                record.status = "ok"
-            except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
-                record.status, record.error, failed = "error", _stage_error(exc), True
-            record.seconds = round(time.perf_counter() - t0, 3)
-            if output.exists():
-                executed.append(output)
-            detail = f"  {record.error}" if record.error else ""
-            log(f"  [{number}/{len(records)}] {record.name:<11} {record.status:<6} {record.seconds:6.1f} s{detail}")
-            if record.name == "cohort" and record.status == "ok":
-                skip_reason = _empty_cohort_reason(staging)
-        t0 = time.perf_counter()
-        _render(executed, staging / "notebooks")
-        render_seconds = round(time.perf_counter() - t0, 3)
+        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log)
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage

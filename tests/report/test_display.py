@@ -85,3 +85,31 @@ def test_styler_escapes_the_caption_and_multiindex_labels():
     assert soup.find(["img", "u", "i", "b"]) is None
     assert soup.caption.get_text() == f"Caption {IMG}"
     assert IMG in soup.get_text() and "<u>top</u>" in soup.get_text() and "1.500000" in soup.get_text()
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", " JaVa\tScRipt:alert(1)", "java\nscript:alert(1)",
+                                 "data:text/html,<script>alert(1)</script>", "vbscript:x", "file:///etc/passwd"])
+def test_links_refuse_other_schemes(url):
+    from studylib.report.display import link, safe_url
+
+    with pytest.raises(ValueError, match="must be http\\(s\\) or relative"):
+        safe_url(url)
+    with pytest.raises(ValueError):
+        link("x", url)
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a?b=1#c", "http://e.org", "notebooks/02_evaluation.reviewer.html",
+                                 "#gates", "../../index.html"])
+def test_links_keep_http_and_relative_targets(url):
+    from studylib.report.display import link
+
+    soup = _rendered(link(f"see {IMG}", url))
+    assert soup.a["href"] == url and soup.a.get_text() == f"see {IMG}"
+    assert soup.find(["img", "script"]) is None
+
+
+def test_a_link_target_cannot_close_the_attribute():
+    from studylib.report.display import link
+
+    soup = _rendered(link("x", 'a.html" onmouseover="alert(1)'))
+    assert list(soup.a.attrs) == ["href"]

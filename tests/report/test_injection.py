@@ -3,14 +3,19 @@
 One tiny study is run with ``<img src=x onerror=alert(1)>`` and ``<script>alert(1)</script>`` in the
 study title and intended use (also inside Markdown code spans), model names and versions, criterion
 and gate labels, cohort step labels, subgroup band labels and reference level, Table 1 labels,
-category values of the data (sex, site, split), column names (sex, site) and the dataset card. Every
-``.html`` file of the run folder and the runs page are parsed with :mod:`html.parser`: no ``script``
-element, no ``on…`` attribute, and no image that is not an embedded figure may appear, and the payload
-must still be there as text.
+category values of the data (sex, site, split), person ids, column names (sex, site) and the dataset
+card. Every ``.html`` file of the run folder and the runs page are parsed with :mod:`html.parser`: no
+``script`` element, no ``on…`` attribute, no image that is not an embedded figure and no link or source
+whose scheme is not http(s) or relative may appear, and the payload must still be there as text. Then
+every page is loaded in headless Chromium with ``alert``, ``confirm`` and ``prompt`` instrumented to mark
+the document: no marker may appear (issue 15).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -40,6 +45,7 @@ def _frame():
     frame["sex"] = frame["sex"].map({"F": f"F{IMG}", "M": f"M{SCRIPT}"})
     frame["site"] = [f"site {i % 2} {IMG if i % 2 else SCRIPT}" for i in range(len(frame))]
     frame["split"] = frame["split"].replace({"development": DEVELOPMENT, "validation": VALIDATION})
+    frame["person_id"] = frame["person_id"] + [IMG if i % 2 else SCRIPT for i in range(len(frame))]
     return frame.rename(columns={"sex": SEX, "site": SITE})
 
 
@@ -95,7 +101,17 @@ def markup_from_payload(page: str) -> list[str]:
     found += [f"<{e.name} {a}=…>" for e in soup.find_all(True) for a in e.attrs if a.lower().startswith("on")]
     found += [f"<img src={i.get('src')!r}>" for i in soup.find_all("img")
               if not str(i.get("src", "")).startswith("data:image/")]
+    found += [f"<{e.name} {a}={e[a]!r}>" for e in soup.find_all(True) for a in ("href", "src", "action", "formaction")
+              if e.has_attr(a) and not _safe_target(e.name, a, str(e[a]))]
     return found
+
+
+def _safe_target(element: str, attribute: str, value: str) -> bool:
+    """http(s), relative, or (an image's source) an embedded image; as a browser reads the scheme."""
+    scheme = urllib.parse.urlsplit("".join(c for c in value if ord(c) > 0x20 and ord(c) != 0x7f)).scheme.lower()
+    if element == "img" and attribute == "src" and scheme == "data":
+        return value.startswith("data:image/")
+    return scheme in ("", "http", "https")
 
 
 def test_the_check_finds_injected_markup():
@@ -103,6 +119,8 @@ def test_the_check_finds_injected_markup():
     assert markup_from_payload(page) == ["<script> <script>alert(1)</script>", "<img onerror=…>",
                                          "<img src='x'>"]
     assert markup_from_payload(page.replace("<", "&lt;")) == []
+    assert markup_from_payload("<a href=' JavaScript:alert(1)'>x</a><a href='https://e.org'>y</a>") == \
+        ["<a href=' JavaScript:alert(1)'>"]
 
 
 def test_every_page_of_the_run_is_checked(run_folder):
@@ -117,3 +135,47 @@ def test_no_markup_from_user_strings(run_folder, name):
     if name != "../../index.html":  # the runs page shows ids and verdicts only
         text = BeautifulSoup(page, "html.parser").get_text()
         assert IMG in text and SCRIPT in text, "the payload should show as text"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: put first in each page's copy: a script from the page that calls alert, confirm or prompt marks the document
+PROBE = ("<script>for (const f of ['alert', 'confirm', 'prompt']) window[f] = m => "
+         "document.documentElement.setAttribute('data-payload-ran', f + ':' + m);</script>")
+
+
+@pytest.fixture(scope="module")
+def chromium_doms(run_folder, tmp_path_factory) -> dict[str, str]:
+    """Every page's DOM after loading in headless Chromium, with :data:`PROBE` first in the page."""
+    reports = tmp_path_factory.mktemp("probe") / "reports"
+    shutil.copytree(run_folder.parent.parent, reports)
+    folder = reports / run_folder.parent.name / run_folder.name
+    processes = {}
+    for number, name in enumerate(PAGES):
+        page = (folder / name).resolve()
+        probe = page.with_name(page.stem + ".probe.html")
+        probe.write_text(PROBE + page.read_text(encoding="utf-8"), encoding="utf-8")
+        profile = tmp_path_factory.mktemp(f"chromium{number}")
+        processes[name] = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+             "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
+             "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return {name: process.communicate(timeout=600)[0] for name, process in processes.items()}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.parametrize("name", PAGES)
+def test_no_payload_runs_in_a_browser(chromium_doms, name):
+    dom = chromium_doms[name]
+    assert "</html>" in dom or "</body>" in dom, "the page did not load"
+    assert 'data-payload-ran="' not in dom, f"a payload ran in {name}"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
+def test_the_browser_probe_sees_a_payload_that_runs(tmp_path):
+    page = tmp_path / "live.html"
+    page.write_text(PROBE + f"<p>{IMG}</p>")
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                          "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=300).stdout
+    assert 'data-payload-ran="alert:1"' in dom
