@@ -37,6 +37,7 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
     from studylib.report.plots import figures, summary
 
     folder = Path(folder)
+    save = results.figure_saver(folder)
     level = formatting.confidence_level(study.analysis.alpha)
     shown = []
 
@@ -50,7 +51,7 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
         gate = declared[0]
         metric = "auroc_vs_baseline" if gate.versus is not None else gate.metric
         fig = summary.forest(rows, metric=metric, threshold=_threshold(gate), level=level)
-        figures.save(fig, folder, "summary_subgroups_forest")
+        figures.save(fig, save, "summary_subgroups_forest")
         shown.append({"src": "figures/summary_subgroups_forest.png", "href": report("subgroups"),
                       "alt": f"Forest plot of {vocabulary.metric(metric)} by subgroup (gate {gate.id})",
                       "caption": f"Gate {gate.id}: {vocabulary.metric(metric)} in every subgroup with its {level} "
@@ -62,7 +63,7 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
         accepted = next((tuple(c.interval_within) for c in study.acceptance
                          if c.metric == "calibration_slope" and c.interval_within is not None), None)
         fig = summary.calibration(deciles, slope=slope, accepted=accepted, level=level)
-        figures.save(fig, folder, "summary_calibration")
+        figures.save(fig, save, "summary_calibration")
         shown.append({"src": "figures/summary_calibration.png", "href": report("evaluation"),
                       "alt": "Calibration of the candidate with the accepted slope band",
                       "caption": "Calibration of the candidate: observed against predicted risk by tenths of "

@@ -335,7 +335,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
     clean_stale_staging(reports, log)
     run_id = new_run_id()
     with staging.claim(staging_root, run_id) as folder:
-        outcome = _run_in(folder, study, snap, run_id, reports, notebooks, log, reproduces, started)
+        outcome = _run_in(folder, study, snap, run_id, reports, notebooks, log, reproduces, started, pdf=pdf)
     try:
         pages.write_archive_index(reports)
     except OSError as exc:  # the run is archived and recorded; only the convenience page is stale
@@ -345,8 +345,9 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
 
 
 def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: str, reports: Path, notebooks: Path,
-            log: Callable[[str], None], reproduces: str | None, started: float) -> RunOutcome:
-    """Execute, render and archive one run in its staging folder (whose lock the caller holds)."""
+            log: Callable[[str], None], reproduces: str | None, started: float, *, pdf: bool = False) -> RunOutcome:
+    """Execute, render and archive one run in its staging folder (whose lock the caller holds); ``pdf``: also
+    print ``report.pdf`` before the manifest is written."""
     (staging / "notebooks").mkdir(parents=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None

@@ -45,18 +45,18 @@ def forest_figure(sites: SiteAnalysis, measures=("auroc", "calibration_slope", "
     return fig
 
 
-def show_site_forest(sites: SiteAnalysis, run_dir):
-    """Save the forest plot into the run folder and embed it."""
+def show_site_forest(sites: SiteAnalysis, saver):
+    """Hand the forest plot to the saver (the run folder) and embed it."""
     fig = forest_figure(sites)
     pi = sites.pooled.set_index("measure").loc["auroc"]
     caption = ("Each site's estimate and interval; the diamond is the random-effects pooled estimate and its "
                "interval; the orange bar the 95% prediction interval of a new site's true value"
                + ("." if math.isfinite(pi.pi_lower) else f" (not drawn: {pi.pi_reason})."))
-    return publish(fig, run_dir, "sites_forest", alt="Forest plot of AUROC, calibration slope and O/E by site",
+    return publish(fig, saver, "sites_forest", alt="Forest plot of AUROC, calibration slope and O/E by site",
                    caption=caption)
 
 
-def show_sites(sites: SiteAnalysis | None, study, run_dir) -> None:
+def show_sites(sites: SiteAnalysis | None, study, saver) -> None:
     """Display the per-site table, the pooled table, the site gates and the forest plot (or why there are none)."""
     from studylib.report.display import Markdown, display
     from studylib.report.tables import sites as tables
@@ -68,4 +68,4 @@ def show_sites(sites: SiteAnalysis | None, study, run_dir) -> None:
     display(tables.pooled_table(sites, study))
     if sites.gates:
         display(tables.site_gate_table(sites))
-    display(show_site_forest(sites, run_dir))
+    display(show_site_forest(sites, saver))
