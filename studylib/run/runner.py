@@ -22,7 +22,7 @@ from pathlib import Path
 
 from studylib.run import environment
 from studylib.evidence import results as evidence
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.evidence import ledger
 from studylib import plan
 from studylib.run import preflight
@@ -160,11 +160,30 @@ def _quiet_kernel_manager():
 def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str) -> None:
     import papermill
 
-    papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
-        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=_quiet_kernel_manager(),
-    )
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            kernel_manager_class=_quiet_kernel_manager(),
+        )
+    finally:  # a failed stage's notebook is archived too
+        if output.is_file():
+            _relative_papermill_paths(output, cwd)
+
+
+def _relative_papermill_paths(executed: Path, root: Path) -> None:
+    """Record the notebook's input and output paths in Papermill's metadata relative to the project root
+    (the parameters already are): no executed notebook holds an absolute path of the project or of the
+    staging folder. An input notebook outside the project (an installed package) keeps its path."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        value = meta.get(key)
+        if isinstance(value, str) and value and Path(value).resolve().is_relative_to(Path(root).resolve()):
+            meta[key] = _relative(value, root)
+    nbformat.write(nb, executed)
 
 
 def _render(executed: list[Path], folder: Path) -> list[Path]:
@@ -250,7 +269,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
             output = staging / "notebooks" / record.notebook
             t0 = time.perf_counter()
             try:
-                parameters = {"study_file": str(study.source), "project_root": str(study.root), "run_dir": str(staging)}
+                parameters = {"study_file": _relative(study.source, study.root), "project_root": ".",
+                              "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
                 _execute(notebooks / record.notebook, output, parameters, study.root, kernel)
                 record.status = "ok"
             except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
@@ -268,6 +288,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         all_gates = [g for stage, _ in STAGES for g in (evidence.read(staging, stage) or {}).get("gates", [])]
+        for gate in all_gates:  # the summary page and verdict.json are reviewer-facing: the one small-cell rule
+            gate["sentence"] = suppression.suppress_text(gate.get("sentence", ""), study.study.small_cell_threshold)
         verdict = "ERROR" if failed else gates.overall(all_gates)
         exit_code = EXIT_STAGE if failed else (EXIT_PASS if verdict == gates.PASS else EXIT_GATE)
         outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces)
@@ -293,6 +315,21 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
     return outcome
 
 
+def _relative(path: str | Path, start: Path) -> str:
+    """``path`` relative to ``start`` (POSIX separators, ``..`` where needed): no run output records an
+    absolute path of the machine it ran on."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
+
+
+def _command(argv: list[str], root: Path) -> str:
+    """The command line of the run as the manifest records it: the program by name, and every argument
+    that names an existing file or folder relative to the project root."""
+    words = [Path(argv[0]).name if argv else ""]
+    words += [_relative(a, root) if not a.startswith("-") and os.path.isabs(a) and os.path.exists(a) else a
+              for a in argv[1:]]
+    return " ".join(words)
+
+
 def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, outcome: RunOutcome,
                     started_at: dt.datetime, timings: dict, env: dict) -> None:
     files = {
@@ -309,16 +346,16 @@ def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, ou
         "exit_code": outcome.exit_code,
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "params": {"source": str(study.source), "file": "params.yaml", "sha256": study.sha256},
-        "project_root": str(study.root),
+        "params": {"source": _relative(study.source, study.root), "file": "params.yaml", "sha256": study.sha256},
+        "project_root": _relative(study.root, outcome.folder),
         "reproduces": outcome.reproduces,
-        "snapshot": {"path": str(snap.path), "lock": snap.lock},
+        "snapshot": {"path": _relative(snap.path, study.root), "lock": snap.lock},
         "models": models,
         "stages": [{"name": r.name, "notebook": r.notebook, "status": r.status, "seconds": r.seconds,
                     "error": r.error} for r in outcome.stages],
         "timings_seconds": timings,
         "environment": env,
-        "command": " ".join(sys.argv),
+        "command": _command(sys.argv, study.root),
         "files": files,
     }
     evidence.write_text_atomically(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
