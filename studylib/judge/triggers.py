@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from studylib import formatting
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.plan import Study, Trigger
 
 __all__ = ["BLOCKING_ACTIONS", "ACTION_TEXT", "judge_triggers"]
@@ -168,4 +168,6 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
             sentence += f" Not judged in window(s) {', '.join(sorted(unjudged, key=labels.index))} (undefined)."
         judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, verdict, estimate=value[0], lower=value[1],
                                  upper=value[2], blocks=blocks, sentence=sentence))
-    return judged
+    # the sentences are reviewer-facing: counts in the reasons of undefined statistics follow the small-cell rule
+    threshold = study.study.small_cell_threshold
+    return [gates.Gate(**{**g.__dict__, "sentence": suppression.suppress_text(g.sentence, threshold)}) for g in judged]

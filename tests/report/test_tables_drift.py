@@ -24,7 +24,7 @@ def test_reviewer_tables_format_intervals_and_suppress_small_counts():
     assert output.loc["reference", "mean predicted risk"] == formatting.interval(
         ref["mean_score"], ref["mean_score_lower"], ref["mean_score_upper"])
     assert re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", output.loc["reference", "mean predicted risk"])
-    shown = drift_tables.input_drift(review.input, alpha=0.05)
+    shown = drift_tables.input_drift(review.input, alpha=0.05, threshold=5)
     assert set(shown.index.get_level_values(0)) == {"x1", "x2", "cat"}
     assert all(p == formatting.p_value(q) for p, q in zip(shown["p"], review.input["p_value"]))
     windows = drift_tables.windows(pd.DataFrame({"window": ["a", "b", "c"], "values": ["", "", ""], "n": [0, 1234, 9],

@@ -17,7 +17,7 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.data.scan import REFERENCE
 from studylib.judge import gates
-from studylib.judge.suppression import is_small, shown_count  # the study's one small-cell rule
+from studylib.judge.suppression import is_small, shown_count, suppress_text  # the study's one small-cell rule
 from studylib.plan import Study
 
 
@@ -30,21 +30,22 @@ def windows(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The windows: what each holds, rows, labelled rows and events."""
     return pd.DataFrame({
         "window": table["window"], "values": table["values"],
-        "rows": [("0 (empty window)" if n == 0 else F.count(n)) for n in table["n"]],
-        "with outcome": [F.count(n) for n in table["labelled"]],
+        "rows": [("0 (empty window)" if n == 0 else shown_count(n, threshold)) for n in table["n"]],
+        "with outcome": [shown_count(n, threshold) for n in table["labelled"]],
         "events": [shown_count(e, threshold) for e in table["events"]],
     }).set_index("window")
 
 
-def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
-    """Input drift per feature and window."""
+def input_drift(table: pd.DataFrame, *, alpha: float, threshold: int) -> pd.DataFrame:
+    """Input drift per feature and window; a window with fewer than ``threshold`` values of the feature
+    (a small cell) shows its count as "<T" and withholds the statistics that describe those values."""
     rows = []
     for r in table.to_dict(orient="records"):
         test = "KS D" if r["test"] == "ks" else "chi-square"
         stat = F.number(r["statistic"]) if r["test"] != "ks" or not math.isfinite(r["ks_upper"]) else (
             f"{F.number(r['statistic'])} (≤ {F.number(r['ks_upper'])})")
         rows.append({
-            "feature": r["feature"], "window": r["window"], "n": F.count(r["n"]),
+            "feature": r["feature"], "window": r["window"], "n": shown_count(r["n"], threshold),
             "PSI": F.number(r["psi"]), "PSI band": r["psi_band"] or F.UNDEFINED, "test": test, "statistic": stat,
             "p": F.p_value(r["p_value"]), "adjusted p": F.p_value(r["p_adjusted"]),
             f"adj. p < {alpha:g}": "yes" if r["p_adjusted"] < alpha else "",
@@ -54,8 +55,12 @@ def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
                                       100 * r["missing_change_upper"], 1)
                            + (" pp" if math.isfinite(r["missing_change"]) else ""),
             "adj. p (missing)": F.p_value(r["missing_p_adjusted"]),
-            "note": r["reason"],
+            "note": suppress_text(r["reason"], threshold),
         })
+        if is_small(r["n"], threshold):
+            rows[-1].update({k: F.WITHHELD for k in ("PSI", "PSI band", "statistic", "p", "adjusted p",
+                                                     "change (CI)", "adj. p (missing)")})
+            rows[-1][f"adj. p < {alpha:g}"] = ""
     columns = ["feature", "window", "n", "PSI", "PSI band", "test", "statistic", "p", "adjusted p",
                f"adj. p < {alpha:g}", "missing (reference → window)", "change (CI)", "adj. p (missing)", "note"]
     return pd.DataFrame(rows, columns=columns).set_index(["feature", "window"])
@@ -67,7 +72,7 @@ def output_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for r in table.to_dict(orient="records"):
         ref = r["window"] == REFERENCE
         rows.append({
-            "window": r["window"], "scored": F.count(r["n"]),
+            "window": r["window"], "scored": shown_count(r["n"], threshold),
             "PSI": "(reference)" if ref else F.number(r["psi"]), "PSI band": "" if ref else (r["psi_band"] or F.UNDEFINED),
             "KS D": "" if ref else F.number(r["ks"]), "adjusted p": "" if ref else F.p_value(r["p_adjusted"]),
             "mean predicted risk": F.interval(*_bounds(r, "mean_score")), "alerts": shown_count(r["alerts"], threshold),
@@ -86,12 +91,12 @@ def calibration_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for r in table.to_dict(orient="records"):
         small = is_small(r["events"], threshold) or is_small(r["labelled"] - r["events"], threshold)
         rows.append({
-            "window": r["window"], "with outcome": F.count(r["labelled"]),
+            "window": r["window"], "with outcome": shown_count(r["labelled"], threshold),
             "observed events": shown_count(r["events"], threshold), "expected events": F.number(r["expected"], 1),
             "O/E ratio": F.WITHHELD if small else F.interval(*_bounds(r, "oe_ratio")),
             "calibration-in-the-large": F.WITHHELD if small else F.interval(*_bounds(r, "calibration_in_the_large")),
             "calibration slope": F.WITHHELD if small else F.interval(*_bounds(r, "calibration_slope")),
-            "note": r.get("reason", "") or "",
+            "note": suppress_text(r.get("reason", "") or "", threshold),
         })
     return pd.DataFrame(rows).set_index("window")
 
@@ -111,7 +116,7 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
                                       if math.isfinite(r[f"{name}_cl_lower"]) else F.UNDEFINED)
             if i > 0 and r[f"{name}_signal"]:
                 row[f"{label} limits"] += " SIGNAL"
-        row["note"] = r.get("reason", "") or ""
+        row["note"] = suppress_text(r.get("reason", "") or "", threshold)
         rows.append(row)
     return pd.DataFrame(rows).set_index("window")
 
@@ -154,8 +159,13 @@ def suppressed(review, threshold: int):
     calibration = _withhold(cal, ("observed_rate", "oe_ratio", "calibration_in_the_large", "calibration_slope"),
                             cal_mask)
     output = _withhold(review.output, ("alert_rate",), small(review.output["alerts"].to_numpy()))
+    inputs = review.input.copy()
+    few = small(inputs["n"].to_numpy())
+    for column in ("psi", "statistic", "p_value", "p_adjusted", "missing_p_adjusted"):
+        if column in inputs.columns:
+            inputs[column] = inputs[column].astype(float).where(~few, float("nan"))
     perf = review.performance
     pos, neg = small(perf["positives"].to_numpy()), small(perf["negatives"].to_numpy())
     performance = _withhold(_withhold(_withhold(perf, ("sensitivity",), pos), ("specificity",), neg),
                             ("auroc",), pos | neg)
-    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance)
+    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance, input=inputs)

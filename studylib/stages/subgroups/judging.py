@@ -72,7 +72,8 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
             verdict = subgroup_gates.apply_insufficient_policy(verdict, gate, hint)
             if withheld_at.get(key, False):
                 verdict = subgroup_gates.withhold_estimate(verdict, subject=subject, threshold=threshold)
-            judged.append(subgroup_gates.with_changes(verdict, id=f"{gate.id}[{group.variable}={group.level}]"))
+            judged.append(subgroup_gates.with_changes(verdict, id=f"{gate.id}[{group.variable}={group.level}]",
+                                                      sentence=suppression.suppress_text(verdict.sentence, threshold)))
     return judged
 
 
