@@ -354,9 +354,21 @@ def small_numbers_in_text(text: str, threshold: int) -> list[str]:
     """The phrases of ``text`` that :func:`suppress_text` would change: empty when the text is safe."""
     if not isinstance(text, str):
         return []
-    found = [m.group(0) for m in _COUNTED.finditer(text)
+    found = [text[max(0, m.start() - 20):m.end() + 20] for m in _COUNTED.finditer(text)
              if is_small(int(m.group(1).replace(",", "")), threshold) and not _in_a_rule(m)]
     found += [m.group(0) for m in _EQUALS.finditer(text) if is_small(int(m.group(2).replace(",", "")), threshold)]
     found += [m.group(0) for m in _FRACTION.finditer(text)
               if fraction_disclosive(int(m.group(1).replace(",", "")), int(m.group(2).replace(",", "")), threshold)]
     return found
+
+
+def protect_levels(frame: pd.DataFrame, threshold: int, *, by: str = "variable",
+                   counts: tuple[str, str] = ("positives", "negatives")) -> pd.DataFrame:
+    """:func:`protect` applied to the levels of each variable of a tidy table (one row per level), whose
+    counts add up to published totals (e.g. the positives and negatives of every site add up to the
+    cohort's). Returns booleans with the columns ``counts`` and the index of ``frame``."""
+    hide = pd.DataFrame(False, index=frame.index, columns=list(counts))
+    for _, rows in frame.groupby(by, sort=False).groups.items():
+        mask = protect(frame.loc[rows, list(counts)].to_numpy(dtype=float), threshold)
+        hide.loc[rows, list(counts)] = mask
+    return hide

@@ -93,7 +93,7 @@ def versions_markdown(study: Study) -> str:
     t = study.study.small_cell_threshold
     return (f"**Which version of the numbers is this?** Counts of people below {t} are shown as \"<{t}\" in every "
             "table, figure label and gate sentence of this report, and estimates that would let a reader recover "
-            f"such a count (e.g. a sensitivity of 2/25) are *withheld*; a class count beside a suppressed one is "
+            f"such a count (e.g. a sensitivity resting on 2 true positives of 25 cases) are *withheld*; a class count beside a suppressed one is "
             "shown as a bound (\"≥626\"). This applies to the executed notebook and to both of its HTML renderings "
             "(reviewer and full), which show the same outputs. Machine-readable results come in two versions in "
             "the run folder's `results/`:\n\n"

@@ -47,6 +47,16 @@ def subgroup_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variable", "level", "n", "positives", "negatives", "judged", "reason"])
 
 
+def withheld_levels(groups: pd.DataFrame, threshold: int) -> set[tuple[str, str]]:
+    """(variable, level) of every subgroup whose counts are withheld: a class count below the small-cell
+    threshold, or a level withheld so that such a count cannot be worked out from the variable's totals
+    (complementary suppression, :func:`studylib.judge.suppression.protect_levels`). Their estimates are
+    withheld too. ``groups``: :func:`subgroup_table` (the overall row is left out)."""
+    levels = groups[groups.variable != OVERALL]
+    hide = suppression.protect_levels(levels, threshold).any(axis=1)
+    return set(zip(levels.variable[hide], levels.level[hide]))
+
+
 def sample_size_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     """For every subgroup that cannot be judged: how many more positives, negatives and patients it needs.
 

@@ -16,7 +16,8 @@ import pandas as pd
 from studylib.judge import gates, subgroup_gates, suppression
 from studylib.plan import Study, SubgroupGate
 from studylib.stages.subgroups.comparisons import reference_table
-from studylib.stages.subgroups.eligibility import sample_size_sentence, sample_size_table, subgroup_table
+from studylib.stages.subgroups.eligibility import (sample_size_sentence, sample_size_table, subgroup_table,
+                                                  withheld_levels)
 from studylib.stages.subgroups.groups import ALL, OVERALL
 from studylib.stages.subgroups.metrics import LABELS
 from studylib.stats import Estimate
@@ -42,7 +43,9 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     hints = sample_size_table(table, study).set_index(["variable", "level"])
     indexed = table.set_index(["variable", "level", "metric"])
     withheld = suppression.suppress_table(table, threshold)["withheld"].to_numpy()
-    withheld_at = dict(zip(zip(table.variable, table.level, table.metric), withheld))
+    hidden_levels = withheld_levels(groups, threshold)
+    withheld_at = {key: bool(w) or key[:2] in hidden_levels
+                   for key, w in zip(zip(table.variable, table.level, table.metric), withheld)}
     refs = references if references is not None else reference_table(table, study)
     ref_at = {(r.variable, r.level, r.metric): r for r in refs.itertuples(index=False)}
     variables = {v.name: v for v in plan.variables}
