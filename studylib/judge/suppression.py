@@ -102,6 +102,17 @@ def shown_count(count, threshold: int) -> str:
     return formatting.fewer_than(threshold) if is_small(value, threshold) else formatting.count(value)
 
 
+def withheld_label(threshold: int) -> str:
+    """How a withheld estimate reads beside its verdict: ``"withheld (<5)"`` (never a bare dash).
+
+    Examples
+    --------
+    >>> withheld_label(5)
+    'withheld (<5)'
+    """
+    return f"{formatting.WITHHELD} ({formatting.fewer_than(threshold)})"
+
+
 def split_counts(total, part_a, part_b, threshold: int) -> tuple[str, str, str, bool]:
     """Display strings of a total and its two parts (e.g. n, positives, negatives) and whether any is small.
 

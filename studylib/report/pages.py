@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 
 from studylib import formatting
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.report.checklist import ItemStatus
 
 _MARK = {gates.PASS: "✔ PASS", gates.FAIL: "✘ FAIL", gates.INSUFFICIENT: "? INSUFFICIENT EVIDENCE"}
@@ -62,12 +62,19 @@ def _summary(all_gates: Sequence[Mapping]) -> list[dict]:
     return rows
 
 
-def _gate_rows(all_gates: Sequence[Mapping]) -> list[dict]:
+def _gate_rows(all_gates: Sequence[Mapping], threshold: int) -> list[dict]:
     return [{"stage": g["stage"], "id": g["id"], "subject": g["subject"], "verdict": g["verdict"],
              "mark": _mark(g["verdict"]),
-             # a statistic judged without an interval (PSI, a p-value) shows alone
-             "estimate": formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval=""),
+             # a statistic judged without an interval (PSI, a p-value) shows alone; a PASS or FAIL without
+             # an estimate had it withheld by the small-cell rule (the gate's sentence says so)
+             "estimate": suppression.withheld_label(threshold) if _withheld(g) else
+             formatting.interval(g.get("estimate"), g.get("lower"), g.get("upper"), no_interval=""),
              "rule": g["rule"], "blocks": g.get("blocks", True)} for g in all_gates]
+
+
+def _withheld(gate: Mapping) -> bool:
+    return (gate["verdict"] in (gates.PASS, gates.FAIL) and gate.get("estimate") is None
+            and "withheld" in gate.get("sentence", ""))
 
 
 def _stage_rows(records: Iterable) -> list[dict]:
@@ -116,7 +123,7 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
         study=study.study, run_id=outcome.run_id, level=formatting.confidence_level(study.analysis.alpha),
         verdict={"name": outcome.verdict, "mark": _mark(outcome.verdict),
                  "explanation": _EXPLAIN.get(outcome.verdict, ""), "exit_code": outcome.exit_code},
-        summary=_summary(all_gates), gates=_gate_rows(all_gates), stages=_stage_rows(outcome.stages),
+        summary=_summary(all_gates), gates=_gate_rows(all_gates, study.study.small_cell_threshold), stages=_stage_rows(outcome.stages),
         snapshot={"path": study.snapshot.path, "lock": snap.lock, "rows": formatting.count(snap.rows)}, card_file=card_file,
         params={"name": study.source.name, "sha256": study.sha256, "text": params_text}, models=models,
         env={"commit": code["commit"] or "not a git checkout", "state": _DIRTY[code["dirty"]],

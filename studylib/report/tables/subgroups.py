@@ -9,11 +9,13 @@ function the Markdown of a narrative cell.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from studylib import formatting as F
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.plan import Study
 from studylib.report import display
 from studylib.stages.subgroups.groups import OVERALL
@@ -158,11 +160,17 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
     """Every judged gate, indexed by its id (gate[subgroup]): metric, estimate with interval, rule, verdict,
     whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
-             "Estimate (interval)": F.interval(g.estimate, g.lower, g.upper, 3),
+             "Estimate (interval)": suppression.withheld_label(view.threshold) if _withheld(g)
+             else F.interval(g.estimate, g.lower, g.upper, 3),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Blocks release": "yes" if g.blocking_failure else "no",
              "Why": g.sentence} for g in view.gates]
     columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Blocks release", "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+
+def _withheld(gate) -> bool:
+    """A PASS or FAIL without an estimate: the small-cell rule withheld it (the gate's sentence says so)."""
+    return gate.verdict in (gates.PASS, gates.FAIL) and not math.isfinite(gate.estimate) and "withheld" in gate.sentence
 
 
 def sample_size_display(view: ReviewerView, study: Study) -> pd.DataFrame:
