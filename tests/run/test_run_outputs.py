@@ -36,7 +36,11 @@ def _tables(html: str):
     for table in BeautifulSoup(html, "html.parser").find_all("table"):
         head = table.find("thead")
         header_rows = head.find_all("tr") if head else []
-        headers = [th.get_text(" ", strip=True) for th in header_rows[-1].find_all("th")] if header_rows else []
+        # pandas writes the column names in the first header row and the index names in a second one
+        levels = [[th.get_text(" ", strip=True) for th in tr.find_all("th")] for tr in header_rows]
+        headers = list(levels[0]) if levels else []
+        for more in levels[1:]:
+            headers = [h or (more[i] if i < len(more) else "") for i, h in enumerate(headers)]
         caption = table.find("caption").get_text(" ", strip=True) if table.find("caption") else ""
         body = table.find("tbody") or table
         rows = [[c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])] for tr in body.find_all("tr")]
@@ -68,7 +72,28 @@ def small_count_problems(folder: Path, threshold: int = THRESHOLD) -> list[str]:
                         problems.append(f"{name}: table '{caption[:40]}', {header} = {cell}")
                 problems += _row_complements(name, cells, threshold)
             problems += _column_complements(name, caption, headers, rows)
+        problems += _window_complements(name, text, threshold)
     return problems
+
+
+def _window_complements(name: str, html: str, threshold: int) -> list[str]:
+    """Drift: a window's labelled rows (windows table) minus a class count shown elsewhere must not be small."""
+    labelled, classes = {}, []
+    for _, headers, rows in _tables(html):
+        for row in rows:
+            cells = dict(zip(headers[len(headers) - len(row):], row))
+            if "with outcome" in cells and "events" in cells and "window" in cells:
+                labelled[cells["window"]] = _number(cells["with outcome"])
+            if "positives" in cells and "negatives" in cells and "window" in cells:
+                classes.append(cells)
+    out = []
+    for cells in classes:
+        total = labelled.get(cells["window"])
+        for column in ("positives", "negatives"):
+            value = _number(cells[column])
+            if total is not None and value is not None and suppression.is_small(total - value, threshold):
+                out.append(f"{name}: window {cells['window']}: with outcome {total}, {column} {value}")
+    return out
 
 
 def _row_complements(name: str, cells: dict, threshold: int) -> list[str]:
@@ -138,9 +163,15 @@ def test_the_checks_see_the_small_cells_they_guard(tmp_path):
         "<th>With the outcome</th><th>Missed (FN)</th><th>Without the outcome</th><th>False alarms (FP)</th>"
         "</tr></thead><tbody><tr><td>age</td><td>a</td><td>26</td><td>25</td><td>840</td><td>&lt;5</td></tr>"
         "<tr><td>age</td><td>b</td><td>51</td><td>44</td><td>746</td><td>20</td></tr></tbody></table>")
+    (tmp_path / "notebooks" / "04_drift.reviewer.html").write_text(
+        "<table><thead><tr><th></th><th>with outcome</th><th>events</th></tr><tr><th>window</th><th></th><th></th>"
+        "</tr></thead><tbody><tr><th>2002</th><td>45</td><td>&lt;5</td></tr></tbody></table>"
+        "<table><thead><tr><th></th><th>positives</th><th>negatives</th></tr><tr><th>window</th><th></th><th></th>"
+        "</tr></thead><tbody><tr><th>2002</th><td>&lt;5</td><td>44</td></tr></tbody></table>")
     problems = "\n".join(small_count_problems(tmp_path))
     assert "found 1 positive case" in problems and "9/10" in problems
     assert "disclose 1" in problems and "one hidden 'False alarms (FP)'" in problems
+    assert "window 2002: with outcome 45, negatives 44" in problems
 
 
 def test_no_file_of_a_run_holds_a_machine_path(archived_run):

@@ -17,7 +17,7 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.data.scan import REFERENCE
 from studylib.judge import gates
-from studylib.judge.suppression import is_small, shown_count, suppress_text  # the study's one small-cell rule
+from studylib.judge.suppression import is_small, shown_count, split_counts, suppress_text  # the study's one small-cell rule
 from studylib.plan import Study
 
 
@@ -105,10 +105,12 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Performance per window with the control limits and signals."""
     rows = []
     for i, r in enumerate(table.to_dict(orient="records")):
-        row = {"window": r["window"], "positives": shown_count(r["positives"], threshold),
-               "negatives": shown_count(r["negatives"], threshold)}
-        hidden = {"sensitivity": is_small(r["positives"], threshold), "specificity": is_small(r["negatives"], threshold)}
-        hidden["auroc"] = hidden["sensitivity"] or hidden["specificity"]
+        # the window's labelled rows are published (windows table): a class count beside a small one is a
+        # bound, and every estimate of the window is withheld (an interval would give its denominator)
+        _, positives, negatives, small = split_counts(r["positives"] + r["negatives"], r["positives"], r["negatives"],
+                                                      threshold)
+        row = {"window": r["window"], "positives": positives, "negatives": negatives}
+        hidden = dict.fromkeys(("auroc", "sensitivity", "specificity"), small)
         for name, label in (("auroc", "AUROC"), ("sensitivity", "sensitivity"), ("specificity", "specificity")):
             row[label] = F.WITHHELD if hidden[name] else F.interval(*_bounds(r, name))
             row[f"{label} limits"] = ("(centre line)" if i == 0 else
@@ -148,7 +150,7 @@ def suppressed(review, threshold: int):
     """The review with every estimate that would disclose a small cell set to NaN (not plotted), for the
     figures: the same rule as the tables (observed rate, O/E, CITL, slope when events or non-events of a
     window are a small cell; the alert rate when the alerts are; sensitivity, specificity and AUROC
-    when positives or negatives are)."""
+    when positives or negatives are, since the window's labelled rows are published)."""
     import dataclasses
 
     def small(counts) -> np.ndarray:
@@ -166,6 +168,5 @@ def suppressed(review, threshold: int):
             inputs[column] = inputs[column].astype(float).where(~few, float("nan"))
     perf = review.performance
     pos, neg = small(perf["positives"].to_numpy()), small(perf["negatives"].to_numpy())
-    performance = _withhold(_withhold(_withhold(perf, ("sensitivity",), pos), ("specificity",), neg),
-                            ("auroc",), pos | neg)
+    performance = _withhold(perf, ("sensitivity", "specificity", "auroc"), pos | neg)
     return dataclasses.replace(review, calibration=calibration, output=output, performance=performance, input=inputs)
