@@ -31,10 +31,12 @@ the report rests on the analysis cohort's size, so hiding one step's exclusions 
 criterion, not people with an outcome or a characteristic crossed with the outcome. Counts of the
 outcome per split in the flow diagram follow the rule.
 
-Known limitation (stated in every report that uses this module): a small cell of an *intersection*
-(e.g. sex × age band) can still be derived by subtracting published counts of the marginal levels;
-suppressing enough cells of linked tables to prevent this is the general cell-suppression problem
-(Cox 1980), which this module does not solve.
+The cells of a two-way intersection (sex × age band) add up to the marginal levels in both
+directions; :func:`protect_crossed` protects both class tables together. Known limitation (stated in
+every report that uses this module): the cells of an intersection of three or more variables are
+protected as one list, and can still be derived from the published marginal tables; suppressing
+enough cells of linked tables of any dimension is the general cell-suppression problem (Cox 1980),
+which this module does not solve.
 
 The rules are pure functions on counts, tables and plain JSON values; this module does no I/O.
 
@@ -383,3 +385,26 @@ def protect_levels(frame: pd.DataFrame, threshold: int, *, by: str = "variable",
         mask = protect(frame.loc[rows, list(counts)].to_numpy(dtype=float), threshold)
         hide.loc[rows, list(counts)] = mask
     return hide
+
+
+def protect_crossed(positives, negatives, threshold: int) -> np.ndarray:
+    """Which cells of a two-way intersection (levels of A × levels of B) to withhold, given that the
+    marginal levels' positives and negatives and every cell's n are published.
+
+    Each class is a table whose row and column totals are the marginal levels' counts, so each is
+    protected with :func:`protect`; a cell withheld in one class is withheld in the other (its n is
+    shown, so one class count gives the other), until nothing changes. Returns booleans of the
+    tables' shape.
+
+    Examples
+    --------
+    >>> protect_crossed([[30, 40], [9, 20]], [[50, 60], [1, 30]], 5).tolist()
+    [[True, True], [True, True]]
+    """
+    pos, neg = np.asarray(positives, dtype=float), np.asarray(negatives, dtype=float)
+    hide = ((pos >= 1) & (pos < threshold)) | ((neg >= 1) & (neg < threshold))
+    while True:
+        grown = protect(pos, threshold, hidden=hide) | protect(neg, threshold, hidden=hide)
+        if (grown == hide).all():
+            return hide
+        hide = grown
