@@ -393,8 +393,9 @@ def protect_crossed(positives, negatives, threshold: int) -> np.ndarray:
 
     Each class is a table whose row and column totals are the marginal levels' counts, so each is
     protected with :func:`protect`; a cell withheld in one class is withheld in the other (its n is
-    shown, so one class count gives the other), until nothing changes. Returns booleans of the
-    tables' shape.
+    shown, so one class count gives the other), one class after the other until nothing changes. Both
+    orders are tried and the pattern withholding fewer cells (then fewer patients) is kept. Returns
+    booleans of the tables' shape.
 
     Examples
     --------
@@ -402,9 +403,16 @@ def protect_crossed(positives, negatives, threshold: int) -> np.ndarray:
     [[True, True], [True, True]]
     """
     pos, neg = np.asarray(positives, dtype=float), np.asarray(negatives, dtype=float)
-    hide = ((pos >= 1) & (pos < threshold)) | ((neg >= 1) & (neg < threshold))
-    while True:
-        grown = protect(pos, threshold, hidden=hide) | protect(neg, threshold, hidden=hide)
-        if (grown == hide).all():
-            return hide
-        hide = grown
+    small = ((pos >= 1) & (pos < threshold)) | ((neg >= 1) & (neg < threshold))
+
+    def grow(first, second) -> np.ndarray:
+        hide = small
+        while True:
+            grown = protect(second, threshold, hidden=protect(first, threshold, hidden=hide))
+            if (grown == hide).all():
+                return hide
+            hide = grown
+
+    # either class first; keep the pattern that withholds fewer cells, then fewer patients
+    options = [grow(pos, neg), grow(neg, pos)]
+    return min(options, key=lambda h: (int(h.sum()), float((pos + neg)[h].sum())))
