@@ -290,5 +290,5 @@ def test_installed_package_runs_the_demo_from_another_folder(installed, tmp_path
     environment = manifest["environment"]
     assert environment["code"] == {"commit": None, "dirty": None}, "an installed package is not a git checkout"
     assert "ipython" in environment["packages"] and "scikit-learn" not in environment["packages"]
-    assert manifest["project_root"] == str(PROJECT_ROOT)
+    assert (run / manifest["project_root"]).resolve() == PROJECT_ROOT.resolve()  # relative to the run folder
     assert not (elsewhere / "reports").exists() and not (site_packages / "reports").exists()

@@ -14,7 +14,6 @@ Parquet path, for DuckDB to scan in place).
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -86,9 +85,13 @@ def _checked(path: Path, expected_sha256: str) -> Path:
     return path
 
 
+#: printed (a note on stdout, not a warning on stderr) when a later stage runs without the cohort stage
+REBUILT_NOTE = ("Note: the cohort stage has not run in this run folder, so the analysis cohort is rebuilt from "
+                "the snapshot (expected when a stage notebook is run on its own).")
+
+
 def _rebuilt(study: Study) -> pd.DataFrame:
-    warnings.warn("the cohort stage has not run in this run folder; rebuilding the cohort from the snapshot",
-                  stacklevel=3)
+    print(REBUILT_NOTE)
     return build_cohort(study).cohort
 
 
@@ -96,7 +99,7 @@ def analysis_cohort(study: Study, run_dir: str | Path) -> pd.DataFrame:
     """The frozen analysis cohort written by the cohort stage, checked against its recorded hash.
 
     When the cohort stage has not run in this run folder (a later notebook opened on its own), the
-    cohort is rebuilt from the snapshot with a warning.
+    cohort is rebuilt from the snapshot, with a note (:data:`REBUILT_NOTE`) on stdout.
 
     Raises
     ------
@@ -111,7 +114,7 @@ def analysis_source(study: Study, run_dir: str | Path) -> Path | pd.DataFrame:
     """The frozen analysis cohort as a Parquet path (hash checked), for DuckDB to scan in place.
 
     When the cohort stage has not run in ``run_dir`` (a notebook opened on its own) the cohort is
-    rebuilt in memory with a warning, as :func:`analysis_cohort` does.
+    rebuilt in memory with a note, as :func:`analysis_cohort` does.
 
     Raises
     ------

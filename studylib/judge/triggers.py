@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from studylib import formatting
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.plan import Study, Trigger
 
 __all__ = ["BLOCKING_ACTIONS", "ACTION_TEXT", "judge_triggers"]
@@ -196,4 +196,6 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
                 verdict = gates.PASS
         judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, verdict, estimate=value[0], lower=value[1],
                                  upper=value[2], blocks=blocks, sentence=sentence))
-    return judged
+    # the sentences are reviewer-facing: counts in the reasons of undefined statistics follow the small-cell rule
+    threshold = study.study.small_cell_threshold
+    return [gates.Gate(**{**g.__dict__, "sentence": suppression.suppress_text(g.sentence, threshold)}) for g in judged]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 
 from studylib import formatting
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.report import stage_pages, vocabulary
 from studylib.report.checklist import ItemStatus
 
@@ -92,8 +92,8 @@ def _estimate(gate: Mapping, threshold: int | None) -> str:
     if str(gate.get("subject", "")).startswith(("p_value", "p_adjusted")):  # a trigger on p-values
         return formatting.p_value(gate.get("estimate"))
     shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="")
-    if shown == formatting.UNDEFINED and threshold and formatting.WITHHELD in str(gate.get("sentence", "")):
-        return f"{formatting.WITHHELD} ({formatting.fewer_than(threshold)})"
+    if threshold and _withheld(gate):
+        return suppression.withheld_label(threshold)
     return stage_pages.true_minus(shown)
 
 
@@ -164,6 +164,11 @@ def why(rows: Sequence[Mapping]) -> dict:
             "not_checked": [r for r in rows if r["verdict"] not in _JUDGED],
             "not_blocking": [r for r in rows if not r["can_block"] and r["verdict"] in (gates.FAIL, gates.INSUFFICIENT)],
             "passed": list(by_stage.items()), "passed_count": sum(map(len, by_stage.values()))}
+
+
+def _withheld(gate: Mapping) -> bool:
+    return (gate["verdict"] in (gates.PASS, gates.FAIL) and gate.get("estimate") is None
+            and "withheld" in gate.get("sentence", ""))
 
 
 def _stage_rows(records: Iterable) -> list[dict]:

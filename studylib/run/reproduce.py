@@ -74,11 +74,19 @@ def compare_runs(original: Path, reproduced: Path, *, rtol: float = 1e-9, atol: 
     return differences
 
 
-def recorded_root(manifest: dict) -> Path | None:
+def recorded_root(manifest: dict, folder: str | Path = ".") -> Path | None:
     """The project root a run recorded in its manifest, when that folder still exists (else None: the
-    root is then found from the parameter file, as for any parameter file)."""
+    root is then found from the parameter file, as for any parameter file).
+
+    The manifest records the root relative to the run folder ``folder`` (e.g. ``../../..``), so a
+    project copied or moved with its runs reproduces from its new place; manifests of older runs hold
+    an absolute path, which is used as it is.
+    """
     recorded = manifest.get("project_root") if isinstance(manifest, dict) else None
-    return Path(recorded) if isinstance(recorded, str) and recorded and Path(recorded).is_dir() else None
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    root = (Path(folder) / recorded).resolve()
+    return root if root.is_dir() else None
 
 
 def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12,
@@ -97,7 +105,7 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12,
     if not (folder / "manifest.json").is_file() or not archived_params.is_file():
         raise StudyInputError(f"{folder}: not a studylib run folder (manifest.json and params.yaml expected)")
     manifest = json.loads((folder / "manifest.json").read_text())
-    root = recorded_root(manifest)
+    root = recorded_root(manifest, folder)
     study, snap = runner.prepare(archived_params, root=root)
     if snap.lock != manifest["snapshot"]["lock"]:
         raise StudyInputError(f"{folder}: the run used snapshot lock {manifest['snapshot']['lock']}, "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from studylib.run import environment
 from studylib.evidence import results as evidence
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.evidence import ledger
 from studylib.evidence import staging
 from studylib import plan
@@ -161,11 +161,30 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: 
 
     # the kernel starts in ``cwd`` (nbclient's resources path): papermill's own ``cwd=`` changes the working
     # directory of this whole process, which stages executing at once in threads would race on
-    papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name=kernel,
-        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=_quiet_kernel_manager(started), resources={"metadata": {"path": str(cwd)}},
-    )
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            kernel_manager_class=_quiet_kernel_manager(started), resources={"metadata": {"path": str(cwd)}},
+        )
+    finally:  # a failed stage's notebook is archived too
+        if output.is_file():
+            _relative_papermill_paths(output, cwd)
+
+
+def _relative_papermill_paths(executed: Path, root: Path) -> None:
+    """Record the notebook's input and output paths in Papermill's metadata relative to the project root
+    (the parameters already are): no executed notebook holds an absolute path of the project or of the
+    staging folder. An input notebook outside the project (an installed package) keeps its path."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        value = meta.get(key)
+        if isinstance(value, str) and value and Path(value).resolve().is_relative_to(Path(root).resolve()):
+            meta[key] = _relative(value, root)
+    nbformat.write(nb, executed)
 
 
 def _stop_kernels(managers: list) -> None:
@@ -227,7 +246,8 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    parameters = {"study_file": str(study.source), "project_root": str(study.root), "run_dir": str(staging)}
+    parameters = {"study_file": _relative(study.source, study.root), "project_root": ".",
+                  "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
     render = _Renderer()
     kernels: dict[str, list] = {r.name: [] for r in records}
     total = len(records)
@@ -365,6 +385,8 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage
         all_gates = [g for stage in judged for g in (evidence.read(staging, stage) or {}).get("gates", [])]
+        for gate in all_gates:  # the summary page and verdict.json are reviewer-facing: the one small-cell rule
+            gate["sentence"] = suppression.suppress_text(gate.get("sentence", ""), study.study.small_cell_threshold)
         verdict = "ERROR" if failed else gates.overall(all_gates)
         exit_code = EXIT_STAGE if failed else (EXIT_PASS if verdict == gates.PASS else EXIT_GATE)
         outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces)
@@ -403,6 +425,21 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     return outcome
 
 
+def _relative(path: str | Path, start: Path) -> str:
+    """``path`` relative to ``start`` (POSIX separators, ``..`` where needed): no run output records an
+    absolute path of the machine it ran on."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
+
+
+def _command(argv: list[str], root: Path) -> str:
+    """The command line of the run as the manifest records it: the program by name, and every argument
+    that names an existing file or folder relative to the project root."""
+    words = [Path(argv[0]).name if argv else ""]
+    words += [_relative(a, root) if not a.startswith("-") and os.path.isabs(a) and os.path.exists(a) else a
+              for a in argv[1:]]
+    return " ".join(words)
+
+
 def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, outcome: RunOutcome,
                     started_at: dt.datetime, timings: dict, env: dict) -> None:
     files = {
@@ -419,16 +456,16 @@ def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, ou
         "exit_code": outcome.exit_code,
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "params": {"source": str(study.source), "file": "params.yaml", "sha256": study.sha256},
-        "project_root": str(study.root),
+        "params": {"source": _relative(study.source, study.root), "file": "params.yaml", "sha256": study.sha256},
+        "project_root": _relative(study.root, outcome.folder),
         "reproduces": outcome.reproduces,
-        "snapshot": {"path": str(snap.path), "lock": snap.lock},
+        "snapshot": {"path": _relative(snap.path, study.root), "lock": snap.lock},
         "models": models,
         "stages": [{"name": r.name, "notebook": r.notebook, "status": r.status, "seconds": r.seconds,
                     "error": r.error} for r in outcome.stages],
         "timings_seconds": timings,
         "environment": env,
-        "command": " ".join(sys.argv),
+        "command": _command(sys.argv, study.root),
         "files": files,
     }
     evidence.write_text_atomically(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -27,9 +27,9 @@ def project(archived, tmp_path):
     copy = tmp_path / "project"
     shutil.copytree(archived, copy)
     manifest_paths = list((copy / "reports").glob("*/*/manifest.json"))
-    for path in manifest_paths:  # the copy's runs live under the copy's project root
+    for path in manifest_paths:  # the copy's runs find the copy's project root (recorded relative to the run)
         data = json.loads(path.read_text())
-        assert data["project_root"] == str(archived)
+        assert (path.parent / data["project_root"]).resolve() == copy.resolve()
     return copy
 
 

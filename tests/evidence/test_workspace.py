@@ -80,11 +80,12 @@ def test_a_changed_frozen_cohort_is_refused_by_every_reader(tiny_project, tmp_pa
             read()
 
 
-def test_without_the_cohort_stage_the_cohort_is_rebuilt_with_a_warning(tiny_project, tmp_path):
+def test_without_the_cohort_stage_the_cohort_is_rebuilt_with_a_note(tiny_project, tmp_path, capsys, recwarn):
     study = plan.load(tiny_project)
     assert workspace.frozen_cohort(tmp_path) is None
-    with pytest.warns(UserWarning, match="rebuilding the cohort from the snapshot"):
-        source = workspace.analysis_source(study, tmp_path)
+    source = workspace.analysis_source(study, tmp_path)
     pd.testing.assert_frame_equal(source, workspace.build_cohort(study).cohort)
-    with pytest.warns(UserWarning, match="rebuilding the cohort"):
-        assert len(workspace.analysis_cohort(study, tmp_path)) == len(source)
+    assert len(workspace.analysis_cohort(study, tmp_path)) == len(source)
+    captured = capsys.readouterr()
+    assert captured.out.count(workspace.REBUILT_NOTE) == 2 and captured.err == ""
+    assert not [w for w in recwarn if "cohort" in str(w.message)]  # a note, not a warning

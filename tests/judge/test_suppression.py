@@ -165,3 +165,51 @@ def test_summary_page_and_verdict_have_no_small_count(small_cell_run):
     verdict = json.loads((small_cell_run / "verdict.json").read_text())
     s9 = [g for g in verdict["gates"] if "site=S9]" in g["id"]]
     assert s9 and all(g["verdict"] == "INSUFFICIENT_EVIDENCE" for g in s9)
+
+
+def test_protect_two_columns_hides_whole_rows_two_at_least():
+    from studylib.judge.suppression import protect
+
+    hide = protect([[25, 1], [44, 7], [26, 54]], 5)
+    assert hide.tolist() == [[True, True], [False, False], [True, True]]  # smallest other row: 26 < 44
+    assert not protect([[25, 10], [44, 7]], 5).any()
+    assert not protect([[0, 10], [44, 0]], 5).any()  # zeros identify nobody
+    # already hidden rows (a linked table) serve as the complement: nothing more is hidden
+    hide = protect([[3, 20], [44, 7], [26, 54]], 5, hidden=[[False, False], [True, True], [False, False]])
+    assert hide.tolist() == [[True, True], [True, True], [False, False]]
+    # a one-row table: nothing to hide beside it
+    assert protect([[3, 20]], 5).tolist() == [[True, True]]
+
+
+def test_protect_every_hidden_cell_has_another_solution():
+    """Brute force over small two-column tables: every hidden cell can take another value consistent
+    with the shown cells and all row and column totals (exact recovery is impossible)."""
+    import itertools
+
+    from studylib.judge.suppression import protect
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        k = int(rng.integers(2, 5))
+        table = rng.integers(0, 12, (k, 2))
+        hide = protect(table, 5)
+        cells = list(zip(*np.nonzero(hide)))
+        if not cells:
+            assert not ((table >= 1) & (table < 5)).any()
+            continue
+        rows, cols = table.sum(axis=1), table.sum(axis=0)
+        for cell in cells:
+            found = False
+            # move one unit around a rectangle of hidden cells through this cell
+            for other_row, other_col in itertools.product(range(k), range(2)):
+                corners = [cell, (cell[0], other_col), (other_row, cell[1]), (other_row, other_col)]
+                if other_row != cell[0] and other_col != cell[1] and all(hide[c] for c in corners):
+                    moved = table.copy()
+                    for c, d in zip(corners, (-1, 1, 1, -1)):
+                        moved[c] += d
+                    ok = (moved >= 0).all() and (moved.sum(axis=1) == rows).all() and (moved.sum(axis=0) == cols).all()
+                    for c, d in zip(corners, (1, -1, -1, 1)):
+                        moved[c] += 2 * d
+                    ok = ok or ((moved >= 0).all())
+                    found = found or ok
+            assert found, (table, hide)

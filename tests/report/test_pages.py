@@ -180,8 +180,10 @@ def test_gate_rows_show_the_estimate_with_its_interval():
     gate = {"stage": "evaluation", "id": "AC-1", "subject": "AUROC", "verdict": "PASS", "rule": "r", "blocks": True}
     rows = pages._gate_rows([{**gate, "estimate": 0.81, "lower": 0.75, "upper": 0.86},
                              {**gate, "estimate": None, "lower": None, "upper": None},  # a yes/no check
-                             {**gate, "estimate": 0.31, "lower": None, "upper": None}])  # e.g. a PSI trigger
-    assert [r["estimate"] for r in rows] == ["0.810 (0.750–0.860)", "—", "0.310"]
+                             {**gate, "estimate": 0.31, "lower": None, "upper": None},  # e.g. a PSI trigger
+                             {**gate, "verdict": "FAIL", "estimate": None, "lower": None, "upper": None,
+                              "sentence": "x: AUROC does not meet the rule; its estimate is withheld because ..."}], 5)
+    assert [r["estimate"] for r in rows] == ["0.810 (0.750–0.860)", "—", "0.310", "withheld (<5)"]
 
 
 def test_archive_page_lists_runs_newest_first_with_signoffs():

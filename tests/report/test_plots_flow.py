@@ -48,3 +48,14 @@ def test_records_and_patients_when_patients_have_several_rows():
     frame = pd.concat([FRAME, FRAME.iloc[:4]], ignore_index=True)
     result = cohort.apply(frame, STEPS, id_column="pid")
     assert "34 records of 30 patients" in _texts(flow.flow_diagram(result))
+
+
+def test_outcome_counts_of_the_splits_follow_the_small_cell_rule():
+    splits = pd.DataFrame({"split": ["train", "test", "external"], "rows": [500, 200, 50],
+                           "patients": [500, 200, 50], "positive": [100, 40, 3], "negative": [400, 160, 47],
+                           "unknown": [0, 0, 0]})
+    shown = flow.outcome_counts(splits, 5)
+    # external: 3 positives (<5) and its negatives withheld (50 − 47 = 3); test: withheld so that the
+    # external count is not the cohort's positives minus the other splits'; train shown
+    assert shown == [("100", "400", "0"), ("withheld", "withheld", "0"), ("<5", "withheld", "0")]
+    assert flow.outcome_counts(splits, None)[2] == ("3", "47", "0")

@@ -51,13 +51,15 @@ def test_forest_draws_one_row_per_subgroup_and_writes_withheld_ones(small):
     ax, column = fig.axes[0], fig.axes[1]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     sizes = analysis.subgroups.set_index("level")
-    expected = [f"{level} · n {sizes.n[level]:,} · pos. {sizes.positives[level]:,}" for level in ("bad", "good", "A", "B")]
-    assert labels == ["site", *expected[:2], "tiny · n 8 · pos. <5", "arm", *expected[2:]]
-    assert len(_markers(ax)) == 4  # tiny's estimate is withheld: written, not drawn
+    expected = [f"{level} · n {sizes.n[level]:,} · pos. {sizes.positives[level]:,}" for level in ("good", "A", "B")]
+    # bad: withheld so that tiny's positives are not the cohort's minus the other sites' (complementary)
+    bad = f"bad · n {sizes.n['bad']:,} · pos. withheld"
+    assert labels == ["site", bad, expected[0], "tiny · n 8 · pos. <5", "arm", *expected[1:]]
+    assert len(_markers(ax)) == 3  # tiny's and bad's estimates are withheld: written, not drawn
     right = [t.get_text() for t in column.get_yticklabels()]
-    assert right[3].startswith("withheld (small cell)")
+    assert right[1].startswith("withheld (<5)") and right[3].startswith("withheld (<5)")
     assert not any(label.endswith("pos. 3") for label in labels)
-    assert "1 estimate(s) are withheld" in caption and "read \"<5\"" in caption
+    assert "2 estimate(s) are withheld" in caption and "read \"<5\"" in caption
     assert ax.get_title(loc="left") == "AUROC by subgroup, 95% intervals"
 
 
@@ -100,10 +102,11 @@ def test_roc_by_subgroup_draws_judged_subgroups_only(small):
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in panels] == ["site", "arm"]
     site_curves = [t.get_text() for t in panels[0].get_legend().get_texts()]
-    assert site_curves[0] == "chance" and len(site_curves) == 1 + 2  # bad and good; tiny is below the minimum n
-    assert site_curves[1].startswith("bad (AUROC 0.") and not any("tiny" in t for t in site_curves)
+    # good only: tiny is below the minimum n, bad's counts are withheld (its curve's steps would give them)
+    assert site_curves[0] == "chance" and len(site_curves) == 1 + 1
+    assert site_curves[1].startswith("good (AUROC 0.") and not any("tiny" in t or "bad" in t for t in site_curves)
     assert len(panels[1].get_legend().get_texts()) == 1 + 2
-    assert "1 subgroup(s) below it are not" in caption
+    assert "(2 subgroup(s) are not)" in caption
     assert panels[0].get_xlabel() == "1 − specificity (false-positive rate)"
 
 
@@ -114,15 +117,15 @@ def test_calibration_by_subgroup_hides_small_bins(small):
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert len(panels) == 2
     site_lines = [line for line in panels[0].lines if not line.get_label().startswith("_")]
-    assert [line.get_label() for line in site_lines] == ["bad", "good"]
+    assert [line.get_label() for line in site_lines] == ["good"]  # tiny below the minimum n, bad withheld
     assert all(1 <= line.get_xdata().size <= 10 for line in site_lines)
-    assert "1 subgroup(s) below the minimum n are not drawn" in caption
-    # a threshold above every bin's events hides every bin and says so
+    assert "2 subgroup(s) below the minimum n, or whose counts are withheld, are not drawn" in caption
+    # a threshold above every count withholds every subgroup and says so
     strict = reviewer.reviewer_view(analysis, 10_000)
     fig, caption = plots.calibration_by_subgroup(frame, analysis, strict, plan)
     drawn = [line for ax in fig.axes for line in ax.lines if not line.get_label().startswith("_")]
     assert all(line.get_xdata().size == 0 for line in drawn)
-    assert "not drawn (small-cell suppression)" in caption
+    assert "are not drawn" in caption
 
 
 def test_svg_keeps_text_as_text(small):

@@ -25,7 +25,7 @@ def test_reviewer_tables_format_intervals_and_suppress_small_counts():
     assert output.loc["reference", "mean predicted risk"] == formatting.interval(
         ref["mean_score"], ref["mean_score_lower"], ref["mean_score_upper"])
     assert re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", output.loc["reference", "mean predicted risk"])
-    shown = drift_tables.input_drift(review.input, alpha=0.05)
+    shown = drift_tables.input_drift(review.input, alpha=0.05, threshold=5)
     assert set(shown.index.get_level_values(0)) == {"x1", "x2", "cat"}
     assert all(p == formatting.p_value(q) for p, q in zip(shown["p"], review.input["p_value"]))
     windows = drift_tables.windows(pd.DataFrame({"window": ["a", "b", "c"], "values": ["", "", ""], "n": [0, 1234, 9],
@@ -84,7 +84,7 @@ def test_psi_is_shown_beside_its_value_without_drift_and_small_windows_get_no_ba
     frame = stream(np.random.default_rng(5), 200)
     frame = frame[~((frame.month == "2024-09") & (frame.index % 200 >= 40))]  # 40 rows in September
     review = drift.review(frame, study(MONTHLY))
-    shown = drift_tables.input_drift(review.input, alpha=0.05)
+    shown = drift_tables.input_drift(review.input, alpha=0.05, threshold=5)
     cell = shown.loc[("x1", "2024-09"), "PSI without drift"]
     assert re.fullmatch(r"\d\.\d{3} \(95%: \d\.\d{3}\)", cell), cell
     row = review.input.set_index(["feature", "window"]).loc[("x1", "2024-09")]

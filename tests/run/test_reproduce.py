@@ -12,3 +12,10 @@ def test_no_root_when_the_recorded_one_is_gone_or_absent(tmp_path):
     assert recorded_root({"project_root": None}) is None
     assert recorded_root({}) is None
     assert recorded_root([]) is None
+
+
+def test_recorded_root_relative_to_the_run_folder(tmp_path):
+    run = tmp_path / "reports" / "tiny" / "run-1"
+    run.mkdir(parents=True)
+    assert recorded_root({"project_root": "../../.."}, run) == tmp_path.resolve()
+    assert recorded_root({"project_root": "../../../gone"}, run) is None

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from studylib import formatting as F
+from studylib.judge import suppression
 
 _WIDTH = 10.0
 _MAIN_X, _MAIN_W = 2.55, 3.9     # centre and width of the main column (inches)
@@ -63,8 +64,26 @@ class _Canvas:
         self.ax.plot(xs, [-y for y in ys], color="#1b1f24", lw=1.1, zorder=1, solid_capstyle="butt")
 
 
+def outcome_counts(splits: pd.DataFrame, threshold: int | None) -> list[tuple[str, str, str]]:
+    """(outcome 1, outcome 0, unknown) of each split as shown: with a ``threshold``, the study's small-cell
+    rule (:func:`studylib.judge.suppression.protect` over the splits, whose counts add up to the
+    cohort's): a small count reads "<T", a count hidden so that it cannot be worked out "withheld".
+    The flow's step counts themselves are shown exactly (see :mod:`studylib.judge.suppression`)."""
+    if threshold is None:
+        return [(F.count(r.positive), F.count(r.negative), F.count(r.unknown)) for r in splits.itertuples(index=False)]
+    table = splits[["positive", "negative"]].to_numpy()
+    hide = suppression.protect(table, threshold)
+
+    def shown(value, hidden):
+        return (F.fewer_than(threshold) if suppression.is_small(value, threshold) else F.WITHHELD) if hidden \
+            else F.count(value)
+
+    return [(shown(p, hp), shown(n, hn), suppression.shown_count(u, threshold))
+            for (p, n), (hp, hn), u in zip(table, hide, splits["unknown"])]
+
+
 def flow_diagram(result, splits: pd.DataFrame | None = None, *, snapshot: str = "Locked snapshot",
-                 outcome: str = "outcome", title: str = "Participant flow") -> Figure:
+                 outcome: str = "outcome", title: str = "Participant flow", threshold: int | None = None) -> Figure:
     """Draw the participant flow of a cohort.
 
     Parameters
@@ -81,6 +100,9 @@ def flow_diagram(result, splits: pd.DataFrame | None = None, *, snapshot: str = 
         Name of the reference-standard column, for the final boxes.
     title
         Figure title.
+    threshold
+        The study's small-cell threshold for the outcome counts of the splits (:func:`outcome_counts`);
+        None shows them as they are.
 
     Returns
     -------
@@ -95,9 +117,9 @@ def flow_diagram(result, splits: pd.DataFrame | None = None, *, snapshot: str = 
                    f"{_count(s.rows_excluded, s.patients_excluded, per_patient)}",
                    *_wrap(s.label, _SIDE_W - 2 * _PAD, _FONT - 0.5)] for s in steps]
     finals = [] if splits is None or not len(result.cohort) else [
-        [str(r.split), _count(r.rows, r.patients, per_patient), f"{outcome} = 1: {F.count(r.positive)}",
-         f"{outcome} = 0: {F.count(r.negative)}"] + ([f"{outcome} unknown: {F.count(r.unknown)}"] if r.unknown else [])
-        for r in splits.itertuples(index=False)]
+        [str(r.split), _count(r.rows, r.patients, per_patient), f"{outcome} = 1: {pos}",
+         f"{outcome} = 0: {neg}"] + ([f"{outcome} unknown: {unknown}"] if r.unknown else [])
+        for r, (pos, neg, unknown) in zip(splits.itertuples(index=False), outcome_counts(splits, threshold))]
     emptied = next((i for i, s in enumerate(steps) if s.rows_after == 0), None)
     if emptied is not None:
         steps, side_lines = steps[:emptied + 1], side_lines[:emptied + 1]
@@ -152,7 +174,7 @@ def flow_diagram(result, splits: pd.DataFrame | None = None, *, snapshot: str = 
     return fig
 
 
-def alt_text(result, splits: pd.DataFrame | None = None) -> str:
+def alt_text(result, splits: pd.DataFrame | None = None, *, threshold: int | None = None) -> str:
     """The flow diagram in words (for the image's alt text): every box with its count."""
     per_patient = result.source_rows != result.source_patients or any(
         s.rows_after != s.patients_after for s in result.steps)
@@ -163,6 +185,6 @@ def alt_text(result, splits: pd.DataFrame | None = None) -> str:
                      f"{_count(s.rows_after, s.patients_after, per_patient)} remain.")
     if splits is not None and len(result.cohort):
         parts.append("Analysis cohort by split: " + "; ".join(
-            f"{r.split} {_count(r.rows, r.patients, per_patient)} ({F.count(r.positive)} with outcome 1, "
-            f"{F.count(r.negative)} with 0)" for r in splits.itertuples(index=False)) + ".")
+            f"{r.split} {_count(r.rows, r.patients, per_patient)} ({pos} with outcome 1, {neg} with 0)"
+            for r, (pos, neg, _) in zip(splits.itertuples(index=False), outcome_counts(splits, threshold))) + ".")
     return " ".join(parts)

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 
 from studylib import formatting as F
 from studylib import stats
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.plan import Study
 from studylib.stages.subgroups.analysis import SubgroupAnalysis
 from studylib.stages.subgroups.groups import OVERALL
@@ -145,7 +145,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
         said = f" — {style['label']}" if verdict is not None else ""
         if r.withheld:
             withheld += 1
-            text = f"{F.WITHHELD} (small cell){said}"
+            text = f"{suppression.withheld_label(threshold)}{said}"
         elif not math.isfinite(r.estimate):
             undefined += 1
             text = f"not estimable{said}"
@@ -256,8 +256,10 @@ def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[n
 
 
 def _curve_groups(analysis: SubgroupAnalysis, view: ReviewerView):
-    """Variables in order, each with its judged subgroups (the only ones with curves)."""
-    judged = view.subgroups.set_index(["variable", "level"])["judged"]
+    """Variables in order, each with its judged subgroups whose counts are not withheld (the only ones with
+    curves: a curve's steps give its class counts)."""
+    sizes = view.subgroups.set_index(["variable", "level"])
+    judged = sizes["judged"] & ~sizes["withheld"]
     out: dict[str, list] = {}
     skipped = 0
     for group in analysis.groups:
@@ -272,6 +274,8 @@ def _curve_groups(analysis: SubgroupAnalysis, view: ReviewerView):
 
 
 def _legend(ax, count: int) -> None:
+    if not ax.get_legend_handles_labels()[0]:  # nothing drawn in this panel (no warning on stderr)
+        return
     ax.legend(loc="lower right" if count <= 8 else "center left", fontsize=7.5 if count <= 8 else 6.5,
               ncol=1 if count <= 8 else 2, frameon=True,
               bbox_to_anchor=None if count <= 8 else (1.02, 0.5))
@@ -304,8 +308,9 @@ def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: Revie
     fig.suptitle("ROC curves of the candidate model by subgroup", x=0.02, ha="left", fontsize=11)
     caption = (f"**ROC curves by subgroup.** One panel per subgroup variable ({', '.join(names)}); each curve "
                "is the empirical ROC curve of the candidate model in one subgroup (legend: its AUROC). The dotted "
-               "diagonal is chance. Only subgroups that meet the plan's minimum n are drawn")
-    caption += f" ({skipped} subgroup(s) below it are not)." if skipped else "."
+               "diagonal is chance. Only subgroups that meet the plan's minimum n, and whose counts are not withheld "
+               "(small-cell rule), are drawn")
+    caption += f" ({skipped} subgroup(s) are not)." if skipped else "."
     return fig, caption
 
 
@@ -357,5 +362,5 @@ def calibration_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, vie
     if hidden:
         caption += f" {hidden} bin(s) with fewer than {threshold} events or non-events are not drawn (small-cell suppression)."
     if skipped:
-        caption += f" {skipped} subgroup(s) below the minimum n are not drawn."
+        caption += f" {skipped} subgroup(s) below the minimum n, or whose counts are withheld, are not drawn."
     return fig, caption

@@ -17,7 +17,7 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.data.scan import REFERENCE
 from studylib.judge import gates
-from studylib.judge.suppression import is_small, shown_count  # the study's one small-cell rule
+from studylib.judge.suppression import is_small, shown_count, split_counts, suppress_text  # the study's one small-cell rule
 from studylib.plan import Study
 
 
@@ -30,31 +30,36 @@ def windows(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The windows: what each holds, rows, labelled rows and events."""
     return pd.DataFrame({
         "window": table["window"], "values": table["values"],
-        "rows": [("0 (empty window)" if n == 0 else F.count(n)) for n in table["n"]],
-        "with outcome": [F.count(n) for n in table["labelled"]],
+        "rows": [("0 (empty window)" if n == 0 else shown_count(n, threshold)) for n in table["n"]],
+        "with outcome": [shown_count(n, threshold) for n in table["labelled"]],
         "events": [shown_count(e, threshold) for e in table["events"]],
     }).set_index("window")
 
 
-def _psi_null(r) -> str:
-    """The PSI expected without drift at the window's size: "0.183 (95%: 0.363)"."""
+def _psi_null(r, threshold: int = 0) -> str:
+    """The PSI expected without drift at the window's size: "0.183 (95%: 0.363)" (withheld for a small
+    window: it depends on the window's size, which would disclose the count)."""
+    if threshold and is_small(r["n"], threshold):
+        return F.WITHHELD
     if not math.isfinite(r.get("psi_null_mean", math.nan)):
         return F.UNDEFINED
     return f"{F.number(r['psi_null_mean'])} (95%: {F.number(r['psi_null_95'])})"
 
 
-def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+def input_drift(table: pd.DataFrame, *, alpha: float, threshold: int) -> pd.DataFrame:
     """Input drift per feature and window; beside each PSI its mean and 95th percentile without drift at
-    the window's size, and its band ("too few rows" below ``drift.min_rows``)."""
+    the window's size, and its band ("too few rows" below ``drift.min_rows``). A window with fewer than
+    ``threshold`` values of the feature (a small cell) shows its count as "<T" and withholds the statistics
+    that describe those values."""
     rows = []
     for r in table.to_dict(orient="records"):
         test = "KS D" if r["test"] == "ks" else "chi-square"
         stat = F.number(r["statistic"]) if r["test"] != "ks" or not math.isfinite(r["ks_upper"]) else (
             f"{F.number(r['statistic'])} (≤ {F.number(r['ks_upper'])})")
         rows.append({
-            "feature": r["feature"], "window": r["window"], "n": F.count(r["n"]),
-            "PSI": F.number(r["psi"]), "PSI without drift": _psi_null(r), "PSI band": r["psi_band"] or F.UNDEFINED,
-            "test": test, "statistic": stat,
+            "feature": r["feature"], "window": r["window"], "n": shown_count(r["n"], threshold),
+            "PSI": F.number(r["psi"]), "PSI without drift": _psi_null(r, threshold),
+            "PSI band": r["psi_band"] or F.UNDEFINED, "test": test, "statistic": stat,
             "p": F.p_value(r["p_value"]), "adjusted p": F.p_value(r["p_adjusted"]),
             f"adj. p < {alpha:g}": "yes" if r["p_adjusted"] < alpha else "",
             "missing (reference → window)": (f"{F.percent(r['missing_reference'])} → {F.percent(r['missing_rate'])}"
@@ -63,8 +68,12 @@ def input_drift(table: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
                                       100 * r["missing_change_upper"], 1)
                            + (" pp" if math.isfinite(r["missing_change"]) else ""),
             "adj. p (missing)": F.p_value(r["missing_p_adjusted"]),
-            "note": r["reason"],
+            "note": suppress_text(r["reason"], threshold),
         })
+        if is_small(r["n"], threshold):
+            rows[-1].update({k: F.WITHHELD for k in ("PSI", "PSI without drift", "PSI band", "statistic", "p",
+                                                     "adjusted p", "change (CI)", "adj. p (missing)")})
+            rows[-1][f"adj. p < {alpha:g}"] = ""
     columns = ["feature", "window", "n", "PSI", "PSI without drift", "PSI band", "test", "statistic", "p", "adjusted p",
                f"adj. p < {alpha:g}", "missing (reference → window)", "change (CI)", "adj. p (missing)", "note"]
     return pd.DataFrame(rows, columns=columns).set_index(["feature", "window"])
@@ -76,8 +85,9 @@ def output_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for r in table.to_dict(orient="records"):
         ref = r["window"] == REFERENCE
         rows.append({
-            "window": r["window"], "scored": F.count(r["n"]),
-            "PSI": "(reference)" if ref else F.number(r["psi"]), "PSI without drift": "" if ref else _psi_null(r),
+            "window": r["window"], "scored": shown_count(r["n"], threshold),
+            "PSI": "(reference)" if ref else F.number(r["psi"]),
+            "PSI without drift": "" if ref else _psi_null(r, threshold),
             "PSI band": "" if ref else (r["psi_band"] or F.UNDEFINED),
             "KS D": "" if ref else F.number(r["ks"]), "adjusted p": "" if ref else F.p_value(r["p_adjusted"]),
             "mean predicted risk": F.interval(*_bounds(r, "mean_score")), "alerts": shown_count(r["alerts"], threshold),
@@ -96,12 +106,12 @@ def calibration_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for r in table.to_dict(orient="records"):
         small = is_small(r["events"], threshold) or is_small(r["labelled"] - r["events"], threshold)
         rows.append({
-            "window": r["window"], "with outcome": F.count(r["labelled"]),
+            "window": r["window"], "with outcome": shown_count(r["labelled"], threshold),
             "observed events": shown_count(r["events"], threshold), "expected events": F.number(r["expected"], 1),
             "O/E ratio": F.WITHHELD if small else F.interval(*_bounds(r, "oe_ratio")),
             "calibration-in-the-large": F.WITHHELD if small else F.interval(*_bounds(r, "calibration_in_the_large")),
             "calibration slope": F.WITHHELD if small else F.interval(*_bounds(r, "calibration_slope")),
-            "note": r.get("reason", "") or "",
+            "note": suppress_text(r.get("reason", "") or "", threshold),
         })
     return pd.DataFrame(rows).set_index("window")
 
@@ -110,10 +120,12 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Performance per window with the control limits and signals."""
     rows = []
     for i, r in enumerate(table.to_dict(orient="records")):
-        row = {"window": r["window"], "positives": shown_count(r["positives"], threshold),
-               "negatives": shown_count(r["negatives"], threshold)}
-        hidden = {"sensitivity": is_small(r["positives"], threshold), "specificity": is_small(r["negatives"], threshold)}
-        hidden["auroc"] = hidden["sensitivity"] or hidden["specificity"]
+        # the window's labelled rows are published (windows table): a class count beside a small one is a
+        # bound, and every estimate of the window is withheld (an interval would give its denominator)
+        _, positives, negatives, small = split_counts(r["positives"] + r["negatives"], r["positives"], r["negatives"],
+                                                      threshold)
+        row = {"window": r["window"], "positives": positives, "negatives": negatives}
+        hidden = dict.fromkeys(("auroc", "sensitivity", "specificity"), small)
         for name, label in (("auroc", "AUROC"), ("sensitivity", "sensitivity"), ("specificity", "specificity")):
             row[label] = F.WITHHELD if hidden[name] else F.interval(*_bounds(r, name))
             row[f"{label} limits"] = ("(centre line)" if i == 0 else
@@ -121,7 +133,7 @@ def performance_drift(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
                                       if math.isfinite(r[f"{name}_cl_lower"]) else F.UNDEFINED)
             if i > 0 and r[f"{name}_signal"]:
                 row[f"{label} limits"] += " SIGNAL"
-        row["note"] = r.get("reason", "") or ""
+        row["note"] = suppress_text(r.get("reason", "") or "", threshold)
         rows.append(row)
     return pd.DataFrame(rows).set_index("window")
 
@@ -153,7 +165,7 @@ def suppressed(review, threshold: int):
     """The review with every estimate that would disclose a small cell set to NaN (not plotted), for the
     figures: the same rule as the tables (observed rate, O/E, CITL, slope when events or non-events of a
     window are a small cell; the alert rate when the alerts are; sensitivity, specificity and AUROC
-    when positives or negatives are)."""
+    when positives or negatives are, since the window's labelled rows are published)."""
     import dataclasses
 
     def small(counts) -> np.ndarray:
@@ -164,8 +176,12 @@ def suppressed(review, threshold: int):
     calibration = _withhold(cal, ("observed_rate", "oe_ratio", "calibration_in_the_large", "calibration_slope"),
                             cal_mask)
     output = _withhold(review.output, ("alert_rate",), small(review.output["alerts"].to_numpy()))
+    inputs = review.input.copy()
+    few = small(inputs["n"].to_numpy())
+    for column in ("psi", "statistic", "p_value", "p_adjusted", "missing_p_adjusted"):
+        if column in inputs.columns:
+            inputs[column] = inputs[column].astype(float).where(~few, float("nan"))
     perf = review.performance
     pos, neg = small(perf["positives"].to_numpy()), small(perf["negatives"].to_numpy())
-    performance = _withhold(_withhold(_withhold(perf, ("sensitivity",), pos), ("specificity",), neg),
-                            ("auroc",), pos | neg)
-    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance)
+    performance = _withhold(perf, ("sensitivity", "specificity", "auroc"), pos | neg)
+    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance, input=inputs)

@@ -262,26 +262,33 @@ def error_by_variable(ev: Evaluation, study: Study):
         return _style(pd.DataFrame({"": ["no error-analysis variables are declared (analysis.error_analysis."
                                          "variables)"]}))
 
-    def count(v):  # suppressed by the stage (NA): "<T"
-        return hidden if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else F.count(v)
+    def count(v, column, small):  # withheld by the stage (NA): "<T" for a small cell, else "withheld"
+        if v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return hidden if column in small else F.WITHHELD
+        return F.count(v)
 
-    def rate(e, lo, hi, x):
-        return F.WITHHELD if x is pd.NA else F.interval(e, lo, hi)
+    def rate(e, lo, hi, x, n):
+        return withheld if x is pd.NA or n is pd.NA else F.interval(e, lo, hi)
 
+    withheld = f"{F.WITHHELD} ({hidden})"
+    small = table["small_cells"]
     frame = pd.DataFrame({
         "Variable": table["variable"], "Level": table["level"],
-        "With the outcome": [count(v) for v in table["positives"]],
-        "Missed (FN)": [count(v) for v in table["missed"]],
+        "With the outcome": [count(v, "positives", s) for v, s in zip(table["positives"], small)],
+        "Missed (FN)": [count(v, "missed", s) for v, s in zip(table["missed"], small)],
         f"Miss rate ({level} CI)": [rate(*r) for r in zip(table["miss_rate"], table["miss_rate_lower"],
-                                                                  table["miss_rate_upper"], table["missed"])],
-        "Without the outcome": [count(v) for v in table["negatives"]],
-        "False alarms (FP)": [count(v) for v in table["false_alarms"]],
+                                                                  table["miss_rate_upper"], table["missed"],
+                                                                  table["positives"])],
+        "Without the outcome": [count(v, "negatives", s) for v, s in zip(table["negatives"], small)],
+        "False alarms (FP)": [count(v, "false_alarms", s) for v, s in zip(table["false_alarms"], small)],
         f"False-alarm rate ({level} CI)": [rate(*r) for r in zip(
             table["false_alarm_rate"], table["false_alarm_rate_lower"], table["false_alarm_rate_upper"],
-            table["false_alarms"])],
+            table["false_alarms"], table["negatives"])],
     })
-    return _style(frame, f"Errors by patient characteristic (counts below {ev.errors.small_cell_threshold} "
-                         f"shown as {hidden})")
+    return _style(frame, f"Errors by patient characteristic. {hidden}: a count from 1 to "
+                         f"{ev.errors.small_cell_threshold - 1}; {F.WITHHELD}: a count or rate not shown because a "
+                         f"count below {ev.errors.small_cell_threshold} could be worked out from it and the totals "
+                         f"(small-cell rule)")
 
 
 def misses_table(ev: Evaluation, kind: str):

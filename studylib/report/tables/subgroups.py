@@ -9,11 +9,13 @@ function the Markdown of a narrative cell.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from studylib import formatting as F
-from studylib.judge import gates
+from studylib.judge import gates, suppression
 from studylib.plan import Study
 from studylib.report import display
 from studylib.stages.subgroups.groups import OVERALL
@@ -96,7 +98,7 @@ def versions_markdown(study: Study) -> str:
     t = study.study.small_cell_threshold
     return (f"**Which version of the numbers is this?** Counts of people below {t} are shown as \"<{t}\" in every "
             "table, figure label and gate sentence of this report, and estimates that would let a reader recover "
-            f"such a count (e.g. a sensitivity of 2/25) are *withheld*; a class count beside a suppressed one is "
+            f"such a count (e.g. a sensitivity resting on 2 true positives of 25 cases) are *withheld*; a class count beside a suppressed one is "
             "shown as a bound (\"≥626\"). This applies to the executed notebook and to both of its HTML renderings "
             "(reviewer and full), which show the same outputs. Machine-readable results come in two versions in "
             "the run folder's `results/`:\n\n"
@@ -161,11 +163,17 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
     """Every judged gate, indexed by its id (gate[subgroup]): metric, estimate with interval, rule, verdict,
     the test the rule is (e.g. one-sided at 2.5 %), whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
-             "Estimate (interval)": F.interval(g.estimate, g.lower, g.upper, 3),
+             "Estimate (interval)": suppression.withheld_label(view.threshold) if _withheld(g)
+             else F.interval(g.estimate, g.lower, g.upper, 3),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
              "Blocks release": "yes" if g.blocking_failure else "no", "Why": g.sentence} for g in view.gates]
     columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", "Blocks release", "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+
+def _withheld(gate) -> bool:
+    """A PASS or FAIL without an estimate: the small-cell rule withheld it (the gate's sentence says so)."""
+    return gate.verdict in (gates.PASS, gates.FAIL) and not math.isfinite(gate.estimate) and "withheld" in gate.sentence
 
 
 def sample_size_display(view: ReviewerView, study: Study) -> pd.DataFrame:

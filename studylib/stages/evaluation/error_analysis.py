@@ -2,12 +2,15 @@
 cases) and false positives (false alarms) it makes, in whom (by the plan's declared variables), and
 which patients it misses most confidently, listed by pseudonymous id for clinical review.
 
-Counts shown to reviewers follow the study's small-cell rule (``study.small_cell_threshold``): a count
-from 1 to threshold − 1 is suppressed (shown as ``<threshold``) together with the rates built on it,
-and when a variable has exactly one suppressed cell in a column, the next smallest cell of that
-column is suppressed too, so that the hidden count cannot be recovered by subtraction from the
-total. Zero is shown. Per-patient characteristics are never listed next to an id: the listing gives
-the id, the two models' predicted risks and the baseline's call only.
+Counts shown to reviewers follow the study's one small-cell rule (:mod:`studylib.judge.suppression`,
+``study.small_cell_threshold``): a count from 1 to threshold − 1 is withheld as a small cell, and
+further counts are withheld (complementary suppression, :func:`studylib.judge.suppression.protect`)
+so that no hidden count can be worked out from the row (missed = with the outcome − caught) or from the
+totals of the levels of a variable (the whole analysis cohort's counts, shown above the table). Zero is
+shown. A numeric variable that the plan also declares as a banded subgroup variable uses the declared
+bands (so both pages show the same groups), else quartile bands. Per-patient characteristics are never
+listed next to an id: the listing gives the id, the two models' predicted risks and the baseline's call
+only.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from studylib import stats
+from studylib.judge import suppression
 from studylib.plan import Study
+from studylib.stages.subgroups.groups import levels as subgroup_levels
 
 CALLS = ("TP", "FN", "FP", "TN")
 CALL_NAMES = {"TP": "true positive (case flagged)", "FN": "false negative (case missed)",
@@ -27,7 +32,8 @@ CALL_NAMES = {"TP": "true positive (case flagged)", "FN": "false negative (case 
 #: numeric variables with more distinct values than this are shown in quartile bands
 MAX_NUMERIC_LEVELS = 10
 _BY_VARIABLE = ["variable", "level", "positives", "missed", "miss_rate", "miss_rate_lower", "miss_rate_upper",
-                "negatives", "false_alarms", "false_alarm_rate", "false_alarm_rate_lower", "false_alarm_rate_upper"]
+                "negatives", "false_alarms", "false_alarm_rate", "false_alarm_rate_lower", "false_alarm_rate_upper",
+                "small_cells"]
 _COUNTS = ("positives", "missed", "negatives", "false_alarms")
 
 
@@ -59,6 +65,19 @@ def level_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.intp), names
 
 
+def declared_bands(frame: pd.DataFrame, variable) -> tuple[np.ndarray, list[str]]:
+    """Level codes and names of a numeric column in the bands a subgroup variable declares
+    (:func:`studylib.stages.subgroups.groups.levels`); rows with no band (missing, or outside the cut
+    points) are the level ``"missing"``."""
+    banded = subgroup_levels(frame, variable)
+    codes = banded.cat.codes.to_numpy(dtype=np.intp)
+    names = [str(c) for c in banded.cat.categories]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(names), codes)
+        names = [*names, "missing"]
+    return codes, names
+
+
 def levels(values: pd.Series) -> pd.Series:
     """Levels of a variable for the error tables: categories as text; a numeric column with more than
     :data:`MAX_NUMERIC_LEVELS` distinct values in quartile bands ``"a–b"`` (edges from the analysed
@@ -68,14 +87,15 @@ def levels(values: pd.Series) -> pd.Series:
 
 
 def suppression_mask(counts: pd.DataFrame, groups: pd.Series, threshold: int) -> pd.DataFrame:
-    """Which counts to hide: primary (1 to ``threshold`` − 1) and secondary suppression.
+    """Which counts to hide, one variable at a time (:func:`studylib.judge.suppression.protect`).
 
     Parameters
     ----------
     counts : pandas.DataFrame
-        Integer counts, one row per (variable, level), one column per kind of count.
+        Integer counts with columns ``positives``, ``missed``, ``negatives``, ``false_alarms``, one row
+        per (variable, level).
     groups : pandas.Series
-        The variable of each row; levels of one variable add up to a known total.
+        The variable of each row; the levels of one variable add up to the cohort's totals.
     threshold : int
         The study's small-cell threshold.
 
@@ -86,26 +106,31 @@ def suppression_mask(counts: pd.DataFrame, groups: pd.Series, threshold: int) ->
 
     Notes
     -----
-    Secondary (complementary) suppression: within one variable and column, if exactly one cell is
-    hidden, the smallest other non-zero cell is hidden too, since the levels sum to a total shown
-    elsewhere (Hundepool et al. 2012, ch. 5).
+    Three linked tables of two columns, each with published row and column totals, are protected in
+    turn: (positives, negatives) per level; (missed, caught) per level, whose row totals are the
+    positives; (false alarms, correctly not flagged) per level, whose row totals are the negatives. A
+    level whose positives and negatives are withheld has its missed cases and false alarms withheld too.
 
     References
     ----------
     .. [1] Hundepool A, Domingo-Ferrer J, Franconi L, et al. Statistical Disclosure Control. Wiley;
        2012. doi:10.1002/9781118348239
     """
-    values = counts.to_numpy()
-    hide = (values > 0) & (values < threshold)
+    pos, fn = counts["positives"].to_numpy(dtype=float), counts["missed"].to_numpy(dtype=float)
+    neg, fp = counts["negatives"].to_numpy(dtype=float), counts["false_alarms"].to_numpy(dtype=float)
+    hide = pd.DataFrame(False, index=counts.index, columns=counts.columns)
     keys = groups.to_numpy()
     for key in pd.unique(keys):
         rows = np.flatnonzero(keys == key)
-        for j in range(values.shape[1]):
-            if hide[rows, j].sum() == 1:
-                candidates = [r for r in rows if not hide[r, j] and values[r, j] > 0]
-                if candidates:
-                    hide[min(candidates, key=lambda r: values[r, j]), j] = True
-    return pd.DataFrame(hide, index=counts.index, columns=counts.columns)
+        sizes = suppression.protect(np.column_stack([pos[rows], neg[rows]]), threshold)
+        level_hidden = sizes.any(axis=1)
+        both = np.column_stack([level_hidden, level_hidden])
+        missed = suppression.protect(np.column_stack([fn[rows], pos[rows] - fn[rows]]), threshold, hidden=both)
+        alarms = suppression.protect(np.column_stack([fp[rows], neg[rows] - fp[rows]]), threshold, hidden=both)
+        for column, mask in (("positives", sizes[:, 0]), ("negatives", sizes[:, 1]),
+                             ("missed", missed.any(axis=1)), ("false_alarms", alarms.any(axis=1))):
+            hide.iloc[rows, hide.columns.get_loc(column)] = mask
+    return hide
 
 
 @dataclass(frozen=True)
@@ -120,7 +145,9 @@ class ErrorAnalysis:
     by_variable : pandas.DataFrame
         Per declared variable and level: positives, missed (FN), miss rate (FN / positives) with its
         interval, negatives, false alarms (FP), false-alarm rate (FP / negatives) with its interval.
-        Suppressed counts are missing (``<NA>``) and the rates built on them NaN.
+        Suppressed counts are missing (``<NA>``) and the rates built on them NaN; ``small_cells`` lists
+        the counts of the row withheld as small cells themselves (the other withheld counts are
+        complementary: withheld so that a small cell cannot be worked out).
     misses : pandas.DataFrame
         The most confident errors: ``kind`` (FN or FP), ``rank``, ``id``, ``candidate_risk``,
         ``baseline_risk``, ``baseline_call``. FN are ordered by increasing candidate risk (the cases
@@ -160,13 +187,16 @@ def by_variable(frame: pd.DataFrame, calls: np.ndarray, study: Study) -> pd.Data
     parts = []
     call_code = np.searchsorted(np.array(sorted(CALLS)), calls)  # calls are from CALLS
     order = [sorted(CALLS).index(c) for c in CALLS]
+    declared = {v.column: v for v in study.subgroups.variables if v.cut is not None} if study.subgroups else {}
     for column in variables:
-        codes, names = level_codes(frame[column])
+        codes, names = declared_bands(frame, declared[column]) if column in declared else level_codes(frame[column])
         table = np.bincount(codes * 4 + call_code, minlength=4 * len(names)).reshape(len(names), 4)[:, order]
         tp, fn, fp, tn = table.T
         part = pd.DataFrame({"variable": column, "level": np.asarray(names, dtype=object).astype(str),
                              "positives": tp + fn, "missed": fn, "negatives": fp + tn, "false_alarms": fp})
-        if not pd.api.types.is_numeric_dtype(frame[column]) or frame[column].nunique() <= MAX_NUMERIC_LEVELS:
+        if column in declared:  # the declared bands in cut order, "missing" last
+            pass
+        elif not pd.api.types.is_numeric_dtype(frame[column]) or frame[column].nunique() <= MAX_NUMERIC_LEVELS:
             part = part.sort_values("level", kind="stable")
         else:  # bands in numeric order, "missing" last
             part["_order"] = [math.inf if lvl == "missing" else float(lvl.split("–")[0]) for lvl in part["level"]]
@@ -175,7 +205,14 @@ def by_variable(frame: pd.DataFrame, calls: np.ndarray, study: Study) -> pd.Data
     if not parts:
         return pd.DataFrame(columns=_BY_VARIABLE)
     out = pd.concat(parts, ignore_index=True)
-    hide = suppression_mask(out[list(_COUNTS)], out["variable"], study.study.small_cell_threshold)
+    threshold = study.study.small_cell_threshold
+    hide = suppression_mask(out[list(_COUNTS)], out["variable"], threshold)
+    true = {"positives": out["positives"], "missed": out["missed"], "negatives": out["negatives"],
+            "false_alarms": out["false_alarms"], "caught": out["positives"] - out["missed"],
+            "correct": out["negatives"] - out["false_alarms"]}
+    # why each hidden count is hidden: a small cell itself ("small"), else complementary suppression
+    out["small_cells"] = [[c for c in _COUNTS if hide.at[i, c] and suppression.is_small(true[c][i], threshold)]
+                          for i in out.index]
     for column in _COUNTS:
         out[column] = out[column].astype("Int64").mask(hide[column])
     miss = _rate(out["missed"], out["positives"], study)

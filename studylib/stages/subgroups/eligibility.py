@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from studylib import formatting
@@ -20,6 +21,9 @@ from studylib.judge import eligibility as rules
 from studylib.judge import suppression
 from studylib.plan import Study
 from studylib.stages.subgroups.groups import OVERALL
+
+#: how intersection variables and levels are named (:mod:`.groups`): "sex × age_band", "M & 50–59"
+VARIABLE_JOIN, LEVEL_JOIN = " × ", " & "
 from studylib.stats.sample_size import sample_size
 
 
@@ -75,6 +79,34 @@ def subgroup_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:
         rows.append({"variable": row.variable, "level": row.level, "n": int(row.n), "positives": int(row.positives),
                      "negatives": int(row.negatives), "judged": not reason, "reason": reason})
     return pd.DataFrame(rows, columns=["variable", "level", "n", "positives", "negatives", "judged", "reason"])
+
+
+def withheld_levels(groups: pd.DataFrame, threshold: int) -> set[tuple[str, str]]:
+    """(variable, level) of every subgroup whose counts are withheld: a class count below the small-cell
+    threshold, or a level withheld so that such a count cannot be worked out from the variable's totals
+    (complementary suppression: :func:`studylib.judge.suppression.protect_levels` for the levels of one
+    variable, which add up to the cohort; :func:`studylib.judge.suppression.protect_crossed` for the cells
+    of a two-way intersection, which add up to the marginal levels). Their estimates are withheld too.
+    ``groups``: :func:`subgroup_table` (the overall row is left out). An intersection of three or more
+    variables is protected as one list of levels (its cells can still be derived from the marginal
+    tables: the limitation stated in :mod:`studylib.judge.suppression`)."""
+    out = set()
+    levels = groups[groups.variable != OVERALL]
+    for variable, rows in levels.groupby("variable", sort=False):
+        parts = [level.split(LEVEL_JOIN) for level in rows.level]
+        if VARIABLE_JOIN in variable and len(variable.split(VARIABLE_JOIN)) == 2 and all(len(p) == 2 for p in parts):
+            # a two-way intersection: its cells add up to the published marginal levels in both directions
+            first, second = list(dict.fromkeys(p[0] for p in parts)), list(dict.fromkeys(p[1] for p in parts))
+            shape = (len(first), len(second))
+            pos, neg = np.zeros(shape), np.zeros(shape)
+            for (a, b), p, n in zip(parts, rows.positives, rows.negatives):
+                pos[first.index(a), second.index(b)], neg[first.index(a), second.index(b)] = p, n
+            hide = suppression.protect_crossed(pos, neg, threshold)
+            hidden = [hide[first.index(a), second.index(b)] for a, b in parts]
+        else:
+            hidden = suppression.protect_levels(rows, threshold).any(axis=1).tolist()
+        out |= {(variable, level) for level, h in zip(rows.level, hidden) if h}
+    return out
 
 
 def sample_size_table(table: pd.DataFrame, study: Study) -> pd.DataFrame:

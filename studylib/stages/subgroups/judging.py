@@ -16,7 +16,7 @@ import pandas as pd
 from studylib.judge import gates, sample_size_hints, subgroup_gates, suppression
 from studylib.plan import Study, SubgroupGate
 from studylib.stages.subgroups.comparisons import reference_table
-from studylib.stages.subgroups.eligibility import metric_counts, metric_reason, subgroup_table
+from studylib.stages.subgroups.eligibility import metric_counts, metric_reason, subgroup_table, withheld_levels
 from studylib.stages.subgroups.groups import ALL, OVERALL
 from studylib.stages.subgroups.metrics import LABELS
 from studylib.stats import Estimate
@@ -47,7 +47,9 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
     planning = _planning(table)
     indexed = table.set_index(["variable", "level", "metric"])
     withheld = suppression.suppress_table(table, threshold)["withheld"].to_numpy()
-    withheld_at = dict(zip(zip(table.variable, table.level, table.metric), withheld))
+    hidden_levels = withheld_levels(groups, threshold)
+    withheld_at = {key: bool(w) or key[:2] in hidden_levels
+                   for key, w in zip(zip(table.variable, table.level, table.metric), withheld)}
     refs = references if references is not None else reference_table(table, study)
     ref_at = {(r.variable, r.level, r.metric): r for r in refs.itertuples(index=False)}
     variables = {v.name: v for v in plan.variables}
@@ -80,7 +82,8 @@ def judge_gates(table: pd.DataFrame, study: Study, references: pd.DataFrame | No
             verdict = subgroup_gates.apply_insufficient_policy(verdict, gate, hint)
             if withheld_at.get(key, False):
                 verdict = subgroup_gates.withhold_estimate(verdict, subject=subject, threshold=threshold)
-            judged.append(subgroup_gates.with_changes(verdict, id=f"{gate.id}[{group.variable}={group.level}]"))
+            judged.append(subgroup_gates.with_changes(verdict, id=f"{gate.id}[{group.variable}={group.level}]",
+                                                      sentence=suppression.suppress_text(verdict.sentence, threshold)))
     return judged
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from studylib import formatting
 from studylib.judge import gates, suppression
 from studylib.stages.subgroups.analysis import SubgroupAnalysis
+from studylib.stages.subgroups.eligibility import withheld_levels
 from studylib.stages.subgroups.groups import OVERALL
 
 
@@ -44,6 +46,12 @@ class ReviewerView:
 def reviewer_view(analysis: SubgroupAnalysis, threshold: int) -> ReviewerView:
     """Apply small-cell suppression (:mod:`studylib.judge.suppression`) to every table of the analysis."""
     metrics = suppression.suppress_table(analysis.metrics, threshold)
+    hidden_levels = withheld_levels(analysis.subgroups, threshold)  # small, or complementary across levels
+    also = np.array([key in hidden_levels for key in zip(metrics.variable, metrics.level)], dtype=bool)
+    for column in suppression.ESTIMATE_COLUMNS:
+        if column in metrics.columns:
+            metrics[column] = metrics[column].astype(float).where(~also, np.nan)
+    metrics["withheld"] = metrics["withheld"].to_numpy(dtype=bool) | also
     withheld = dict(zip(zip(metrics.variable, metrics.level, metrics.metric), metrics.withheld))
     refs = analysis.versus_reference.copy()
     if len(refs):
@@ -56,6 +64,13 @@ def reviewer_view(analysis: SubgroupAnalysis, threshold: int) -> ReviewerView:
     else:
         refs["withheld"] = pd.Series(dtype=bool)
     sizes = suppression.suppress_table(analysis.subgroups, threshold, fraction=None, estimates=())
+    # a level withheld only so that another level's small count cannot be worked out from the totals:
+    # its class counts read "withheld" (its n stays: n alone discloses no class count)
+    complementary = np.array([(v, lv) in hidden_levels and not small for v, lv, small
+                              in zip(sizes.variable, sizes.level, sizes.withheld)], dtype=bool)
+    for column in ("positives", "negatives"):
+        sizes[column] = sizes[column].where(~complementary, formatting.WITHHELD)
+    sizes["withheld"] = sizes["withheld"].to_numpy(dtype=bool) | complementary
     hints = suppression.suppress_table(analysis.sample_size, threshold, fraction=None, estimates=())
     unassigned = suppression.suppress_table(analysis.unassigned, threshold, counts=None, fraction=None,
                                             other_counts=("missing",), estimates=())

@@ -26,3 +26,23 @@ def test_eligibility_reasons_suppress_small_counts():
     assert eligibility.eligibility(300, 40, 260, plan) == ""
     small = study(PLAN | {"min_positives": 2, "min_negatives": 2})
     assert "small-cell threshold" in eligibility.eligibility(300, 3, 297, small)
+
+
+def test_withheld_levels_protect_levels_and_two_way_intersections():
+    """A small class count is not recoverable from the published totals: one more level of the variable
+    is withheld; in a two-way intersection, cells in the same row and column of the crossed table."""
+    import pandas as pd
+
+    from studylib.stages.subgroups.eligibility import withheld_levels
+
+    rows = [("overall", "all", 500, 100, 400), ("site", "a", 200, 50, 150), ("site", "b", 290, 47, 243),
+            ("site", "c", 10, 3, 7)]
+    cells = {("M", "young"): (60, 20, 40), ("M", "old"): (10, 9, 1), ("F", "young"): (70, 20, 50),
+             ("F", "old"): (60, 30, 30)}
+    rows += [("sex × age", f"{a} & {b}", *counts) for (a, b), counts in cells.items()]
+    groups = pd.DataFrame(rows, columns=["variable", "level", "n", "positives", "negatives"])
+    hidden = withheld_levels(groups, 5)
+    assert {level for variable, level in hidden if variable == "site"} == {"c", "b"}  # b: the smaller complement
+    # M & old has 1 negative: its row (M) and column (old) of the crossed table need a second withheld cell
+    assert {level for variable, level in hidden if variable == "sex × age"} == {"M & young", "M & old", "F & young",
+                                                                                "F & old"}

@@ -31,7 +31,14 @@ def test_reviewer_view_suppresses_small_counts_and_withholds_estimates():
     assert metrics.withheld.all() and metrics.estimate.isna().all()
     refs = view.versus_reference[view.versus_reference.level == "tiny"]
     assert refs.withheld.all() and refs.estimate.isna().all()
-    assert not view.versus_reference[view.versus_reference.level == "bad"].withheld.any()
+    # one more site is withheld (complementary suppression), so that tiny's positives cannot be worked out
+    # as the cohort's positives minus the other sites'; its estimates are withheld, the other sites' are not
+    sites = view.subgroups[(view.subgroups.variable == "site") & (view.subgroups.level != "tiny")]
+    (other,) = sites.level[sites.positives == "withheld"]
+    assert (sites.negatives == "withheld").sum() == 1 and sites.withheld.sum() == 1
+    assert view.metrics[view.metrics.level == other].estimate.isna().all()
+    shown = view.metrics[(view.metrics.variable == "site") & ~view.metrics.level.isin(["tiny", other])]
+    assert not shown.withheld.any()
     assert view.n == f"{int(analysis.subgroups.n.iloc[0]):,}"
     assert suppression.small_counts(to_jsonable(analysis.results()), 5) != []  # the restricted version has them
     assert suppression.small_counts(to_jsonable(view.results()), 5) == []
