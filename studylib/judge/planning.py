@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 from scipy.special import ndtri
 
+from studylib import formatting
 from studylib.judge import suppression
 from studylib.plan import Study
 from studylib.stats.auroc_power import auroc_noninferiority_power, auroc_noninferiority_size
@@ -69,7 +70,7 @@ def requirement(criterion, study: Study, scope: str) -> Requirement:
     sens = p.sensitivity if p.sensitivity is not None else sens
     spec = p.specificity if p.specificity is not None else spec
     width = p.widths.proportion if p.widths.proportion is not None else study.subgroups.interval_width
-    level = f"{100 * (1 - alpha):g}%"
+    level = formatting.confidence_level(alpha)
     metric = criterion.metric
 
     def made(n, pos, neg, method):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from studylib.stats._estimate import Estimate
 from studylib.stats.control import mean_from_sums

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = ["LinearPredictor", "SizeRequirement", "external_validation_size", "n_c_statistic",
            "n_calibration_slope", "n_net_benefit", "n_oe", "c_statistic_se", "oe_se_for_width"]
@@ -172,6 +172,12 @@ class SizeRequirement:
                 "se": self.se, "target": self.target}
 
 
+def _level(alpha: float) -> str:
+    # the confidence level in words; stats/ imports no studylib module, so it spells the level itself,
+    # the same way as studylib.formatting.confidence_level
+    return f"{round(100 - 100 * alpha, 10):g}%"
+
+
 def _requirement(criterion: str, n: float, prevalence: float, se: float, target: str) -> SizeRequirement:
     participants = int(math.ceil(n - 1e-9))
     return SizeRequirement(criterion, participants, int(math.floor(participants * prevalence + 0.5)), se, target)
@@ -206,7 +212,7 @@ def n_oe(prevalence: float, width: float, *, oe: float = 1.0, alpha: float = 0.0
     """
     _check_probability("prevalence", prevalence)
     se = oe_se_for_width(width, oe=oe, alpha=alpha)
-    level = f"{100 * (1 - alpha):g}%"
+    level = _level(alpha)
     return _requirement("oe_ratio", (1 - prevalence) / (prevalence * se * se), prevalence, se,
                         f"{level} CI of O/E of width {width:g} (O/E {oe:g})")
 
@@ -229,7 +235,7 @@ def n_calibration_slope(lp: LinearPredictor, width: float, *, alpha: float = 0.0
     i00, i01, i11 = lp.expect(v), lp.expect(v * lp.nodes), lp.expect(v * lp.nodes ** 2)
     se = width / (2 * _z(alpha))
     n = i00 / (se * se * (i00 * i11 - i01 * i01))
-    level = f"{100 * (1 - alpha):g}%"
+    level = _level(alpha)
     return _requirement("calibration_slope", n, lp.prevalence, se,
                         f"{level} CI of the calibration slope of width {width:g}; LP {lp.description}")
 
@@ -271,7 +277,7 @@ def n_c_statistic(c_statistic: float, prevalence: float, width: float, *, alpha:
     while high - low > 1:                                        # SE decreases in n
         mid = (low + high) // 2
         low, high = (mid, high) if c_statistic_se(c_statistic, prevalence, mid) > se else (low, mid)
-    level = f"{100 * (1 - alpha):g}%"
+    level = _level(alpha)
     return _requirement("c_statistic", high, prevalence, se,
                         f"{level} CI of the C-statistic of width {width:g} (C {c_statistic:g})")
 
@@ -299,7 +305,7 @@ def n_net_benefit(sensitivity: float, specificity: float, prevalence: float, thr
     unit = (sensitivity * (1 - sensitivity) / phi + w * w * specificity * (1 - specificity) / (1 - phi)
             + w * w * (1 - specificity) ** 2 / (phi * (1 - phi)))
     se = width / (2 * _z(alpha))
-    level = f"{100 * (1 - alpha):g}%"
+    level = _level(alpha)
     return _requirement("net_benefit", unit / (se * se), phi, se,
                         f"{level} CI of the standardised net benefit at threshold {threshold:g} of width {width:g}")
 

@@ -355,7 +355,7 @@ def calibration_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, vie
         ax.set_ylim(0, limit)
         ax.set_aspect("equal")
     fig.suptitle("Calibration of the candidate model by subgroup (quantile bins)", x=0.02, ha="left", fontsize=11)
-    caption = (f"**Calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
+    caption = ("**Calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
                "subgroup (up to 10 bins at the quantiles of its predicted risk): mean predicted risk against the "
                "observed proportion with the outcome. Points on the dotted diagonal are perfectly calibrated; above it "
                "the model under-predicts, below it over-predicts.")
