@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from studylib import formatting
 from studylib.judge import suppression
 
 #: what each metric's estimate is computed from (metrics not listed use both classes)
@@ -78,7 +79,7 @@ def reason(metric: str, counts: Counts, *, min_positives: int, min_negatives: in
         The reason, naming the counts (small-cell suppressed) and the minimum; ``""`` if judgeable.
     """
     def shown(count: int) -> str:
-        return suppression.shown_count(count, threshold) if threshold else f"{count:,}"
+        return suppression.shown_count(count, threshold) if threshold else formatting.count(count)
 
     kind = "both" if versus else uses(metric)
     if counts.n == 0:

@@ -80,7 +80,7 @@ def requirement(criterion, study: Study, scope: str) -> Requirement:
         baseline = p.baseline_c_statistic if p.baseline_c_statistic is not None else p.c_statistic
         plan = auroc_noninferiority_size(p.c_statistic, baseline, criterion.non_inferiority_margin, prevalence=phi,
                                          correlation=p.auroc_correlation, power=p.power, alpha=alpha)
-        method = (f"{p.power:.0%} power, paired AUROC non-inferiority at margin {criterion.non_inferiority_margin:g} "
+        method = (f"{formatting.percent(p.power, 0)} power, paired AUROC non-inferiority at margin {criterion.non_inferiority_margin:g} "
                   f"(AUROCs {p.c_statistic:g} vs {baseline:g}, correlation {p.auroc_correlation:g}; Hanley–McNeil)")
         if not plan.reachable:
             return made(None, -1, -1, method + ": not reachable at any size")
@@ -90,7 +90,7 @@ def requirement(criterion, study: Study, scope: str) -> Requirement:
     if metric in ("sensitivity", "specificity"):
         anticipated = sens if metric == "sensitivity" else spec
         cases = sample_size(anticipated, width, alpha)
-        method = f"Buderer: {level} interval of width {width:g} at anticipated {metric} {anticipated:.3f}"
+        method = f"Buderer: {level} interval of width {width:g} at anticipated {metric} {formatting.number(anticipated)}"
         if metric == "sensitivity":
             return made(int(math.ceil(cases / phi - 1e-9)), cases, 0, method + " (positives only)")
         return made(int(math.ceil(cases / (1 - phi) - 1e-9)), 0, cases, method + " (negatives only)")
@@ -105,19 +105,19 @@ def requirement(criterion, study: Study, scope: str) -> Requirement:
             return made(None, 0, 0, f"the anticipated share flagged is {share:g}: {metric} cannot be sized")
         n, pos, neg = _classes(n, phi)
         return made(n, pos, neg, f"Buderer on the {'flagged' if metric == 'ppv' else 'unflagged'} patients "
-                                 f"(share {share:.3f}): {level} interval of width {width:g} at {metric} {value:.3f}")
+                                 f"(share {formatting.number(share)}): {level} interval of width {width:g} at {metric} {formatting.number(value)}")
     if metric == "auroc":
         got = n_c_statistic(p.c_statistic, phi, p.widths.c_statistic, alpha=alpha)
         n, pos, neg = _classes(got.participants, phi)
-        return made(n, pos, neg, f"C-statistic precision: {got.target}")
+        return made(n, pos, neg, f"C-statistic precision: {level} {got.target}")
     if metric == "calibration_slope":
         got = n_calibration_slope(lp, p.widths.calibration_slope, alpha=alpha)
         n, pos, neg = _classes(got.participants, phi)
-        return made(n, pos, neg, f"Riley slope criterion: {got.target}")
+        return made(n, pos, neg, f"Riley slope criterion: {level} {got.target}")
     if metric in ("oe_ratio", "calibration_in_the_large"):
         got = n_oe(phi, p.widths.oe_ratio, alpha=alpha)
         n, pos, neg = _classes(got.participants, phi)
-        return made(n, pos, neg, f"Riley O/E criterion: {got.target}")
+        return made(n, pos, neg, f"Riley O/E criterion: {level} {got.target}")
     return made(None, 0, 0, f"no sample-size formula for {metric}")
 
 

@@ -111,10 +111,10 @@ def gate_hint(gate: SubgroupGate, counts: Counts, planning: Planning, *, alpha: 
         plan = auroc_noninferiority_size(a, b, gate.non_inferiority_margin, prevalence=counts.prevalence,
                                          correlation=r, power=HINT_POWER, alpha=alpha)
         if not plan.reachable:
-            return (f"No sample size reaches {HINT_POWER:.0%} power: the overall difference {number(a - b, tiny=0)} "
+            return (f"No sample size reaches {formatting.percent(HINT_POWER, 0)} power: the overall difference {number(a - b, tiny=0)} "
                     f"is not above −{gate.non_inferiority_margin:g}.")
         need_pos, need_neg = max(min_positives, plan.positives), max(min_negatives, plan.negatives)
-        why = (f"{HINT_POWER:.0%} power for the lower {level} bound of candidate − baseline to exceed "
+        why = (f"{formatting.percent(HINT_POWER, 0)} power for the lower {level} bound of candidate − baseline to exceed "
                f"−{gate.non_inferiority_margin:g}, assuming the overall AUROCs {number(a, tiny=0)} and "
                f"{number(b, tiny=0)} (difference {number(a - b, tiny=0)}) and their correlation {number(r, tiny=0)} "
                f"(from the overall DeLong SE), at {basis}")

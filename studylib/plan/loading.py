@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from studylib import formatting
 from studylib.errors import ParameterError
 from studylib.plan.messages import MAX_PROBLEMS, describe, echo, listing
 from studylib.plan.schema import Study
@@ -43,7 +44,7 @@ def _check_nodes(path: Path, document) -> None:
         node = stack.pop()
         visits += 1
         if visits > MAX_VALUES:
-            raise ParameterError(f"{path}: the file expands to more than {MAX_VALUES:,} values (YAML aliases "
+            raise ParameterError(f"{path}: the file expands to more than {formatting.count(MAX_VALUES)} values (YAML aliases "
                                  "repeating large values?); write the plan out")
         if isinstance(node, yaml.MappingNode):
             first: dict = {}
@@ -166,7 +167,7 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Study:
     except ValidationError as exc:
         errors = exc.errors()
         messages = [describe(err, path, node) for err in errors[:MAX_PROBLEMS]]
-        messages += [f"... and {len(errors) - MAX_PROBLEMS:,} more problems"] if len(errors) > MAX_PROBLEMS else []
+        messages += [f"... and {formatting.count(len(errors) - MAX_PROBLEMS)} more problems"] if len(errors) > MAX_PROBLEMS else []
         raise ParameterError(listing(messages)) from None
     study._source = path
     study._root = Path(root).resolve() if root else project_root(path)

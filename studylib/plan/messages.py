@@ -16,6 +16,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel
 
+from studylib import formatting
 from studylib.errors import did_you_mean
 from studylib.plan.schema import Study
 
@@ -32,11 +33,11 @@ def echo(value, limit: int = ECHO_LIMIT, *, quote: bool = True) -> str:
     """
     if isinstance(value, (list, tuple)) and len(value) > limit:
         shown = echo(list(value[:limit]), limit, quote=quote)
-        return f"{shown} ({len(value):,} items)"
+        return f"{shown} ({formatting.count(len(value))} items)"
     text = repr(value) if quote else str(value)
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
+    return f"{text[:limit]}… ({formatting.count(len(text))} characters)"
 
 
 #: the most problems one message lists
@@ -48,7 +49,7 @@ def listing(items) -> str:
     unique = list(dict.fromkeys(items))
     shown = unique[:MAX_PROBLEMS]
     if len(unique) > MAX_PROBLEMS:
-        shown.append(f"... and {len(unique) - MAX_PROBLEMS:,} more problems")
+        shown.append(f"... and {formatting.count(len(unique) - MAX_PROBLEMS)} more problems")
     return "\n".join(shown)
 
 

@@ -118,7 +118,9 @@ def _gate_rows(all_gates: Sequence[Mapping], reports: Mapping[str, str] | None =
             "css": vocabulary.css_class(shown), "mark": vocabulary.mark(shown),
             # a statistic judged without an interval (PSI, a p-value) shows alone
             "estimate": _estimate(g, threshold),
-            "rule": words(rule.split("→")[0].strip() if is_trigger(g) else rule),
+            # a check not performed shows why in place of its rule
+            "rule": words(str(g.get("sentence", "")) if g["verdict"] == gates.NOT_CHECKED
+                          else rule.split("→")[0].strip() if is_trigger(g) else rule),
             "action": vocabulary.action(rule.split("→", 1)[1].strip()) if is_trigger(g) else "",
             "sentence": stage_pages.true_minus(words(str(g.get("sentence") or g.get("reason") or ""))),
             "test": g.get("test", ""),  # the test the rule is (e.g. one-sided at 2.5 %)

@@ -8,6 +8,7 @@ it as ``results/plan.json``.
 
 from __future__ import annotations
 
+from studylib import formatting
 from studylib.errors import StudyInputError
 from studylib.evidence import workspace
 from studylib.judge import planning
@@ -56,7 +57,7 @@ def plan_text(results: dict) -> str:
             lines.append(f"  {r['id']:<8} {r['metric']:<24} {r['method']}")
             continue
         lines.append(f"  {r['id']:<8} {r['metric']:<24} {r['participants']:>8,} participants "
-                     f"({r['positives']:,} positives, {r['negatives']:,} negatives): {r['method']}")
+                     f"({formatting.count(r['positives'])} positives, {formatting.count(r['negatives'])} negatives): {r['method']}")
     lines.append("")
     lines.append("Who reaches it (counts of the locked cohort, small cells suppressed; no performance is computed):")
     for a in results["adequacy"]:

@@ -158,7 +158,8 @@ class SizeRequirement:
     se : float
         The standard error the target width implies.
     target : str
-        The target, in words (e.g. ``"95% CI width 0.2"``).
+        The target, in words, without its confidence level (e.g. ``"CI of the C-statistic of width 0.1"``):
+        the caller says the level (:func:`studylib.formatting.confidence_level`).
     """
 
     criterion: str
@@ -170,12 +171,6 @@ class SizeRequirement:
     def to_dict(self) -> dict:
         return {"criterion": self.criterion, "participants": self.participants, "events": self.events,
                 "se": self.se, "target": self.target}
-
-
-def _level(alpha: float) -> str:
-    # the confidence level in words; stats/ imports no studylib module, so it spells the level itself,
-    # the same way as studylib.formatting.confidence_level
-    return f"{round(100 - 100 * alpha, 10):g}%"
 
 
 def _requirement(criterion: str, n: float, prevalence: float, se: float, target: str) -> SizeRequirement:
@@ -212,9 +207,8 @@ def n_oe(prevalence: float, width: float, *, oe: float = 1.0, alpha: float = 0.0
     """
     _check_probability("prevalence", prevalence)
     se = oe_se_for_width(width, oe=oe, alpha=alpha)
-    level = _level(alpha)
     return _requirement("oe_ratio", (1 - prevalence) / (prevalence * se * se), prevalence, se,
-                        f"{level} CI of O/E of width {width:g} (O/E {oe:g})")
+                        f"CI of O/E of width {width:g} (O/E {oe:g})")
 
 
 def n_calibration_slope(lp: LinearPredictor, width: float, *, alpha: float = 0.05) -> SizeRequirement:
@@ -235,9 +229,8 @@ def n_calibration_slope(lp: LinearPredictor, width: float, *, alpha: float = 0.0
     i00, i01, i11 = lp.expect(v), lp.expect(v * lp.nodes), lp.expect(v * lp.nodes ** 2)
     se = width / (2 * _z(alpha))
     n = i00 / (se * se * (i00 * i11 - i01 * i01))
-    level = _level(alpha)
     return _requirement("calibration_slope", n, lp.prevalence, se,
-                        f"{level} CI of the calibration slope of width {width:g}; LP {lp.description}")
+                        f"CI of the calibration slope of width {width:g}; LP {lp.description}")
 
 
 def c_statistic_se(c_statistic: float, prevalence: float, n: float) -> float:
@@ -277,9 +270,8 @@ def n_c_statistic(c_statistic: float, prevalence: float, width: float, *, alpha:
     while high - low > 1:                                        # SE decreases in n
         mid = (low + high) // 2
         low, high = (mid, high) if c_statistic_se(c_statistic, prevalence, mid) > se else (low, mid)
-    level = _level(alpha)
     return _requirement("c_statistic", high, prevalence, se,
-                        f"{level} CI of the C-statistic of width {width:g} (C {c_statistic:g})")
+                        f"CI of the C-statistic of width {width:g} (C {c_statistic:g})")
 
 
 def n_net_benefit(sensitivity: float, specificity: float, prevalence: float, threshold: float, width: float, *,
@@ -305,9 +297,8 @@ def n_net_benefit(sensitivity: float, specificity: float, prevalence: float, thr
     unit = (sensitivity * (1 - sensitivity) / phi + w * w * specificity * (1 - specificity) / (1 - phi)
             + w * w * (1 - specificity) ** 2 / (phi * (1 - phi)))
     se = width / (2 * _z(alpha))
-    level = _level(alpha)
     return _requirement("net_benefit", unit / (se * se), phi, se,
-                        f"{level} CI of the standardised net benefit at threshold {threshold:g} of width {width:g}")
+                        f"CI of the standardised net benefit at threshold {threshold:g} of width {width:g}")
 
 
 def classification_at(lp: LinearPredictor, threshold: float) -> tuple[float, float]:

@@ -182,7 +182,7 @@ def test_gate_rows_show_the_estimate_with_its_interval():
                              {**gate, "estimate": None, "lower": None, "upper": None},  # a yes/no check
                              {**gate, "estimate": 0.31, "lower": None, "upper": None},  # e.g. a PSI trigger
                              {**gate, "verdict": "FAIL", "estimate": None, "lower": None, "upper": None,
-                              "sentence": "x: AUROC does not meet the rule; its estimate is withheld because ..."}], 5)
+                              "sentence": "x: AUROC does not meet the rule; its estimate is withheld because ..."}], threshold=5)
     assert [r["estimate"] for r in rows] == ["0.810 (0.750–0.860)", "—", "0.310", "withheld (<5)"]
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from studylib import formatting
 from studylib.data.scan import REFERENCE, Scanner, WindowPlan
 from studylib.plan import Study
 from studylib.stages.drift import histograms, labelled as labelled_rows
@@ -194,7 +195,7 @@ def review(source, study: Study, *, threads: int | None = None, memory_limit: st
         "control_chart": f"Shewhart, {CONTROL_SIGMA:g}-sigma limits around the reference value",
         "psi_smoothing": f"{PSI_SMOOTHING:g} added to every bin's count (Krichevsky-Trofimov)",
         "psi_null": f"mean and 95th percentile of the PSI without drift at each window's size, simulated: "
-                    f"{PSI_NULL_DRAWS:,} multinomial draws of both samples from the reference bin proportions, "
+                    f"{formatting.count(PSI_NULL_DRAWS)} multinomial draws of both samples from the reference bin proportions, "
                     "seeded by analysis.seed",
         "min_rows": drift.min_rows, "min_events": drift.min_events, "min_non_events": drift.min_non_events,
     }

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from studylib import formatting
 from studylib.judge import gates
 from studylib.plan import Study
 from studylib.stats.binary import binary_metrics
@@ -81,8 +82,13 @@ def _site_rows(site: str, y: np.ndarray, score: np.ndarray, study: Study) -> lis
         a.se ** 2 / (a.estimate * (1 - a.estimate)) ** 2 if a.defined and 0 < a.estimate < 1 else math.nan)
     slope = logistic_recalibration(y, score, alpha=alpha)[1]
     add("calibration_slope", slope, slope.estimate, slope.se ** 2 if slope.defined else math.nan)
-    oe = oe_ratio(positives, float(np.sum(score)), alpha=alpha)
-    add("oe_ratio", oe, _to_scale(oe.estimate, "log"), 1 / positives if positives > 0 else math.nan)
+    # the O/E interval of the evaluation (study.analysis.oe_interval) and the matching variance of ln(O/E):
+    # sum p(1 - p) / O^2 (delta method, Debray et al. 2017) or 1 / O (Poisson)
+    spread = float(np.dot(score, 1 - score))
+    method = study.analysis.oe_interval
+    oe = oe_ratio(positives, float(np.sum(score)), alpha=alpha, variance=spread, method=method)
+    log_variance = (spread / positives ** 2 if method == "delta-log" else 1 / positives) if positives > 0 else math.nan
+    add("oe_ratio", oe, _to_scale(oe.estimate, "log"), log_variance)
     metrics = binary_metrics(y, score, study.analysis.threshold, alpha=alpha, method=study.analysis.ci_method)
     for measure, x, total in (("sensitivity", metrics.tp, metrics.tp + metrics.fn),
                               ("specificity", metrics.tn, metrics.tn + metrics.fp)):
@@ -161,5 +167,5 @@ def judge_site_gate(gate, pooled: pd.DataFrame, study: Study) -> gates.Gate:
     passed = value >= required if op == ">=" else value <= required
     wording = "meets" if passed else "does not meet"
     return gates.Gate(verdict=gates.PASS if passed else gates.FAIL,
-                      sentence=f"The {label} of {subject} ({value:.3f}) {wording} the required {op} {required:g}.",
+                      sentence=f"The {label} of {subject} ({formatting.number(value)}) {wording} the required {op} {required:g}.",
                       **common)
