@@ -182,7 +182,8 @@ def _fake_run(tmp_path, monkeypatch, gates, verdict="FAIL", exit_code=1):
     folder = tmp_path / "reports" / "demo" / "r1"
     folder.mkdir(parents=True)
     (folder / "verdict.json").write_text(json.dumps({"verdict": verdict, "exit_code": exit_code, "gates": gates}))
-    outcome = runner.RunOutcome("r1", folder, verdict, exit_code, [runner.StageRecord("cohort", "01_cohort.ipynb", "ok")])
+    outcome = runner.RunOutcome("r1", folder, verdict, exit_code, [runner.StageRecord("cohort", "01_cohort.ipynb", "ok")],
+                                ledger_head="sha256:" + "0" * 64)
 
     def fake(params_file, *, reports_dir=None, log=print, pdf=False):
         log("progress")
@@ -205,9 +206,10 @@ def test_run_prints_the_blocking_gates_with_a_reason_on_fail(tmp_path, monkeypat
     result = CliRunner().invoke(main, ["run", "params/x.yaml"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == "verdict: FAIL" and lines[2] == "blocking gates (1):"
-    assert lines[3].split() [:2] == ["AC-5", "FAIL"]
-    assert "calibration slope (candidate) 0.886 (0.798–0.974); rule: 95% interval within [0.8, 1.2]" in lines[3]
+    assert lines[0] == "ledger head: sha256:" + "0" * 64  # for a pipeline to keep outside the reports folder
+    assert lines[1] == "verdict: FAIL" and lines[3] == "blocking gates (1):"
+    assert lines[4].split() [:2] == ["AC-5", "FAIL"]
+    assert "calibration slope (candidate) 0.886 (0.798–0.974); rule: 95% interval within [0.8, 1.2]" in lines[4]
     assert "TR-1" not in result.stdout and "AC-1" not in result.stdout  # not blocking; passed
     assert "progress" in result.stderr
 

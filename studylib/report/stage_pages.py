@@ -17,6 +17,9 @@ from collections.abc import Mapping, Sequence
 
 from studylib.report import vocabulary
 
+#: a table with at least this many columns is set in smaller type on screen (it must fit 1366 px)
+WIDE_TABLE_COLUMNS = 12
+
 #: verdict names whose table cells are written in words and coloured
 _VERDICT_CELLS = ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE", "NOT CHECKED", "NOT_CHECKED", "FIRED", "NOT FIRED")
 
@@ -42,6 +45,8 @@ nav.studylib th, nav.studylib td { border-bottom: 1px solid var(--line); padding
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: anywhere; vertical-align: top; }
 .jp-RenderedHTMLCommon thead th, .jp-RenderedHTMLCommon td.sl-text, .jp-RenderedHTMLCommon th.sl-text { text-align: left !important; }
 .jp-RenderedHTMLCommon td.sl-text, .jp-RenderedHTMLCommon th.sl-text { white-space: normal !important; min-width: 6em; }
+.jp-RenderedHTMLCommon table.sl-wide { font-size: .78rem; }
+.jp-RenderedHTMLCommon table.sl-wide td.sl-text, .jp-RenderedHTMLCommon table.sl-wide th.sl-text { min-width: 4em; }
 .jp-RenderedHTMLCommon img, .jp-RenderedImage img, .jp-RenderedSVG img, .jp-RenderedSVG svg { max-width: 100%; height: auto; }
 .jp-OutputArea-output { overflow-x: auto; }
 td.sl-PASS, td.sl-NOT_FIRED, th.sl-PASS { color: var(--pass); font-weight: 700; }
@@ -266,6 +271,9 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
             if element.find_parent("table") is not None:
                 continue
             n = len(tables) + 1
+            header = element.find("tr")
+            if header is not None and len(header.find_all(["th", "td"])) >= WIDE_TABLE_COLUMNS:
+                element["class"] = [*element.get("class", []), "sl-wide"]  # smaller type: fits 1366 px
             caption = element.find("caption")
             title = _text(caption) if caption else (sections[-1][1].split(" ", 1)[1] if sections else "")
             label = soup.new_tag("p", attrs={"class": "sl-label", "id": f"table-{n}"})
