@@ -41,11 +41,10 @@ import re
 import uuid
 from pathlib import Path
 
-import studylib
-
 FILENAME = "sbom.cdx.json"
 SPEC_VERSION = "1.6"
-_PACKAGE_DIR = Path(studylib.__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the studylib package that is imported
+_PACKAGE = _PACKAGE_DIR.name
 _SKIP_PARTS = {"__pycache__"}
 
 
@@ -105,8 +104,11 @@ def distributions() -> list[importlib.metadata.Distribution]:
     return [seen[k] for k in sorted(seen)]
 
 
-def build() -> dict:
+def build(*, studylib_version: str) -> dict:
     """The SBOM of this interpreter's environment, as CycloneDX 1.6 JSON (a dict).
+
+    ``studylib_version``: the version of the imported package (``studylib_version``; the run
+    layer passes it, this layer does not import the package root).
 
     Not validated here: the strict schema validator takes seconds to import (its IRI grammar), too
     long for every run; ``tests/evidence/test_sbom.py`` validates the SBOM of the session run with
@@ -123,7 +125,7 @@ def build() -> dict:
     components, requires = [], {}
     for dist in distributions():
         name, version = dist.metadata["Name"], dist.version
-        if normalise(name) == normalise(studylib.__name__):
+        if normalise(name) == _PACKAGE:
             continue  # the root component below is the studylib that is imported
         hashes, properties = [], []
         archive = _archive_hash(dist)
@@ -139,18 +141,18 @@ def build() -> dict:
                                      bom_ref=purl.to_string(), hashes=hashes, properties=properties))
     source = source_sha256()
     root = Component(
-        name="studylib", version=studylib.__version__, type=ComponentType.APPLICATION,
+        name="studylib", version=studylib_version, type=ComponentType.APPLICATION,
         bom_ref="studylib", hashes=[HashType(alg=HashAlgorithm.SHA_256, content=source)],
         properties=[Property(name="studylib:source_folder", value=str(_PACKAGE_DIR))],
     )
-    content = "".join(f"{c.name}=={c.version}\n" for c in components) + f"studylib=={studylib.__version__} {source}"
+    content = "".join(f"{c.name}=={c.version}\n" for c in components) + f"studylib=={studylib_version} {source}"
     bom = Bom(components=components, serial_number=uuid.uuid5(uuid.NAMESPACE_URL, "studylib-sbom:" + content))
     bom.metadata.component = root
     by_name = {normalise(c.name): c for c in components}
     for component in components:
         bom.register_dependency(component, [by_name[n] for n in requires[component.bom_ref.value] if n in by_name])
     try:
-        own = _required_names(importlib.metadata.distribution(studylib.__name__))
+        own = _required_names(importlib.metadata.distribution(_PACKAGE))
     except importlib.metadata.PackageNotFoundError:
         own = []
     bom.register_dependency(root, [by_name[n] for n in own if n in by_name])
@@ -173,12 +175,12 @@ def dumps(document: dict) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def write(folder: Path) -> Path:
+def write(folder: Path, *, studylib_version: str) -> Path:
     """Write ``sbom.cdx.json`` of this environment into a run folder; return its path."""
     from studylib.evidence.results import write_text_atomically
 
     target = Path(folder) / FILENAME
-    write_text_atomically(target, dumps(build()))
+    write_text_atomically(target, dumps(build(studylib_version=studylib_version)))
     return target
 
 

@@ -275,7 +275,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest
-        sbom.write(staging)  # sbom.cdx.json: every installed distribution, hashed in the manifest below
+        sbom.write(staging, studylib_version=env["packages"]["studylib"])  # hashed in the manifest below
         pages.write_index(staging, study, snap, outcome, all_gates, env)
         pages.write_checklist(staging, study)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,

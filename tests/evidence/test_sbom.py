@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 
+import studylib
 from studylib.evidence import sbom
 
 
@@ -26,7 +27,7 @@ def test_the_run_sbom_validates_as_cyclonedx_and_names_the_packages_of_the_run(a
 
 
 def test_the_sbom_is_deterministic_and_changes_with_the_environment():
-    first, second = sbom.build(), sbom.build()
+    first, second = sbom.build(studylib_version=studylib.__version__), sbom.build(studylib_version=studylib.__version__)
     assert sbom.dumps(first) == sbom.dumps(second)
     changed = json.loads(sbom.dumps(first))
     changed["components"][0]["version"] = "0.0.0"
@@ -35,7 +36,7 @@ def test_the_sbom_is_deterministic_and_changes_with_the_environment():
 
 
 def test_a_document_that_is_not_cyclonedx_is_named_invalid():
-    document = sbom.build()
+    document = sbom.build(studylib_version=studylib.__version__)
     document["components"][0]["type"] = "python-package"
     assert "python-package" in sbom.validate(document)
 
