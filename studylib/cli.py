@@ -120,11 +120,16 @@ def snapshot() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_obj
 def snapshot_lock(obj: _Context, directory: Path) -> None:
-    """Write DIRECTORY/manifest.json and print the lock hash for the parameter file."""
+    """Write DIRECTORY/manifest.json and print the lock hash for the parameter file.
+
+    Warns on stderr for each field of the dataset card (card.yaml) that is missing or empty."""
+    from studylib.data import card
     from studylib.data import snapshot as snap
 
     try:
         click.echo(snap.lock(directory))
+        for warning in card.check(directory):
+            click.echo(f"warning: {warning}", err=True)
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
 
