@@ -41,3 +41,8 @@ def test_archive_index_lists_runs_with_signoffs_from_the_ledger(tmp_path):
     row = soup.find("tr", id="20260101T000000Z-aaaaaa")
     assert row.a["href"] == "demo/20260101T000000Z-aaaaaa/index.html" and "✔ PASS" in row.get_text()
     assert row.li.get_text().startswith("approved by <b>Ann</b> (QA)") and soup.find("b") is None
+
+
+def test_present_artifacts_reads_the_fields_of_the_yaml_dataset_card(tmp_path):
+    (tmp_path / "snapshot-card.yaml").write_text("source: a registry\ncollection: ''\nknown_limitations: [one]\n")
+    assert pages.present_artifacts(tmp_path) == {"snapshot-card.yaml": {"source", "known_limitations"}}
