@@ -49,3 +49,20 @@ def test_source_hash_covers_every_source_file_and_ignores_caches(tmp_path):
     assert sbom.source_sha256(tmp_path) == before
     (tmp_path / "a.py").write_text("x = 2\n")
     assert sbom.source_sha256(tmp_path) != before
+
+
+def test_the_archive_hash_recorded_by_the_installer_is_read_pep_610(tmp_path):
+    info = tmp_path / "demo_pkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo_pkg\nVersion: 1.0\nRequires-Dist: numpy>=2\n"
+                                   "Requires-Dist: pytest; extra == 'test'\n")
+    dist = importlib.metadata.PathDistribution(info)
+    assert sbom._archive_hash(dist) is None  # nothing recorded (a wheel from an index)
+    assert sbom._required_names(dist) == ["numpy"]  # extras left out
+    (info / "direct_url.json").write_text(json.dumps(
+        {"url": "file:///x/demo_pkg-1.0.tar.gz", "archive_info": {"hashes": {"sha256": "ab" * 32}}}))
+    assert sbom._archive_hash(dist) == ("sha256", "ab" * 32)
+    (info / "direct_url.json").write_text(json.dumps({"url": "file:///x", "archive_info": {"hash": "md5=00ff"}}))
+    assert sbom._archive_hash(dist) == ("md5", "00ff")
+    (info / "direct_url.json").write_text(json.dumps({"url": "file:///x", "dir_info": {"editable": True}}))
+    assert sbom._archive_hash(dist) is None
