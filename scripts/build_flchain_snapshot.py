@@ -298,7 +298,8 @@ source:
   original_investigators: "A. Dispenzieri (principal investigator) and T. Therneau (statistician), Mayo Clinic"
   citation: "Dispenzieri A, Katzmann JA, Kyle RA, Larson DR, Therneau TM, Colby CL, Clark RJ, Mead GP, Kumar S, Melton LJ 3rd, Rajkumar SV. Use of nonclonal serum immunoglobulin free light chains to predict overall survival in the general population. Mayo Clin Proc. 2012;87(6):517-523. doi:10.1016/j.mayocp.2012.03.009"
   related: "Kyle RA, Therneau TM, Rajkumar SV, et al. Prevalence of monoclonal gammopathy of undetermined significance. N Engl J Med. 2006;354:1362-1369. doi:10.1056/NEJMoa054494"
-  licence: "LGPL-2.0-or-later (licence of the R survival package that distributes the data); see PROVENANCE.md"
+
+licence: "LGPL-2.0-or-later, the licence of the R survival package that distributes the data; this snapshot is a derived work redistributed under the same licence (see PROVENANCE.md)"
 
 collection:
   setting: "Single centre: Mayo Clinic, residents of Olmsted County, Minnesota, USA, aged 50 years or more"
@@ -385,6 +386,13 @@ known_limitations:
   - "Validation and monitoring rows come from the same cohort and centre as development (internal and temporal validation, not external validation)."
   - "The public file is a stratified half-sample of the original cohort; only the calendar year of the sample is known."
   - "The models are demonstration models for this software, not clinical tools; split and models were made by studylib, not by the original investigators."
+
+population_gaps:
+  - "People under 50: the cohort sampled residents aged 50 years or more."
+  - "Other regions, health systems and sites: one county (Olmsted County, MN) and one centre (Mayo Clinic)."
+  - "Race and ethnicity are not recorded and the population is predominantly white: performance in other groups is unknown."
+  - "People without a usable stored blood sample or consent: free light chains were assayed only on stored samples with consent and enough material."
+  - "People with known monoclonal gammopathy (mgus == 1) are outside the intended population of the models."
 """)
 
 PROVENANCE = string.Template("""\

@@ -230,11 +230,16 @@ def snapshot() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_obj
 def snapshot_lock(obj: _Context, directory: Path) -> None:
-    """Write DIRECTORY/manifest.json and print the lock hash for the parameter file."""
+    """Write DIRECTORY/manifest.json and print the lock hash for the parameter file.
+
+    Warns on stderr for each field of the dataset card (card.yaml) that is missing or empty."""
+    from studylib.data import card
     from studylib.data import snapshot as snap
 
     try:
         click.echo(snap.lock(directory))
+        for warning in card.check(directory):
+            click.echo(f"warning: {warning}", err=True)
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
 
@@ -393,6 +398,39 @@ def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
             click.echo(f"  {difference}")
         sys.exit(1)
     click.echo("REPRODUCED: every number of the results equals the original")
+
+
+@main.command("diff")
+@click.argument("run_a", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("run_b", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for floats.")
+@click.option("--atol", type=float, default=1e-12, show_default=True, help="Absolute tolerance for floats.")
+@click.pass_obj
+def diff(obj: _Context, run_a: Path, run_b: Path, as_json: bool, rtol: float, atol: float) -> None:
+    """The differences that matter between two run folders: plan (hash and changed keys), snapshot
+    lock, models and artifact hashes, code, package versions (SBOMs), the verdict, every gate and
+    every result value that changed. Run ids, timings and paths are not compared.
+
+    \b
+    Exit codes (for pipelines: `studylib diff A B` fails when anything that matters changed):
+      0  no difference
+      1  the runs differ
+      2  a folder is not a run folder
+    """
+    import json
+
+    from studylib.evidence import diff as differ
+
+    try:
+        result = differ.diff_runs(run_a, run_b, rtol=rtol, atol=atol)
+    except StudyInputError as exc:
+        _fail_input(exc, obj.debug)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        click.echo(differ.render_text(result), nl=False)
+    sys.exit(0 if result.same else 1)
 
 
 @main.command()

@@ -104,8 +104,9 @@ def test_debug_shows_traceback(tiny_project):
 def test_snapshot_lock_and_verify_commands(tiny_project):
     folder = tiny_project.parent.parent / "snapshots" / "tiny"
     locked = _run("snapshot", "lock", folder)
-    assert locked.exit_code == 0 and locked.output.startswith("sha256:")
-    lock = locked.output.strip()
+    assert locked.exit_code == 0 and locked.stdout.startswith("sha256:")
+    lock = locked.stdout.strip()  # stdout holds the lock only: the card's missing fields are warned on stderr
+    assert "warning: " in locked.stderr and "field 'licence' is missing" in locked.stderr
     assert _run("snapshot", "verify", folder, "--lock", lock).exit_code == 0
     _assert_input_error(_run("snapshot", "verify", folder, "--lock", "sha256:" + "0" * 64), "lock hash does not match")
 

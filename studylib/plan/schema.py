@@ -235,7 +235,7 @@ class SnapshotSection(Strict):
     path: str = Field(min_length=1, description="snapshot folder, relative to the project root",
                       examples=["snapshots/flchain"])
     lock: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="printed by `studylib snapshot lock`",
-                      examples=["sha256:807b93190c84751abc88b52beb3197923fad3bfb2da403183e1c92166d37819f"])
+                      examples=["sha256:aea424a56991c9a2dba570586f996165461e625a3b470e105c7f8154c1008830"])
 
 
 class DataSection(Strict):
@@ -1252,8 +1252,8 @@ class Study(Strict):
                                            "intended_use": "Adults aged 50 or more."}])
     snapshot: SnapshotSection = Field(description="the locked dataset snapshot",
                                       examples=[{"path": "snapshots/flchain",
-                                                 "lock": "sha256:807b93190c84751abc88b52beb3197923fad3bfb2da403183e"
-                                                         "1c92166d37819f"}])
+                                                 "lock": "sha256:aea424a56991c9a2dba570586f996165461e625a3b470e105c"
+                                                         "7f8154c1008830"}])
     data: DataSection = Field(description="the roles of the snapshot's columns",
                               examples=[{"id": "person_id", "outcome": "death_5y", "split": "split"}])
     models: ModelsSection = Field(description="the candidate model and the baseline",

@@ -2,8 +2,11 @@
 to the artifact of the run that answers it.
 
 An item is *answered* when one of its evidence artifacts exists in the run (a file, or a key of a
-stage's results JSON) and none of the gates it rests on was NOT_CHECKED; otherwise the page lists it as
-not answered, with the reason (for a check not performed: which, and why). :func:`assess` is
+stage's results JSON or of the dataset card), or, for an item that needs several fields of the
+dataset card, when all of them are filled, and none of the gates it rests on was NOT_CHECKED;
+*partly answered* when the card is there but a field that answers the item is missing or empty (or
+the card is Markdown, whose fields cannot be read); otherwise the page lists it as not answered, with
+the reason (for a check not performed: which, and why). :func:`assess` is
 pure over what the run folder holds; the run layer inspects the folder. Item numbers and
 standard codes follow the team's reporting reference (T = TRIPOD+AI 2024; S = STARD 2015; C =
 CONSORT-AI/SPIRIT-AI; G = GMLP principles; P = FDA PCCP guidance 2024; F = FDA AI-DSF draft 2025).
@@ -27,6 +30,7 @@ class Evidence:
     file: str
     key: str | None = None
     label: str = ""
+    partial: bool = False  # answers the item only in part (a card whose fields cannot be read)
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,13 @@ class Item:
     otherwise: str = "not produced by this study"
     #: id prefix of the gates the item rests on: one of them NOT_CHECKED leaves the item not answered
     gates: str = ""
+    all_of: bool = False  # answered only when every evidence is present (card fields that answer together)
 
 
 _COHORT, _EVAL, _SUB, _DRIFT = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json",
                                 "results/drift.json")
 _CARD = "snapshot-card.yaml"
+_CARD_MD = Evidence("snapshot-card.md", None, "dataset card (Markdown: its fields cannot be checked)", partial=True)
 _R1, _R2, _R3, _R4 = ("notebooks/01_cohort.reviewer.html", "notebooks/02_evaluation.reviewer.html",
                       "notebooks/03_subgroups.reviewer.html", "notebooks/04_drift.reviewer.html")
 
@@ -51,15 +57,15 @@ ITEMS: tuple[Item, ...] = (
     Item(1, "Design and data", "Intended use, intended users and place in the clinical pathway", "S3, T, C, G1, G9",
          (Evidence("index.html", None, "summary page: intended use"),)),
     Item(2, "Design and data", "Retrospective design; data sources, sites and collection dates", "S5, S8, T",
-         (Evidence(_CARD, None, "dataset card: source and collection window"),
-          Evidence(_CARD.replace(".yaml", ".md"), None, "dataset card"))),
+         (Evidence(_CARD, "source", "dataset card: source"),
+          Evidence(_CARD, "collection", "dataset card: setting, sites and collection window"), _CARD_MD),
+         all_of=True),
     Item(3, "Design and data", "Eligibility for participants and input data; consecutive or convenience series",
          "S6, S9, C", (Evidence(_COHORT, "steps", "cohort steps"), Evidence(_R1, None, "cohort report"))),
     Item(4, "Design and data", "Pre-processing and quality checks; handling of poor-quality or missing inputs", "T, C",
          (Evidence(_COHORT, "missingness", "missingness report"),)),
     Item(5, "Design and data", "Reference standard: definition, rationale, annotators, blinding", "S10b, S11, S13",
-         (Evidence(_CARD, None, "dataset card: label provenance"),
-          Evidence(_CARD.replace(".yaml", ".md"), None, "dataset card"))),
+         (Evidence(_CARD, "label_provenance", "dataset card: label provenance"), _CARD_MD)),
     Item(6, "Design and data", "Locked algorithm version identifier", "C, F",
          (Evidence("index.html", None, "summary page: model name, version and artifact SHA-256"),)),
     Item(7, "Design and data", "Test data independent of training data; no leakage across partitions", "G4, T",
@@ -97,8 +103,9 @@ ITEMS: tuple[Item, ...] = (
     Item(22, "Lifecycle and transparency", "PCCP: planned modifications, modification protocol, impact assessment, "
          "version traceability", "P", (), "the study documents one modification (the candidate) but no PCCP"),
     Item(23, "Lifecycle and transparency", "Limitations: bias, statistical uncertainty, generalisability", "S26, T",
-         (Evidence(_CARD, None, "dataset card: known limitations"),
-          Evidence(_CARD.replace(".yaml", ".md"), None, "dataset card"))),
+         (Evidence(_CARD, "known_limitations", "dataset card: known limitations"),
+          Evidence(_CARD, "population_gaps", "dataset card: population gaps (generalisability)"), _CARD_MD),
+         all_of=True),
     Item(24, "Lifecycle and transparency", "Protocol/registration, availability of data and code, funding", "S28–30, T",
          (Evidence("params.yaml", None, "pre-registered plan (its SHA-256 is in the manifest)"),
           Evidence("index.html", None, "summary page: git commit, snapshot lock, packages")),
@@ -114,10 +121,16 @@ class ItemStatus:
     answered_by: tuple[Evidence, ...]
     #: "ID: reason" of each gate the item rests on that was not checked
     not_checked: tuple[str, ...] = ()
+    partly_by: tuple[Evidence, ...] = ()  # present, but answering only part of the item
 
     @property
     def answered(self) -> bool:
         return bool(self.answered_by) and not self.not_checked
+
+    @property
+    def state(self) -> str:
+        """"answered", "partly answered" or "not answered"."""
+        return "answered" if self.answered else ("partly answered" if self.partly_by else "not answered")
 
 
 def files() -> dict[str, bool]:
@@ -139,8 +152,9 @@ def assess(present: Mapping[str, Collection[str]], not_checked: Mapping[str, str
     ----------
     present : mapping of str to collection of str
         Each file of :func:`files` that exists in the run folder (path relative to it) → the
-        top-level keys of its JSON whose value is not empty (not ``None``, ``[]`` or ``{}``); an
-        empty collection for a file whose keys no item needs, or that is not a JSON object.
+        top-level keys of its JSON (or YAML) mapping whose value is not empty (not ``None``, ``""``,
+        ``[]`` or ``{}``); an empty collection for a file whose keys no item needs, or that is not a
+        mapping.
     not_checked : mapping of str to str, optional
         Gate id → reason of every gate of the run that was NOT_CHECKED (``verdict.json``). An item
         resting on such a gate (its ``gates`` prefix) is not answered, and says which check and why.
@@ -148,8 +162,11 @@ def assess(present: Mapping[str, Collection[str]], not_checked: Mapping[str, str
     Returns
     -------
     list of ItemStatus
-        One per item of :data:`ITEMS`, in order: an item is answered by each of its evidence files
-        that is present and, when the evidence names a key, holds that key.
+        One per item of :data:`ITEMS`, in order. An item is answered by each of its evidence files
+        that is present and, when the evidence names a key, holds that key (for an ``all_of`` item:
+        only when every evidence that is not ``partial`` holds). Partly answered by present
+        ``partial`` evidence, and by evidence whose file is present without the key (for an
+        ``all_of`` item, by the evidence that holds while another does not).
     """
     def has(evidence: Evidence) -> bool:
         return evidence.file in present and (evidence.key is None or evidence.key in present[evidence.file])
@@ -159,4 +176,13 @@ def assess(present: Mapping[str, Collection[str]], not_checked: Mapping[str, str
     def unchecked(item: Item) -> tuple[str, ...]:
         return tuple(f"{gid}: {why}" for gid, why in skipped.items() if item.gates and gid.startswith(item.gates))
 
-    return [ItemStatus(item, tuple(e for e in item.evidence if has(e)), unchecked(item)) for item in ITEMS]
+    out = []
+    for item in ITEMS:
+        full = [e for e in item.evidence if not e.partial]
+        held = tuple(e for e in full if has(e))
+        partly = tuple(e for e in item.evidence if e.partial and has(e))
+        partly += tuple(e for e in full if e.file in present and not has(e))
+        if item.all_of and len(held) < len(full):
+            held, partly = (), held + partly
+        out.append(ItemStatus(item, held, unchecked(item), partly if not held else ()))
+    return out

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from studylib.evidence import archive, results
 from studylib.judge import gates
 from studylib.report import checklist
@@ -112,7 +114,7 @@ def finish_stage_reports(folder: Path, study, outcome, all_gates: list[dict]) ->
 
 def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:
     """What the run folder holds of the checklist's evidence: each present file → the top-level keys
-    of its JSON with a non-empty value (read only for files whose keys an item needs)."""
+    of its JSON (the dataset card: YAML) with a non-empty value (read only for files whose keys an item needs)."""
     folder = Path(folder)
     present = {}
     for name, keyed in checklist.files().items():
@@ -122,11 +124,12 @@ def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:
         keys: frozenset[str] = frozenset()
         if keyed:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError:
+                text = path.read_text(encoding="utf-8")
+                data = yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text)
+            except (ValueError, yaml.YAMLError):
                 data = None
             if isinstance(data, dict):
-                keys = frozenset(k for k, v in data.items() if v not in (None, [], {}))
+                keys = frozenset(k for k, v in data.items() if v not in (None, "", [], {}))
         present[name] = keys
     return present
 

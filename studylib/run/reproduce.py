@@ -8,70 +8,12 @@ to the last digit, the tolerance only absorbs platform differences in floating-p
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from studylib.evidence.diff import Difference, compare_runs
 from studylib.run import runner
 from studylib.errors import StudyInputError
-
-RESULT_FILES = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json",
-                "results/subgroups.reviewer.json", "results/drift.json", "verdict.json")
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One number (or value) that differs between two runs."""
-
-    file: str
-    path: str
-    original: object
-    reproduced: object
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path or '(whole file)'}: original {self.original!r}, reproduced {self.reproduced!r}"
-
-
-def _compare(a, b, path: str, file: str, rtol: float, atol: float, out: list[Difference]) -> None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
-            sub = f"{path}.{key}" if path else str(key)
-            if key not in a or key not in b:
-                out.append(Difference(file, sub, a.get(key, "<absent>"), b.get(key, "<absent>")))
-            else:
-                _compare(a[key], b[key], sub, file, rtol, atol, out)
-    elif isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            out.append(Difference(file, f"{path} (length)", len(a), len(b)))
-        for i, (x, y) in enumerate(zip(a, b)):
-            _compare(x, y, f"{path}[{i}]", file, rtol, atol, out)
-    elif isinstance(a, float) or isinstance(b, float):
-        if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-            out.append(Difference(file, path, a, b))
-        elif not (a == b or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)):
-            out.append(Difference(file, path, a, b))
-    elif a != b or type(a) is not type(b):
-        out.append(Difference(file, path, a, b))
-
-
-def compare_runs(original: Path, reproduced: Path, *, rtol: float = 1e-9, atol: float = 1e-12) -> list[Difference]:
-    """Every difference between the results JSON (and verdicts) of two run folders."""
-    differences: list[Difference] = []
-    for name in RESULT_FILES:
-        a_path, b_path = Path(original) / name, Path(reproduced) / name
-        if not a_path.is_file() and not b_path.is_file():
-            continue
-        if not a_path.is_file() or not b_path.is_file():
-            differences.append(Difference(name, "", "present" if a_path.is_file() else "<absent>",
-                                          "present" if b_path.is_file() else "<absent>"))
-            continue
-        a, b = json.loads(a_path.read_text()), json.loads(b_path.read_text())
-        if name == "verdict.json":
-            a, b = {"verdict": a.get("verdict"), "exit_code": a.get("exit_code")}, \
-                   {"verdict": b.get("verdict"), "exit_code": b.get("exit_code")}
-        _compare(a, b, "", name, rtol, atol, differences)
-    return differences
 
 
 def recorded_root(manifest: dict, folder: str | Path = ".") -> Path | None:

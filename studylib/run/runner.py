@@ -30,6 +30,7 @@ from studylib.evidence import results as evidence
 from studylib.judge import gates, suppression
 from studylib.evidence import ledger
 from studylib.evidence import staging
+from studylib.evidence import sbom
 from studylib import plan
 from studylib.run import planning, preflight
 from studylib.run import pages
@@ -394,6 +395,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
                                                              "gates": all_gates}), encoding="utf-8")
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest
         pages.finish_stage_reports(staging, study, outcome, all_gates)
+        sbom.write(staging, studylib_version=env["packages"]["studylib"])  # hashed in the manifest below
         pages.write_index(staging, study, snap, outcome, all_gates, env)
         pages.write_checklist(staging, study)
         if pdf:

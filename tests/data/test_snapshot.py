@@ -15,7 +15,7 @@ from studylib.errors import SnapshotError, StudyInputError
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "snapshots" / "flchain"
 #: printed by scripts/build_flchain_snapshot.py; rebuilding the demo snapshot must update it deliberately
-DEMO_LOCK = "sha256:807b93190c84751abc88b52beb3197923fad3bfb2da403183e1c92166d37819f"
+DEMO_LOCK = "sha256:aea424a56991c9a2dba570586f996165461e625a3b470e105c7f8154c1008830"
 DEMO_ARTIFACTS = {
     "models/flc-risk-1.0.0.json": "597d28f76ee424917bcc5e0c26d8a6bddf33273e1c096f5c4b9498938a20ee87",
     "models/flc-risk-2.0.0.json": "19adada3092ee4727eb69608196e20a0f0c35230810e1c1dbd4145478766e421",
@@ -23,7 +23,7 @@ DEMO_ARTIFACTS = {
 
 BREAST = ROOT / "snapshots" / "breast"
 #: printed by scripts/build_breast_snapshot.py
-BREAST_LOCK = "sha256:ff16112f940af8e1b2197a36900df0d896ac12ebc2511cc767d0f2d83ac45d85"
+BREAST_LOCK = "sha256:fb7db949fe90a51a994726249f11274ef49851722c9c75b9f66466bb8b40debd"
 BREAST_ARTIFACTS = {
     "models/breast-rfs-1.0.0.json": "8d35efe3bb4bc3fdf035f6600b4d863a2d1b72fc6d415466417d420786a5c2a1",
     "models/breast-rfs-2.0.0.json": "7a0c0d41488bc1f8dd2c0239b55003ccc72312fb46ad930bcff58c96454cef49",

@@ -347,3 +347,18 @@ def test_every_gate_link_resolves_to_an_anchor_of_its_stage_report(run_folder):
     for name, soup in reports.items():  # every stage report links back to the summary
         assert soup.find("nav").a["href"] == "../index.html"
         assert "Figure —" not in soup.get_text()
+def test_card_items_are_answered_only_by_the_fields_that_answer_them():
+    card = "snapshot-card.yaml"
+    every = {"source", "collection", "label_provenance", "known_limitations", "population_gaps"}
+    full = {s.item.number: s.state for s in checklist.assess({card: every})}
+    assert (full[2], full[5], full[23]) == ("answered",) * 3
+    one_line = {s.item.number: s for s in checklist.assess({card: frozenset()})}  # the card exists, no field
+    assert [one_line[n].state for n in (2, 5, 23)] == ["partly answered"] * 3
+    assert not any(one_line[n].answered for n in (2, 5, 23))
+    some = {s.item.number: s for s in checklist.assess({card: {"source", "known_limitations", "label_provenance"}})}
+    assert (some[2].state, some[5].state, some[23].state) == ("partly answered", "answered", "partly answered")
+    assert [e.key for e in some[2].partly_by] == ["source", "collection"]
+    markdown = {s.item.number: s.state for s in checklist.assess({"snapshot-card.md": frozenset()})}
+    assert (markdown[2], markdown[5], markdown[23]) == ("partly answered",) * 3
+    none = {s.item.number: s.state for s in checklist.assess({})}
+    assert (none[2], none[5], none[23]) == ("not answered",) * 3

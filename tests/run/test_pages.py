@@ -65,3 +65,6 @@ def test_runs_page_shows_title_model_and_blocking_gates_of_each_run(tmp_path):
     assert "Risk model v2 <i>against</i> v1" in row and "flc-risk 2.0.0" in row and "AC-5" in row
     assert "AC-1" not in row and soup.find("i") is None
     assert "none" in soup.find("tr", id="20260102T000000Z-bbbbbb").get_text(" ")
+def test_present_artifacts_reads_the_fields_of_the_yaml_dataset_card(tmp_path):
+    (tmp_path / "snapshot-card.yaml").write_text("source: a registry\ncollection: ''\nknown_limitations: [one]\n")
+    assert pages.present_artifacts(tmp_path) == {"snapshot-card.yaml": {"source", "known_limitations"}}

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from studylib.stats.calibration import logistic_recalibration
 from studylib.stats.validation_size import (
     LinearPredictor, classification_at, external_validation_size, n_c_statistic, n_calibration_slope,
     n_net_benefit, n_oe, oe_se_for_width,
