@@ -122,7 +122,9 @@ class RunDiff:
 
 
 def _show(value) -> str:
-    return "(absent)" if value is None else (f"{value:.6g}" if isinstance(value, float) else str(value))
+    # full precision (the shortest text that reads back as the same float): a diff must show a change in the
+    # last digits, which a report's fixed decimals would hide
+    return "(absent)" if value is None else str(value)
 
 
 def _read_json(path: Path, default=None):

@@ -111,6 +111,7 @@ def spark():
 
 
 @pytest.mark.spark
+@pytest.mark.slow  # starting Spark costs ~30 s of the 4-minute budget of `make test`: it runs in `make test-slow`
 def test_spark_gives_the_same_aggregates_as_duckdb(duck, spark):
     frame = fleet(2000)
     for name, call in {

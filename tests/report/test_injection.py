@@ -13,6 +13,7 @@ the document: no marker may appear (issue 15).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import urllib.parse
@@ -93,14 +94,18 @@ def run_folder(tmp_path_factory) -> Path:
     return outcome.folder
 
 
+#: a figure file the run wrote itself (the summary's small figures link to them)
+_RUN_FIGURE = re.compile(r"^figures/[A-Za-z0-9_.-]+\.(png|svg)$")
+
+
 def markup_from_payload(page: str) -> list[str]:
     """What the payload created as markup in ``page``: script elements, ``on…`` attributes, and images
-    other than embedded figures (``data:image/…``)."""
+    other than embedded figures (``data:image/…``) and the run's own figure files (``figures/<name>.png``)."""
     soup = BeautifulSoup(page, "html.parser")
     found = [f"<script> {s}"[:120] for s in soup.find_all("script")]
     found += [f"<{e.name} {a}=…>" for e in soup.find_all(True) for a in e.attrs if a.lower().startswith("on")]
     found += [f"<img src={i.get('src')!r}>" for i in soup.find_all("img")
-              if not str(i.get("src", "")).startswith("data:image/")]
+              if not str(i.get("src", "")).startswith("data:image/") and not _RUN_FIGURE.match(str(i.get("src", "")))]
     found += [f"<{e.name} {a}={e[a]!r}>" for e in soup.find_all(True) for a in ("href", "src", "action", "formaction")
               if e.has_attr(a) and not _safe_target(e.name, a, str(e[a]))]
     return found

@@ -127,6 +127,7 @@ def test_results_match_library_on_frozen_cohort(archived_run):
     assert study.analysis.split == "validation"
 
 
+@pytest.mark.slow  # 80 s: the demo (real flchain data) runs twice in `make test` (nbval, installed wheel)
 @pytest.mark.parametrize("params_file", ["params/breast_external.yaml"])
 def test_real_studies_run_from_the_command_line(tmp_path, params_file):
     """The real study through the CLI, as `make demo` runs one (archive into a temporary folder).
@@ -143,7 +144,9 @@ def test_real_studies_run_from_the_command_line(tmp_path, params_file):
                              str(tmp_path / "reports")], cwd=root, capture_output=True, text=True)
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
-    verdict_line, report_line = result.stdout.strip().splitlines()[-2:]
+    lines = result.stdout.strip().splitlines()
+    verdict_line = next(line for line in lines if line.startswith("verdict: "))
+    report_line = lines[lines.index(verdict_line) + 1]
     assert verdict_line.startswith("verdict: ")
     index = Path(report_line.removeprefix("report:").strip())
     assert index.is_file() and index.parent.parent.parent == tmp_path / "reports"
