@@ -185,6 +185,14 @@ def write(folder: Path, *, studylib_version: str) -> Path:
 
 
 def packages(document: dict) -> dict[str, str]:
-    """Name → version of every component of an SBOM, the root component (studylib) included."""
+    """Name → version of every component of an SBOM, the root component (studylib) included.
+
+    Names are normalised as PEP 503 does (lower case, runs of ``-_.`` as ``-``): a distribution's metadata
+    may spell its name ``Jinja2`` in one install and ``jinja2`` in another."""
     listed = [*document.get("components", []), document.get("metadata", {}).get("component") or {}]
-    return {c["name"]: c.get("version", "") for c in listed if c.get("name")}
+    return {normalised_name(c["name"]): c.get("version", "") for c in listed if c.get("name")}
+
+
+def normalised_name(name: str) -> str:
+    """A distribution name as PEP 503 normalises it: ``Jinja2`` → ``jinja2``, ``ruamel.yaml`` → ``ruamel-yaml``."""
+    return re.sub(r"[-_.]+", "-", name).lower()

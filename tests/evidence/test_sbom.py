@@ -17,7 +17,7 @@ def test_the_run_sbom_validates_as_cyclonedx_and_names_the_packages_of_the_run(a
     listed = sbom.packages(document)
     manifest = json.loads((archived_run.folder / "manifest.json").read_text())
     for name, version in manifest["environment"]["packages"].items():  # the runtime dependencies
-        assert listed[name] == version, name
+        assert listed[sbom.normalised_name(name)] == version, name
     by_name = {c["name"]: c for c in document["components"]}
     assert by_name["pandas"]["purl"] == f"pkg:pypi/pandas@{importlib.metadata.version('pandas')}"
     root = document["metadata"]["component"]
