@@ -40,8 +40,7 @@ class Engine:
         if self.name == "duckdb":
             pattern = path if any(c in path for c in "*?[") else os.path.join(path, "**", "*.parquet")
             return self.backend.read_parquet(pattern, hive_partitioning=hive)
-        return self.backend.read_parquet(path, recursiveFileLookup=not hive) if not hive else \
-            self.backend.read_parquet(path)
+        return self.backend.read_parquet(path) if hive else self.backend.read_parquet(path, recursiveFileLookup=True)
 
     def table(self, frame, name: str = "monitoring"):
         """An Ibis table over a pandas DataFrame (tests and interactive use)."""

@@ -23,11 +23,9 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from scipy.special import ndtr, ndtri
-
 from studylib.stats._estimate import Estimate
 from studylib.stats._validate import check_alpha
-from studylib.stats.roc import DeLongTest, _class_size_reason
+from studylib.stats.roc import DeLongTest, _auroc_interval, _class_size_reason, _paired_test
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,9 @@ def paired_auroc_from_sums(positives: PlacementSums, negatives: PlacementSums, *
     PairedAUROC
         Equal to :func:`studylib.stats.auroc` of each model and :func:`studylib.stats.delong_test` on
         the same cases (up to floating-point rounding of the row-level computation). Fewer than 2
-        cases in a class: everything undefined, with the reason; a zero variance of the difference
-        (identical rankings): the difference is given, its interval and p-value are NaN, as in
-        :func:`studylib.stats.delong_test`.
+        cases in a class: everything undefined, with the reason. Zero variances are handled as the row
+        functions do (the same code): an AUROC gets Newcombe's score interval; a zero variance of the
+        difference (identical rankings) gives the difference with NaN interval and p-value.
 
     References
     ----------
@@ -106,21 +104,10 @@ def paired_auroc_from_sums(positives: PlacementSums, negatives: PlacementSums, *
     if reason:
         undefined = Estimate.undefined(reason, "delong")
         return PairedAUROC(undefined, undefined, DeLongTest(nan, nan, nan, nan, nan, nan, nan, nan, reason=reason))
-    z = float(ndtri(1 - alpha / 2))
     estimates = {}
     for model in ("a", "b"):
         auc = float(Fraction(getattr(positives, f"sum_{model}"), 2 * m * n))
-        se = math.sqrt(max(_variance(positives, negatives, {(model, model): 1}), 0.0))
-        estimates[model] = Estimate(auc, max(0.0, auc - z * se), min(1.0, auc + z * se), se, "delong")
-    auc_a, auc_b = estimates["a"].estimate, estimates["b"].estimate
-    diff = float(Fraction(positives.sum_a - positives.sum_b, 2 * m * n))
+        estimates[model] = _auroc_interval(auc, _variance(positives, negatives, {(model, model): 1}), m, n, alpha)
     var = _variance(positives, negatives, {("a", "a"): 1, ("b", "b"): 1, ("a", "b"): -2})
-    se = math.sqrt(max(var, 0.0))
-    if se == 0.0:
-        why = ("the DeLong variance of the difference is 0 (the two scores rank the cases identically or both "
-               "separate the classes perfectly), so no test is possible")
-        test = DeLongTest(auc_a, auc_b, diff, 0.0, nan, nan, nan, nan, reason=why)
-    else:
-        test = DeLongTest(auc_a, auc_b, diff, se, max(-1.0, diff - z * se), min(1.0, diff + z * se), diff / se,
-                          float(2.0 * ndtr(-abs(diff / se))))
-    return PairedAUROC(estimates["a"], estimates["b"], test)
+    return PairedAUROC(estimates["a"], estimates["b"],
+                       _paired_test(estimates["a"].estimate, estimates["b"].estimate, var, alpha))

@@ -213,6 +213,13 @@ def _auroc_estimate(n_pos: np.ndarray, n_neg: np.ndarray, alpha: float, componen
     if reason:
         return Estimate.undefined(reason, "delong")
     auc, _, _, var = _delong_components(n_pos, n_neg) if components is None else components
+    return _auroc_interval(auc, var, m, n, alpha)
+
+
+def _auroc_interval(auc: float, var: float, m: int, n: int, alpha: float) -> Estimate:
+    """AUROC ``auc`` of ``m`` positives and ``n`` negatives with DeLong variance ``var``: the Wald interval, or
+    :func:`newcombe_score_interval` where the variance is 0 (``se`` stays 0). Shared by every AUROC path
+    (rows, tie-group counts, placement sums)."""
     if var <= 1e-20:  # 0 up to rounding (se <= 1e-10): perfect separation, a constant score
         lower, upper = newcombe_score_interval(auc, m, n, alpha)
         return Estimate(auc, lower, upper, 0.0, NEWCOMBE_METHOD)
@@ -433,6 +440,16 @@ def delong_test(y, score_a, score_b, alpha: float = 0.05) -> DeLongTest:
     d10 = v10_a[gid_a_pos] - v10_b[gid_b_pos]
     d01 = v01_a[gid_a_neg] - v01_b[gid_b_neg]
     var = float(np.var(d10, ddof=1)) / m + float(np.var(d01, ddof=1)) / n
+    result = _paired_test(auc_a, auc_b, var, alpha)
+    if result.reason:
+        warn_undefined(f"delong_test: {result.reason}")
+    return result
+
+
+def _paired_test(auc_a: float, auc_b: float, var: float, alpha: float) -> DeLongTest:
+    """The paired DeLong test from both AUROCs and the variance of their difference (rows or placement sums);
+    a variance of 0 gives the difference without a test, with the reason."""
+    nan = math.nan
     diff = auc_a - auc_b
     se = math.sqrt(max(var, 0.0))
     if se == 0.0:
@@ -441,7 +458,6 @@ def delong_test(y, score_a, score_b, alpha: float = 0.05) -> DeLongTest:
             "components, e.g. they rank the cases identically or both separate the classes perfectly), "
             "so no test is possible"
         )
-        warn_undefined(f"delong_test: {reason}")
         return DeLongTest(auc_a, auc_b, diff, 0.0, nan, nan, nan, nan, reason=reason)
     z = diff / se
     half = float(ndtri(1 - alpha / 2)) * se

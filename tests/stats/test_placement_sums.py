@@ -67,3 +67,13 @@ def test_published_paired_example():
     y = [0, 0, 0, 1, 1, 1]
     result = paired_auroc_from_sums(*sums_from_rows(y, [1, 2, 3, 4, 5, 6], [1, 5, 3, 4, 2, 6]))
     assert round(result.difference.diff, 4) == 0.3333 and round(result.difference.z, 4) == 1.2247
+
+
+def test_a_zero_variance_auroc_gets_the_same_interval_as_from_the_rows():
+    # perfect separation of 3 and 3: the DeLong variance is 0; both paths give Newcombe's score interval
+    y, a, b = [0, 0, 0, 1, 1, 1], [1, 2, 3, 4, 5, 6], [1, 5, 3, 4, 2, 6]
+    result = paired_auroc_from_sums(*sums_from_rows(y, a, b))
+    rows = stats.auroc(y, a)
+    assert (result.a.estimate, result.a.lower, result.a.upper, result.a.method) == \
+        (rows.estimate, pytest.approx(rows.lower, abs=1e-12), pytest.approx(rows.upper, abs=1e-12), rows.method)
+    assert result.a.upper - result.a.lower > 0.4
