@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,9 +134,14 @@ def clean_stale_staging(reports: Path, log: Callable[[str], None]) -> None:
     staging.sweep(reports, log)
 
 
-def _quiet_kernel_manager(started: list | None = None):
+def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Event | None = None):
     """A kernel manager whose kernels log only critical messages on stderr; each manager made is appended
     to ``started`` (so that the runner can stop a stage's kernel, :func:`_stop_kernels`).
+
+    Once ``cancelled`` is set (Ctrl-C) no kernel starts, and a kernel whose start was under way is killed
+    as soon as its process exists: the runner kills the kernels it can see when it sets the event, and a
+    kernel launched a moment later (its process not yet in ``started``) kills itself here, so no stage
+    keeps running after an interrupt.
 
     ipykernel >= 7 warns on every start that the local TCP transport is unencrypted; the kernel runs
     on the loopback interface of this machine for the duration of one stage, so the warning is noise
@@ -153,11 +159,18 @@ def _quiet_kernel_manager(started: list | None = None):
         def format_kernel_cmd(self, extra_arguments=None):
             return super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.log_level=CRITICAL"]
 
+        async def start_kernel(self, **kwargs):
+            if cancelled is not None and cancelled.is_set():
+                raise RuntimeError("the run was interrupted before this stage's kernel started")
+            await super().start_kernel(**kwargs)
+            if cancelled is not None and cancelled.is_set():
+                _stop_kernels([self])
+
     return QuietKernelManager
 
 
 def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str,
-             started: list | None = None) -> None:
+             started: list | None = None, cancelled: threading.Event | None = None) -> None:
     import papermill
 
     # the kernel starts in ``cwd`` (nbclient's resources path): papermill's own ``cwd=`` changes the working
@@ -166,7 +179,7 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: 
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            kernel_manager_class=_quiet_kernel_manager(started), resources={"metadata": {"path": str(cwd)}},
+            kernel_manager_class=_quiet_kernel_manager(started, cancelled), resources={"metadata": {"path": str(cwd)}},
         )
     finally:  # a failed stage's notebook is archived too
         if output.is_file():
@@ -251,13 +264,18 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
                   "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
     render = _Renderer()
     kernels: dict[str, list] = {r.name: [] for r in records}
+    interrupted = threading.Event()
     total = len(records)
 
     def execute(record: StageRecord) -> StageRecord:
         output = staging / "notebooks" / record.notebook
         t0 = time.perf_counter()
+        if interrupted.is_set():  # Ctrl-C came while this stage's thread was starting
+            record.status, record.error = "not run", "interrupted"
+            return record
         try:
-            _execute(notebooks / record.notebook, output, parameters, study.root, kernel, kernels[record.name])
+            _execute(notebooks / record.notebook, output, parameters, study.root, kernel, kernels[record.name],
+                     interrupted)
             record.status = "ok"
         except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
             record.status, record.error = "error", _stage_error(exc)
@@ -290,8 +308,9 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
         return first.status != "ok", round(render.seconds, 3)
     stopped: set[str] = set()
     with ThreadPoolExecutor(max_workers=len(later), thread_name_prefix="stage") as pool:
-        pending = {pool.submit(execute, record): record for record in later}
-        try:
+        pending = {}
+        try:  # submitting starts the threads: a Ctrl-C while one starts must stop it too
+            pending.update({pool.submit(execute, record): record for record in later})
             rendered(first)  # while the later stages execute
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -305,6 +324,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
                             stopped.add(other.name)
                             _stop_kernels(kernels[other.name])
         except BaseException:  # Ctrl-C: stop every kernel so that the threads end, then let the run be removed
+            interrupted.set()  # before looking: a kernel starting now kills itself (_quiet_kernel_manager)
             for managers in kernels.values():
                 _stop_kernels(managers)
             raise
