@@ -264,9 +264,11 @@ def test_wheel_holds_the_notebooks_templates_and_every_package_file(wheel):
 
 
 @pytest.mark.e2e
-def test_installed_package_runs_the_demo_from_another_folder(installed, tmp_path):
-    """`pip install` (not editable), then `studylib run /abs/params/demo.yaml` from elsewhere: the run is
+def test_installed_package_runs_a_study_from_another_folder(installed, archived_run, tmp_path):
+    """`pip install` (not editable), then `studylib run /abs/params/<study>.yaml` from elsewhere: the run is
     archived and its notebooks came from the installed package, run in the kernel of its interpreter.
+    The study is a copy of the session's tiny project (every stage, real notebooks; the demo itself runs
+    in the suite once, under nbval, and `make demo` runs it from the project).
 
     A "studylib" kernel registered for another environment is visible (as `make demo` leaves one in a
     project's .venv); it starts an interpreter that does not exist, so the run fails if it is used."""
@@ -274,7 +276,9 @@ def test_installed_package_runs_the_demo_from_another_folder(installed, tmp_path
     elsewhere.mkdir()
     _register_studylib_kernel(tmp_path / "jupyter", str(tmp_path / "other-venv" / "bin" / "python"))
     command = installed / ("Scripts/studylib.exe" if os.name == "nt" else "bin/studylib")
-    params = (PROJECT_ROOT / "params" / "demo.yaml").resolve()
+    project = tmp_path / "project"
+    shutil.copytree(archived_run.root, project, ignore=shutil.ignore_patterns("reports"))
+    params = (project / archived_run.params_file.relative_to(archived_run.root)).resolve()
     done = subprocess.run([str(command), "run", str(params), "--reports-dir", str(reports)], cwd=elsewhere,
                           env=_jupyter_env(tmp_path / "jupyter"), capture_output=True, text=True, timeout=1800)
     assert done.returncode in (0, 1) and "verdict:" in done.stdout, (
@@ -290,5 +294,5 @@ def test_installed_package_runs_the_demo_from_another_folder(installed, tmp_path
     environment = manifest["environment"]
     assert environment["code"] == {"commit": None, "dirty": None}, "an installed package is not a git checkout"
     assert "ipython" in environment["packages"] and "scikit-learn" not in environment["packages"]
-    assert (run / manifest["project_root"]).resolve() == PROJECT_ROOT.resolve()  # relative to the run folder
+    assert (run / manifest["project_root"]).resolve() == project.resolve()  # relative to the run folder
     assert not (elsewhere / "reports").exists() and not (site_packages / "reports").exists()

@@ -34,10 +34,13 @@ Package URL specification, type "pypi". https://github.com/package-url/purl-spec
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
+import os
 import re
+import sys
 import uuid
 from pathlib import Path
 
@@ -113,7 +116,19 @@ def build(*, studylib_version: str) -> dict:
     Not validated here: the strict schema validator takes seconds to import (its IRI grammar), too
     long for every run; ``tests/evidence/test_sbom.py`` validates the SBOM of the session run with
     :func:`validate`.
+
+    Building it reads the metadata of every installed distribution and takes seconds; a process that
+    runs several studies (a notebook server, a test session) builds it once per environment: the
+    document is kept for as long as no folder on ``sys.path`` changes (installing or removing a
+    distribution changes its folder's modification time) and the studylib source hashes the same.
     """
+    fingerprint = tuple((entry, os.stat(entry).st_mtime_ns) for entry in sys.path if os.path.isdir(entry))
+    return json.loads(_built(studylib_version, source_sha256(), fingerprint))
+
+
+@functools.lru_cache(maxsize=4)
+def _built(studylib_version: str, source: str, fingerprint: tuple) -> str:
+    """:func:`build`'s document as JSON text, for one environment (``fingerprint``) and source hash."""
     from cyclonedx.model import HashAlgorithm, HashType, Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
@@ -139,7 +154,6 @@ def build(*, studylib_version: str) -> dict:
         requires[purl.to_string()] = _required_names(dist)
         components.append(Component(name=name, version=version, type=ComponentType.LIBRARY, purl=purl,
                                      bom_ref=purl.to_string(), hashes=hashes, properties=properties))
-    source = source_sha256()
     root = Component(
         name="studylib", version=studylib_version, type=ComponentType.APPLICATION,
         bom_ref="studylib", hashes=[HashType(alg=HashAlgorithm.SHA_256, content=source)],
@@ -158,7 +172,7 @@ def build(*, studylib_version: str) -> dict:
     bom.register_dependency(root, [by_name[n] for n in own if n in by_name])
     document = json.loads(JsonV1Dot6(bom).output_as_string())
     document["metadata"].pop("timestamp", None)
-    return document
+    return json.dumps(document)
 
 
 def validate(document: dict) -> str | None:

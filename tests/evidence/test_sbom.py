@@ -66,3 +66,20 @@ def test_the_archive_hash_recorded_by_the_installer_is_read_pep_610(tmp_path):
     assert sbom._archive_hash(dist) == ("md5", "00ff")
     (info / "direct_url.json").write_text(json.dumps({"url": "file:///x", "dir_info": {"editable": True}}))
     assert sbom._archive_hash(dist) is None
+
+
+def test_the_sbom_is_built_once_per_environment_and_again_when_a_folder_on_the_path_changes(tmp_path, monkeypatch):
+    version = studylib.__version__
+    sbom.build(studylib_version=version)
+    built = sbom._built.cache_info().misses
+    document = sbom.build(studylib_version=version)
+    assert sbom._built.cache_info().misses == built  # the same environment: kept
+    document["components"].clear()  # the caller's copy: editing it does not edit the next one
+    assert sbom.build(studylib_version=version)["components"]
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    sbom.build(studylib_version=version)
+    (site / "newly_installed-1.0.dist-info").mkdir()  # what installing a distribution does to its folder
+    sbom.build(studylib_version=version)
+    assert sbom._built.cache_info().misses == built + 2

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 #: Writes a figure's files (``{"svg": bytes, "png": bytes}``) under ``name`` and returns their paths.
 Saver = Callable[[str, Mapping[str, bytes]], list[str]]
@@ -37,10 +38,21 @@ class RenderedFigure:
 def render(fig: Figure, name: str) -> RenderedFigure:
     """Render ``fig`` as SVG and PNG bytes; ``name`` salts the SVG ids so that they are stable."""
     svg, png = io.BytesIO(), io.BytesIO()
+    _settle_layout(fig)
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
         fig.savefig(png, format="png", dpi=150, metadata={"Software": None})
     return RenderedFigure(svg=svg.getvalue(), png=png.getvalue())
+
+
+def _settle_layout(fig: Figure) -> None:
+    """Lay ``fig`` out once and keep the positions: a layout engine (constrained layout) otherwise lays the
+    figure out again at every save, and measuring every tick label twice per format is most of the cost
+    of a figure (a third of the time of rendering SVG and PNG, measured on the subgroup forest plots)."""
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        engine.execute(fig)
+        fig.set_layout_engine("none")
 
 
 def save(fig: Figure, saver: Saver, name: str) -> list[str]:

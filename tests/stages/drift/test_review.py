@@ -208,6 +208,7 @@ def _false_alarm_rate(runs: int, n_per_month: int, method: str, seed: int) -> fl
     return alarms / runs
 
 
+@pytest.mark.slow  # 20 reviews (~40 s): the 400-run check below is the real one
 def test_false_alarm_rate_of_adjusted_feature_tests_small():
     # 3 features × 6 windows × 2 tests per run; Holm controls the family-wise error at 5 %
     runs = 20
