@@ -197,6 +197,14 @@ def _files_of_run(folder: Path, manifest: dict) -> dict[str, bytes]:
     return files
 
 
+def _run_folder(run_dir: str | Path) -> Path:
+    folder = Path(run_dir).resolve()
+    if not (folder / verifier.MANIFEST).is_file():
+        raise StudyInputError(f"{run_dir}: not a run folder (expected reports/<study-id>/<run-id>/ with "
+                              "manifest.json)")
+    return folder
+
+
 def assemble(run_dir: str | Path, *, trust: trusted.Trust | None = None,
              trusted_keys: str | Path | None = None) -> tuple[dict[str, bytes], str, tuple[str, ...]]:
     """Every file of the dossier of ``run_dir`` (name → bytes), its root folder name, and notes.
@@ -208,10 +216,7 @@ def assemble(run_dir: str | Path, *, trust: trusted.Trust | None = None,
     RunNotVerified
         The run fails verification (a changed file, a broken ledger, an invalid sign-off).
     """
-    folder = Path(run_dir).resolve()
-    if not (folder / verifier.MANIFEST).is_file():
-        raise StudyInputError(f"{run_dir}: not a run folder (expected reports/<study-id>/<run-id>/ with "
-                              "manifest.json)")
+    folder = _run_folder(run_dir)
     reports = folder.parent.parent
     keys_path = Path(trusted_keys) if trusted_keys is not None else trusted.default_path(reports)
     if trust is None:
@@ -279,7 +284,11 @@ def build(run_dir: str | Path, out: str | Path, *, trusted_keys: str | Path | No
         The run fails verification (nothing written).
     """
     out = Path(out)
+    reports = _run_folder(run_dir).parent.parent
     _check_out(out)
+    if out.resolve().is_relative_to(reports):
+        raise StudyInputError(f"--out {out}: inside the reports folder {reports}; a file there would read as an "
+                              "extra file of the archive (write the dossier elsewhere)")
     files, root, notes = assemble(run_dir, trusted_keys=trusted_keys)
     temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:

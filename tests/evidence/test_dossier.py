@@ -67,7 +67,16 @@ def test_dossier_holds_the_report_evidence_and_ledger_and_leaves_restricted_file
     entries = ledger.parse((out / "d" / "ledger.jsonl").read_bytes())
     assert entries[-1]["kind"] == "signoff" and entries[-1]["seq"] == index["ledger"]["entries"][-1]
     assert "A. Smith (quality)" in readme
-    assert "TR-1" in (out / "d" / "rollback.md").read_text() or "no drift triggers" in (out / "d" / "rollback.md").read_text()
+    rollback = (out / "d" / "rollback.md").read_text()
+    assert "| TR-1 | investigate | investigate the cause" in rollback and "| no |" in rollback
+
+
+def test_rollback_names_each_action_and_says_when_there_is_none():
+    params = b"drift:\n  triggers:\n    - {id: TR-9, statistic: auroc, action: suspend}\n"
+    verdict = json.dumps({"gates": [{"id": "TR-9", "verdict": "FAIL", "rule": "auroc below 0.7"}]}).encode()
+    text = dossier.rollback_text({"run/params.yaml": params, "run/verdict.json": verdict})
+    assert "| TR-9 | suspend | suspend the model's use until the cause is resolved | yes | auroc below 0.7 | FIRED |" in text
+    assert "declares no drift triggers" in dossier.rollback_text({"run/params.yaml": b"study: {}\n"})
 
 
 def test_dossier_verifies_after_unpacking_and_copying_elsewhere(signed, tmp_path):
@@ -182,6 +191,7 @@ def test_bad_input_exits_2_and_writes_nothing(signed, tmp_path):
         ([str(folder), "--out", str(out / "d.zip")], "already exists"),
         ([str(folder), "--out", str(tmp_path / "missing" / "a.zip")], "does not exist"),
         ([str(folder), "--out", str(root / "params" / "tiny.yaml" / "a.zip")], "does not exist"),
+        ([str(folder), "--out", str(folder / "d.zip")], "inside the reports folder"),
     ]
     for args, message in cases:
         result = CliRunner().invoke(main, ["dossier", *args])
