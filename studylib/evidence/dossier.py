@@ -46,6 +46,7 @@ import json
 import os
 import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -476,7 +477,8 @@ def _read_zip(path: Path, problems: list[str]) -> tuple[dict[str, bytes], str | 
                 problems.append(f"{path.name}: entry {info.filename} appears twice")
             try:
                 files[name] = archive.read(info)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+                    zlib.error) as exc:  # RuntimeError: a flag bit now says "encrypted"
                 problems.append(f"{path.name}: entry {info.filename} cannot be read ({exc}): its bytes were altered")
     if len(roots) != 1:
         problems.append(f"{path.name}: expected every entry under one folder; found {', '.join(sorted(roots))}")
