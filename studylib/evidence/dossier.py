@@ -244,6 +244,7 @@ def assemble(run_dir: str | Path, *, trust: trusted.Trust | None = None,
     index = {"format": FORMAT, "run": check.run, "study_id": manifest.get("study_id"), "run_id": manifest.get("run_id"),
              "verdict": manifest.get("verdict"),
              "manifest_sha256": "sha256:" + _sha(files[RUN + verifier.MANIFEST]),
+             "models": manifest.get("models") or {}, "snapshot": manifest.get("snapshot") or {},
              "ledger": {"file": LEDGER, "entries": seqs, "head": head},
              "keys": KEYS if KEYS in files else None,
              "notes": notes}
@@ -363,14 +364,16 @@ def rollback_text(files: dict[str, bytes]) -> str:
 
 
 def _ledger_rows(files: dict[str, bytes], run: str) -> list[str]:
-    rows = ["| seq | kind | who (role) | decision | time | signed |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = ["| seq | kind | who (role) | decision | about | time | signed |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
     for entry in ledger.parse(files[LEDGER]):
         if entry.get("run") != run:
             continue
         who = f"{entry['reviewer']} ({entry.get('role')})" if entry.get("reviewer") else ""
         decision = entry.get("decision") or entry.get("verdict") or ""
+        about = "; ".join(f"{k}: {entry[k]}" for k in ("gate", "rationale", "mitigation", "comment") if entry.get(k))
         rows.append(f"| {entry.get('seq')} | {_cell(entry.get('kind'))} | {_cell(who)} | {_cell(decision)} | "
-                    f"{_cell(entry.get('time'))} | {'yes' if 'signature' in entry else 'no'} |")
+                    f"{_cell(about[:300])} | {_cell(entry.get('time'))} | {'yes' if 'signature' in entry else 'no'} |")
     return rows
 
 

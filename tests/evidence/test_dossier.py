@@ -64,6 +64,7 @@ def test_dossier_holds_the_report_evidence_and_ledger_and_leaves_restricted_file
         assert f"`{name}` | `{index['files'][name]['sha256']}`" in readme
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["models"]["candidate"]["artifact_sha256"] in readme
+    assert index["models"] == manifest["models"] and index["snapshot"]["lock"] == manifest["snapshot"]["lock"]
     entries = ledger.parse((out / "d" / "ledger.jsonl").read_bytes())
     assert entries[-1]["kind"] == "signoff" and entries[-1]["seq"] == index["ledger"]["entries"][-1]
     assert "A. Smith (quality)" in readme
