@@ -214,3 +214,14 @@ def test_a_run_that_fails_verification_gets_no_dossier(signed, tmp_path):
     result = CliRunner().invoke(main, ["dossier", str(run), "--out", str(tmp_path / "d.zip")])
     assert result.exit_code == 1 and "altered file: verdict.json" in result.output, result.output
     assert not list(tmp_path.glob("*d.zip*"))
+
+
+def test_matrix_and_pdf_go_in_when_a_run_has_them_and_restricted_files_stay_out():
+    listed = {"matrix.html", "results/matrix.json", "report.pdf", "results/subgroups.json",
+              "results/subgroups.reviewer.json", "cohort.parquet", "notebooks/01_cohort.ipynb",
+              "notebooks/01_cohort.full.html", "notebooks/01_cohort.reviewer.html"}
+    kept = {name for name in listed if dossier.included(name, listed)}
+    assert kept == {"matrix.html", "results/matrix.json", "report.pdf", "results/subgroups.reviewer.json",
+                    "notebooks/01_cohort.reviewer.html"}
+    assert "validation matrix" in dossier.purpose("run/matrix.html")
+    assert "cohort stage report" in dossier.purpose("run/notebooks/01_cohort.reviewer.html")
