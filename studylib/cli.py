@@ -294,7 +294,7 @@ def _trust(reports: Path, trusted_keys: Path | None, public_keys: tuple[Path, ..
 
 
 @main.command()
-@click.argument("run_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--all", "check_all", is_flag=True, help="Verify every run under --reports-dir and the whole ledger.")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="With --all: the reports folder (default: the nearest reports/ with a ledger at or "
@@ -307,18 +307,29 @@ def _trust(reports: Path, trusted_keys: Path | None, public_keys: tuple[Path, ..
               help="Also trust this Ed25519 public key (PEM) for any role; repeatable.")
 def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, head: str | None,
            trusted_keys: Path | None, public_keys: tuple[Path, ...]) -> None:
-    """Re-hash every file of RUN_DIR against its manifest and the manifest against the ledger.
+    """Re-hash every file of RUN_DIR against its manifest and the manifest against the ledger; or check a
+    release dossier (a folder or .zip written by `studylib dossier`) offline against its own hashes, the
+    run manifest, the ledger chain and the sign-offs' signatures (with --trusted-keys/--public-key when
+    given, else the keys stored in the dossier).
 
     Exit 0 when everything matches; 1 naming each altered, missing or extra file, each broken ledger
     entry and each bad or (with trusted keys) unsigned sign-off; 2 for a missing reports folder or a
     malformed trusted-key file. With --all, reports/index.html is regenerated when it does not match
     the ledger (and that is reported as a problem).
     """
+    from studylib.evidence import dossier
     from studylib.evidence import ledger
     from studylib.evidence import verify as verifier
 
     if check_all == (run_dir is not None):
-        raise click.UsageError("give either RUN_DIR or --all")
+        raise click.UsageError("give either RUN_DIR (or a dossier) or --all")
+    if run_dir is not None and dossier.is_dossier(run_dir):
+        if head is not None:
+            raise click.UsageError("--head applies to a run folder; a dossier's ledger head is in its README")
+        _verify_dossier(dossier.verify(run_dir, trusted_keys=trusted_keys, public_keys=public_keys))
+    if run_dir is not None and run_dir.exists() and not run_dir.is_dir():
+        raise StudyInputError(f"{run_dir}: not a run folder or a dossier (a folder holding dossier.json, or a .zip "
+                              "written by `studylib dossier`)")
     notes = []
     if check_all:
         reports = (reports_dir or _default_reports()).resolve()
@@ -354,6 +365,54 @@ def verify(run_dir: Path | None, check_all: bool, reports_dir: Path | None, head
             click.echo(f"     note: {note}")
     click.echo(f"ledger head: {ledger.head(ledger.ledger_path(reports))}")
     sys.exit(0 if not problems and all(c.ok for c in checks) else 1)
+
+
+def _verify_dossier(check) -> None:
+    """Print the outcome of checking a dossier and exit 0 (everything matches) or 1."""
+    for problem in check.problems:
+        click.echo(f"FAIL {problem}")
+    for note in check.notes:
+        click.echo(f"note: {note}")
+    what = f"dossier of {check.run}" if check.run else "dossier"
+    click.echo(f"{'OK  ' if check.ok else 'FAIL'} {what}: {check.path}"
+               + (f" ({len(check.problems)} problem(s))" if check.problems else ""))
+    if check.digest:
+        click.echo(f"dossier digest: {check.digest}")
+    sys.exit(0 if check.ok else 1)
+
+
+@main.command("dossier")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The dossier to write: a new folder, or a new FILE.zip. Never overwritten.")
+@click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP
+              + " The file is stored in the dossier.")
+def dossier_command(run_dir: Path, out: Path, trusted_keys: Path | None) -> None:
+    """Assemble the release dossier of RUN_DIR: the validation report (summary, checklist, matrix, reviewer
+    renderings, PDF), manifest, SBOM, plan, dataset card, snapshot lock, model identifiers and artifact
+    hashes, the run's ledger entries (sign-offs, waivers) with the chain from genesis, the trusted keys,
+    the rollback path (drift triggers and actions) and a README indexing every file with its SHA-256.
+
+    \b
+    The same run gives byte-identical output; it is written under a temporary name and renamed.
+    Exit codes:
+      0  written (the dossier digest, SHA-256 of dossier.json, is printed: keep it)
+      1  the run fails verification (each problem named; nothing written)
+      2  not a run folder, --out exists, or its folder is missing or not writable
+    """
+    from studylib.evidence import dossier
+
+    try:
+        built = dossier.build(run_dir, out, trusted_keys=trusted_keys)
+    except dossier.RunNotVerified as exc:
+        click.echo(f"error: {exc}:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    for note in built.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"dossier: {built.path} ({built.files} files)")
+    click.echo(f"dossier digest: {built.digest}")
 
 
 @main.command()

@@ -72,9 +72,12 @@ def _complete_lines(raw: bytes) -> tuple[list[bytes], bytes]:
 def read(path: str | Path) -> list[dict]:
     """Every complete entry of a ledger (a torn last line is ignored); [] when there is no ledger."""
     path = Path(path)
-    if not path.is_file():
-        return []
-    lines, _ = _complete_lines(path.read_bytes())
+    return parse(path.read_bytes()) if path.is_file() else []
+
+
+def parse(raw: bytes) -> list[dict]:
+    """Every complete entry of a ledger's bytes (see :func:`read`); an unreadable line is ``{"_unreadable": n}``."""
+    lines, _ = _complete_lines(raw)
     entries = []
     for number, line in enumerate(lines, start=1):
         try:
@@ -101,9 +104,14 @@ def head(path: str | Path) -> str:
 
 def check_chain(path: str | Path) -> list[ChainProblem]:
     """Every break of the hash chain: unreadable lines, edited entries, removed or re-ordered ones."""
+    return check_entries(read(path))
+
+
+def check_entries(entries: list[dict]) -> list[ChainProblem]:
+    """Every break of the hash chain of ``entries`` (as :func:`read` or :func:`parse` return them), from genesis."""
     problems = []
     previous, expected_seq = GENESIS, 1
-    for number, entry in enumerate(read(path), start=1):
+    for number, entry in enumerate(entries, start=1):
         if "_unreadable" in entry:
             problems.append(ChainProblem(number, "not valid JSON (the ledger was edited)"))
             continue

@@ -115,6 +115,11 @@ def load(path: str | Path) -> tuple[TrustedKey, ...]:
         raise StudyInputError(f"{path}: cannot read the trusted-key file ({exc.strerror})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise StudyInputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return parse(data, str(path))
+
+
+def parse(data, path: str) -> tuple[TrustedKey, ...]:
+    """The keys of a trusted-key document already read as YAML (:func:`load`); ``path`` names it in errors."""
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("keys"), list):
         raise StudyInputError(f"{path}: expected a mapping with format: {FORMAT} and a list keys: (reviewer, roles, "
                               "public_key per entry)")
