@@ -69,12 +69,12 @@ def test_triggers_table_names_the_action():
     judged = triggers.judge_triggers(review.statistics, review.monitoring_labels, plan)
     table = drift_tables.triggers_table(judged, plan)
     assert table.loc["T-psi", "status"] == "FIRED" and table.loc["T-psi", "action"] == "investigate"
-    assert table.loc["T-psi", "blocks release"] == "no"
+    assert table.loc["T-psi", "Blocks"] == "no" and table.loc["T-psi", "Can block"] == "no"
 
 
 def test_triggers_table_of_a_plan_without_triggers_is_empty_with_its_columns():
     table = drift_tables.triggers_table([], study(MONTHLY))
-    assert table.empty and list(table.columns) == ["rule", "status", "evidence", "action", "blocks release"]
+    assert table.empty and list(table.columns) == ["rule", "status", "evidence", "action", "Blocks", "Can block"]
     assert table.index.name == "trigger"
 
 

@@ -72,7 +72,7 @@ def test_gate_summary_and_gates_display(small):
     assert summary.loc["SG-1"].tolist() == [1, 1, 1, 2]
     shown = tables.gates_display(view)
     assert shown.loc["SG-1[site=<b>tiny</b>]", "Verdict"] == "INSUFFICIENT EVIDENCE"
-    assert shown.loc["SG-1[site=bad]", "Blocks release"] == "yes"
+    assert shown.loc["SG-1[site=bad]", "Blocks"] == "yes"
     assert shown.loc["SG-1[site=bad]", "Test"] == "one-sided test at 2.5%"  # issue 13 item 9
     empty = tables.gate_summary(reviewer.ReviewerView(5, *[pd.DataFrame()] * 6))
     assert empty.empty and list(empty.columns) == [gates.PASS, gates.FAIL, gates.INSUFFICIENT, "blocking"]

@@ -19,6 +19,7 @@ from studylib.data.scan import REFERENCE
 from studylib.judge import gates
 from studylib.judge.suppression import is_small, shown_count, split_counts, suppress_text  # the study's one small-cell rule
 from studylib.plan import Study
+from studylib.report import vocabulary
 
 
 def _bounds(row, name: str) -> tuple[float, float, float]:
@@ -147,9 +148,26 @@ def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
         action = actions.get(gate.id, "")
         rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "evidence": gate.sentence,
                      "action": action.replace("_", " "),
-                     "blocks release": "yes" if gate.verdict == gates.FAIL and gate.blocks else "no"})
-    columns = ["trigger", "rule", "status", "evidence", "action", "blocks release"]
+                     **vocabulary.blocking_columns(gate)})
+    columns = ["trigger", "rule", "status", "evidence", "action", vocabulary.BLOCKS, vocabulary.CAN_BLOCK]
     return pd.DataFrame(rows, columns=columns).set_index("trigger")
+
+
+def fired_markdown(judged: list[gates.Gate]) -> str:
+    """How many triggers fired and which of them block the release now, in the one vocabulary
+    (:mod:`studylib.report.vocabulary`: *blocks* = holds the release back now; *can block* = declared able to).
+
+    Examples
+    --------
+    >>> fired_markdown([])
+    '0 of 0 triggers fired. Blocks: none.'
+    """
+    fired = [g for g in judged if g.verdict == gates.FAIL]
+    blocking = [g.id for g in judged if g.blocking_failure]
+    able = [g.id for g in judged if g.blocks]
+    return (f"{len(fired)} of {len(judged)} triggers fired. {vocabulary.BLOCKS}: "
+            + (f"**yes, {', '.join(blocking)}** (the release is held back)." if blocking else "none.")
+            + (f" {vocabulary.CAN_BLOCK}: {', '.join(able)}." if able else ""))
 
 
 def _withhold(table: pd.DataFrame, names: tuple[str, ...], mask) -> pd.DataFrame:

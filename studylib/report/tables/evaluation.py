@@ -17,7 +17,7 @@ import pandas as pd
 
 from studylib import formatting as F
 from studylib.judge import gates
-from studylib.report import display
+from studylib.report import display, vocabulary
 from studylib.judge.acceptance import METRIC_NAMES
 from studylib.stages.evaluation.analysis import Evaluation, metric_roles
 from studylib.stages.evaluation.inputs import model_identity
@@ -46,9 +46,11 @@ def verdict_table(ev: Evaluation, study: Study):
     for g in ev.gates:
         rows.append({"Criterion": g.id, "What is judged": g.subject, "Rule (pre-registered)": g.rule,
                      f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed="−" in g.subject),
-                     "Verdict": g.verdict, "Test": g.test, "In plain words": g.sentence})
+                     "Verdict": g.verdict, "Test": g.test, **vocabulary.blocking_columns(g),
+                     "In plain words": g.sentence})
     frame = pd.DataFrame(rows, columns=["Criterion", "What is judged", "Rule (pre-registered)",
-                                        f"Estimate ({level} CI)", "Verdict", "Test", "In plain words"])
+                                        f"Estimate ({level} CI)", "Verdict", "Test", vocabulary.BLOCKS,
+                                        vocabulary.CAN_BLOCK, "In plain words"])
     styler = _style(frame, f"Acceptance criteria — stage verdict: {ev.verdict}")
     return styler.map(lambda v: f"background-color: {VERDICT_COLOURS[v]}; font-weight: bold"
                       if v in VERDICT_COLOURS else "", subset=["Verdict"])

@@ -17,7 +17,7 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.judge import gates, suppression
 from studylib.plan import Study
-from studylib.report import display
+from studylib.report import display, vocabulary
 from studylib.stages.subgroups.groups import OVERALL
 from studylib.stages.subgroups.metrics import LABELS
 from studylib.stages.subgroups.reviewer import ReviewerView
@@ -166,8 +166,9 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
              "Estimate (interval)": suppression.withheld_label(view.threshold) if _withheld(g)
              else F.interval(g.estimate, g.lower, g.upper, 3),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
-             "Blocks release": "yes" if g.blocking_failure else "no", "Why": g.sentence} for g in view.gates]
-    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", "Blocks release", "Why"]
+             **vocabulary.blocking_columns(g), "Why": g.sentence} for g in view.gates]
+    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", vocabulary.BLOCKS, vocabulary.CAN_BLOCK,
+               "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
 
 
@@ -203,8 +204,8 @@ def verdict_markdown(view: ReviewerView, study: Study) -> str:
         policy.append(f"{gate.id}: insufficient evidence {'blocks' if gate.insufficient_evidence_blocks else 'does not block'}"
                       f"{default}")
     text = (f"**Stage verdict: {overall}.** {len(verdicts)} subgroup judgements: {count[gates.PASS]} PASS, "
-            f"{count[gates.FAIL]} FAIL, {count[gates.INSUFFICIENT]} INSUFFICIENT_EVIDENCE; {len(blocking)} block the "
-            f"release. The plan says: {'; '.join(policy)}. A FAIL means the interval does not show that the "
+            f"{count[gates.FAIL]} FAIL, {count[gates.INSUFFICIENT]} INSUFFICIENT_EVIDENCE; {vocabulary.BLOCKS.lower()}: "
+            f"{'yes, ' + str(len(blocking)) if blocking else 'none'} (holding the release back now). The plan says: {'; '.join(policy)}. A FAIL means the interval does not show that the "
             "subgroup meets the criterion (for a rule on the lower bound, the subgroup may still meet it: its "
             "interval is not precise enough to show it); INSUFFICIENT_EVIDENCE means the data cannot tell (too few patients, or the metric is not "
             "estimable) — it is not a pass.")
