@@ -15,6 +15,7 @@ import pandas as pd
 
 from studylib import formatting as F
 from studylib.report import display
+from studylib.report.tables import settings
 from studylib.stages.cohort.build import CohortResult
 from studylib.stages.cohort.table_one import CONTINUOUS, MISSING, TableOne
 
@@ -46,6 +47,24 @@ def styled(frame: pd.DataFrame, *, left=None, caption: str = ""):
     if "Verdict" in frame.columns:
         styler = styler.map(lambda v: _VERDICT_STYLE.get(v, ""), subset=["Verdict"])
     return styler.set_caption(caption) if caption else styler
+
+
+def settings_table(study) -> pd.DataFrame:
+    """The settings of the cohort stage, each labelled "(default)" when the parameter file did not set it."""
+    d = study.data
+    window = (f"{d.collection_window[0]} to {d.collection_window[1]}" if d.collection_window
+              else "not declared (LEAK-WINDOW not checked)")
+    return settings.table([
+        ("Missingness flag", settings.given(f"a column missing in more than {F.number(d.missing_flag_percent, 0, tiny=0)}% "
+                                            "of a split", d, "missing_flag_percent")),
+        ("Shared model inputs across splits (LEAK-INPUTS)",
+         settings.given(f"at most {F.number(d.shared_inputs_max_percent, 1, tiny=0)}% of the rows", d,
+                        "shared_inputs_max_percent")),
+        ("Label time (LEAK-TIME)", d.label_time or "not declared (LEAK-TIME not checked)"),
+        ("Collection window (LEAK-WINDOW)", window),
+        ("Small-cell threshold", settings.given(f"counts below {study.study.small_cell_threshold} withheld",
+                                                study.study, "small_cell_threshold")),
+    ])
 
 
 # --- cohort steps and integrity gates --------------------------------------------------------------

@@ -20,6 +20,7 @@ from studylib.judge import gates
 from studylib.judge.suppression import is_small, shown_count, split_counts, suppress_text  # the study's one small-cell rule
 from studylib.plan import Study
 from studylib.report import vocabulary
+from studylib.report.tables import settings
 
 
 def _bounds(row, name: str) -> tuple[float, float, float]:
@@ -151,6 +152,25 @@ def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
                      **vocabulary.blocking_columns(gate)})
     columns = ["trigger", "rule", "status", "evidence", "action", vocabulary.BLOCKS, vocabulary.CAN_BLOCK]
     return pd.DataFrame(rows, columns=columns).set_index("trigger")
+
+
+def settings_table(study: Study) -> pd.DataFrame:
+    """The settings of the drift review, each labelled "(default)" when the parameter file did not set it."""
+    d, a = study.drift, study.analysis
+    multiplicity = (settings.given(d.multiplicity, d, "multiplicity") if d.multiplicity else
+                    settings.given(f"{a.multiplicity} (analysis.multiplicity)", a, "multiplicity"))
+    return settings.table([
+        ("Interval level", settings.given(f"{F.confidence_level(a.alpha)} (two-sided)", a, "alpha")),
+        ("PSI bins (quantiles of the reference)", settings.given(F.count(d.bins), d, "bins")),
+        ("KS bins (fine reference quantiles)", settings.given(F.count(d.ks_bins), d, "ks_bins")),
+        ("Multiplicity adjustment of the input-drift p-values", multiplicity),
+        ("Minimum values per window (PSI band, PSI triggers)", settings.given(F.count(d.min_rows), d, "min_rows")),
+        ("Minimum events per window", settings.given(F.count(d.min_events), d, "min_events")),
+        ("Minimum non-events per window", settings.given(F.count(d.min_non_events), d, "min_non_events")),
+        ("Operating threshold (alert rate, sensitivity, specificity)", f"{a.threshold:g}"),
+        ("Small-cell threshold", settings.given(f"counts below {study.study.small_cell_threshold} withheld",
+                                                study.study, "small_cell_threshold")),
+    ]).set_index("Plan item")
 
 
 def fired_markdown(judged: list[gates.Gate]) -> str:

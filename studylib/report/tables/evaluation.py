@@ -18,6 +18,7 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.judge import gates
 from studylib.report import display, vocabulary
+from studylib.report.tables import settings
 from studylib.judge.acceptance import METRIC_NAMES
 from studylib.stages.evaluation.analysis import Evaluation, metric_roles
 from studylib.stages.evaluation.inputs import model_identity
@@ -73,7 +74,7 @@ def plan_table(study: Study):
     a = study.analysis
 
     def given(value: str, *fields: str, section=a) -> str:
-        return value if set(fields) & section.model_fields_set else f"{value} (default)"
+        return settings.given(value, section, *fields)
 
     rows = [
         ("Parameter file SHA-256 (the plan's fingerprint)", study.sha256),
