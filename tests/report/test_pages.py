@@ -135,7 +135,9 @@ def test_checklist_maps_items_to_existing_artifacts(run_folder):
     page = (run_folder / "checklist.html").read_text()
     assert "LEAK-TIME: Not checked: data.label_time" in page
     assert f"{len(answered)} of 25 items" in page
-    assert page.count("not answered") == 25 - len(answered)  # one badge per unanswered item
+    partly = sum(s.state == "partly answered" for s in statuses)
+    assert page.count("– not answered") == 25 - len(answered) - partly  # one badge per unanswered item
+    assert page.count("◐ partly answered") == partly
 
 
 def test_checklist_is_judged_on_present_files_and_non_empty_keys():
@@ -362,3 +364,21 @@ def test_card_items_are_answered_only_by_the_fields_that_answer_them():
     assert (markdown[2], markdown[5], markdown[23]) == ("partly answered",) * 3
     none = {s.item.number: s.state for s in checklist.assess({})}
     assert (none[2], none[5], none[23]) == ("not answered",) * 3
+
+
+def test_partly_answered_items_render_distinctly_with_what_is_missing():
+    """Issue 14: a partly answered item has its own badge and names the missing dataset-card field."""
+    card = "snapshot-card.yaml"
+    statuses = checklist.assess({card: frozenset({"source", "known_limitations", "label_provenance"})})
+    by_number = {s.item.number: s for s in statuses}
+    assert [e.key for e in by_number[2].missing] == ["collection"]
+    assert [e.key for e in by_number[23].missing] == ["population_gaps"]
+    page = pages.render_checklist("A study", statuses)
+    soup = BeautifulSoup(page, "html.parser")
+    row = next(tr for tr in soup.find_all("tr") if tr.td and tr.td.get_text(strip=True) == "2")
+    assert row.find("span", class_="PARTLY").get_text(strip=True) == "◐ partly answered"
+    missing = row.find("span", class_="missing")
+    assert missing.get_text("", strip=False).startswith("Missing: dataset card: setting, sites and collection window")
+    assert missing.code.get_text() == "collection"
+    assert "report.pdf" not in page and "1 item" not in page
+    assert 'href="report.pdf"' in pages.render_checklist("A study", statuses, pdf=True)
