@@ -91,7 +91,8 @@ def _estimate(gate: Mapping, threshold: int | None) -> str:
     """The estimate with its interval; a judged estimate withheld by the small-cell rule says so."""
     if str(gate.get("subject", "")).startswith(("p_value", "p_adjusted")):  # a trigger on p-values
         return formatting.p_value(gate.get("estimate"))
-    shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="")
+    shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="",
+                                signed=formatting.is_difference(str(gate.get("subject", ""))))
     if threshold and _withheld(gate):
         return suppression.withheld_label(threshold)
     return stage_pages.true_minus(shown)

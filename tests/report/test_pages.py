@@ -1,6 +1,7 @@
 """The run's HTML pages: escaping, checklist, links that resolve, self-containment and accessibility,
 and a real browser loading them."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from studylib.report import checklist, pages
+from studylib.report import checklist, pages, stage_pages
 from studylib.report.stage_pages import true_minus
 from studylib.run import pages as run_pages
 from tests.conftest import MARKUP_TITLE as TITLE
@@ -382,3 +383,31 @@ def test_partly_answered_items_render_distinctly_with_what_is_missing():
     assert missing.code.get_text() == "collection"
     assert "report.pdf" not in page and "1 item" not in page
     assert 'href="report.pdf"' in pages.render_checklist("A study", statuses, pdf=True)
+
+
+def estimate_mismatches(folder) -> list[str]:
+    """Gates whose estimate reads differently on the summary and on the row of its stage report (the row the
+    summary links to): the same number must have the same text (decimals, sign, minus, p-value) on every page."""
+    gates = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))["gates"]
+    index = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
+    reports, out = {}, []
+    for gate in gates:
+        anchor = "#" + stage_pages.gate_anchor(gate["id"])
+        link = index.find("a", href=lambda h, a=anchor: bool(h) and h.endswith(a))
+        if link is None:
+            continue
+        cell = link.find_parent("tr").find("td", attrs={"data-label": lambda v: bool(v) and v.startswith("Estimate")})
+        shown = cell.get_text(" ", strip=True)
+        if shown == "—":  # no estimate (a count check, not checked): nothing to compare
+            continue
+        page = link["href"].split("#")[0]
+        soup = reports.setdefault(page, BeautifulSoup((folder / page).read_text(encoding="utf-8"), "html.parser"))
+        row = soup.find(id=anchor[1:])
+        cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])] if row else []
+        if shown not in cells:
+            out.append(f"{gate['id']}: summary '{shown}', stage row {cells}")
+    return out
+
+
+def test_every_gate_estimate_reads_the_same_on_the_summary_and_its_stage_page(run_folder):
+    assert estimate_mismatches(run_folder) == []

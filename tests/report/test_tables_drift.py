@@ -74,7 +74,7 @@ def test_triggers_table_names_the_action():
 
 def test_triggers_table_of_a_plan_without_triggers_is_empty_with_its_columns():
     table = drift_tables.triggers_table([], study(MONTHLY))
-    assert table.empty and list(table.columns) == ["rule", "status", "evidence", "action", "Blocks", "Can block"]
+    assert table.empty and list(table.columns) == ["rule", "status", "estimate", "evidence", "action", "Blocks", "Can block"]
     assert table.index.name == "trigger"
 
 

@@ -145,12 +145,16 @@ def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
     actions = {t.id: t.action for t in study.drift.triggers}
     rows = []
     for gate in judged:
-        state = {gates.FAIL: "FIRED", gates.PASS: "not fired", gates.INSUFFICIENT: "insufficient evidence"}[gate.verdict]
+        # verdict names: the stage-report finisher writes them as words with their mark and colour
+        state = {gates.FAIL: "FIRED", gates.PASS: "NOT FIRED", gates.INSUFFICIENT: gates.INSUFFICIENT}[gate.verdict]
         action = actions.get(gate.id, "")
-        rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "evidence": gate.sentence,
+        estimate = (F.p_value(gate.estimate) if gate.subject.startswith(("p_value", "p_adjusted")) else
+                    F.interval(gate.estimate, gate.lower, gate.upper, no_interval=""))
+        rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "estimate": estimate,
+                     "evidence": gate.sentence,
                      "action": action.replace("_", " "),
                      **vocabulary.blocking_columns(gate)})
-    columns = ["trigger", "rule", "status", "evidence", "action", vocabulary.BLOCKS, vocabulary.CAN_BLOCK]
+    columns = ["trigger", "rule", "status", "estimate", "evidence", "action", vocabulary.BLOCKS, vocabulary.CAN_BLOCK]
     return pd.DataFrame(rows, columns=columns).set_index("trigger")
 
 

@@ -46,7 +46,7 @@ def verdict_table(ev: Evaluation, study: Study):
     rows = []
     for g in ev.gates:
         rows.append({"Criterion": g.id, "What is judged": g.subject, "Rule (pre-registered)": g.rule,
-                     f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed="−" in g.subject),
+                     f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed=F.is_difference(g.subject)),
                      "Verdict": g.verdict, "Test": g.test, **vocabulary.blocking_columns(g),
                      "In plain words": g.sentence})
     frame = pd.DataFrame(rows, columns=["Criterion", "What is judged", "Rule (pre-registered)",

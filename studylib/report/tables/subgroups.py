@@ -164,7 +164,7 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
     the test the rule is (e.g. one-sided at 2.5 %), whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
              "Estimate (interval)": suppression.withheld_label(view.threshold) if _withheld(g)
-             else F.interval(g.estimate, g.lower, g.upper, 3),
+             else F.interval(g.estimate, g.lower, g.upper, 3, signed=F.is_difference(g.subject)),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
              **vocabulary.blocking_columns(g), "Why": g.sentence} for g in view.gates]
     columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", vocabulary.BLOCKS, vocabulary.CAN_BLOCK,
