@@ -104,3 +104,17 @@ def test_styled_escapes_markup(small):
     plan, analysis, view = small
     html = tables.styled(tables.size_table(view), text=("Why not",)).to_html()
     assert "&lt;b&gt;tiny&lt;/b&gt;" in html and "<b>tiny</b>" not in html
+
+
+def test_gated_metrics_come_first_and_the_others_are_collapsed(small):
+    """Issue 14: metrics no gate uses go into a collapsed section; gated metrics first, failures first."""
+    plan, analysis, view = small
+    sections = tables.metric_sections(view, plan, ("sensitivity", "auroc", "brier"))
+    assert len(sections) == 2
+    assert list(sections[0].data.columns) == ["n", "Positives", "Judged", "AUROC"]
+    assert sections[1].data.startswith('<details class="sl-ungated"><summary>Metrics no gate uses (Sensitivity, Brier')
+    assert "<table" in sections[1].data and "<details open" not in sections[1].data
+    only_gated = tables.metric_sections(view, plan, ("auroc",))
+    assert len(only_gated) == 1
+    verdicts = tables.gates_display(view)["Verdict"].tolist()
+    assert verdicts == sorted(verdicts, key=lambda v: {"FAIL": 0, "INSUFFICIENT EVIDENCE": 1}.get(v, 2))

@@ -155,3 +155,20 @@ def test_a_failed_print_leaves_the_checklist_as_it_was(archived_run, tmp_path, m
     with pytest.raises(StudyInputError):
         pdf.add_to_run(folder)
     assert (folder / "checklist.html").read_bytes() == before
+
+
+@pytest.mark.e2e
+@needs_browser
+def test_collapsed_sections_print_open(printed):
+    """Issue 14: metrics no gate uses sit in collapsed sections on screen; the PDF keeps their numbers."""
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup((printed / "notebooks" / "02_evaluation.reviewer.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    collapsed = page.select("details.sl-ungated table")
+    assert collapsed, "the evaluation report has no collapsed table"
+    cells = {td.get_text(" ", strip=True) for table in collapsed for td in table.find_all("td")}
+    cells = {c for c in cells if re.search(r"\d\.\d{3}", c)}
+    text = "".join(_pdf_text(printed / "report.pdf").split())
+    missing = [c for c in cells if "".join(true_minus(c).split()) not in text]
+    assert cells and missing == []

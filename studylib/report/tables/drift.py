@@ -158,6 +158,24 @@ def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("trigger")
 
 
+#: the statistics behind each drift table (a table no trigger reads is collapsed)
+TABLE_STATISTICS = {"input": ("psi", "ks", "p_value", "p_adjusted", "missing_change"),
+                    "output": ("psi", "ks", "p_value", "p_adjusted", "mean_score", "alert_rate"),
+                    "calibration": ("oe_ratio", "calibration_in_the_large", "calibration_slope"),
+                    "performance": ("auroc", "sensitivity", "specificity")}
+
+
+def gated_first(table, study: Study, kind: str):
+    """``table`` as the report shows it: open when a trigger reads one of its statistics, else collapsed (a
+    table of metrics no trigger uses; printed open). ``kind``: a key of :data:`TABLE_STATISTICS`."""
+    from studylib.report import display
+
+    used = {t.statistic for t in study.drift.triggers}
+    if used & set(TABLE_STATISTICS[kind]):
+        return table
+    return display.collapsed(table, f"{kind.capitalize()} drift: no trigger uses these statistics; show the table")
+
+
 def settings_table(study: Study) -> pd.DataFrame:
     """The settings of the drift review, each labelled "(default)" when the parameter file did not set it."""
     d, a = study.drift, study.analysis

@@ -122,13 +122,27 @@ _PERFORMANCE_ROWS = ("sensitivity", "specificity", "ppv", "npv", "accuracy", "lr
                      "auroc", "auprc")
 
 
-def performance_table(estimates: dict, study: Study):
+def performance_sections(estimates: dict, study: Study) -> list:
+    """The performance table as the report shows it: the metrics an acceptance criterion judges first, open;
+    the others in a collapsed section (printed open)."""
+    gated = {c.metric for c in study.acceptance}
+    out = [performance_table(estimates, study, only=gated)] if gated & set(_PERFORMANCE_ROWS) else []
+    other = [m for m in _PERFORMANCE_ROWS if m not in gated]
+    if other:
+        names = ", ".join(METRIC_NAMES[m] for m in other)
+        out.append(display.collapsed(performance_table(estimates, study, only=set(other)),
+                                     f"Metrics no criterion uses ({names}): show the table"))
+    return out
+
+
+def performance_table(estimates: dict, study: Study, *, only: set[str] | None = None):
     """Metrics at the operating threshold and discrimination, per model (``estimates``: role → metric →
-    Estimate, as :meth:`Evaluation.estimates`), primary metrics first."""
+    Estimate, as :meth:`Evaluation.estimates`), primary metrics first; ``only``: these metrics."""
     level = F.confidence_level(study.analysis.alpha)
     roles = metric_roles(study)
     rows = []
-    for metric in sorted(_PERFORMANCE_ROWS, key=lambda m: (_ROLE_ORDER[roles[m]], _PERFORMANCE_ROWS.index(m))):
+    shown = [m for m in _PERFORMANCE_ROWS if only is None or m in only]
+    for metric in sorted(shown, key=lambda m: (_ROLE_ORDER[roles[m]], _PERFORMANCE_ROWS.index(m))):
         row = {"Metric": METRIC_NAMES[metric], "Declared as": roles[metric]}
         for role in estimates:
             row[f"{role.capitalize()} ({level} CI)"] = F.estimate(estimates[role][metric])
@@ -229,6 +243,11 @@ def threshold_table(ev: Evaluation, study: Study):
                            "its performance as a result")
     return styler.apply(lambda row: ["background-color: #eef3fa" if "pre-specified" in row["Threshold"] else ""
                                      for _ in row], axis=1)
+
+
+def threshold_section(ev: Evaluation, study: Study):
+    """The EXPLORATORY threshold table in a collapsed section (no criterion uses it; printed open)."""
+    return display.collapsed(threshold_table(ev, study), "Exploratory thresholds (no criterion uses them): show the table")
 
 
 def decision_table(ev: Evaluation, study: Study):

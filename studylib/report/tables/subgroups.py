@@ -49,6 +49,27 @@ def display_table(view: ReviewerView, metrics: tuple[str, ...]) -> pd.DataFrame:
     return out.rename(columns={"n": "n", "positives": "Positives", "judged": "Judged"})
 
 
+def gated_metrics(study: Study) -> set[str]:
+    """The metrics some subgroup gate judges (a gate against the baseline judges the AUROC difference)."""
+    out = set()
+    for gate in study.subgroups.gates if study.subgroups else ():
+        out.add("auroc_vs_baseline" if getattr(gate, "versus", None) else gate.metric)
+    return out
+
+
+def metric_sections(view: ReviewerView, study: Study, metrics: tuple[str, ...]) -> list:
+    """The subgroup table of ``metrics`` as the report shows it: the metrics a gate judges first, open; the
+    others in a collapsed section (printed open)."""
+    gated = tuple(m for m in metrics if m in gated_metrics(study))
+    other = tuple(m for m in metrics if m not in gated)
+    out = [styled(display_table(view, gated))] if gated else []
+    if other:
+        names = ", ".join(LABELS.get(m, m) for m in other)
+        out.append(display.collapsed(styled(display_table(view, other)),
+                                     f"Metrics no gate uses ({names}): show the table"))
+    return out
+
+
 def gate_summary(view: ReviewerView) -> pd.DataFrame:
     """Counts of PASS / FAIL / INSUFFICIENT_EVIDENCE per gate id (the part before ``[``) and blocking count."""
     rows = []
@@ -166,10 +187,16 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
              "Estimate (interval)": suppression.withheld_label(view.threshold) if _withheld(g)
              else F.interval(g.estimate, g.lower, g.upper, 3, signed=F.is_difference(g.subject)),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
-             **vocabulary.blocking_columns(g), "Why": g.sentence} for g in view.gates]
+             **vocabulary.blocking_columns(g), "Why": g.sentence} for g in _failures_first(view.gates)]
     columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", vocabulary.BLOCKS, vocabulary.CAN_BLOCK,
                "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+
+def _failures_first(judged):
+    """Gates in the order a reviewer reads them: FAIL, then INSUFFICIENT_EVIDENCE, then the rest (stable)."""
+    order = {gates.FAIL: 0, gates.INSUFFICIENT: 1}
+    return sorted(judged, key=lambda g: order.get(g.verdict, 2))
 
 
 def _withheld(gate) -> bool:
