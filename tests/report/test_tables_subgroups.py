@@ -48,7 +48,7 @@ def test_estimates_and_p_values_read_as_formatting_writes_them(small):
     shown = tables.display_table(view, ("sensitivity",))
     r = view.metrics.set_index(["variable", "level", "metric"]).loc[("site", "good", "sensitivity")]
     cell = shown.loc[("site", "good"), "Sensitivity"]
-    assert cell == formatting.interval(r.estimate, r.lower, r.upper, 2) and re.fullmatch(r"[01]\.\d\d \(.+–.+\)", cell)
+    assert cell == formatting.interval(r.estimate, r.lower, r.upper, 3) and re.fullmatch(r"[01]\.\d{3} \(.+–.+\)", cell)
     het = tables.heterogeneity_display(view, plan)
     assert het.p.tolist() == [formatting.p_value(p) for p in view.heterogeneity.p_value]
     differences = tables.reference_display(view)["Difference (interval)"]

@@ -23,14 +23,12 @@ from studylib.stages.subgroups.metrics import LABELS
 from studylib.stages.subgroups.reviewer import ReviewerView
 
 
-#: decimals of the subgroup tables: two, three for the Brier score and the AUROC difference
-_DIGITS = {"brier": 3, "auroc_vs_baseline": 3}
-
-
 def _cell(row) -> str:
     if row.withheld:
         return F.WITHHELD
-    return F.interval(row.estimate, row.lower, row.upper, _DIGITS.get(row.metric, 2))
+    # the decimals of every page (formatting.DECIMALS): a gate's estimate reads here as on its gate row
+    return F.interval(row.estimate, row.lower, row.upper, F.decimals(row.metric),
+                      signed=row.metric == "auroc_vs_baseline")
 
 
 def display_table(view: ReviewerView, metrics: tuple[str, ...]) -> pd.DataFrame:
