@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from studylib import formatting as F
+from studylib.judge import suppression
 from studylib.report import display
 from studylib.report.tables import settings
 from studylib.stages.cohort.build import CohortResult
@@ -93,17 +94,18 @@ def _count(rows: int, patients: int, per_patient: bool) -> str:
     return f"{F.count(rows)} rows ({F.count(patients)} patients)" if per_patient else F.count(rows)
 
 
-def integrity_table(findings) -> pd.DataFrame:
+def integrity_table(findings, *, threshold: int = 1) -> pd.DataFrame:
     """The leakage and integrity findings (:func:`studylib.stages.cohort.leakage.check_study`) formatted
-    for reviewers: gate, check, rows checked, verdict, offending, detail."""
+    for reviewers: gate, check, rows checked, verdict, offending, detail; ``threshold``: the study's
+    small-cell threshold (offending counts and the counts of the detail follow the one rule)."""
     return pd.DataFrame([{
         "Gate": f.id,
         "Check": f.subject,
         "Rows checked": f.scope,
         "Verdict": f.verdict.replace("_", " "),
-        "Offending": (F.count(f.offending_rows) if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
-                      else ""),
-        "Detail": f.sentence,
+        "Offending": (suppression.shown_count(f.offending_rows, threshold)
+                      if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME") else ""),
+        "Detail": suppression.suppress_text(f.sentence, threshold),
     } for f in findings])
 
 
