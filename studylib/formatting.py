@@ -195,6 +195,38 @@ def at_least(n) -> str:
     return f"≥{count(n)}"
 
 
+#: decimals of each metric and statistic wherever it is shown (summary, stage tables, gate sentences, figure
+#: labels): the one mapping of the formatter audit. Estimates on the probability or ratio scale (AUROC, rates as
+#: fractions, calibration, O/E, Brier, PSI, differences) keep 3 so that a gate's estimate reads the same on the
+#: summary, on its stage page and in its frozen JSON sentence; net benefit 4 (values near 0.01); z and SMD 2.
+#: Rates shown as shares use :func:`percent` (1 decimal), counts :func:`count`, p-values :func:`p_value`.
+DECIMALS = {"sensitivity": 3, "specificity": 3, "ppv": 3, "npv": 3, "accuracy": 3, "prevalence": 3, "auroc": 3,
+            "auprc": 3, "calibration_slope": 3, "calibration_in_the_large": 3, "brier": 3, "oe_ratio": 3,
+            "auroc_vs_baseline": 3, "psi": 3, "ks": 3, "net_benefit": 4, "z": 2, "smd": 2}
+
+
+def decimals(metric: str) -> int:
+    """Decimals of a metric or statistic (:data:`DECIMALS`; 3 for one not listed).
+
+    Examples
+    --------
+    >>> decimals("auroc"), decimals("net_benefit"), decimals("smd")
+    (3, 4, 2)
+    """
+    return DECIMALS.get(metric, 3)
+
+
+def is_difference(subject: str) -> bool:
+    """Whether a gate's subject is a difference (``candidate − baseline``), whose numbers carry their sign.
+
+    Examples
+    --------
+    >>> is_difference("AUROC: candidate − baseline"), is_difference("sensitivity (candidate)")
+    (True, False)
+    """
+    return " − " in subject
+
+
 def confidence_level(alpha: float) -> str:
     """The confidence level of two-sided intervals at ``alpha``: ``0.05`` → ``95%``.
 

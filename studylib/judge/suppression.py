@@ -1,7 +1,9 @@
 """Small-cell suppression: counts of people below the study's threshold are never shown to reviewers.
 
 A count ``c`` with ``1 <= c < T`` (``T`` = ``study.small_cell_threshold``, default 5) is a *small cell*
-and is shown as ``"<T"``. Zero is shown (it identifies nobody). Suppression is applied to every output a
+and is shown as ``"<T"``. Zero is shown (it identifies nobody), and so is an estimate of 0/N or N/N: its
+counts are published in the same row, and the residual group disclosure (every member of a group shares
+the outcome or the call) is documented in the README's privacy section (decision of issue 14). Suppression is applied to every output a
 reviewer sees: tables, plot labels, gate sentences, the rendered reviewer HTML and the reviewer version
 of a stage's results JSON (``results/<stage>.reviewer.json``, written by
 :func:`studylib.evidence.results.record_reviewer` through the safety net :func:`suppress_counts`).
@@ -193,8 +195,13 @@ def suppress_table(frame: pd.DataFrame, threshold: int, *, counts: tuple[str, st
         numerator, denominator = fraction
         disclosive = [fraction_disclosive(x, n, threshold) for x, n in zip(frame[numerator], frame[denominator])]
         withheld |= np.array(disclosive, dtype=bool)
-        out[numerator] = [shown_count(x, threshold) if _as_int(x) is not None else "" for x in frame[numerator]]
-        out[denominator] = [shown_count(x, threshold) if _as_int(x) is not None else "" for x in frame[denominator]]
+        # rule 2 on the proportion's own counts: a numerator whose complement (denominator − numerator) is
+        # small is shown as a bound, so that the withheld estimate cannot be recovered from them
+        shown = [split_counts(n, x, n - x, threshold) if _as_int(x) is not None and _as_int(n) is not None
+                 else ("", shown_count(x, threshold) if _as_int(x) is not None else "", "", False)
+                 for x, n in zip(frame[numerator], frame[denominator])]
+        out[numerator] = [s[1] for s in shown]
+        out[denominator] = [s[0] if _as_int(n) is not None else "" for s, n in zip(shown, frame[denominator])]
     for column in other_counts:
         if column in out.columns:
             out[column] = [shown_count(x, threshold) for x in frame[column]]

@@ -127,6 +127,9 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     level = formatting.confidence_level(study.analysis.alpha)
     # the sentences reach results JSON: three decimals, three significant digits below 0.001, "–" if undefined
     number = functools.partial(formatting.number, digits=3, tiny=3, undefined="–")
+
+    def shown(statistic: str, value) -> str:  # a p-value reads "<0.001" as on every page
+        return formatting.p_value(value, undefined="–") if statistic in ("p_value", "p_adjusted") else number(value)
     features = list(study.drift.features) + list(study.drift.categorical)
     if "reason" not in statistics.columns:
         statistics = statistics.assign(reason="")
@@ -174,7 +177,7 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
             extra = f" (and {len(fired_where) - 1} more feature(s))" if len(fired_where) > 1 else ""
             of_text = f" for {subject}" if trigger.of == "any_feature" else ""
             sentence = (f"FIRED{of_text} in window(s) {', '.join(map(str, where))}{extra} "
-                        f"({trigger.statistic} {number(value[0])}"
+                        f"({trigger.statistic} {shown(trigger.statistic, value[0])}"
                         + (f", {level} CI {number(value[1])}–{number(value[2])}" if math.isfinite(value[1]) else "")
                         + f"). Declared action: {trigger.action.replace('_', ' ')} — {ACTION_TEXT[trigger.action]}.")
             verdict = gates.FAIL
@@ -183,7 +186,8 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
         else:
             _, subject, where, value = worst
             of_text = f" ({subject})" if trigger.of == "any_feature" else ""
-            closest = (f"the window closest to firing is {where}{of_text} with {trigger.statistic} {number(value[0])}"
+            closest = (f"the window closest to firing is {where}{of_text} with {trigger.statistic} "
+                       f"{shown(trigger.statistic, value[0])}"
                        + (f" ({level} CI {number(value[1])}–{number(value[2])})" if math.isfinite(value[1]) else ""))
             if could_fire:
                 sentence = (f"Not judged in window(s) {not_judged}: the trigger could have fired there. "

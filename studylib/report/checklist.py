@@ -122,6 +122,8 @@ class ItemStatus:
     #: "ID: reason" of each gate the item rests on that was not checked
     not_checked: tuple[str, ...] = ()
     partly_by: tuple[Evidence, ...] = ()  # present, but answering only part of the item
+    #: of a partly answered item: the evidence that would complete it and is absent (e.g. a card field)
+    missing: tuple[Evidence, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -166,7 +168,8 @@ def assess(present: Mapping[str, Collection[str]], not_checked: Mapping[str, str
         that is present and, when the evidence names a key, holds that key (for an ``all_of`` item:
         only when every evidence that is not ``partial`` holds). Partly answered by present
         ``partial`` evidence, and by evidence whose file is present without the key (for an
-        ``all_of`` item, by the evidence that holds while another does not).
+        ``all_of`` item, by the evidence that holds while another does not); a partly answered item
+        names in ``missing`` the evidence that would complete it (e.g. the dataset card's missing field).
     """
     def has(evidence: Evidence) -> bool:
         return evidence.file in present and (evidence.key is None or evidence.key in present[evidence.file])
@@ -184,5 +187,7 @@ def assess(present: Mapping[str, Collection[str]], not_checked: Mapping[str, str
         partly += tuple(e for e in full if e.file in present and not has(e))
         if item.all_of and len(held) < len(full):
             held, partly = (), held + partly
-        out.append(ItemStatus(item, held, unchecked(item), partly if not held else ()))
+        absent = tuple(e for e in full if not has(e))
+        out.append(ItemStatus(item, held, unchecked(item), partly if not held else (),
+                              absent if partly and not held else ()))
     return out

@@ -150,6 +150,22 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def collapsed(content, summary: str):
+    """``content`` (a Styler, a DataFrame or HTML text) in a closed ``<details>`` section whose summary line
+    is ``summary`` (escaped): for metrics that no gate uses, so that gated metrics and failures come first.
+    The stage reports' print CSS opens every such section, so that a printed report keeps everything.
+
+    Examples
+    --------
+    >>> collapsed("<table></table>", "Other metrics (2)").data
+    '<details class="sl-ungated"><summary>Other metrics (2)</summary>\n<table></table>\n</details>'
+    """
+    from IPython.display import HTML
+
+    body = content.to_html() if hasattr(content, "to_html") else str(content)
+    return HTML(f'<details class="sl-ungated"><summary>{html.escape(summary)}</summary>\n{body}\n</details>')
+
+
 def styler(frame, *, caption: str = ""):
     """``frame.style`` with every cell, index and column label, and the caption HTML-escaped.
 

@@ -91,7 +91,8 @@ def _estimate(gate: Mapping, threshold: int | None) -> str:
     """The estimate with its interval; a judged estimate withheld by the small-cell rule says so."""
     if str(gate.get("subject", "")).startswith(("p_value", "p_adjusted")):  # a trigger on p-values
         return formatting.p_value(gate.get("estimate"))
-    shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="")
+    shown = formatting.interval(gate.get("estimate"), gate.get("lower"), gate.get("upper"), no_interval="",
+                                signed=formatting.is_difference(str(gate.get("subject", ""))))
     if threshold and _withheld(gate):
         return suppression.withheld_label(threshold)
     return stage_pages.true_minus(shown)
@@ -272,16 +273,18 @@ def render_archive(runs: Sequence, details: Mapping[str, Mapping] | None = None)
     return _render("archive.html.j2", runs=rows)
 
 
-def render_checklist(study, statuses: Sequence[ItemStatus]) -> str:
+def render_checklist(title: str, statuses: Sequence[ItemStatus], *, pdf: bool = False) -> str:
     """The page ``checklist.html``: each reporting item with the artifacts of the run that answer it,
     or the reason it is not answered.
 
     Parameters
     ----------
-    study : studylib.plan.Study
-        The validated parameters of the run (for the title).
+    title : str
+        The study's title.
     statuses : sequence of studylib.report.checklist.ItemStatus
         :func:`studylib.report.checklist.assess` of the run.
+    pdf : bool
+        The run has (or is about to print) ``report.pdf``: the page links it.
 
     Returns
     -------
@@ -289,5 +292,6 @@ def render_checklist(study, statuses: Sequence[ItemStatus]) -> str:
         The page.
     """
     sections = [(section, list(group)) for section, group in itertools.groupby(statuses, key=lambda s: s.item.section)]
-    return _render("checklist.html.j2", title=study.study.title, sections=sections,
-                   answered=sum(s.answered for s in statuses), total=len(statuses))
+    return _render("checklist.html.j2", title=title, sections=sections,
+                   answered=sum(s.answered for s in statuses), total=len(statuses),
+                   partly=sum(s.state == "partly answered" for s in statuses), pdf=pdf)

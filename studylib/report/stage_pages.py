@@ -53,6 +53,8 @@ td.sl-PASS, td.sl-NOT_FIRED, th.sl-PASS { color: var(--pass); font-weight: 700; 
 td.sl-FAIL, td.sl-FIRED, th.sl-FAIL { color: var(--fail); font-weight: 700; }
 td.sl-INSUFFICIENT_EVIDENCE, td.sl-NOT_CHECKED { color: var(--insuff); font-weight: 700; }
 tr:target, tr:target > * { background: #fff3c4 !important; }
+details.sl-ungated { margin: .5rem 0; }
+details.sl-ungated > summary { cursor: pointer; color: var(--muted); font-weight: 600; }
 @page { size: A4; margin: 14mm 10mm 14mm 10mm; }
 @media print {
   body, .jp-Notebook, .jp-Cell, .jp-OutputArea-output { overflow: visible !important; }
@@ -65,7 +67,9 @@ tr:target, tr:target > * { background: #fff3c4 !important; }
     white-space: nowrap !important; }
   .jp-RenderedHTMLCommon th.row_heading { white-space: nowrap !important; overflow-wrap: normal; }
   .jp-RenderedHTMLCommon td:not(.sl-text) { overflow-wrap: normal; } /* numbers break only at their spaces */
-  nav.studylib details::details-content { content-visibility: visible; height: auto; }
+  /* collapsed sections (metrics no gate uses) print open: a reviewer's PDF keeps every table */
+  nav.studylib details::details-content, details.sl-ungated::details-content {
+    content-visibility: visible !important; height: auto !important; }
   tr, img, figure { break-inside: avoid; }
   h1, h2, h3 { break-after: avoid; }
   nav.studylib a { color: inherit; text-decoration: none; }

@@ -124,6 +124,22 @@ def can_block(gate) -> bool:
     return bool(gate.get("blocks", True))
 
 
+#: the column headers of the two blocking answers, the same in every table of every page
+BLOCKS, CAN_BLOCK = "Blocks", "Can block"
+
+
+def yes_no(flag: bool) -> str:
+    """A blocking answer as it reads in a table: ``yes`` / ``no``."""
+    return "yes" if flag else "no"
+
+
+def blocking_columns(gate) -> dict[str, str]:
+    """The two blocking answers of a gate object (:class:`studylib.judge.gates.Gate`) as table cells:
+    :data:`BLOCKS` (it holds the release back now: declared blocking and not passed) and :data:`CAN_BLOCK`
+    (declared blocking)."""
+    return {BLOCKS: yes_no(gate.blocking_failure), CAN_BLOCK: yes_no(gate.blocks)}
+
+
 def words_for(study):
     """:func:`readable` bound to the study's outcome and its declared label."""
     outcome, label = study.data.outcome, outcome_label(study)

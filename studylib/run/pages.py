@@ -145,11 +145,15 @@ def not_checked_gates(folder: Path) -> dict[str, str]:
             if isinstance(g, dict) and g.get("verdict") == gates.NOT_CHECKED}
 
 
-def write_checklist(folder: Path, study) -> Path:
+def write_checklist(folder: Path, title: str, *, pdf: bool | None = None) -> Path:
     """Write ``checklist.html``: each reporting item mapped to the artifact of this run that answers it,
-    and the items this study does not answer (also those resting on a check that was NOT_CHECKED). Written after ``index.html``, which answers some items."""
+    and the items this study does not answer (also those resting on a check that was NOT_CHECKED). Written after ``index.html``, which answers some items.
+    ``pdf``: the run has ``report.pdf`` or is about to print it (default: whether the folder holds one),
+    so that the page links it."""
     folder = Path(folder)
-    page = pages.render_checklist(study, checklist.assess(present_artifacts(folder), not_checked_gates(folder)))
+    pdf = (folder / "report.pdf").is_file() if pdf is None else pdf
+    page = pages.render_checklist(title, checklist.assess(present_artifacts(folder), not_checked_gates(folder)),
+                                  pdf=pdf)
     path = folder / "checklist.html"
     path.write_text(page, encoding="utf-8")
     return path

@@ -8,8 +8,8 @@ header (study id, run id, page numbers) of the pages' ``@page`` rules and an out
 the JupyterLab CSS of the stage reports differently and were not used.
 
 Two ways to get it: ``studylib run --pdf`` prints it before the manifest is written (so it is hashed
-like every other file), and ``studylib pdf RUN`` adds it to an archived run: the manifest gains the
-file's hash and the ledger a new entry for the run with the new manifest hash (the run's sign-offs,
+like every other file), and ``studylib pdf RUN`` adds it to an archived run: the checklist is rewritten to link it, and the manifest
+gains the PDF's hash (and the checklist's new one) and the ledger a new entry for the run with the new manifest hash (the run's sign-offs,
 signed on the old manifest, would no longer verify, so a signed run is refused).
 """
 
@@ -24,13 +24,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from studylib.data.hashing import sha256_file
 from studylib.errors import StudyInputError
 from studylib.evidence import ledger
 from studylib.evidence import results as evidence
 from studylib.evidence import verify as verifier
+from studylib.run import pages
 
 PDF = "report.pdf"
+CHECKLIST = "checklist.html"
 _STAGE_TITLES = {"01": "Stage 1: cohort", "02": "Stage 2: evaluation", "03": "Stage 3: subgroups",
                  "04": "Stage 4: drift"}
 
@@ -127,15 +131,23 @@ def add_to_run(folder: str | Path, *, log: Callable[[str], None] = lambda m: Non
                               "from a browser")
     manifest_path = folder / "manifest.json"
     previous = "sha256:" + sha256_file(manifest_path)
-    build(folder, log=log)
+    title = (yaml.safe_load((folder / "params.yaml").read_text(encoding="utf-8")) or {}).get("study", {}).get("title", "")
+    before = (folder / CHECKLIST).read_bytes()
+    pages.write_checklist(folder, title, pdf=True)  # the checklist links the PDF (and is printed into it)
+    try:
+        build(folder, log=log)
+    except BaseException:
+        (folder / CHECKLIST).write_bytes(before)  # the run stays as it was verified
+        raise
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["files"][PDF] = {"sha256": sha256_file(folder / PDF), "bytes": (folder / PDF).stat().st_size}
+    for name in (PDF, CHECKLIST):
+        manifest["files"][name] = {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
     manifest.setdefault("amendments", []).append({
-        "added": [PDF], "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "added": [PDF], "changed": [CHECKLIST], "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "previous_manifest_sha256": previous})
     evidence.write_text_atomically(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     ledger.append(ledger.ledger_path(reports), {
         "kind": "run", "run": check.run, "study_id": manifest.get("study_id"), "verdict": manifest.get("verdict"),
         "exit_code": manifest.get("exit_code"), "manifest_sha256": "sha256:" + sha256_file(manifest_path),
-        "amends": previous, "adds": [PDF]})
+        "amends": previous, "adds": [PDF], "changes": [CHECKLIST]})
     return folder / PDF

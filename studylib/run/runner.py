@@ -417,7 +417,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         pages.finish_stage_reports(staging, study, outcome, all_gates)
         sbom.write(staging, studylib_version=env["packages"]["studylib"])  # hashed in the manifest below
         pages.write_index(staging, study, snap, outcome, all_gates, env)
-        pages.write_checklist(staging, study)
+        pages.write_checklist(staging, study.study.title, pdf=pdf)  # links report.pdf, printed next
         if pdf:
             report_pdf.build(staging, run=f"{study.study.id}/{run_id}", log=log)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,

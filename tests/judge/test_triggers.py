@@ -135,10 +135,11 @@ def test_statistic_undefined_everywhere_is_insufficient_evidence():
     assert none.verdict == gates.INSUFFICIENT and "(none declared)" in none.sentence
 
 
-def test_small_values_keep_three_significant_digits():
+def test_p_values_read_as_on_every_page():
+    """The formatter audit (issue 14): a p-value below 0.001 reads "<0.001" in the sentence, as in every table."""
     rows = [(w, "x1", "p_adjusted", p, math.nan, math.nan) for w, p in zip(WINDOWS, (0.5, 0.00012, 0.3, 0.4))]
     [gate] = triggers.judge_triggers(_table(rows), WINDOWS, _plan({**TRIGGERS["adjusted"], "of": "x1"}))
-    assert "(p_adjusted 0.00012)" in gate.sentence
+    assert "(p_adjusted <0.001)" in gate.sentence
 
 
 def test_a_study_without_drift_is_an_error():

@@ -1,6 +1,7 @@
 """The run's HTML pages: escaping, checklist, links that resolve, self-containment and accessibility,
 and a real browser loading them."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from studylib.report import checklist, pages
+from studylib.report import checklist, pages, stage_pages
 from studylib.report.stage_pages import true_minus
 from studylib.run import pages as run_pages
 from tests.conftest import MARKUP_TITLE as TITLE
@@ -135,7 +136,9 @@ def test_checklist_maps_items_to_existing_artifacts(run_folder):
     page = (run_folder / "checklist.html").read_text()
     assert "LEAK-TIME: Not checked: data.label_time" in page
     assert f"{len(answered)} of 25 items" in page
-    assert page.count("not answered") == 25 - len(answered)  # one badge per unanswered item
+    partly = sum(s.state == "partly answered" for s in statuses)
+    assert page.count("– not answered") == 25 - len(answered) - partly  # one badge per unanswered item
+    assert page.count("◐ partly answered") == partly
 
 
 def test_checklist_is_judged_on_present_files_and_non_empty_keys():
@@ -362,3 +365,49 @@ def test_card_items_are_answered_only_by_the_fields_that_answer_them():
     assert (markdown[2], markdown[5], markdown[23]) == ("partly answered",) * 3
     none = {s.item.number: s.state for s in checklist.assess({})}
     assert (none[2], none[5], none[23]) == ("not answered",) * 3
+
+
+def test_partly_answered_items_render_distinctly_with_what_is_missing():
+    """Issue 14: a partly answered item has its own badge and names the missing dataset-card field."""
+    card = "snapshot-card.yaml"
+    statuses = checklist.assess({card: frozenset({"source", "known_limitations", "label_provenance"})})
+    by_number = {s.item.number: s for s in statuses}
+    assert [e.key for e in by_number[2].missing] == ["collection"]
+    assert [e.key for e in by_number[23].missing] == ["population_gaps"]
+    page = pages.render_checklist("A study", statuses)
+    soup = BeautifulSoup(page, "html.parser")
+    row = next(tr for tr in soup.find_all("tr") if tr.td and tr.td.get_text(strip=True) == "2")
+    assert row.find("span", class_="PARTLY").get_text(strip=True) == "◐ partly answered"
+    missing = row.find("span", class_="missing")
+    assert missing.get_text("", strip=False).startswith("Missing: dataset card: setting, sites and collection window")
+    assert missing.code.get_text() == "collection"
+    assert "report.pdf" not in page and "1 item" not in page
+    assert 'href="report.pdf"' in pages.render_checklist("A study", statuses, pdf=True)
+
+
+def estimate_mismatches(folder) -> list[str]:
+    """Gates whose estimate reads differently on the summary and on the row of its stage report (the row the
+    summary links to): the same number must have the same text (decimals, sign, minus, p-value) on every page."""
+    gates = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))["gates"]
+    index = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
+    reports, out = {}, []
+    for gate in gates:
+        anchor = "#" + stage_pages.gate_anchor(gate["id"])
+        link = index.find("a", href=lambda h, a=anchor: bool(h) and h.endswith(a))
+        if link is None:
+            continue
+        cell = link.find_parent("tr").find("td", attrs={"data-label": lambda v: bool(v) and v.startswith("Estimate")})
+        shown = cell.get_text(" ", strip=True)
+        if shown == "—":  # no estimate (a count check, not checked): nothing to compare
+            continue
+        page = link["href"].split("#")[0]
+        soup = reports.setdefault(page, BeautifulSoup((folder / page).read_text(encoding="utf-8"), "html.parser"))
+        row = soup.find(id=anchor[1:])
+        cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])] if row else []
+        if shown not in cells:
+            out.append(f"{gate['id']}: summary '{shown}', stage row {cells}")
+    return out
+
+
+def test_every_gate_estimate_reads_the_same_on_the_summary_and_its_stage_page(run_folder):
+    assert estimate_mismatches(run_folder) == []

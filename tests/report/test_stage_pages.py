@@ -73,3 +73,10 @@ def test_print_rules_and_running_order():
     html = str(_finish())
     assert "@media print" in html and "break-inside: avoid" in html
     assert html.index("<nav") < html.index("Stage 3 — Subgroups")
+
+
+def test_collapsed_sections_are_opened_for_print():
+    from studylib.report import stage_pages
+
+    printing = stage_pages.CSS.split("@media print", 1)[1]
+    assert "details.sl-ungated::details-content" in printing and "content-visibility: visible" in printing

@@ -115,3 +115,26 @@ def test_styled_table_escapes_markup_in_cells_and_headers():
     payload = "<img src=x onerror=alert(1)>"
     html = tables.styled(pd.DataFrame({payload: [payload], "Verdict": ["PASS"]}), caption="Table").to_html()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_settings_say_which_values_came_from_defaults():
+    """Issue 13 item 11: the cohort page labels the plan's defaults, as the evaluation page does."""
+    from studylib.plan import Study
+    from tests.conftest import tiny_params
+
+    raw = tiny_params("sha256:" + "0" * 64, "0" * 64)
+    raw["data"]["missing_flag_percent"] = 20
+    values = tables.settings_table(Study.model_validate(raw)).set_index("Plan item")["Value"]
+    assert values["Missingness flag"] == "a column missing in more than 20% of a split"
+    assert values["Shared model inputs across splits (LEAK-INPUTS)"] == "at most 1.0% of the rows (default)"
+    assert values["Label time (LEAK-TIME)"] == "not declared (LEAK-TIME not checked)"
+
+
+def test_integrity_table_follows_the_small_cell_rule():
+    """Issue 14: the demo's cohort page read "2 of 4,788 rows (0.04%; 2 patient(s))" (LEAK-INPUTS)."""
+    from studylib.stages.cohort.leakage import Finding
+
+    finding = Finding("LEAK-INPUTS", "s", "r", "analysis cohort", True, offending_rows=2, offending_patients=2,
+                      sentence="2 of 4,788 rows (0.04%; 2 patient(s)) have the vector")
+    row = tables.integrity_table([finding], threshold=5).iloc[0]
+    assert row["Offending"] == "<5" and "2 patient" not in row["Detail"] and "<5 patient" in row["Detail"]

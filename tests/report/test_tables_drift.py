@@ -69,12 +69,12 @@ def test_triggers_table_names_the_action():
     judged = triggers.judge_triggers(review.statistics, review.monitoring_labels, plan)
     table = drift_tables.triggers_table(judged, plan)
     assert table.loc["T-psi", "status"] == "FIRED" and table.loc["T-psi", "action"] == "investigate"
-    assert table.loc["T-psi", "blocks release"] == "no"
+    assert table.loc["T-psi", "Blocks"] == "no" and table.loc["T-psi", "Can block"] == "no"
 
 
 def test_triggers_table_of_a_plan_without_triggers_is_empty_with_its_columns():
     table = drift_tables.triggers_table([], study(MONTHLY))
-    assert table.empty and list(table.columns) == ["rule", "status", "evidence", "action", "blocks release"]
+    assert table.empty and list(table.columns) == ["rule", "status", "estimate", "evidence", "action", "Blocks", "Can block"]
     assert table.index.name == "trigger"
 
 
@@ -98,3 +98,15 @@ def test_psi_is_shown_beside_its_value_without_drift_and_small_windows_get_no_ba
     fig = drift_plots.heatmap(review.input, review.output, min_rows=100)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert sum("†" in t for t in texts) == 4 and "† fewer than 100 values: no band" in fig.axes[0].get_title()
+
+
+def test_settings_say_which_values_came_from_defaults():
+    """Issue 13 item 11: the drift page labels the plan's defaults (min_rows 100 (default), PSI bins 10
+    (default), interval level 95% (default)) and not the values the parameter file set."""
+    table = drift_tables.settings_table(study({**MONTHLY, "bins": 5, "min_events": 20}))["Value"]
+    assert table["PSI bins (quantiles of the reference)"] == "5"
+    assert table["Minimum events per window"] == "20"
+    assert table["Minimum values per window (PSI band, PSI triggers)"] == "100 (default)"
+    assert table["KS bins (fine reference quantiles)"] == "500 (default)"
+    assert table["Multiplicity adjustment of the input-drift p-values"] == "holm (analysis.multiplicity)"
+    assert table["Interval level"] == "95% (two-sided) (default)"

@@ -56,3 +56,17 @@ def test_calibration_table_does_not_read_a_large_spiegelhalter_p_as_calibration(
     ideal = table.loc["Spiegelhalter z (p-value)", "Perfect calibration"]
     assert "p large" not in ideal and "not evidence of calibration" in ideal
     assert not any("exactly 0 or 1" in m for m in table.index)  # no such rows in the example
+
+
+def test_metrics_no_criterion_uses_are_collapsed(evaluated):
+    """Issue 14: the performance metrics an acceptance criterion judges come first, open; the others and the
+    exploratory thresholds sit in collapsed sections (printed open)."""
+    study, frame, y, p, base, ev = evaluated
+    sections = tables.performance_sections(ev.estimates(), study)
+    gated = {tables.METRIC_NAMES[c.metric] for c in study.acceptance} & set(tables.METRIC_NAMES.values())
+    first = set(sections[0].data["Metric"])
+    assert first and first <= gated
+    assert sections[-1].data.startswith('<details class="sl-ungated"><summary>Metrics no criterion uses (')
+    assert tables.threshold_section(ev, study).data.startswith('<details class="sl-ungated">')
+    verdict = tables.verdict_table(ev, study).data
+    assert list(verdict.columns[6:8]) == ["Blocks", "Can block"]

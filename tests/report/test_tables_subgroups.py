@@ -48,7 +48,7 @@ def test_estimates_and_p_values_read_as_formatting_writes_them(small):
     shown = tables.display_table(view, ("sensitivity",))
     r = view.metrics.set_index(["variable", "level", "metric"]).loc[("site", "good", "sensitivity")]
     cell = shown.loc[("site", "good"), "Sensitivity"]
-    assert cell == formatting.interval(r.estimate, r.lower, r.upper, 2) and re.fullmatch(r"[01]\.\d\d \(.+–.+\)", cell)
+    assert cell == formatting.interval(r.estimate, r.lower, r.upper, 3) and re.fullmatch(r"[01]\.\d{3} \(.+–.+\)", cell)
     het = tables.heterogeneity_display(view, plan)
     assert het.p.tolist() == [formatting.p_value(p) for p in view.heterogeneity.p_value]
     differences = tables.reference_display(view)["Difference (interval)"]
@@ -72,7 +72,7 @@ def test_gate_summary_and_gates_display(small):
     assert summary.loc["SG-1"].tolist() == [1, 1, 1, 2]
     shown = tables.gates_display(view)
     assert shown.loc["SG-1[site=<b>tiny</b>]", "Verdict"] == "INSUFFICIENT EVIDENCE"
-    assert shown.loc["SG-1[site=bad]", "Blocks release"] == "yes"
+    assert shown.loc["SG-1[site=bad]", "Blocks"] == "yes"
     assert shown.loc["SG-1[site=bad]", "Test"] == "one-sided test at 2.5%"  # issue 13 item 9
     empty = tables.gate_summary(reviewer.ReviewerView(5, *[pd.DataFrame()] * 6))
     assert empty.empty and list(empty.columns) == [gates.PASS, gates.FAIL, gates.INSUFFICIENT, "blocking"]
@@ -104,3 +104,17 @@ def test_styled_escapes_markup(small):
     plan, analysis, view = small
     html = tables.styled(tables.size_table(view), text=("Why not",)).to_html()
     assert "&lt;b&gt;tiny&lt;/b&gt;" in html and "<b>tiny</b>" not in html
+
+
+def test_gated_metrics_come_first_and_the_others_are_collapsed(small):
+    """Issue 14: metrics no gate uses go into a collapsed section; gated metrics first, failures first."""
+    plan, analysis, view = small
+    sections = tables.metric_sections(view, plan, ("sensitivity", "auroc", "brier"))
+    assert len(sections) == 2
+    assert list(sections[0].data.columns) == ["n", "Positives", "Judged", "AUROC"]
+    assert sections[1].data.startswith('<details class="sl-ungated"><summary>Metrics no gate uses (Sensitivity, Brier')
+    assert "<table" in sections[1].data and "<details open" not in sections[1].data
+    only_gated = tables.metric_sections(view, plan, ("auroc",))
+    assert len(only_gated) == 1
+    verdicts = tables.gates_display(view)["Verdict"].tolist()
+    assert verdicts == sorted(verdicts, key=lambda v: {"FAIL": 0, "INSUFFICIENT EVIDENCE": 1}.get(v, 2))

@@ -48,3 +48,25 @@ def test_verdicts_read_as_words_with_a_mark():
     assert vocabulary.mark("NOT CHECKED") == "– NOT CHECKED"
     assert vocabulary.mark("FIRED") == "⚑ FIRED"
     assert vocabulary.css_class("NOT CHECKED") == vocabulary.css_class("NOT_CHECKED") == "NOT_CHECKED"
+
+
+def test_stage_notebooks_and_tables_use_the_one_blocking_vocabulary():
+    """"Blocks" (holds the release back now) and "Can block" (declared blocking) are the only blocking words
+    of the evaluation and drift notebooks and of the gate tables (no "blocks release", no "block(s) the release")."""
+    import json
+    import pathlib
+
+    import studylib
+    from studylib.report.tables import drift as drift_tables
+
+    package = pathlib.Path(studylib.__file__).parent
+    for name in ("02_evaluation.ipynb", "04_drift.ipynb"):
+        cells = json.loads((package / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells)
+        assert "blocks the release" not in text and "block(s) the release" not in text, name
+        assert "can block" in text.lower(), name
+    for module in ("evaluation", "subgroups", "drift"):
+        source = (package / "report" / "tables" / f"{module}.py").read_text(encoding="utf-8")
+        assert "blocks release" not in source.lower(), module
+        assert "vocabulary.blocking_columns" in source, module
+    assert drift_tables.fired_markdown([]) == "0 of 0 triggers fired. Blocks: none."

@@ -133,3 +133,42 @@ def test_no_page_overflows_horizontally_at_1366_px(archived_run, name, tmp_path)
     assert found, result.stderr[-1000:]
     measured = json.loads(found.group(1).replace("&quot;", '"'))
     assert measured == {"page": 0, "boxes": []}
+
+
+@pytest.mark.e2e
+@needs_browser
+def test_checklist_of_a_printed_run_links_the_pdf(printed, archived_run):
+    """Issue 14: the checklist lists report.pdf when the run has one (and not before)."""
+    assert "report.pdf" not in (archived_run.folder / "checklist.html").read_text(encoding="utf-8")
+    assert 'href="report.pdf"' in (printed / "checklist.html").read_text(encoding="utf-8")
+    assert json.loads((printed / "manifest.json").read_text())["amendments"][0]["changed"] == ["checklist.html"]
+
+
+def test_a_failed_print_leaves_the_checklist_as_it_was(archived_run, tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+    shutil.copytree(archived_run.folder.parent.parent, reports)
+    folder = reports / archived_run.folder.parent.name / archived_run.folder.name
+    before = (folder / "checklist.html").read_bytes()
+    monkeypatch.setattr(pdf, "chromium", lambda: None)
+    from studylib.errors import StudyInputError
+
+    with pytest.raises(StudyInputError):
+        pdf.add_to_run(folder)
+    assert (folder / "checklist.html").read_bytes() == before
+
+
+@pytest.mark.e2e
+@needs_browser
+def test_collapsed_sections_print_open(printed):
+    """Issue 14: metrics no gate uses sit in collapsed sections on screen; the PDF keeps their numbers."""
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup((printed / "notebooks" / "02_evaluation.reviewer.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    collapsed = page.select("details.sl-ungated table")
+    assert collapsed, "the evaluation report has no collapsed table"
+    cells = {td.get_text(" ", strip=True) for table in collapsed for td in table.find_all("td")}
+    cells = {c for c in cells if re.search(r"\d\.\d{3}", c)}
+    text = "".join(_pdf_text(printed / "report.pdf").split())
+    missing = [c for c in cells if "".join(true_minus(c).split()) not in text]
+    assert cells and missing == []

@@ -60,6 +60,7 @@ def small_count_problems(folder: Path, threshold: int = THRESHOLD) -> list[str]:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
             problems += [f"{name}: {p}" for p in suppression.small_counts(json.loads(text), threshold)]
+            problems += [f"{name}: {p}" for p in _estimate_problems(json.loads(text), threshold)]
             continue
         visible = BeautifulSoup(text, "html.parser").get_text(" ")
         problems += [f"{name}: text '{p}'" for p in suppression.small_numbers_in_text(visible, threshold)]
@@ -74,6 +75,32 @@ def small_count_problems(folder: Path, threshold: int = THRESHOLD) -> list[str]:
             problems += _column_complements(name, caption, headers, rows)
         problems += _window_complements(name, text, threshold)
     return problems
+
+
+def _estimate_problems(value, threshold: int, path: str = "") -> list[str]:
+    """Proportions in reviewer JSON that give away a small count: a row whose shown numerator and denominator
+    differ by a small count, or whose shown estimate times its shown denominator is (or leaves) a small count.
+
+    A zero is not a small cell (README, privacy): an estimate of 0/N or N/N is shown, its counts being published
+    in the same row; what must never be derivable is a count from 1 to the threshold − 1."""
+    out = []
+    if isinstance(value, dict):
+        den = _number(str(value.get("denominator", "")))
+        num = _number(str(value.get("numerator", "")))
+        estimate = value.get("estimate")
+        if value.get("method") in ("wilson", "clopper-pearson", "exact", "jeffreys", "agresti-coull") and den:
+            if num is not None and suppression.is_small(den - num, threshold):
+                out.append(f"{path}: {num}/{den} discloses {den - num}")
+            if isinstance(estimate, (int, float)) and not isinstance(estimate, bool):
+                implied = round(estimate * den)
+                if suppression.is_small(implied, threshold) or suppression.is_small(den - implied, threshold):
+                    out.append(f"{path}: estimate {estimate:.3f} of {den} discloses {implied}/{den}")
+        for k, v in value.items():
+            out += _estimate_problems(v, threshold, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _estimate_problems(v, threshold, f"{path}[{i}]")
+    return out
 
 
 def _window_complements(name: str, html: str, threshold: int) -> list[str]:
@@ -158,6 +185,9 @@ def test_the_checks_see_the_small_cells_they_guard(tmp_path):
     (tmp_path / "results").mkdir()
     (tmp_path / "index.html").write_text("<p>the drift window found 1 positive case</p>")
     (tmp_path / "verdict.json").write_text(json.dumps({"gates": [{"sentence": "sensitivity 9/10"}]}))
+    (tmp_path / "results" / "subgroups.reviewer.json").write_text(json.dumps({"metrics": [
+        {"metric": "sensitivity", "method": "wilson", "numerator": "25", "denominator": "27", "estimate": 0.926},
+        {"metric": "specificity", "method": "wilson", "numerator": "0", "denominator": "9", "estimate": 0.0}]}))
     (tmp_path / "notebooks" / "02_evaluation.reviewer.html").write_text(
         "<table><caption>Errors by patient characteristic</caption><thead><tr><th>Variable</th><th>Level</th>"
         "<th>With the outcome</th><th>Missed (FN)</th><th>Without the outcome</th><th>False alarms (FP)</th>"
@@ -170,6 +200,8 @@ def test_the_checks_see_the_small_cells_they_guard(tmp_path):
         "</tr></thead><tbody><tr><th>2002</th><td>&lt;5</td><td>44</td></tr></tbody></table>")
     problems = "\n".join(small_count_problems(tmp_path))
     assert "found 1 positive case" in problems and "9/10" in problems
+    assert "25/27 discloses 2" in problems and "estimate 0.926 of 27 discloses 25/27" in problems
+    assert "of 9" not in problems  # 0/9: a zero is not a small cell (README, privacy)
     assert "disclose 1" in problems and "one hidden 'False alarms (FP)'" in problems
     assert "window 2002: with outcome 45, negatives 44" in problems
 

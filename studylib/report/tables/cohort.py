@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from studylib import formatting as F
+from studylib.judge import suppression
 from studylib.report import display
+from studylib.report.tables import settings
 from studylib.stages.cohort.build import CohortResult
 from studylib.stages.cohort.table_one import CONTINUOUS, MISSING, TableOne
 
@@ -48,6 +50,24 @@ def styled(frame: pd.DataFrame, *, left=None, caption: str = ""):
     return styler.set_caption(caption) if caption else styler
 
 
+def settings_table(study) -> pd.DataFrame:
+    """The settings of the cohort stage, each labelled "(default)" when the parameter file did not set it."""
+    d = study.data
+    window = (f"{d.collection_window[0]} to {d.collection_window[1]}" if d.collection_window
+              else "not declared (LEAK-WINDOW not checked)")
+    return settings.table([
+        ("Missingness flag", settings.given(f"a column missing in more than {F.number(d.missing_flag_percent, 0, tiny=0)}% "
+                                            "of a split", d, "missing_flag_percent")),
+        ("Shared model inputs across splits (LEAK-INPUTS)",
+         settings.given(f"at most {F.number(d.shared_inputs_max_percent, 1, tiny=0)}% of the rows", d,
+                        "shared_inputs_max_percent")),
+        ("Label time (LEAK-TIME)", d.label_time or "not declared (LEAK-TIME not checked)"),
+        ("Collection window (LEAK-WINDOW)", window),
+        ("Small-cell threshold", settings.given(f"counts below {study.study.small_cell_threshold} withheld",
+                                                study.study, "small_cell_threshold")),
+    ])
+
+
 # --- cohort steps and integrity gates --------------------------------------------------------------
 
 def steps_table(result: CohortResult) -> pd.DataFrame:
@@ -74,17 +94,18 @@ def _count(rows: int, patients: int, per_patient: bool) -> str:
     return f"{F.count(rows)} rows ({F.count(patients)} patients)" if per_patient else F.count(rows)
 
 
-def integrity_table(findings) -> pd.DataFrame:
+def integrity_table(findings, *, threshold: int = 1) -> pd.DataFrame:
     """The leakage and integrity findings (:func:`studylib.stages.cohort.leakage.check_study`) formatted
-    for reviewers: gate, check, rows checked, verdict, offending, detail."""
+    for reviewers: gate, check, rows checked, verdict, offending, detail; ``threshold``: the study's
+    small-cell threshold (offending counts and the counts of the detail follow the one rule)."""
     return pd.DataFrame([{
         "Gate": f.id,
         "Check": f.subject,
         "Rows checked": f.scope,
         "Verdict": f.verdict.replace("_", " "),
-        "Offending": (F.count(f.offending_rows) if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME")
-                      else ""),
-        "Detail": f.sentence,
+        "Offending": (suppression.shown_count(f.offending_rows, threshold)
+                      if f.applies and f.id not in ("COH-EMPTY", "LEAK-OUTCOME") else ""),
+        "Detail": suppression.suppress_text(f.sentence, threshold),
     } for f in findings])
 
 

@@ -19,6 +19,8 @@ from studylib.data.scan import REFERENCE
 from studylib.judge import gates
 from studylib.judge.suppression import is_small, shown_count, split_counts, suppress_text  # the study's one small-cell rule
 from studylib.plan import Study
+from studylib.report import vocabulary
+from studylib.report.tables import settings
 
 
 def _bounds(row, name: str) -> tuple[float, float, float]:
@@ -143,13 +145,71 @@ def triggers_table(judged: list[gates.Gate], study: Study) -> pd.DataFrame:
     actions = {t.id: t.action for t in study.drift.triggers}
     rows = []
     for gate in judged:
-        state = {gates.FAIL: "FIRED", gates.PASS: "not fired", gates.INSUFFICIENT: "insufficient evidence"}[gate.verdict]
+        # verdict names: the stage-report finisher writes them as words with their mark and colour
+        state = {gates.FAIL: "FIRED", gates.PASS: "NOT FIRED", gates.INSUFFICIENT: gates.INSUFFICIENT}[gate.verdict]
         action = actions.get(gate.id, "")
-        rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "evidence": gate.sentence,
+        estimate = (F.p_value(gate.estimate) if gate.subject.startswith(("p_value", "p_adjusted")) else
+                    F.interval(gate.estimate, gate.lower, gate.upper, no_interval=""))
+        rows.append({"trigger": gate.id, "rule": gate.rule, "status": state, "estimate": estimate,
+                     "evidence": gate.sentence,
                      "action": action.replace("_", " "),
-                     "blocks release": "yes" if gate.verdict == gates.FAIL and gate.blocks else "no"})
-    columns = ["trigger", "rule", "status", "evidence", "action", "blocks release"]
+                     **vocabulary.blocking_columns(gate)})
+    columns = ["trigger", "rule", "status", "estimate", "evidence", "action", vocabulary.BLOCKS, vocabulary.CAN_BLOCK]
     return pd.DataFrame(rows, columns=columns).set_index("trigger")
+
+
+#: the statistics behind each drift table (a table no trigger reads is collapsed)
+TABLE_STATISTICS = {"input": ("psi", "ks", "p_value", "p_adjusted", "missing_change"),
+                    "output": ("psi", "ks", "p_value", "p_adjusted", "mean_score", "alert_rate"),
+                    "calibration": ("oe_ratio", "calibration_in_the_large", "calibration_slope"),
+                    "performance": ("auroc", "sensitivity", "specificity")}
+
+
+def gated_first(table, study: Study, kind: str):
+    """``table`` as the report shows it: open when a trigger reads one of its statistics, else collapsed (a
+    table of metrics no trigger uses; printed open). ``kind``: a key of :data:`TABLE_STATISTICS`."""
+    from studylib.report import display
+
+    used = {t.statistic for t in study.drift.triggers}
+    if used & set(TABLE_STATISTICS[kind]):
+        return table
+    return display.collapsed(table, f"{kind.capitalize()} drift: no trigger uses these statistics; show the table")
+
+
+def settings_table(study: Study) -> pd.DataFrame:
+    """The settings of the drift review, each labelled "(default)" when the parameter file did not set it."""
+    d, a = study.drift, study.analysis
+    multiplicity = (settings.given(d.multiplicity, d, "multiplicity") if d.multiplicity else
+                    settings.given(f"{a.multiplicity} (analysis.multiplicity)", a, "multiplicity"))
+    return settings.table([
+        ("Interval level", settings.given(f"{F.confidence_level(a.alpha)} (two-sided)", a, "alpha")),
+        ("PSI bins (quantiles of the reference)", settings.given(F.count(d.bins), d, "bins")),
+        ("KS bins (fine reference quantiles)", settings.given(F.count(d.ks_bins), d, "ks_bins")),
+        ("Multiplicity adjustment of the input-drift p-values", multiplicity),
+        ("Minimum values per window (PSI band, PSI triggers)", settings.given(F.count(d.min_rows), d, "min_rows")),
+        ("Minimum events per window", settings.given(F.count(d.min_events), d, "min_events")),
+        ("Minimum non-events per window", settings.given(F.count(d.min_non_events), d, "min_non_events")),
+        ("Operating threshold (alert rate, sensitivity, specificity)", f"{a.threshold:g}"),
+        ("Small-cell threshold", settings.given(f"counts below {study.study.small_cell_threshold} withheld",
+                                                study.study, "small_cell_threshold")),
+    ]).set_index("Plan item")
+
+
+def fired_markdown(judged: list[gates.Gate]) -> str:
+    """How many triggers fired and which of them block the release now, in the one vocabulary
+    (:mod:`studylib.report.vocabulary`: *blocks* = holds the release back now; *can block* = declared able to).
+
+    Examples
+    --------
+    >>> fired_markdown([])
+    '0 of 0 triggers fired. Blocks: none.'
+    """
+    fired = [g for g in judged if g.verdict == gates.FAIL]
+    blocking = [g.id for g in judged if g.blocking_failure]
+    able = [g.id for g in judged if g.blocks]
+    return (f"{len(fired)} of {len(judged)} triggers fired. {vocabulary.BLOCKS}: "
+            + (f"**yes, {', '.join(blocking)}** (the release is held back)." if blocking else "none.")
+            + (f" {vocabulary.CAN_BLOCK}: {', '.join(able)}." if able else ""))
 
 
 def _withhold(table: pd.DataFrame, names: tuple[str, ...], mask) -> pd.DataFrame:

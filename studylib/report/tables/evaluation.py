@@ -17,7 +17,8 @@ import pandas as pd
 
 from studylib import formatting as F
 from studylib.judge import gates
-from studylib.report import display
+from studylib.report import display, vocabulary
+from studylib.report.tables import settings
 from studylib.judge.acceptance import METRIC_NAMES
 from studylib.stages.evaluation.analysis import Evaluation, metric_roles
 from studylib.stages.evaluation.inputs import model_identity
@@ -45,10 +46,12 @@ def verdict_table(ev: Evaluation, study: Study):
     rows = []
     for g in ev.gates:
         rows.append({"Criterion": g.id, "What is judged": g.subject, "Rule (pre-registered)": g.rule,
-                     f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed="−" in g.subject),
-                     "Verdict": g.verdict, "Test": g.test, "In plain words": g.sentence})
+                     f"Estimate ({level} CI)": F.interval(g.estimate, g.lower, g.upper, signed=F.is_difference(g.subject)),
+                     "Verdict": g.verdict, "Test": g.test, **vocabulary.blocking_columns(g),
+                     "In plain words": g.sentence})
     frame = pd.DataFrame(rows, columns=["Criterion", "What is judged", "Rule (pre-registered)",
-                                        f"Estimate ({level} CI)", "Verdict", "Test", "In plain words"])
+                                        f"Estimate ({level} CI)", "Verdict", "Test", vocabulary.BLOCKS,
+                                        vocabulary.CAN_BLOCK, "In plain words"])
     styler = _style(frame, f"Acceptance criteria — stage verdict: {ev.verdict}")
     return styler.map(lambda v: f"background-color: {VERDICT_COLOURS[v]}; font-weight: bold"
                       if v in VERDICT_COLOURS else "", subset=["Verdict"])
@@ -71,7 +74,7 @@ def plan_table(study: Study):
     a = study.analysis
 
     def given(value: str, *fields: str, section=a) -> str:
-        return value if set(fields) & section.model_fields_set else f"{value} (default)"
+        return settings.given(value, section, *fields)
 
     rows = [
         ("Parameter file SHA-256 (the plan's fingerprint)", study.sha256),
@@ -119,13 +122,27 @@ _PERFORMANCE_ROWS = ("sensitivity", "specificity", "ppv", "npv", "accuracy", "lr
                      "auroc", "auprc")
 
 
-def performance_table(estimates: dict, study: Study):
+def performance_sections(estimates: dict, study: Study) -> list:
+    """The performance table as the report shows it: the metrics an acceptance criterion judges first, open;
+    the others in a collapsed section (printed open)."""
+    gated = {c.metric for c in study.acceptance}
+    out = [performance_table(estimates, study, only=gated)] if gated & set(_PERFORMANCE_ROWS) else []
+    other = [m for m in _PERFORMANCE_ROWS if m not in gated]
+    if other:
+        names = ", ".join(METRIC_NAMES[m] for m in other)
+        out.append(display.collapsed(performance_table(estimates, study, only=set(other)),
+                                     f"Metrics no criterion uses ({names}): show the table"))
+    return out
+
+
+def performance_table(estimates: dict, study: Study, *, only: set[str] | None = None):
     """Metrics at the operating threshold and discrimination, per model (``estimates``: role → metric →
-    Estimate, as :meth:`Evaluation.estimates`), primary metrics first."""
+    Estimate, as :meth:`Evaluation.estimates`), primary metrics first; ``only``: these metrics."""
     level = F.confidence_level(study.analysis.alpha)
     roles = metric_roles(study)
     rows = []
-    for metric in sorted(_PERFORMANCE_ROWS, key=lambda m: (_ROLE_ORDER[roles[m]], _PERFORMANCE_ROWS.index(m))):
+    shown = [m for m in _PERFORMANCE_ROWS if only is None or m in only]
+    for metric in sorted(shown, key=lambda m: (_ROLE_ORDER[roles[m]], _PERFORMANCE_ROWS.index(m))):
         row = {"Metric": METRIC_NAMES[metric], "Declared as": roles[metric]}
         for role in estimates:
             row[f"{role.capitalize()} ({level} CI)"] = F.estimate(estimates[role][metric])
@@ -226,6 +243,11 @@ def threshold_table(ev: Evaluation, study: Study):
                            "its performance as a result")
     return styler.apply(lambda row: ["background-color: #eef3fa" if "pre-specified" in row["Threshold"] else ""
                                      for _ in row], axis=1)
+
+
+def threshold_section(ev: Evaluation, study: Study):
+    """The EXPLORATORY threshold table in a collapsed section (no criterion uses it; printed open)."""
+    return display.collapsed(threshold_table(ev, study), "Exploratory thresholds (no criterion uses them): show the table")
 
 
 def decision_table(ev: Evaluation, study: Study):

@@ -17,20 +17,18 @@ import pandas as pd
 from studylib import formatting as F
 from studylib.judge import gates, suppression
 from studylib.plan import Study
-from studylib.report import display
+from studylib.report import display, vocabulary
 from studylib.stages.subgroups.groups import OVERALL
 from studylib.stages.subgroups.metrics import LABELS
 from studylib.stages.subgroups.reviewer import ReviewerView
 
 
-#: decimals of the subgroup tables: two, three for the Brier score and the AUROC difference
-_DIGITS = {"brier": 3, "auroc_vs_baseline": 3}
-
-
 def _cell(row) -> str:
     if row.withheld:
         return F.WITHHELD
-    return F.interval(row.estimate, row.lower, row.upper, _DIGITS.get(row.metric, 2))
+    # the decimals of every page (formatting.DECIMALS): a gate's estimate reads here as on its gate row
+    return F.interval(row.estimate, row.lower, row.upper, F.decimals(row.metric),
+                      signed=row.metric == "auroc_vs_baseline")
 
 
 def display_table(view: ReviewerView, metrics: tuple[str, ...]) -> pd.DataFrame:
@@ -47,6 +45,27 @@ def display_table(view: ReviewerView, metrics: tuple[str, ...]) -> pd.DataFrame:
     out["judged"] = np.where(out["judged"].astype(bool), "yes", "no")
     out.index = out.index.set_names(["Variable", "Level"])
     return out.rename(columns={"n": "n", "positives": "Positives", "judged": "Judged"})
+
+
+def gated_metrics(study: Study) -> set[str]:
+    """The metrics some subgroup gate judges (a gate against the baseline judges the AUROC difference)."""
+    out = set()
+    for gate in study.subgroups.gates if study.subgroups else ():
+        out.add("auroc_vs_baseline" if getattr(gate, "versus", None) else gate.metric)
+    return out
+
+
+def metric_sections(view: ReviewerView, study: Study, metrics: tuple[str, ...]) -> list:
+    """The subgroup table of ``metrics`` as the report shows it: the metrics a gate judges first, open; the
+    others in a collapsed section (printed open)."""
+    gated = tuple(m for m in metrics if m in gated_metrics(study))
+    other = tuple(m for m in metrics if m not in gated)
+    out = [styled(display_table(view, gated))] if gated else []
+    if other:
+        names = ", ".join(LABELS.get(m, m) for m in other)
+        out.append(display.collapsed(styled(display_table(view, other)),
+                                     f"Metrics no gate uses ({names}): show the table"))
+    return out
 
 
 def gate_summary(view: ReviewerView) -> pd.DataFrame:
@@ -164,11 +183,18 @@ def gates_display(view: ReviewerView) -> pd.DataFrame:
     the test the rule is (e.g. one-sided at 2.5 %), whether it blocks the release, and the sentence."""
     rows = [{"Id": g.id, "Metric": g.subject.split(": ", 1)[-1],
              "Estimate (interval)": suppression.withheld_label(view.threshold) if _withheld(g)
-             else F.interval(g.estimate, g.lower, g.upper, 3),
+             else F.interval(g.estimate, g.lower, g.upper, 3, signed=F.is_difference(g.subject)),
              "Rule": g.rule, "Verdict": g.verdict.replace("_", " "), "Test": g.test,
-             "Blocks release": "yes" if g.blocking_failure else "no", "Why": g.sentence} for g in view.gates]
-    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", "Blocks release", "Why"]
+             **vocabulary.blocking_columns(g), "Why": g.sentence} for g in _failures_first(view.gates)]
+    columns = ["Id", "Metric", "Estimate (interval)", "Rule", "Verdict", "Test", vocabulary.BLOCKS, vocabulary.CAN_BLOCK,
+               "Why"]
     return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+
+def _failures_first(judged):
+    """Gates in the order a reviewer reads them: FAIL, then INSUFFICIENT_EVIDENCE, then the rest (stable)."""
+    order = {gates.FAIL: 0, gates.INSUFFICIENT: 1}
+    return sorted(judged, key=lambda g: order.get(g.verdict, 2))
 
 
 def _withheld(gate) -> bool:
@@ -203,8 +229,8 @@ def verdict_markdown(view: ReviewerView, study: Study) -> str:
         policy.append(f"{gate.id}: insufficient evidence {'blocks' if gate.insufficient_evidence_blocks else 'does not block'}"
                       f"{default}")
     text = (f"**Stage verdict: {overall}.** {len(verdicts)} subgroup judgements: {count[gates.PASS]} PASS, "
-            f"{count[gates.FAIL]} FAIL, {count[gates.INSUFFICIENT]} INSUFFICIENT_EVIDENCE; {len(blocking)} block the "
-            f"release. The plan says: {'; '.join(policy)}. A FAIL means the interval does not show that the "
+            f"{count[gates.FAIL]} FAIL, {count[gates.INSUFFICIENT]} INSUFFICIENT_EVIDENCE; {vocabulary.BLOCKS.lower()}: "
+            f"{'yes, ' + str(len(blocking)) if blocking else 'none'} (holding the release back now). The plan says: {'; '.join(policy)}. A FAIL means the interval does not show that the "
             "subgroup meets the criterion (for a rule on the lower bound, the subgroup may still meet it: its "
             "interval is not precise enough to show it); INSUFFICIENT_EVIDENCE means the data cannot tell (too few patients, or the metric is not "
             "estimable) — it is not a pass.")
