@@ -130,14 +130,8 @@ def _report_run(outcome, *, as_json: bool, quiet: bool) -> None:
     with a one-line reason (or all of it as one JSON object)."""
     import json
 
-    from studylib.report import pages
-
     verdict_file = outcome.folder / "verdict.json"
-    try:
-        recorded = json.loads(verdict_file.read_text(encoding="utf-8")).get("gates", [])
-    except (OSError, ValueError):
-        recorded = []
-    blocking = pages.blocking(recorded)
+    blocking = outcome.blocking
     if as_json:
         click.echo(json.dumps({"verdict": outcome.verdict, "exit_code": outcome.exit_code,
                                "ledger_head": outcome.ledger_head,

@@ -175,16 +175,17 @@ def test_params_schema_markdown_is_the_reference_page():
     assert _run("params", "schema", "--format", "yaml").exit_code == 2
 
 
-def _fake_run(tmp_path, monkeypatch, gates, verdict="FAIL", exit_code=1):
+def _fake_run(tmp_path, monkeypatch, gates, verdict="FAIL", exit_code=1, *, verdict_json=True):
     import json
 
     from studylib.run import runner
 
     folder = tmp_path / "reports" / "demo" / "r1"
     folder.mkdir(parents=True)
-    (folder / "verdict.json").write_text(json.dumps({"verdict": verdict, "exit_code": exit_code, "gates": gates}))
+    if verdict_json:
+        (folder / "verdict.json").write_text(json.dumps({"verdict": verdict, "exit_code": exit_code, "gates": gates}))
     outcome = runner.RunOutcome("r1", folder, verdict, exit_code, [runner.StageRecord("cohort", "01_cohort.ipynb", "ok")],
-                                ledger_head="sha256:" + "0" * 64)
+                                ledger_head="sha256:" + "0" * 64, gates=gates)
 
     def fake(params_file, *, reports_dir=None, log=print, pdf=False):
         log("progress")
@@ -213,6 +214,14 @@ def test_run_prints_the_blocking_gates_with_a_reason_on_fail(tmp_path, monkeypat
     assert "calibration slope (candidate) 0.886 (0.798–0.974); rule: 95% interval within [0.8, 1.2]" in lines[4]
     assert "TR-1" not in result.stdout and "AC-1" not in result.stdout  # not blocking; passed
     assert "progress" in result.stderr
+
+
+def test_run_reports_the_blocking_gates_the_runner_judged_without_rereading_verdict_json(tmp_path, monkeypatch):
+    """The outcome carries the gates the runner judged: the CLI prints them without reading verdict.json back."""
+    _fake_run(tmp_path, monkeypatch, FAILING, verdict_json=False)
+    result = CliRunner().invoke(main, ["run", "params/x.yaml"])
+    assert result.exit_code == 1 and "blocking gates (1):" in result.stdout
+    assert result.stdout.splitlines()[4].split()[:2] == ["AC-5", "FAIL"]
 
 
 def test_run_json_and_quiet(tmp_path, monkeypatch):

@@ -226,6 +226,14 @@ class Scanner:
                 "quarter": f"strftime({ts}, '%Y') || '-Q' || CAST(quarter({ts}) AS VARCHAR)",
                 "year": f"strftime({ts}, '%Y')"}[selector.period]
 
+    def key_counts(self, selector: WindowSelector) -> list[tuple[object, int]]:
+        """The distinct window keys of ``selector``'s column (values, or calendar period labels) with their
+        row counts, in order; rows whose key is missing (or does not parse) are left out."""
+        key = self.key_expression(selector)
+        rows = self.con.execute(f"SELECT {key} AS k, count(*) AS n FROM src WHERE {key} IS NOT NULL GROUP BY ALL"
+                                ).fetchall()
+        return sorted(((k, int(n)) for k, n in rows), key=lambda r: _sort_key(r[0]))
+
     def _by_raw_value(self, selector: WindowSelector) -> bool:
         # map the distinct raw values (cheap to match row by row) unless the column is a real timestamp,
         # whose distinct values can be as many as the rows: then compute the period per row
@@ -461,13 +469,13 @@ def _select(keys: list, selector: WindowSelector, fill: str | None = None) -> li
             low, high = str(low), str(high)
             picked = [k for k in keys if low <= str(k) <= high]
             return period_range(low, high, selector.period) if fill else picked
-        return [k for k in keys if _in_range(k, low, high)]
+        return [k for k in keys if in_range(k, low, high)]
     if fill and keys:
         return period_range(str(keys[0]), str(keys[-1]), fill)
     return list(keys)
 
 
-def _in_range(key, low, high) -> bool:
+def in_range(key, low, high) -> bool:
     try:
         return low <= key <= high
     except TypeError:

@@ -24,8 +24,13 @@ import yaml
 from studylib.errors import StudyInputError
 from studylib.evidence import sbom
 
-RESULT_FILES = ("results/cohort.json", "results/evaluation.json", "results/subgroups.json",
-                "results/subgroups.reviewer.json", "results/drift.json", "verdict.json")
+
+def result_files(*folders: Path) -> list[str]:
+    """The results JSON that :func:`compare_runs` compares: every ``results/*.json`` of either run (the
+    stages', the pre-registered sizes ``plan.json``, the site synthesis ``sites.json``, the reviewer
+    copies) and ``verdict.json``, run-relative, in a fixed order."""
+    found = {p.relative_to(folder).as_posix() for folder in folders for p in Path(folder).glob("results/*.json")}
+    return sorted(found) + ["verdict.json"]
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,10 @@ def _compare(a, b, path: str, file: str, rtol: float, atol: float, out: list[Dif
 
 
 def compare_runs(original: Path, reproduced: Path, *, rtol: float = 1e-9, atol: float = 1e-12) -> list[Difference]:
-    """Every difference between the results JSON (and verdicts) of two run folders."""
+    """Every difference between the results JSON (and verdicts) of two run folders (:func:`result_files`);
+    a results file present in one run only is a difference."""
     differences: list[Difference] = []
-    for name in RESULT_FILES:
+    for name in result_files(original, reproduced):
         a_path, b_path = Path(original) / name, Path(reproduced) / name
         if not a_path.is_file() and not b_path.is_file():
             continue

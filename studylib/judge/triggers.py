@@ -14,7 +14,9 @@ import functools
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+from scipy import special
 
 from studylib import formatting
 from studylib.judge import gates, suppression
@@ -33,7 +35,15 @@ ACTION_TEXT = {
 }
 
 
+#: the window label of the reference rows in the statistics table (``relative_to: reference``)
+REFERENCE = "reference"  # the label studylib.data.scan gives the reference window
+
+
 def _rule_text(trigger: Trigger, alpha_level: str = "95%") -> str:
+    if trigger.relative_to is not None:
+        return (f"{trigger.statistic} of {trigger.of}, window − reference: " + _rule_text(
+            trigger.model_copy(update={"relative_to": None}), alpha_level).split(": ", 1)[1]
+            + " (two-sample Wald test against the reference window)")
     if trigger.interval_excludes is not None:
         test = f"{alpha_level} interval excludes {trigger.interval_excludes:g}"
     else:
@@ -58,6 +68,34 @@ def _fires(trigger: Trigger, estimate: float, lower: float, upper: float, reason
     if not math.isfinite(value):
         return None
     return value > trigger.above if trigger.above is not None else value < trigger.below
+
+
+def relative_to_reference(part: pd.DataFrame, reference: pd.Series | None, alpha: float) -> pd.DataFrame:
+    """Each window's statistic minus the reference window's, with the two-sample Wald interval.
+
+    ``d = est_w − est_r``, ``SE = sqrt(SE_w² + SE_r²)`` with each SE the half-width of its Wald interval over
+    ``z`` (the windows are independent samples), interval ``d ± z·SE``; ``interval_excludes: 0`` on it is the
+    two-sided two-sample Wald test at level ``alpha``. A window is not judged when the reference is not.
+
+    Examples
+    --------
+    Slopes 0.80 (0.70–0.90) in a window and 0.90 (0.85–0.95) in the reference: d = −0.10, SE =
+    sqrt(0.051² + 0.026²) = 0.057, interval −0.21 to 0.01 (includes 0: no evidence of drift).
+    """
+    z = float(special.ndtri(1 - alpha / 2))
+    out = part.copy()
+    ref_reason = "" if reference is None else (reference["reason"] if isinstance(reference["reason"], str) else "")
+    if reference is None or ref_reason or not all(math.isfinite(float(reference[c]))
+                                                  for c in ("estimate", "lower", "upper")):
+        why = "the reference window's value is undefined" + (f" ({ref_reason})" if ref_reason else "")
+        out["reason"] = [r if isinstance(r, str) and r else why for r in out["reason"]]
+        out[["estimate", "lower", "upper"]] = math.nan
+        return out
+    se_ref = (float(reference["upper"]) - float(reference["lower"])) / (2 * z)
+    se = np.sqrt(((out["upper"].astype(float) - out["lower"].astype(float)) / (2 * z)) ** 2 + se_ref ** 2)
+    difference = out["estimate"].astype(float) - float(reference["estimate"])
+    out["estimate"], out["lower"], out["upper"] = difference, difference - z * se, difference + z * se
+    return out
 
 
 def _fired(trigger: Trigger, flags: list[bool | None]) -> list[int]:
@@ -141,7 +179,11 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
         fired_where, worst, unjudged, could_fire = [], None, {}, False
         for subject in subjects:
             part = statistics[(statistics["of"] == subject) & (statistics["statistic"] == trigger.statistic)]
-            part = part.set_index("window").reindex(labels)
+            part = part.set_index("window")
+            if trigger.relative_to is not None:
+                reference = part.loc[REFERENCE] if REFERENCE in part.index else None
+                part = relative_to_reference(part.reindex(labels), reference, study.analysis.alpha)
+            part = part.reindex(labels)
             reasons = [r if isinstance(r, str) and r else "" for r in part["reason"]]
             values = list(zip(part["estimate"].astype(float), part["lower"].astype(float), part["upper"].astype(float)))
             flags = [_fires(trigger, *v, reason=r) for v, r in zip(values, reasons)]

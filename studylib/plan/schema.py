@@ -25,7 +25,8 @@ from studylib.errors import did_you_mean
 from studylib.plan.vocabulary import (
     ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
     LIST_OPERATORS, MCNEMAR_METHODS, OE_INTERVALS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
-    NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_TO, SCORE_TRIGGER_STATISTICS,
+    NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_STATISTICS, RELATIVE_TO,
+    SCORE_TRIGGER_STATISTICS,
     SUBGROUP_GATE_METRICS, SUBGROUP_METRICS, SUMMARIES, TRIGGER_STATISTICS, TRIGGER_WINDOWS, band_labels,
 )
 
@@ -1075,6 +1076,12 @@ class Trigger(Strict):
     any_window`` (in at least ``count`` windows) or ``in: consecutive_windows`` (in ``count``
     consecutive windows).
 
+    ``relative_to: reference`` makes it a drift check: the rule judges the difference window − reference
+    window with its two-sample Wald interval, ``d ± z·sqrt(SE_w² + SE_r²)`` (independent windows), so
+    ``interval_excludes: 0`` is a two-sided two-sample test at the interval's level. Without it the rule
+    judges the window's statistic against a fixed value: a calibration check (the demo's former TR-2,
+    "slope interval excludes 1", fired without drift because the reference slope itself is 0.886).
+
     A rule must need evidence of a change: ``below`` on the ``lower`` bound (or ``above`` on the
     ``upper`` bound) holds whenever the interval is wide, so it fires on small windows without any
     drift (the demo's former "AUROC lower bound < 0.70" fired in about 94 % of simulated runs without
@@ -1104,6 +1111,12 @@ class Trigger(Strict):
     count: int = Field(1, ge=1, description="how many windows the rule must hold in", examples=[2])
     action: Literal[ACTIONS] = Field(description="the action declared in advance for when the trigger fires",
                                      examples=["investigate"])
+    relative_to: Literal["reference"] | None = Field(
+        None, description="compare each window's statistic with the reference window's: the rule then judges the "
+                          "difference window − reference with its two-sample Wald interval (a drift check; "
+                          f"for {', '.join(RELATIVE_STATISTICS)}). Without it the rule judges the statistic "
+                          "itself against a fixed value (a calibration or performance check)",
+        examples=["reference"])
     accept_imprecision: bool = Field(False, description="keep a rule that fires on imprecision (below on the lower "
                                                         "bound, above on the upper bound: it fires on small windows "
                                                         "without drift); rejected otherwise",
@@ -1125,6 +1138,10 @@ class Trigger(Strict):
             raise ValueError(f"trigger {self.id}: {self.statistic} has no confidence interval; use above/below "
                              "without bound (bound/interval_excludes apply to "
                              f"{', '.join(INTERVAL_STATISTICS)})")
+        if self.relative_to is not None and (not of_score or self.statistic not in RELATIVE_STATISTICS):
+            raise ValueError(f"trigger {self.id}: relative_to: reference compares a window's statistic with the "
+                             f"reference window's by a two-sample Wald test; it applies to "
+                             f"{', '.join(RELATIVE_STATISTICS)} of the score, not to {self.statistic} of {self.of}")
         imprecise = _fires_on_imprecision(self.bound, self.above, self.below)
         if imprecise and not self.accept_imprecision:
             side, value, other = imprecise

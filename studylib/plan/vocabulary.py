@@ -88,6 +88,9 @@ SCORE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "mean_score", 
 #: trigger statistics that carry a confidence interval (``bound``/``interval_excludes`` apply to them)
 INTERVAL_STATISTICS = ("mean_score", "alert_rate", "missing_rate", "missing_change", "oe_ratio",
                        "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
+#: trigger statistics with a Wald interval (estimate ± z·SE) that a trigger may compare with the reference
+#: window's (``relative_to: reference``: a two-sample Wald test of window − reference)
+RELATIVE_STATISTICS = ("calibration_slope", "calibration_in_the_large", "auroc")
 #: what a trigger may be "of" besides a declared drift feature
 TRIGGER_SUBJECTS = ("score", "any_feature")
 #: how often a trigger's rule must hold before it fires

@@ -306,6 +306,8 @@ def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
                     problems.value_fits(where, selector.column, list(values))
             if selector.values is not None and len(problems.items) == before:
                 _values_occur(problems, f"{where}.values", selector.column, selector.values, snap)
+            elif selector.between is not None and len(problems.items) == before:
+                _range_has_rows(problems, where, selector, snap)
             continue
         if not (_is_time(arrow_type) or _is_text(arrow_type)):
             problems.items.append(f"{where}: period: {selector.period} needs a date, timestamp or text column; "
@@ -325,6 +327,41 @@ def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
                     f"non-missing rows (e.g. {shown}); expected ISO dates, 'YYYY-MM' or 'YYYY'"
                     + (f" or the declared format {selector.format!r}" if selector.format else
                        ", or declare format: (a strptime format such as '%d/%m/%Y')"))
+                continue
+        if selector.values is not None or selector.between is not None:
+            _range_has_rows(problems, where, selector, snap)
+
+
+def _range_has_rows(problems: _Problems, where: str, selector, snap: Snapshot) -> None:
+    """A ``between:`` range, and each declared calendar period, holds rows of the snapshot (DuckDB scan of
+    the locked snapshot's window keys); the error names the key, the value and what the data covers.
+
+    An empty declared range or period is a window that can never be judged: a typo (2204 for 2024) or a
+    plan written for other data. A ``between:`` range that overlaps the data is accepted even when some
+    periods inside it are empty (each is its own window, INSUFFICIENT_EVIDENCE with the reason).
+    """
+    from studylib.data.scan import Scanner, in_range
+
+    with Scanner(snap.parquet_files, memory_limit="512MB") as scan:
+        found = scan.key_counts(selector)
+    keys = [str(k) if selector.period else k for k, _ in found]
+    unit = f"{selector.period}s" if selector.period else "values"
+    covers = (f"the data cover {keys[0]} to {keys[-1]} ({formatting.count(len(keys))} {unit}, "
+              f"{formatting.count(sum(n for _, n in found))} rows)" if keys else "the column holds no value")
+    what = f"column '{selector.column}'" + (f" by {selector.period}" if selector.period else "")
+    if selector.between is not None:
+        low, high = (str(v) for v in selector.between) if selector.period else selector.between
+        if not any(in_range(k, low, high) for k in keys):
+            problems.items.append(f"{where}.between: {list(selector.between)!r} selects no row of {what} "
+                                  f"(a window that can never be judged); {covers}")
+        return
+    if selector.period is not None:
+        present = set(keys)
+        missing = [v for v in selector.values if str(v) not in present]
+        if missing:
+            problems.items.append(f"{where}.values: {', '.join(map(repr, missing))} "
+                                  f"{'has' if len(missing) == 1 else 'have'} no row in {what} "
+                                  f"(a window that can never be judged); {covers}")
 
 
 def _values_occur(problems: _Problems, where: str, column: str, declared, snap: Snapshot) -> None:

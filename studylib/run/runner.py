@@ -35,6 +35,7 @@ from studylib.evidence import sbom
 from studylib import plan
 from studylib.run import planning, preflight
 from studylib.run import pages
+from studylib.report import pages as report_pages
 from studylib.run import pdf as report_pdf
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
@@ -78,10 +79,17 @@ class RunOutcome:
     stages: list[StageRecord] = field(default_factory=list)
     reproduces: str | None = None  # run key of the run this one re-executes
     ledger_head: str = ""  # the ledger's head after this run was recorded (keep it outside reports/)
+    gates: list[dict] = field(default_factory=list)  # every judged gate, as verdict.json records them
 
     @property
     def index(self) -> Path:
         return self.folder / "index.html"
+
+    @property
+    def blocking(self) -> list[dict]:
+        """The gates that hold the release back, failures first, each with a one-line reason
+        (:func:`studylib.report.pages.blocking`)."""
+        return report_pages.blocking(self.gates)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -410,7 +418,8 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
             gate["sentence"] = suppression.suppress_text(gate.get("sentence", ""), study.study.small_cell_threshold)
         verdict = "ERROR" if failed else gates.overall(all_gates)
         exit_code = EXIT_STAGE if failed else (EXIT_PASS if verdict == gates.PASS else EXIT_GATE)
-        outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces)
+        outcome = RunOutcome(run_id, reports / study.study.id / run_id, verdict, exit_code, records, reproduces,
+                             gates=all_gates)
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest

@@ -58,10 +58,12 @@ class McNemarResult:
 
 
 def _paired_difference(n11: int, n12: int, n21: int, n22: int, alpha: float) -> Estimate:
-    """Newcombe's square-and-add score interval for ``p_a - p_b`` from a paired 2×2 table.
+    """Newcombe's square-and-add score interval (his method 10) for ``p_a - p_b`` from a paired 2×2 table.
 
-    Rows are ``a`` (true, false), columns ``b`` (true, false); ``phi`` is the (uncorrected) phi
-    coefficient of the table, set to 0 when a margin is 0.
+    Rows are ``a`` (true, false), columns ``b`` (true, false). ``phi`` is Newcombe's corrected phi
+    coefficient: with ``A = n11 n22 - n12 n21``, ``(A - n/2) / sqrt(margins)`` when ``A > n/2``, 0 when
+    ``0 <= A <= n/2``, ``A / sqrt(margins)`` when ``A < 0``, and 0 when a margin is 0 (Newcombe 1998;
+    Fagerland, Lydersen & Laake 2017, section 8.5.4).
     """
     n = n11 + n12 + n21 + n22
     if n == 0:
@@ -70,7 +72,9 @@ def _paired_difference(n11: int, n12: int, n21: int, n22: int, alpha: float) -> 
     l1, u1 = proportion_ci(n11 + n12, n, alpha, "wilson")
     l2, u2 = proportion_ci(n11 + n21, n, alpha, "wilson")
     margins = float(n11 + n12) * (n21 + n22) * (n11 + n21) * (n12 + n22)
-    phi = (n11 * n22 - n12 * n21) / math.sqrt(margins) if margins > 0 else 0.0
+    a = float(n11) * n22 - float(n12) * n21
+    corrected = a - n / 2 if a > n / 2 else 0.0 if a >= 0 else a
+    phi = corrected / math.sqrt(margins) if margins > 0 else 0.0
     d = p1 - p2
     lower = d - math.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
     upper = d + math.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
@@ -125,9 +129,12 @@ def mcnemar(a, b, method: str = "mid-p", *, alpha: float = 0.05) -> McNemarResul
     except ``"chi2-corrected"`` with ``b == c``, where statsmodels computes ``(|b - c| - 1)^2 =
     1`` in the numerator and we use 0 (p-value 1).
 
-    The difference interval is Newcombe's hybrid score (square-and-add) interval: Wilson limits
-    of each marginal proportion combined with the phi coefficient of the paired table, without
-    continuity correction; its ``se`` is the Wald standard error ``sqrt(b + c - (b - c)^2/n) / n``.
+    The difference interval is Newcombe's hybrid score (square-and-add) interval, his method 10: Wilson
+    limits of each marginal proportion (without continuity correction) combined with Newcombe's corrected
+    phi coefficient of the paired table (``A = n11 n22 - n12 n21`` reduced by ``n/2`` when ``A > n/2``, 0
+    when ``0 <= A <= n/2``); it matches the published values of Fagerland, Lydersen & Laake (2017) to the
+    4 printed decimals (``tests/stats/test_paired.py``). Its ``se`` is the Wald standard error
+    ``sqrt(b + c - (b - c)^2/n) / n``.
     The interval is not the inversion of the test, so near the boundary the two can disagree (an
     interval just excluding 0 beside a p-value just above alpha, or the reverse); the mid-p test and
     Newcombe's interval are the pair Fagerland et al. (2014) recommend, and they disagree far less
@@ -148,6 +155,8 @@ def mcnemar(a, b, method: str = "mid-p", *, alpha: float = 0.05) -> McNemarResul
        doi:10.1186/1471-2288-13-91
     .. [5] Fagerland MW, Lydersen S, Laake P. Recommended tests and confidence intervals for paired
        binomial proportions. Stat Med. 2014;33(16):2850-2875. doi:10.1002/sim.6148
+    .. [6] Fagerland MW, Lydersen S, Laake P. Statistical Analysis of Contingency Tables. Boca Raton:
+       Chapman & Hall/CRC; 2017. Chapter 8, The paired 2×2 table. doi:10.1201/9781315374116
 
     Examples
     --------

@@ -120,3 +120,25 @@ def test_diff_of_two_runs_of_different_plans_lists_the_changed_criteria(archived
     listed = json.loads(CliRunner().invoke(main, ["diff", "--json", str(original), str(changed)]).output)
     kinds = {c["kind"] for c in listed["changes"]}
     assert kinds == {"plan", "gate"} and listed["same"] is False  # same environment, snapshot and models
+
+
+def test_reproduce_compares_the_planned_sizes_and_the_site_synthesis(archived_run, tmp_path):
+    """``studylib reproduce`` compares results/plan.json and results/sites.json like the stages' results: a
+    changed planned size, or a site synthesis present in one run only, is a difference."""
+    original = tmp_path / "original"
+    shutil.copytree(archived_run.folder, original)
+    sites = {"stage": "sites", "column": "site", "pooled": [{"measure": "auroc", "estimate": 0.8, "tau2": 0.01}]}
+    _write(original / "results" / "sites.json", sites)
+    changed = tmp_path / "changed"
+    shutil.copytree(original, changed)
+    assert diff.compare_runs(original, changed) == []
+    plan = json.loads((changed / "results" / "plan.json").read_text())
+    plan["declared"] = not plan["declared"]
+    _write(changed / "results" / "plan.json", plan)
+    sites["pooled"][0]["tau2"] = 0.02
+    _write(changed / "results" / "sites.json", sites)
+    found = {(d.file, d.path) for d in diff.compare_runs(original, changed)}
+    assert found == {("results/plan.json", "declared"), ("results/sites.json", "pooled[0].tau2")}
+    (changed / "results" / "sites.json").unlink()
+    found = {(d.file, d.path, d.reproduced) for d in diff.compare_runs(original, changed)}
+    assert ("results/sites.json", "", "<absent>") in found

@@ -146,3 +146,51 @@ def test_a_study_without_drift_is_an_error():
     plan = _plan(TRIGGERS["psi"]).model_copy(update={"drift": None})
     with pytest.raises(ValueError, match="declares no drift"):
         triggers.judge_triggers(_table([]), WINDOWS, plan)
+
+
+# --- relative_to: reference (a drift check, not a calibration check) ----------------------------------
+
+SLOPE_TR = {"id": "TR-2", "statistic": "calibration_slope", "relative_to": "reference", "interval_excludes": 0.0,
+            "in": "consecutive_windows", "count": 2, "action": "revalidate"}
+Z = 1.959963984540054
+
+
+def _slope_rows(reference, windows):
+    """Rows of calibration slopes with Wald intervals: (estimate, se) for the reference and each window."""
+    rows = [(triggers.REFERENCE, "score", "calibration_slope", reference[0], reference[0] - Z * reference[1],
+             reference[0] + Z * reference[1])]
+    rows += [(w, "score", "calibration_slope", e, e - Z * se, e + Z * se) for w, (e, se) in zip(WINDOWS, windows)]
+    return _table(rows)
+
+
+def test_relative_trigger_is_a_two_sample_wald_test_against_the_reference():
+    """Every window at the reference's slope 0.886 (its slope is not 1): quiet, where "interval excludes 1"
+    fires; a drop to 0.6 in two consecutive windows fires. The difference interval is written out."""
+    plan = _plan(SLOPE_TR)
+    at_reference = _slope_rows((0.886, 0.045), [(0.886, 0.04)] * 4)
+    gate = triggers.judge_triggers(at_reference, WINDOWS, plan)[0]
+    assert gate.verdict == gates.PASS, gate.sentence
+    assert "window − reference" in gate.rule and "two-sample Wald test" in gate.rule
+    absolute = _plan({**SLOPE_TR, "relative_to": None, "interval_excludes": 1.0})
+    assert triggers.judge_triggers(at_reference, WINDOWS, absolute)[0].verdict == gates.FAIL  # the calibration check
+    dropped = _slope_rows((0.886, 0.045), [(0.88, 0.04), (0.6, 0.05), (0.62, 0.05), (0.9, 0.05)])
+    gate = triggers.judge_triggers(dropped, WINDOWS, plan)[0]
+    assert gate.verdict == gates.FAIL and gate.blocks and "2002, 2003" in gate.sentence
+    d, se = 0.6 - 0.886, math.sqrt(0.05 ** 2 + 0.045 ** 2)
+    assert (gate.estimate, gate.lower, gate.upper) == pytest.approx((d, d - Z * se, d + Z * se), abs=1e-9)
+
+
+def test_relative_trigger_without_a_reference_value_is_insufficient():
+    rows = _slope_rows((math.nan, math.nan), [(0.6, 0.05)] * 4)
+    gate = triggers.judge_triggers(rows, WINDOWS, _plan(SLOPE_TR))[0]
+    assert gate.verdict == gates.INSUFFICIENT and "reference window's value is undefined" in gate.sentence
+    gate = triggers.judge_triggers(_slope_rows((0.9, 0.05), [(0.6, 0.05)] * 4).query("window != 'reference'"),
+                                   WINDOWS, _plan(SLOPE_TR))[0]
+    assert gate.verdict == gates.INSUFFICIENT
+
+
+def test_relative_to_reference_applies_to_wald_statistics_of_the_score_only():
+    with pytest.raises(ValueError, match="relative_to: reference compares .* not to psi of score"):
+        Trigger.model_validate({"id": "T", "statistic": "psi", "relative_to": "reference", "above": 0.1,
+                                "action": "investigate"})
+    assert Trigger.model_validate(SLOPE_TR).relative_to == "reference"

@@ -48,6 +48,7 @@ def test_full_run_archives_everything(archived_run):
         (tiny_project.parent.parent / runner.STAGING).iterdir())
     verdict = json.loads((folder / "verdict.json").read_text())
     assert verdict["verdict"] == outcome.verdict
+    assert outcome.gates == verdict["gates"]  # the CLI reports the outcome's blocking gates: the same ones
 
 
 def test_two_runs_give_identical_results(archived_run, reproduced_run):

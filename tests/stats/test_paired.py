@@ -75,13 +75,55 @@ def test_paired_difference():
     p1, p2 = (n11 + n12) / n, (n11 + n21) / n
     l1, u1 = stats.proportion_ci(n11 + n12, n)
     l2, u2 = stats.proportion_ci(n11 + n21, n)
-    phi = (n11 * n22 - n12 * n21) / math.sqrt((n11 + n12) * (n21 + n22) * (n11 + n21) * (n12 + n22))
+    # Newcombe's corrected phi: A = n11 n22 - n12 n21 = 1525 > n/2, so A - n/2
+    phi = (n11 * n22 - n12 * n21 - n / 2) / math.sqrt((n11 + n12) * (n21 + n22) * (n11 + n21) * (n12 + n22))
     lower = (p1 - p2) - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
     upper = (p1 - p2) + math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
     assert (d.lower, d.upper) == pytest.approx((lower, upper))
     # positive correlation makes the interval narrower than for independent samples (phi = 0)
     indep = math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     assert (p1 - p2) - d.lower < indep
+
+
+#: Fagerland, Lydersen & Laake (2017), Statistical Analysis of Contingency Tables, chapter 8: Cavo et al. (2012),
+#: complete response before/after consolidation therapy, n = (59, 6, 16, 80). Printed to 4 decimals (tolerance
+#: 5e-5), as reproduced by the authors' R package contingencytables (tests/testthat/test-chapter08.R):
+#:   Newcombe_square_and_add_CI_paired_2x2(cavo_2012)
+#:   -> "estimate = -0.0621 (95% CI -0.1186 to -0.0046)"
+#:   McNemar_midP_test_paired_2x2(cavo_2012) -> "The McNemar mid-P test: P = 0.034690"
+#:   McNemar_exact_cond_test_paired_2x2(cavo_2012) -> "P = 0.052479"
+#: The difference there is pi_1+ - pi_+1 (row margin minus column margin), as mcnemar's mean(a) - mean(b).
+CAVO = (59, 6, 16, 80)
+
+
+def test_newcombe_interval_matches_the_published_values():
+    """Newcombe's method 10 (with his corrected phi) against the published Cavo et al. example; the
+    uncorrected phi gives -0.1174 to -0.0059, outside the printed precision."""
+    a, b = _pairs(*CAVO)
+    r = stats.mcnemar(a, b)
+    assert r.difference.estimate == pytest.approx(-0.0621, abs=5e-5)
+    assert (r.difference.lower, r.difference.upper) == pytest.approx((-0.1186, -0.0046), abs=5e-5)
+    assert r.p_value == pytest.approx(0.034690, abs=5e-7)
+    assert stats.mcnemar(a, b, "exact").p_value == pytest.approx(0.052479, abs=5e-7)
+
+
+@pytest.mark.parametrize(("table", "phi_branch"), [((36, 12, 2, 0), "A < 0"), ((6, 5, 5, 6), "0 <= A <= n/2"),
+                                                   (CAVO, "A > n/2")])
+def test_newcombe_phi_correction_branches(table, phi_branch):
+    """Each branch of Newcombe's corrected phi, written out (independent of the code path)."""
+    n11, n12, n21, n22 = table
+    n = sum(table)
+    big_a = n11 * n22 - n12 * n21
+    phi_num = big_a - n / 2 if big_a > n / 2 else (0.0 if big_a >= 0 else big_a)
+    assert phi_branch == ("A > n/2" if big_a > n / 2 else "0 <= A <= n/2" if big_a >= 0 else "A < 0")
+    phi = phi_num / math.sqrt((n11 + n12) * (n21 + n22) * (n11 + n21) * (n12 + n22))
+    p1, p2 = (n11 + n12) / n, (n11 + n21) / n
+    l1, u1 = stats.proportion_ci(n11 + n12, n)
+    l2, u2 = stats.proportion_ci(n11 + n21, n)
+    lower = (p1 - p2) - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    upper = (p1 - p2) + math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    d = stats.mcnemar(*_pairs(*table)).difference
+    assert (d.lower, d.upper) == pytest.approx((lower, upper), abs=1e-12)
 
 
 def test_symmetry():

@@ -39,6 +39,7 @@ import pandas as pd
 from studylib import formatting
 from studylib.data.scan import REFERENCE, Scanner, WindowPlan
 from studylib.plan import Study
+from studylib.plan.vocabulary import RELATIVE_STATISTICS
 from studylib.stages.drift import histograms, labelled as labelled_rows
 from studylib.stats.control import CONTROL_SIGMA
 from studylib.stats.drift import PSI_NULL_DRAWS, PSI_SMOOTHING, bin_edges
@@ -258,9 +259,14 @@ def _statistics(input_table, output_table, calibration_table, performance_table,
     counts = {r.window: (int(r.positives), int(r.negatives)) for r in performance_table.itertuples()}
     for table, names in ((calibration_table, ("oe_ratio", "calibration_in_the_large", "calibration_slope")),
                          (performance_table, labelled_rows.PERFORMANCE_METRICS)):
-        for r in table.iloc[1:].to_dict(orient="records"):
+        for index, r in enumerate(table.to_dict(orient="records")):
             events, non_events = counts[r["window"]]
             for name in names:
+                if index == 0:  # the reference window: what a trigger relative_to: reference compares with
+                    if name in RELATIVE_STATISTICS:
+                        add(REFERENCE, "score", name, r[name], r[f"{name}_lower"], r[f"{name}_upper"],
+                            "" if math.isfinite(float(r[name])) else (r["reason"] or "undefined"))
+                    continue
                 reason = labelled_rows.too_few(name, events, non_events, drift.min_events, drift.min_non_events)
                 if not events + non_events:
                     reason = r["reason"] or "no labelled rows"

@@ -82,13 +82,12 @@ def _site_rows(site: str, y: np.ndarray, score: np.ndarray, study: Study) -> lis
         a.se ** 2 / (a.estimate * (1 - a.estimate)) ** 2 if a.defined and 0 < a.estimate < 1 else math.nan)
     slope = logistic_recalibration(y, score, alpha=alpha)[1]
     add("calibration_slope", slope, slope.estimate, slope.se ** 2 if slope.defined else math.nan)
-    # the O/E interval of the evaluation (study.analysis.oe_interval) and the matching variance of ln(O/E):
-    # sum p(1 - p) / O^2 (delta method, Debray et al. 2017) or 1 / O (Poisson)
-    spread = float(np.dot(score, 1 - score))
-    method = study.analysis.oe_interval
-    oe = oe_ratio(positives, float(np.sum(score)), alpha=alpha, variance=spread, method=method)
-    log_variance = (spread / positives ** 2 if method == "delta-log" else 1 / positives) if positives > 0 else math.nan
-    add("oe_ratio", oe, _to_scale(oe.estimate, "log"), log_variance)
+    # the O/E interval of the evaluation (study.analysis.oe_interval); the variance of ln(O/E) is the one of
+    # that interval, (se / (O/E))^2 by the delta method: sum p(1 - p) / O^2 (delta-log) or 1 / O (Poisson)
+    oe = oe_ratio(positives, float(np.sum(score)), alpha=alpha, variance=float(np.dot(score, 1 - score)),
+                  method=study.analysis.oe_interval)
+    add("oe_ratio", oe, _to_scale(oe.estimate, "log"),
+        (oe.se / oe.estimate) ** 2 if oe.defined and oe.estimate > 0 else math.nan)
     metrics = binary_metrics(y, score, study.analysis.threshold, alpha=alpha, method=study.analysis.ci_method)
     for measure, x, total in (("sensitivity", metrics.tp, metrics.tp + metrics.fn),
                               ("specificity", metrics.tn, metrics.tn + metrics.fp)):

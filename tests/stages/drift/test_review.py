@@ -321,6 +321,53 @@ def test_a_window_value_that_never_occurs_is_an_exit_2_error_naming_the_values_t
     assert CliRunner().invoke(main, ["params", "check", str(path)]).exit_code == 0
 
 
+def _params_check(path):
+    from click.testing import CliRunner
+
+    from studylib.cli import main
+
+    result = CliRunner().invoke(main, ["params", "check", str(path)])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def test_a_between_range_with_no_rows_is_an_exit_2_error_naming_what_the_data_cover(tmp_path):
+    """Issue 13: a between: window range that selects no row (a typo such as 2099 for 1999) is refused by
+    params check, naming the key, the range and what the column covers; a range that overlaps passes."""
+    path = _project(tmp_path, tiny_frame(), {"reference": {"column": "sample_year", "values": [1995, 1996]},
+                                             "windows": {"column": "sample_year", "between": [2098, 2099]}})
+    result = _params_check(path)
+    assert result.exit_code == 2, result.output
+    assert ("drift.windows.between: [2098, 2099] selects no row of column 'sample_year' (a window that can never "
+            "be judged); the data cover 1995 to 1999 (5 values, 1,200 rows)") in " ".join(result.output.split())
+    raw = yaml.safe_load(path.read_text())
+    raw["drift"]["windows"]["between"] = [1998, 2003]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert _params_check(path).exit_code == 0
+
+
+def test_a_declared_period_with_no_rows_is_an_exit_2_error(tmp_path):
+    """A reference period (period: year on a text date column) and a monitoring between: range of months that
+    hold no row are refused before anything runs."""
+    frame = tiny_frame()
+    frame["sampled"] = frame["sample_year"].astype(str) + "-0" + (frame.index % 9 + 1).astype(str) + "-15"
+    path = _project(tmp_path, frame, {
+        "reference": {"column": "sampled", "period": "year", "values": ["1995", "1996", "2005"]},
+        "windows": {"column": "sampled", "period": "month", "between": ["2001-01", "2001-12"]}})
+    result = _params_check(path)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert ("drift.reference.values: '2005' has no row in column 'sampled' by year (a window that can never be "
+            "judged); the data cover 1995 to 1999 (5 years, 1,200 rows)") in output
+    assert ("drift.windows.between: ['2001-01', '2001-12'] selects no row of column 'sampled' by month") in output
+    assert "the data cover 1995-01 to 1999-09 (45 months, 1,200 rows)" in output
+    raw = yaml.safe_load(path.read_text())
+    raw["drift"]["reference"]["values"] = ["1995", "1996"]
+    raw["drift"]["windows"]["between"] = ["1998-06", "2001-12"]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert _params_check(path).exit_code == 0, _params_check(path).output
+
+
 def test_demo_drift_plan_validates():
     study = plan.load("params/demo.yaml")
     assert [t.id for t in study.drift.triggers][:3] == ["TR-1", "TR-2", "TR-3"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from scipy.special import logit
 
@@ -58,3 +59,53 @@ def test_no_site_column_no_analysis(synth_study):
     study, data = synth_study
     no_site = study.model_copy(update={"data": study.data.model_copy(update={"site": None}), "sites": None})
     assert analyse_sites(data.frame, data.y, data.scores["candidate"], no_site) is None
+
+
+def _old_log_oe_variance(y, p, method):
+    """The variance of ln(O/E) as sites.py computed it beside oe_ratio before it came from the estimate."""
+    o = y.sum()
+    return float(np.dot(p, 1 - p)) / o ** 2 if method == "delta-log" else 1 / o
+
+
+@pytest.mark.parametrize("method", ["delta-log", "poisson-exact"])
+def test_site_oe_variance_comes_from_the_estimate_unchanged(synth_study, method):
+    """The pooled O/E uses the variance of ln(O/E) of oe_ratio's own interval: the same to 1e-12 as the
+    formula sites.py used to keep beside it, for both declared interval methods."""
+    study, data = synth_study
+    study = study.model_copy(update={"analysis": study.analysis.model_copy(update={"oe_interval": method})})
+    y, p = data.y, data.scores["candidate"]
+    sites = analyse_sites(data.frame, y, p, study)
+    column = data.frame["site"].astype("string").to_numpy()
+    names = sorted(set(column))
+    logs = [math.log(y[column == s].sum() / p[column == s].sum()) for s in names]
+    variances = [_old_log_oe_variance(y[column == s], p[column == s], method) for s in names]
+    expected = random_effects(logs, variances, method=study.sites.method, test=study.sites.test)
+    pooled = sites.pooled.set_index("measure").loc["oe_ratio"]
+    for got, want in ((pooled.estimate, expected.estimate), (pooled.lower, expected.lower),
+                      (pooled.pi_upper, expected.pi_upper)):
+        assert math.log(got) == pytest.approx(want, abs=1e-12)
+    assert pooled.tau2 == pytest.approx(expected.tau2, abs=1e-12)
+
+
+def test_site_oe_variance_follows_the_interval_actually_used(synth_study):
+    """A site whose risks are all 0 or 1 has no delta-log interval (sum p(1-p) = 0): oe_ratio returns the exact
+    Poisson interval, and the site's weight follows it (variance 1/O), not a zero variance that would give
+    the site all the weight."""
+    study, data = synth_study
+    column = data.frame["site"].astype("string")
+    y, p = data.y.copy(), data.scores["candidate"].copy()
+    s1 = (column == "S1").to_numpy()
+    p[s1] = np.where(y[s1] == 1, 1.0, 0.0)
+    p[s1 & (np.arange(len(p)) % 7 == 0)] = 1 - p[s1 & (np.arange(len(p)) % 7 == 0)]   # not a perfect model
+    sites = analyse_sites(data.frame, y, p, study)
+    row = sites.per_site.query("site == 'S1' and measure == 'oe_ratio'").iloc[0]
+    assert row.method == "poisson-exact"
+    names = sorted(set(column))
+    logs, variances = [], []
+    for s in names:
+        m = (column == s).to_numpy()
+        logs.append(math.log(y[m].sum() / p[m].sum()))
+        variances.append(1 / y[m].sum() if s == "S1" else float(np.dot(p[m], 1 - p[m])) / y[m].sum() ** 2)
+    expected = random_effects(logs, variances, method=study.sites.method, test=study.sites.test)
+    pooled = sites.pooled.set_index("measure").loc["oe_ratio"]
+    assert math.log(pooled.estimate) == pytest.approx(expected.estimate, abs=1e-12)
