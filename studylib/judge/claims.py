@@ -239,3 +239,33 @@ def decide(run_gates: Sequence[Mapping], required_roles: Sequence[str], approval
     missing += [f"verification: {p}" for p in problems]
     return Decision(APPROVED if not missing else NOT_APPROVED, tuple(required_roles), signed, absent + rejected,
                     rejected, unwaived, tuple(waivers), tuple(problems), tuple(missing))
+
+
+_GATE_FIELDS = ("id", "stage", "subject", "verdict", "blocks", "estimate", "lower", "upper", "rule", "test", "sentence")
+
+
+def record(rows: Sequence[ClaimRow], run_gates: Sequence[Mapping], claims: Sequence, *, roles: Sequence[str],
+           required_roles: Sequence[str], links: Mapping[str, str] | None = None,
+           waivers: Sequence[Waiver] = (), approvals: Mapping[str, Sequence[str]] | None = None) -> dict:
+    """The matrix as ``results/matrix.json`` holds it (and ``studylib status --json`` with the ledger applied).
+
+    ``links`` maps a gate id to its evidence (the anchor of its row in the stage report); ``approvals`` maps a
+    role to the reviewers whose verified approval of the run's manifest counts for it (None: the matrix is
+    written with the run, before any sign-off can exist).
+    """
+    links = links or {}
+    by_id = {c.id: c for c in claims}
+    out = []
+    for row in rows:
+        given = None if approvals is None else {r: list(approvals.get(r, ())) for r in row.required_roles}
+        out.append({
+            "id": row.id, "statement": row.statement, "population": row.population, "judged_on": row.judged_on,
+            "supported_by": list(by_id[row.id].supported_by), "required_roles": list(row.required_roles),
+            "signed_by": given, "status": row.status, "reason": row.reason, "waived": list(row.waived),
+            "gates": [{k: g.get(k) for k in _GATE_FIELDS} | {"decides": decides(g), "evidence": links.get(g["id"], "")}
+                      for g in row.gates]})
+    return {"format": "studylib-matrix/1", "roles": list(roles), "required_roles": list(required_roles),
+            "claims": out, "unclaimed": list(unclaimed(claims, run_gates)),
+            "waivers": [{"seq": w.seq, "gate": w.gate, "rationale": w.rationale, "mitigation": w.mitigation,
+                         "needed": list(w.needed), "approved_by": list(w.approved_by), "approved": w.approved}
+                        for w in waivers]}
