@@ -273,6 +273,7 @@ def render_archive(runs: Sequence, details: Mapping[str, Mapping] | None = None)
         rows.append({"study": run.study, "run_id": run.run_id, "started_at": run.started_at,
                      "verdict": run.verdict, "mark": _mark(run.verdict), "css": vocabulary.css_class(run.verdict),
                      "signoffs": signoffs, "title": more.get("title", ""), "model": more.get("model", ""),
+                     "release": getattr(run, "release", ""),
                      "failing": ", ".join(failing[:6]) + (f" and {len(failing) - 6} more" if len(failing) > 6 else "")})
     return _render("archive.html.j2", runs=rows)
 
