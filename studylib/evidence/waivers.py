@@ -145,8 +145,12 @@ def release_state(folder: str | Path, *, trust: trusted.Trust | None = None) -> 
     key, manifest_hash = checked.run, "sha256:" + sha256_file(folder / verify.MANIFEST)
     entries = [e for e in ledger.read(ledger.ledger_path(reports)) if e.get("run") == key]
     matrix, recorded = run_matrix(folder), run_gates(folder)
-    plan_claims, roles = claims_of(matrix), tuple(matrix.get("roles") or ())
-    required = tuple(matrix.get("required_roles") or ())
+    try:
+        plan_claims, roles = claims_of(matrix), tuple(matrix.get("roles") or ())
+        required = tuple(matrix.get("required_roles") or ())
+    except (KeyError, TypeError, ValueError, AttributeError):
+        problems.append("results/matrix.json is malformed: the claims and roles of the run cannot be read")
+        matrix, plan_claims, roles, required = {"claims": []}, [], (), ()
 
     def verified(entry: dict) -> bool:
         return signoff.check_entry(entry, manifest_hash, trust).counts
@@ -171,9 +175,14 @@ def release_state(folder: str | Path, *, trust: trusted.Trust | None = None) -> 
     decision = judged.decide(recorded, required, approvals, waivers, problems)
     approved_gates = [w.gate for w in waivers if w.approved]
     rows = judged.matrix(plan_claims, recorded, approved_gates)
-    links = {g["id"]: g["evidence"] for c in matrix["claims"] for g in c["gates"]}
+    links = {g["id"]: g.get("evidence", "") for c in matrix["claims"] for g in c.get("gates", [])}
     now = judged.record(rows, recorded, plan_claims, roles=roles, required_roles=required, links=links,
                         waivers=waivers, approvals={r: signers.get(r, []) for r in required})
-    verdict = json.loads((folder / "verdict.json").read_text(encoding="utf-8")).get("verdict", "?") \
-        if (folder / "verdict.json").is_file() else "?"
-    return ReleaseState(key, verdict, decision, now, checked.notes)
+    return ReleaseState(key, _verdict(folder), decision, now, checked.notes)
+
+
+def _verdict(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "verdict.json").read_text(encoding="utf-8")).get("verdict", "?"))
+    except (OSError, ValueError, AttributeError):
+        return "?"

@@ -186,3 +186,9 @@ def test_no_trusted_keys_nothing_counts(project):
     (project.root / "trusted_keys.yaml").unlink()
     code, state = _status(project)
     assert code == 1 and any("no trusted keys" in m for m in state["missing"])
+
+
+def test_malformed_matrix_is_named_not_a_crash(project):
+    (project.folder / "results" / "matrix.json").write_text('{"claims": [{"id": 1}]}')
+    code, state = _status(project)
+    assert code == 1 and any("results/matrix.json is malformed" in m for m in state["missing"])
