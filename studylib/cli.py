@@ -191,12 +191,15 @@ def params() -> None:
 @click.pass_obj
 def params_check(obj: _Context, params_file: Path) -> None:
     """Validate PARAMS_FILE against the schema and its snapshot, without running anything."""
+    from studylib.judge import claims
     from studylib.run import runner
 
     try:
         study, snap = runner.prepare(params_file)
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)
+    for warning in claims.unsupported_criteria(study):
+        click.echo(f"warning: {study.source}: {warning}", err=True)
     click.echo(f"{study.source}: OK (study {study.study.id}, snapshot {snap.lock}, {snap.rows:,} rows)")
 
 
@@ -486,58 +489,190 @@ def diff(obj: _Context, run_a: Path, run_b: Path, as_json: bool, rtol: float, at
     sys.exit(0 if result.same else 1)
 
 
+def _verified_run(run_dir: Path, trust, action: str):
+    """The run's verification, refusing (exit 1) a run whose files, manifest or ledger fail it."""
+    from studylib.evidence import verify as verifier
+
+    check = verifier.verify_run(run_dir, trust=trust)
+    if not check.ok:
+        click.echo(f"error: refusing to {action} {check.run}: it fails verification:", err=True)
+        for problem in check.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    return check
+
+
+def _trusted_signer(trust, key_path: Path | None, reviewer: str | None, role: str | None) -> tuple[str, str]:
+    """The reviewer name and role an entry signed with ``key_path`` is made under, refusing (exit 2) a key that
+    would not count: with trusted keys, the key must be trusted for that reviewer and role. Without
+    ``--reviewer``/``--role`` the key's own name and (single) role are used."""
+    from studylib.evidence import signoff as signer
+    from studylib.evidence import trust as trusted
+
+    key = None
+    if trust.configured:
+        if key_path is None:
+            raise StudyInputError(f"trusted keys are configured ({trust.sources}): sign with --key; an unsigned "
+                                  "entry would not count")
+        key = trust.key(trusted.fingerprint(signer.load_private(key_path).public_key()))
+    reviewer = reviewer or (key.reviewer if key is not None else None)
+    if role is None and key is not None and len(key.roles) == 1:
+        role = key.roles[0]
+    if not reviewer:
+        raise StudyInputError("--reviewer is needed (the key is not in a trusted-key file that names its reviewer)")
+    if not role:
+        raise StudyInputError("--role is needed (the key is trusted for several roles, or for none)")
+    if trust.configured and (key is None or (key.roles and role not in key.roles) or key.reviewer not in (None, reviewer)):
+        raise StudyInputError(f"{key_path}: this key is not trusted for {reviewer} as {role} in {trust.sources}; "
+                              "add its .pub to the trusted-key file (reviewer, roles, public_key) first")
+    return reviewer, role
+
+
+def _append_signed(reports: Path, entry: dict, key_path: Path | None) -> dict:
+    from studylib.evidence import ledger
+    from studylib.evidence import signoff as signer
+    from studylib.run import pages
+
+    written = ledger.append(ledger.ledger_path(reports), entry,
+                            seal=signer.sealer(key_path) if key_path is not None else None)
+    try:
+        pages.write_archive_index(reports)
+    except OSError as exc:  # the entry is recorded; only the convenience page is stale
+        click.echo(f"warning: {reports / 'index.html'} could not be rewritten ({_os_error(exc)}); "
+                   "`studylib verify --all` regenerates it", err=True)
+    return written
+
+
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--reviewer", required=True, help="Name of the reviewer.")
-@click.option("--role", required=True, help="Role, e.g. clinical, quality, regulatory.")
+@click.option("--reviewer", default=None, help="Name of the reviewer (default: the name the trusted-key file gives the key).")
+@click.option("--role", default=None, help="Role, e.g. clinical, quality, regulatory (default: the key's role when "
+                                           "it has one).")
 @click.option("--decision", required=True, type=click.Choice(["approve", "reject"]))
 @click.option("--comment", default="", help="Free-text comment.")
+@click.option("--waiver", default=None, help="Decide on this waiver of the run (its ledger seq, as `studylib waive` "
+                                             "printed it) instead of on the run.")
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Ed25519 private key (PEM) to sign the entry (required when trusted keys are configured).")
 @click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
-def signoff(run_dir: Path, reviewer: str, role: str, decision: str, comment: str, key_path: Path | None,
-            trusted_keys: Path | None) -> None:
-    """Append a reviewer's decision on RUN_DIR to the ledger (refused when the run fails verification).
+def signoff(run_dir: Path, reviewer: str | None, role: str | None, decision: str, comment: str, waiver: str | None,
+            key_path: Path | None, trusted_keys: Path | None) -> None:
+    """Append a reviewer's decision on RUN_DIR (or, with --waiver, on one of its waivers) to the ledger;
+    refused when the run fails verification (exit 1) or the key would not count (exit 2).
 
-    A signed sign-off signs the ledger head it is appended to; the new head is printed.
+    A signed sign-off signs the run's manifest hash and the ledger head it is appended to; the new head
+    is printed. `studylib status RUN_DIR` says whether the release is approved.
     """
     from studylib.data.hashing import sha256_file
     from studylib.evidence import ledger
     from studylib.evidence import signoff as signer
-    from studylib.evidence import trust as trusted
-    from studylib.evidence import verify as verifier
-    from studylib.run import pages
+    from studylib.evidence import waivers
 
     reports = run_dir.resolve().parent.parent
     trust = _trust(reports, trusted_keys, ())
-    check = verifier.verify_run(run_dir, trust=trust)
-    if not check.ok:
-        click.echo(f"error: refusing to sign off {check.run}: it fails verification:", err=True)
-        for problem in check.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
-    entry = signer.make_entry(check.run, "sha256:" + sha256_file(check.folder / "manifest.json"),
-                              reviewer=reviewer, role=role, decision=decision, comment=comment)
-    seal = signer.sealer(key_path) if key_path is not None else None
-    if trust.configured:
-        if key_path is None:
-            raise StudyInputError(f"trusted keys are configured ({trust.sources}): sign with --key; an unsigned "
-                                  "sign-off would not count")
-        fingerprint = trusted.fingerprint(signer.load_private(key_path).public_key())
-        key = trust.key(fingerprint)
-        if key is None or (key.roles and role not in key.roles) or (key.reviewer not in (None, reviewer)):
-            raise StudyInputError(f"{key_path}: this key is not trusted for {reviewer} as {role} in {trust.sources}; "
-                                  "add its .pub to the trusted-key file (reviewer, roles, public_key) first")
-    written = ledger.append(ledger.ledger_path(reports), entry, seal=seal)
-    try:
-        pages.write_archive_index(reports)
-    except OSError as exc:  # the sign-off is recorded; only the convenience page is stale
-        click.echo(f"warning: {reports / 'index.html'} could not be rewritten ({_os_error(exc)}); "
-                   "`studylib verify --all` regenerates it", err=True)
+    check = _verified_run(run_dir, trust, "sign off")
+    reviewer, role = _trusted_signer(trust, key_path, reviewer, role)
+    waivers.check_role(role, waivers.run_matrix(check.folder))
+    manifest = "sha256:" + sha256_file(check.folder / "manifest.json")
+    if waiver is not None:
+        waived = waivers.find_waiver(ledger.read(ledger.ledger_path(reports)), check.run, waiver)
+        entry = waivers.make_decision(check.run, manifest, waived, reviewer=reviewer, role=role, decision=decision,
+                                      comment=comment)
+        what = f"waiver {waived['seq']} (gate {waived['gate']}) of {check.run}"
+    else:
+        entry = signer.make_entry(check.run, manifest, reviewer=reviewer, role=role, decision=decision,
+                                  comment=comment)
+        what = check.run
+    written = _append_signed(reports, entry, key_path)
     signed = " (signed)" if "signature" in written else ""
-    click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {check.run} as {reviewer} ({role}){signed}: "
+    click.echo(f"{'approved' if decision == 'approve' else 'rejected'} {what} as {reviewer} ({role}){signed}: "
                f"ledger entry {written['seq']}")
     click.echo(f"ledger head: {written['hash']}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--gate", required=True, help="The failing blocking gate to waive, e.g. AC-5 or 'SG-1[sex=F]'.")
+@click.option("--rationale", required=True, help="Why the release may go ahead although the gate did not pass.")
+@click.option("--mitigation", required=True, help="The plan that mitigates the risk the gate guards against.")
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Ed25519 private key (PEM) that signs the waiver.")
+@click.option("--role", default=None, help="The role the waiver is filed under (default: the key's role when it has one).")
+@click.option("--reviewer", default=None, help="Name of the reviewer (default: the name the trusted-key file gives the key).")
+@click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
+def waive(run_dir: Path, gate: str, rationale: str, mitigation: str, key_path: Path, role: str | None,
+          reviewer: str | None, trusted_keys: Path | None) -> None:
+    """File a signed waiver of one failing blocking gate of RUN_DIR, with its rationale and mitigation plan,
+    in the ledger. It counts only once every role it needs (the roles of the claims the gate supports) has
+    approved it: `studylib signoff RUN_DIR --waiver SEQ --decision approve --key ...`.
+
+    \b
+    Exit codes: 0 filed; 1 the run fails verification; 2 bad input (no such gate, a gate that passed or
+    does not block, a key not trusted for the reviewer and role).
+    """
+    from studylib.data.hashing import sha256_file
+    from studylib.evidence import waivers
+
+    reports = run_dir.resolve().parent.parent
+    trust = _trust(reports, trusted_keys, ())
+    check = _verified_run(run_dir, trust, "waive a gate of")
+    reviewer, role = _trusted_signer(trust, key_path, reviewer, role)
+    waivers.check_role(role, waivers.run_matrix(check.folder))
+    entry = waivers.make_waiver(check.run, "sha256:" + sha256_file(check.folder / "manifest.json"), check.folder,
+                                gate=gate, rationale=rationale, mitigation=mitigation, reviewer=reviewer, role=role)
+    written = _append_signed(reports, entry, key_path)
+    click.echo(f"waiver {written['seq']} of gate {gate} in {check.run} filed by {reviewer} ({role}); it counts once "
+               f"every role it needs approves it (studylib signoff {run_dir} --waiver {written['seq']} --decision "
+               "approve ...)")
+    click.echo(f"ledger head: {written['hash']}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the decision and the matrix as it stands now as JSON.")
+@click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
+def status(run_dir: Path, as_json: bool, trusted_keys: Path | None) -> None:
+    """The release decision of RUN_DIR: APPROVED or NOT APPROVED, and exactly what is missing (roles that have
+    not signed, gates failing without an approved waiver, entries that fail verification), with each
+    claim's status and each waiver.
+
+    APPROVED only when every blocking gate passed or carries a waiver approved by every role it needs, and
+    every role the plan's claims require approved the run's manifest with a key trusted for that role.
+
+    \b
+    Exit codes: 0 APPROVED; 1 NOT APPROVED; 2 not a run folder, or a malformed trusted-key file.
+    """
+    import json
+
+    from studylib.evidence import waivers
+
+    reports = run_dir.resolve().parent.parent
+    state = waivers.release_state(run_dir, trust=_trust(reports, trusted_keys, ()))
+    decision = state.decision
+    if as_json:
+        click.echo(json.dumps({"run": state.run, "verdict": state.verdict, "decision": decision.decision,
+                               "required_roles": list(decision.required_roles),
+                               "signed_roles": list(decision.signed_roles), "missing": list(decision.missing),
+                               "unwaived_gates": list(decision.unwaived), "matrix": state.matrix},
+                              indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(f"{state.run}: {decision.decision}")
+        click.echo(f"verdict: {state.verdict}")
+        click.echo(f"required roles: {', '.join(decision.required_roles) or 'none declared'}; signed: "
+                   f"{', '.join(decision.signed_roles) or 'none'}")
+        if decision.missing:
+            click.echo("missing:")
+            for item in decision.missing:
+                click.echo(f"  - {item}")
+        if state.matrix["claims"]:
+            click.echo("claims:")
+            width = max(len(c["id"]) for c in state.matrix["claims"])
+            for c in state.matrix["claims"]:
+                click.echo(f"  {c['id']:<{width}}  {c['status']:<30}  {c['reason']}")
+        for w in decision.waivers:
+            click.echo(f"waiver {w.seq} of {w.gate}: {'APPROVED' if w.approved else 'not approved'} (approved by "
+                       f"{', '.join(w.approved_by) or 'nobody'}; needs {', '.join(w.needed)})")
+    sys.exit(0 if decision.approved else 1)
 
 
 @main.command("pdf")
@@ -575,8 +710,8 @@ def keygen(private_key: Path) -> None:
                    "directory, else ./reports).")
 @click.option("--trusted-keys", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_TRUSTED_KEYS_HELP)
 def runs(reports_dir: Path | None, trusted_keys: Path | None) -> None:
-    """List archived runs: study, date, verdict and sign-off state (only sign-offs signed by a trusted key
-    for their role read as decisions)."""
+    """List archived runs: study, date, verdict, release decision (`studylib status`) and sign-off state (only
+    sign-offs signed by a trusted key for their role read as decisions)."""
     from studylib.evidence import archive
 
     reports = reports_dir or _default_reports()
@@ -584,9 +719,9 @@ def runs(reports_dir: Path | None, trusted_keys: Path | None) -> None:
     if not listed:
         click.echo("no runs")
         return
-    click.echo(f"{'study':<28} {'run':<24} {'started (UTC)':<26} {'verdict':<22} sign-off")
+    click.echo(f"{'study':<28} {'run':<24} {'started (UTC)':<26} {'verdict':<22} {'release':<26} sign-off")
     for r in listed:
-        click.echo(f"{r.study:<28} {r.run_id:<24} {r.started_at:<26} {r.verdict:<22} {r.signoff_state}")
+        click.echo(f"{r.study:<28} {r.run_id:<24} {r.started_at:<26} {r.verdict:<22} {r.release:<26} {r.signoff_state}")
 
 
 @main.command()

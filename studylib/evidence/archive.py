@@ -1,4 +1,4 @@
-"""The archive of runs under ``reports/``: listing runs with their verdicts and sign-off state."""
+"""The archive of runs under ``reports/``: listing runs with their verdicts, sign-off state and release decision."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from studylib.evidence import ledger
 from studylib.evidence import signoff
 from studylib.evidence import trust as trusted
 from studylib.evidence import verify
+from studylib.evidence import waivers
 
 _PAST = {"approve": "approved", "reject": "rejected"}
 
@@ -27,6 +28,7 @@ class RunSummary:
     started_at: str
     verdict: str
     signoffs: tuple[dict, ...]
+    release: str = ""  # the release decision (studylib status): APPROVED, or NOT APPROVED and how much is missing
 
     @property
     def signoff_state(self) -> str:
@@ -81,7 +83,11 @@ def list_runs(reports: str | Path, *, trust: trusted.Trust | None = None) -> lis
                 status = "invalid: the ledger's hash chain is broken"
             signoffs.append({**entry, "reviewer": str(entry.get("reviewer")), "role": str(entry.get("role")),
                              "status": status})
+        release = "NOT APPROVED (malformed manifest)"
+        if manifest is not None:
+            decision = waivers.release_state(folder, trust=trust).decision
+            release = decision.decision + (f" ({len(decision.missing)} missing)" if decision.missing else "")
         manifest = manifest or {}
         out.append(RunSummary(folder.parent.name, folder.name, _text(manifest, "started_at", "?"),
-                              _text(manifest, "verdict", "malformed manifest"), tuple(signoffs)))
+                              _text(manifest, "verdict", "malformed manifest"), tuple(signoffs), release))
     return sorted(out, key=lambda r: (r.started_at, r.run_id))

@@ -21,9 +21,9 @@ from studylib.judge import suppression
 
 RESULTS_DIR = "results"
 STAGES = ("cohort", "evaluation", "subgroups", "drift")
-#: results a run records besides the stages': the sample-size plan (before the stages) and the synthesis
-#: across sites (with the evaluation stage)
-RECORDS = (*STAGES, "plan", "sites")
+#: results a run records besides the stages': the sample-size plan (before the stages), the synthesis
+#: across sites (with the evaluation stage) and the validation matrix (after them)
+RECORDS = (*STAGES, "plan", "sites", "matrix")
 
 
 def to_jsonable(value):

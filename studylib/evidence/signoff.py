@@ -1,7 +1,8 @@
 """Reviewer sign-offs on a run, appended to the ledger, optionally signed with an Ed25519 key.
 
 The signed payload is the canonical JSON of ``run, manifest_sha256, reviewer, role, decision, comment,
-signed_at, prev``: ``prev`` is the ledger head the sign-off is appended to (signed under the ledger's
+signed_at, prev`` (for a waiver and a decision on a waiver, the fields of :data:`SIGNED`, which begin with
+their ``kind``): ``prev`` is the ledger head the sign-off is appended to (signed under the ledger's
 lock, :func:`studylib.evidence.ledger.append`), so truncating or rewriting anything before a signed
 sign-off breaks its signature. The entry stores the signature and the fingerprint of the raw public
 key; the verifier checks it against the keys it trusts (:mod:`studylib.evidence.trust`; a key stored
@@ -22,6 +23,20 @@ from studylib.evidence import trust as trusted
 
 DECISIONS = ("approve", "reject")
 SIGNED_FIELDS = ("run", "manifest_sha256", "reviewer", "role", "decision", "comment", "signed_at", "prev")
+#: the signed fields of each kind of signed ledger entry: sign-offs of a run, waivers of a gate
+#: (:mod:`studylib.evidence.waivers`) and reviewers' decisions on a waiver
+SIGNED = {
+    "signoff": SIGNED_FIELDS,
+    "waiver": ("kind", "run", "manifest_sha256", "gate", "rationale", "mitigation", "reviewer", "role", "signed_at",
+               "prev"),
+    "waiver_decision": ("kind", "run", "manifest_sha256", "waiver", "waiver_hash", "reviewer", "role", "decision",
+                        "comment", "signed_at", "prev"),
+}
+
+
+def payload(entry: dict) -> bytes:
+    """The bytes a signed entry's signature covers (:data:`SIGNED` of its kind)."""
+    return canonical_json({k: entry[k] for k in SIGNED[entry.get("kind", "signoff")]})
 
 
 def _serialization():
@@ -81,8 +96,7 @@ def sealer(key_path: Path) -> Callable[[dict], dict]:
     key = load_private(key_path)
 
     def seal(entry: dict) -> dict:
-        payload = canonical_json({k: entry[k] for k in SIGNED_FIELDS})
-        return {"signature": key.sign(payload).hex(), "key_fingerprint": trusted.fingerprint(key.public_key())}
+        return {"signature": key.sign(payload(entry)).hex(), "key_fingerprint": trusted.fingerprint(key.public_key())}
 
     return seal
 
@@ -102,11 +116,17 @@ class SignoffCheck:
 
 
 def describe(entry: dict) -> str:
-    return f"sign-off seq {entry.get('seq')} by {entry.get('reviewer')} ({entry.get('role')}, {entry.get('decision')})"
+    who = f"by {entry.get('reviewer')} ({entry.get('role')}"
+    if entry.get("kind") == "waiver":
+        return f"waiver seq {entry.get('seq')} of gate {entry.get('gate')} {who})"
+    if entry.get("kind") == "waiver_decision":
+        return f"decision seq {entry.get('seq')} on waiver {entry.get('waiver')} {who}, {entry.get('decision')})"
+    return f"sign-off seq {entry.get('seq')} {who}, {entry.get('decision')})"
 
 
 def check_entry(entry: dict, manifest_sha256: str, trust: trusted.Trust) -> SignoffCheck:
-    """Check one sign-off entry against the run's manifest hash and the trusted keys.
+    """Check one signed entry (sign-off, waiver, decision on a waiver) against the run's manifest hash and the
+    trusted keys.
 
     With trusted keys configured, an unsigned sign-off (or one whose signature was stripped), a key not
     trusted, a key not trusted for the role or reviewer, or a signature that does not verify is a
@@ -134,8 +154,7 @@ def check_entry(entry: dict, manifest_sha256: str, trust: trusted.Trust) -> Sign
     if key.reviewer is not None and entry.get("reviewer") != key.reviewer:
         return SignoffCheck("invalid", f"{who}: signed with the key of {key.reviewer}")
     try:
-        key.public_key.verify(bytes.fromhex(entry["signature"]),
-                              canonical_json({k: entry[k] for k in SIGNED_FIELDS}))
+        key.public_key.verify(bytes.fromhex(entry["signature"]), payload(entry))
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return SignoffCheck("invalid", f"{who}: signature does not verify (the entry, or the ledger before it, "
                                        "was altered, or it was signed with another key)")

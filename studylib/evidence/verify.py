@@ -1,5 +1,6 @@
 """Re-checking archived runs: every file against the run's manifest, the manifest against the ledger,
-the ledger's hash chain (and an expected head kept elsewhere), and the signatures of sign-offs.
+the ledger's hash chain (and an expected head kept elsewhere), and the signatures of sign-offs, waivers and
+decisions on waivers (each must sign the run's current manifest with a trusted key for its role).
 
 Every state a run can be in has its own message: archived and recorded (checked file by file);
 recorded but still in staging (its process is finishing it, or stopped before the rename: the next
@@ -112,7 +113,11 @@ def verify_run(folder: str | Path, *, trust: trusted.Trust | None = None, entrie
     elif recorded[-1].get("manifest_sha256") != manifest_hash:
         problems.append(f"altered file: manifest.json (ledger records {recorded[-1].get('manifest_sha256')}, "
                         f"file has {manifest_hash})")
-    for entry in (e for e in entries if e.get("kind") == "signoff" and e.get("run") == key):
+    signed = [e for e in entries if e.get("kind") in signoff.SIGNED and e.get("run") == key]
+    waiver_hashes = {e.get("seq"): e.get("hash") for e in signed if e.get("kind") == "waiver"}
+    for entry in signed:
+        if entry.get("kind") == "waiver_decision" and waiver_hashes.get(entry.get("waiver")) != entry.get("waiver_hash"):
+            problems.append(f"{signoff.describe(entry)}: names no waiver of this run with that hash")
         checked = signoff.check_entry(entry, manifest_hash, trust)
         if checked.problem:
             problems.append(checked.problem)

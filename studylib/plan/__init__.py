@@ -16,14 +16,14 @@ from studylib.plan.schema import (
     ErrorAnalysisSection, Identifier, ModelSection, ModelsSection, Probability, SnapshotSection, Strict, Study,
     StudySection, SubgroupGate, SubgroupsSection, SubgroupVariable, TableOneSection, TableOneVariable, Trigger,
     WindowSelector, json_schema, PlanningSection, PlanningWidths, LinearPredictorPlan,
-    SiteGate, SitesSection,
+    SiteGate, SitesSection, Claim, ReleaseSection,
 )
 from studylib.plan.vocabulary import (
     ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
     LIST_OPERATORS, LOWER_IS_BETTER, MCNEMAR_METHODS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES,
     MULTIPLICITY_METHODS, NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_TO,
     SCORE_TRIGGER_STATISTICS, SUBGROUP_GATE_METRICS, SUBGROUP_METRICS, SUMMARIES, TRIGGER_STATISTICS,
-    TRIGGER_SUBJECTS, TRIGGER_WINDOWS, band_labels,
+    TRIGGER_SUBJECTS, TRIGGER_WINDOWS, band_labels, COHORT_CHECKS,
 )
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "Study", "StudySection", "SnapshotSection", "DataSection", "ModelSection", "ModelsSection", "Condition",
     "CohortStep", "TableOneVariable", "TableOneSection", "ErrorAnalysisSection", "AnalysisSection", "Criterion",
     "SubgroupVariable", "SubgroupGate", "SubgroupsSection", "WindowSelector", "Trigger", "DriftSection", "Strict",
-    "PlanningSection", "PlanningWidths", "LinearPredictorPlan", "SiteGate", "SitesSection",
+    "PlanningSection", "PlanningWidths", "LinearPredictorPlan", "SiteGate", "SitesSection", "Claim", "ReleaseSection",
     "HEX64", "Probability", "Identifier", "VALIDATION_ONLY", "json_schema",
     # reference
     "reference_markdown",
@@ -42,5 +42,5 @@ __all__ = [
     "MISSING_SCORE_RULES", "SUMMARIES", "METRICS", "METRIC_RANGE", "PAIRED_METRICS", "LOWER_IS_BETTER", "BOUNDS",
     "COMPARATORS", "SUBGROUP_METRICS", "SUBGROUP_GATE_METRICS", "RELATIVE_TO", "HETEROGENEITY_TESTS", "PERIODS",
     "PERIOD_LABELS", "TRIGGER_STATISTICS", "FEATURE_TRIGGER_STATISTICS", "SCORE_TRIGGER_STATISTICS",
-    "INTERVAL_STATISTICS", "TRIGGER_SUBJECTS", "TRIGGER_WINDOWS", "ACTIONS", "band_labels",
+    "INTERVAL_STATISTICS", "TRIGGER_SUBJECTS", "TRIGGER_WINDOWS", "ACTIONS", "COHORT_CHECKS", "band_labels",
 ]

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from studylib.errors import did_you_mean
 from studylib.plan.vocabulary import (
-    ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
+    ACTIONS, BOUNDS, CI_METHODS, COHORT_CHECKS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
     LIST_OPERATORS, MCNEMAR_METHODS, OE_INTERVALS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
     NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_STATISTICS, RELATIVE_TO,
     SCORE_TRIGGER_STATISTICS,
@@ -37,8 +37,10 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_l
 #: what validation checks beyond the exported JSON Schema (relations between values that JSON Schema
 #: cannot state); ``studylib params check`` checks them all
 VALIDATION_ONLY = (
-    "ids and names are unique: ids of cohort steps, acceptance criteria, subgroup gates and triggers; names of "
-    "subgroup variables",
+    "ids and names are unique: ids of cohort steps, acceptance criteria, subgroup gates, triggers and claims; names "
+    "of subgroup variables",
+    "a claim's supported_by names declared gates (acceptance criteria, subgroup gates and their rows, site gates, "
+    "drift triggers, cohort checks) and its required_roles are among release.roles; claims need release",
     "ordered pairs are in order: data.collection_window, analysis.decision_curve, interval_within/between "
     "of criteria, op 'between' of conditions, between: of time windows; subgroups.variables[].cut and "
     "analysis.threshold_grid strictly increase",
@@ -1259,6 +1261,84 @@ class DriftSection(Strict):
         properties["categorical"]["uniqueItems"] = True
 
 
+# --- claims and release -------------------------------------------------------------------------
+
+def _gate_pattern(entry: str) -> re.Pattern:
+    """The regular expression of a ``supported_by`` entry: ``*`` stands for any text, nothing else is special."""
+    return re.compile(".*".join(map(re.escape, entry.split("*"))))
+
+
+class Claim(Strict):
+    """A claim of the product and the gates of the run that support it (one row of the validation matrix).
+
+    ``supported_by`` names gates by id: an acceptance criterion (``AC-1``), a subgroup gate (``SG-1``: every
+    one of its subgroup rows; ``SG-1[sex=F]``: one row), a site gate, a drift trigger or a cohort check
+    (``LEAK-SPLIT``); ``*`` stands for any text (``LEAK-*``, ``SG-1[age_band=*]``). Every entry must name a
+    gate the plan declares. The claim is judged on the run's snapshot and analysis cohort (``judged_on``
+    says which part when that is narrower, e.g. the drift windows). The roles of ``required_roles`` must
+    sign the run and approve every waiver of a gate that supports the claim (see ``release``).
+
+    Its status in the matrix (``matrix.html``, ``results/matrix.json``) comes from the gates that block (declared
+    blocking and judged); non-blocking and NOT_CHECKED gates are listed beside it and decide nothing. NOT
+    SUPPORTED: a blocking gate failed; INSUFFICIENT EVIDENCE: otherwise a blocking gate could not be judged, or
+    no gate of the claim blocks; SUPPORTED WITH APPROVED WAIVER: the gates that did not pass carry a waiver
+    approved by every role it needs; SUPPORTED: every blocking gate passed.
+    """
+
+    id: Identifier = Field(description="short identifier of the claim", examples=["CL-1"])
+    statement: str = Field(min_length=1, description="the claim as the product states it",
+                           examples=["Sensitivity of at least 0.70 for 5-year mortality"])
+    population: str = Field(min_length=1, description="the intended population the claim is made for",
+                            examples=["Adults aged 50 or more with serum free light chains measured"])
+    supported_by: tuple[str, ...] = Field(min_length=1, description="gate ids (or patterns with *) whose verdicts "
+                                                                   "support the claim",
+                                          examples=[["AC-1", "SG-1"]])
+    judged_on: str | None = Field(None, description="the data the claim is judged on, when narrower than the run's "
+                                                    "snapshot and analysis cohort; omitted: both",
+                                  examples=["validation split, 1995-1997 samples"])
+    required_roles: tuple[Identifier, ...] = Field(min_length=1, description="reviewer roles (of release.roles) "
+                                                                            "that must sign this claim",
+                                                   examples=[["clinical", "quality"]])
+
+    @field_validator("supported_by")
+    @classmethod
+    def _entries(cls, value):
+        for entry in value:
+            if not entry.strip() or entry != entry.strip():
+                raise ValueError(f"supported_by entries must be gate ids without surrounding spaces; got {entry!r}")
+        if dupes := sorted({e for e in value if value.count(e) > 1}):
+            raise ValueError(f"supported_by repeats {', '.join(dupes)}")
+        return value
+
+    def covers(self, gate_id: str) -> bool:
+        """Whether a gate of the run (``AC-1``, ``SG-1[sex=F]``) supports this claim: an entry equal to its id,
+        the id of the subgroup gate it is a row of, or a pattern with ``*`` matching it."""
+        return any(gate_id == e or gate_id.startswith(e + "[") or ("*" in e and _gate_pattern(e).fullmatch(gate_id))
+                   for e in self.supported_by)
+
+
+class ReleaseSection(Strict):
+    """The reviewer roles of the project and what a release needs.
+
+    A run is released (``studylib status``: APPROVED) only when its verdict passes or every failing blocking
+    gate has a waiver approved by the roles the waiver needs, and every role that some claim requires has
+    signed the run's manifest with a key trusted for that role. A waiver needs the approval of every role
+    required by the claims its gate supports (every role of ``roles`` for a gate that supports no claim).
+    """
+
+    roles: tuple[Identifier, ...] = Field(min_length=1, description="the reviewer roles of the project; with a "
+                                                                   "trusted_keys.yaml each must be a role of one "
+                                                                   "of its keys",
+                                          examples=[["clinical", "quality"]])
+
+    @field_validator("roles")
+    @classmethod
+    def _unique(cls, value):
+        if dupes := sorted({r for r in value if value.count(r) > 1}):
+            raise ValueError(f"roles repeats {', '.join(dupes)}")
+        return value
+
+
 # --- the whole study ------------------------------------------------------------------------------
 
 class Study(Strict):
@@ -1301,6 +1381,15 @@ class Study(Strict):
                                        examples=[{"reference": {"column": "sample_year", "values": [1995]},
                                                   "windows": {"column": "sample_year", "each": 1}}])
 
+    release: ReleaseSection | None = Field(None, description="the reviewer roles and what a release needs; "
+                                                             "required with claims",
+                                           examples=[{"roles": ["clinical", "quality"]}])
+    claims: tuple[Claim, ...] = Field((), description="the product's claims, each mapped to the gates that support "
+                                                      "it and the roles that must sign it (the validation matrix)",
+                                      examples=[[{"id": "CL-1", "statement": "Sensitivity of at least 0.70",
+                                                  "population": "Adults aged 50+", "supported_by": ["AC-1", "SG-1"],
+                                                  "required_roles": ["clinical"]}]])
+
     _source: Path = PrivateAttr(default=None)
     _root: Path = PrivateAttr(default=None)
     _sha256: str = PrivateAttr(default="")
@@ -1324,7 +1413,45 @@ class Study(Strict):
         for criterion in (*self.acceptance, *self.subgroups.gates):
             if criterion.versus == "baseline" and self.models.baseline is None:
                 raise ValueError(f"criterion {criterion.id} compares with the baseline but models.baseline is not declared")
+        self._check_claims()
         return self
+
+    def gate_ids(self) -> dict[str, str]:
+        """Every gate id the plan declares → its kind (acceptance criterion, subgroup gate, site gate, drift
+        trigger, cohort check). A subgroup gate's rows are ``ID[variable=level]``."""
+        out = {c: "cohort check" for c in COHORT_CHECKS}
+        out |= {c.id: "acceptance criterion" for c in self.acceptance}
+        out |= {g.id: "subgroup gate" for g in self.subgroups.gates}
+        out |= {g.id: "site gate" for g in (self.sites.gates if self.sites is not None else ())}
+        out |= {t.id: "drift trigger" for t in (self.drift.triggers if self.drift is not None else ())}
+        return out
+
+    def _check_claims(self) -> None:
+        ids = [c.id for c in self.claims]
+        if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"claim ids must be unique; repeated: {', '.join(dupes)}")
+        if self.claims and self.release is None:
+            raise ValueError("claims need release.roles (the reviewer roles their required_roles are taken from)")
+        declared = self.gate_ids()
+        for claim in self.claims:
+            for entry in claim.supported_by:
+                head, _, rest = entry.partition("[")
+                matched = [d for d in declared if (_gate_pattern(head).fullmatch(d) if "*" in head else d == head)]
+                if not matched:
+                    raise ValueError(f"claim {claim.id}: supported_by {entry!r} names no declared gate; "
+                                     f"declared: {', '.join(declared)}{did_you_mean(head, declared)}")
+                if rest and not any(declared[d] == "subgroup gate" for d in matched):
+                    raise ValueError(f"claim {claim.id}: supported_by {entry!r}: only subgroup gates have rows "
+                                     f"[variable=level]; {head} is a {declared[matched[0]]}")
+            if unknown := [r for r in claim.required_roles if r not in self.release.roles]:
+                raise ValueError(f"claim {claim.id}: required_roles {', '.join(unknown)} not among release.roles "
+                                 f"({', '.join(self.release.roles)})")
+
+    @property
+    def required_roles(self) -> tuple[str, ...]:
+        """The roles that must sign a release: every role some claim requires, in the order of release.roles."""
+        needed = {r for c in self.claims for r in c.required_roles}
+        return tuple(r for r in (self.release.roles if self.release else ()) if r in needed)
 
     @classmethod
     def _json_schema_rules(cls, schema: dict) -> None:

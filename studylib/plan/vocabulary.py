@@ -97,6 +97,9 @@ TRIGGER_SUBJECTS = ("score", "any_feature")
 TRIGGER_WINDOWS = ("any_window", "consecutive_windows")
 #: actions declared in advance for a trigger that fires
 ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend")
+#: the gate ids of the cohort stage's built-in checks (stages/cohort/leakage.py); claims may name them
+COHORT_CHECKS = ("COH-EMPTY", "LEAK-SPLIT", "LEAK-INPUTS", "LEAK-DUP", "LEAK-KEY", "LEAK-TIME", "LEAK-WINDOW",
+                 "LEAK-OUTCOME")
 
 
 def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:

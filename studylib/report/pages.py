@@ -184,7 +184,8 @@ def _stage_rows(records: Iterable) -> list[dict]:
 
 
 def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mapping, *, params_text: str,
-                 card_file: str = "snapshot-card.yaml", figures: Sequence[Mapping] = ()) -> str:
+                 card_file: str = "snapshot-card.yaml", figures: Sequence[Mapping] = (),
+                 claims: Sequence[Mapping] = ()) -> str:
     """The summary page ``index.html`` of a run.
 
     Parameters
@@ -206,6 +207,8 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
         Name of the dataset card in the run folder, linked from the page.
     figures : sequence of dict
         Small figures shown under the verdict: ``src`` (relative to the page), ``alt``, ``caption``.
+    claims : sequence of dict
+        The claims of the run's validation matrix (``results/matrix.json``): id, statement, status.
 
     Returns
     -------
@@ -232,6 +235,8 @@ def render_index(study, snap, outcome, all_gates: Sequence[Mapping], env: Mappin
         why=why(rows), triggers=[r for r, g in zip(rows, all_gates) if is_trigger(g)],
         summary=_summary(all_gates), gates=rows, stages=stages, glossary=vocabulary.GLOSSARY,
         figures=figures or [],
+        claims=[{"id": c["id"], "statement": c["statement"], "status": c["status"], "css": _CLAIM_CSS[c["status"]],
+                 "mark": f"{_CLAIM_MARK[c['status']]} {c['status']}"} for c in claims],
         snapshot={"path": study.snapshot.path, "lock": snap.lock, "rows": formatting.count(snap.rows)}, card_file=card_file,
         params={"name": study.source.name, "sha256": study.sha256, "text": params_text}, models=models,
         env={"commit": code["commit"] or "not a git checkout", "state": _DIRTY[code["dirty"]],
@@ -269,6 +274,7 @@ def render_archive(runs: Sequence, details: Mapping[str, Mapping] | None = None)
         rows.append({"study": run.study, "run_id": run.run_id, "started_at": run.started_at,
                      "verdict": run.verdict, "mark": _mark(run.verdict), "css": vocabulary.css_class(run.verdict),
                      "signoffs": signoffs, "title": more.get("title", ""), "model": more.get("model", ""),
+                     "release": getattr(run, "release", ""),
                      "failing": ", ".join(failing[:6]) + (f" and {len(failing) - 6} more" if len(failing) > 6 else "")})
     return _render("archive.html.j2", runs=rows)
 
@@ -295,3 +301,60 @@ def render_checklist(title: str, statuses: Sequence[ItemStatus], *, pdf: bool = 
     return _render("checklist.html.j2", title=title, sections=sections,
                    answered=sum(s.answered for s in statuses), total=len(statuses),
                    partly=sum(s.state == "partly answered" for s in statuses), pdf=pdf)
+
+
+_CLAIM_CSS = {"SUPPORTED": "PASS", "SUPPORTED WITH APPROVED WAIVER": "PASS", "NOT SUPPORTED": "FAIL",
+              "INSUFFICIENT EVIDENCE": "INSUFFICIENT_EVIDENCE"}
+_CLAIM_MARK = {"SUPPORTED": "✔", "SUPPORTED WITH APPROVED WAIVER": "✔", "NOT SUPPORTED": "✘",
+               "INSUFFICIENT EVIDENCE": "?"}
+
+
+_STATE_WORDS = {"PASS": "passed", "FAIL": "failed", "INSUFFICIENT_EVIDENCE": "insufficient", "NOT_CHECKED": "not checked",
+                "FIRED": "fired", "NOT FIRED": "not fired"}
+
+
+def _state_counts(rows: Sequence[Mapping]) -> str:
+    """``"19: 12 passed, 6 failed, 1 insufficient"``: how many gates, and how many in each state shown."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    return f"{len(rows)}: " + ", ".join(f"{n} {_STATE_WORDS.get(state, state.lower())}" for state, n in counts.items())
+
+
+def render_matrix(study, run_id: str, matrix: Mapping) -> str:
+    """The validation matrix ``matrix.html`` of a run: each claim with its status, the gates that support it
+    (verdict, estimate and interval, rule, a link to the evidence row) and the roles that must sign it.
+
+    Parameters
+    ----------
+    study : studylib.plan.Study
+        The validated parameters of the run.
+    run_id : str
+        The run's id.
+    matrix : mapping
+        :func:`studylib.judge.claims.record` of the run (``results/matrix.json``).
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    words = vocabulary.words_for(study)
+    claims = []
+    for claim in matrix["claims"]:
+        rows = _gate_rows(claim["gates"], words=words, threshold=study.study.small_cell_threshold)
+        for row, gate in zip(rows, claim["gates"]):
+            row["href"], row["decides"] = gate["evidence"], gate["decides"]
+        shown = [r for r in rows if not (r["decides"] and r["verdict"] == gates.PASS)]
+        passed = [r for r in rows if r["decides"] and r["verdict"] == gates.PASS]
+        signed = claim.get("signed_by")
+        claims.append({**claim, "css": _CLAIM_CSS[claim["status"]], "mark": f"{_CLAIM_MARK[claim['status']]} "
+                                                                          f"{claim['status']}",
+                       "shown": shown, "passed": passed,
+                       "signed": None if signed is None else [
+                           {"role": role, "by": ", ".join(names) or "not signed"} for role, names in signed.items()],
+                       "counts": _state_counts(rows)})
+    return _render("matrix.html.j2", running_header=stage_pages.running_header(study.study.id, run_id),
+                   study=study.study, run_id=run_id, level=formatting.confidence_level(study.analysis.alpha),
+                   claims=claims, roles=matrix["roles"], required_roles=matrix["required_roles"],
+                   unclaimed=matrix["unclaimed"], snapshot=study.snapshot.path, split=study.analysis.split)

@@ -75,13 +75,41 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
     return shown
 
 
+MATRIX = "matrix"
+
+
+def gate_links(folder: Path, outcome, all_gates: list[dict]) -> dict[str, str]:
+    """Gate id → its evidence: the anchor of its row in the reviewer report of its stage (run-relative)."""
+    from studylib.report import stage_pages
+
+    reports = {r.name: f"notebooks/{Path(r.notebook).stem}.reviewer.html" for r in outcome.stages
+               if r.status == "ok" and (Path(folder) / "notebooks" / f"{Path(r.notebook).stem}.reviewer.html").is_file()}
+    reports.setdefault("sites", reports.get("evaluation", ""))  # site gates are shown in the evaluation report
+    return {g["id"]: f"{reports[g['stage']]}#{stage_pages.gate_anchor(g['id'])}" for g in all_gates
+            if reports.get(g["stage"])}
+
+
+def write_matrix(folder: Path, study, outcome, all_gates: list[dict]) -> dict:
+    """Write ``results/matrix.json`` and ``matrix.html``: the validation matrix of the run (claim → gates →
+    verdicts → evidence → roles → status; :mod:`studylib.judge.claims`). Returns the matrix."""
+    from studylib.judge import claims
+
+    rows = claims.matrix(study.claims, all_gates)
+    matrix = claims.record(rows, all_gates, study.claims, roles=study.release.roles if study.release else (),
+                           required_roles=study.required_roles, links=gate_links(folder, outcome, all_gates))
+    results.record(folder, MATRIX, matrix)
+    (Path(folder) / "matrix.html").write_text(pages.render_matrix(study, outcome.run_id, matrix), encoding="utf-8")
+    return matrix
+
+
 def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: dict) -> Path:
     """Write ``index.html`` into a run folder and return its path; ``env`` is
     :func:`studylib.run.environment.describe` of the run (also recorded in its manifest)."""
     folder = Path(folder)
     page = pages.render_index(study, snap, outcome, all_gates, env,
                               params_text=(folder / "params.yaml").read_text(encoding="utf-8"),
-                              card_file=card_file(folder), figures=write_summary_figures(folder, study, all_gates))
+                              card_file=card_file(folder), figures=write_summary_figures(folder, study, all_gates),
+                              claims=(results.read(folder, MATRIX) or {}).get("claims", []))
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path

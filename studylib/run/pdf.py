@@ -1,5 +1,5 @@
-"""``report.pdf`` of a run: the summary, the reporting checklist and the four reviewer stage reports,
-printed by headless Chromium and merged into one PDF with bookmarks (pypdf).
+"""``report.pdf`` of a run: the summary, the reporting checklist, the validation matrix and the four reviewer
+stage reports, printed by headless Chromium and merged into one PDF with bookmarks (pypdf).
 
 Why Chromium: the pages are HTML written for a browser (CSS grid and flex, SVG and PNG figures, the
 print CSS of :mod:`studylib.report`); Chromium prints exactly what a reviewer sees, with the running
@@ -50,10 +50,11 @@ def chromium() -> str | None:
 
 
 def pages_of(folder: Path) -> list[tuple[str, Path]]:
-    """The pages of ``report.pdf`` in order, each with its bookmark title: summary, checklist, then the
-    reviewer rendering of every stage that has one."""
+    """The pages of ``report.pdf`` in order, each with its bookmark title: summary, checklist, validation
+    matrix, then the reviewer rendering of every stage that has one."""
     folder = Path(folder)
-    found = [("Summary", folder / "index.html"), ("Reporting checklist", folder / "checklist.html")]
+    found = [("Summary", folder / "index.html"), ("Reporting checklist", folder / "checklist.html"),
+             ("Validation matrix", folder / "matrix.html")]
     for path in sorted((folder / "notebooks").glob("*.reviewer.html")):
         number = path.name[:2]
         found.append((_STAGE_TITLES.get(number, path.name.removesuffix(".reviewer.html")), path))

@@ -185,8 +185,25 @@ def check(study: Study, snap: Snapshot) -> None:
     _evaluation_checks(problems, study)
     if study.drift is not None:
         _drift_checks(problems, study, snap)
+    _role_checks(problems, study)
     if problems.items:
         raise ParameterError(listing(problems.items))
+
+
+def _role_checks(problems: _Problems, study: Study) -> None:
+    """release.roles against the project's trusted reviewer keys (``trusted_keys.yaml`` in the project root,
+    where present): a role no trusted key signs for could never approve a release."""
+    from studylib.evidence import trust
+
+    path = study.root / trust.TRUSTED_KEYS
+    if study.release is None or not path.is_file():
+        return
+    known = {role for key in trust.load(path) for role in key.roles}
+    for role in study.release.roles:
+        if role not in known:
+            problems.items.append(f"{study.source}: release.roles: role '{role}' is not a role of any key in {path} "
+                                  f"(roles there: {', '.join(sorted(known)) or 'none'}){did_you_mean(role, known)}; "
+                                  "add the reviewer's key for it, or correct the role")
 
 
 def _cohort_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:

@@ -425,6 +425,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest
         pages.finish_stage_reports(staging, study, outcome, all_gates)
         sbom.write(staging, studylib_version=env["packages"]["studylib"])  # hashed in the manifest below
+        pages.write_matrix(staging, study, outcome, all_gates)  # before the summary, which links to it
         pages.write_index(staging, study, snap, outcome, all_gates, env)
         pages.write_checklist(staging, study.study.title, pdf=pdf)  # links report.pdf, printed next
         if pdf:

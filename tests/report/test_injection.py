@@ -34,7 +34,7 @@ SEX, SITE = f"sex{SCRIPT}", f"site{IMG}"  # column names
 DEVELOPMENT, VALIDATION = f"development{SCRIPT}", f"validation{IMG}"  # split values
 
 # the pages of a run, relative to its folder (the runs page is two levels up)
-PAGES = ["index.html", "checklist.html", "../../index.html",
+PAGES = ["index.html", "checklist.html", "matrix.html", "../../index.html",
          "notebooks/01_cohort.reviewer.html", "notebooks/01_cohort.full.html",
          "notebooks/02_evaluation.reviewer.html", "notebooks/02_evaluation.full.html",
          "notebooks/03_subgroups.reviewer.html", "notebooks/03_subgroups.full.html",

@@ -36,11 +36,11 @@ def _pdf_text(path, first=None, last=None) -> str:
 
 def test_pages_in_order_with_bookmark_titles(tmp_path):
     (tmp_path / "notebooks").mkdir()
-    for name in ("index.html", "checklist.html", "notebooks/02_evaluation.reviewer.html",
+    for name in ("index.html", "checklist.html", "matrix.html", "notebooks/02_evaluation.reviewer.html",
                  "notebooks/01_cohort.reviewer.html", "notebooks/01_cohort.full.html"):
         (tmp_path / name).write_text("<html></html>")
     assert [(t, p.relative_to(tmp_path).as_posix()) for t, p in pdf.pages_of(tmp_path)] == [
-        ("Summary", "index.html"), ("Reporting checklist", "checklist.html"),
+        ("Summary", "index.html"), ("Reporting checklist", "checklist.html"), ("Validation matrix", "matrix.html"),
         ("Stage 1: cohort", "notebooks/01_cohort.reviewer.html"),
         ("Stage 2: evaluation", "notebooks/02_evaluation.reviewer.html")]
 
@@ -116,7 +116,7 @@ def test_pdf_is_in_the_manifest_and_the_run_still_verifies(printed):
 
 @pytest.mark.e2e
 @needs_browser
-@pytest.mark.parametrize("name", ["index.html", "checklist.html", "notebooks/01_cohort.reviewer.html",
+@pytest.mark.parametrize("name", ["index.html", "checklist.html", "matrix.html", "notebooks/01_cohort.reviewer.html",
                                   "notebooks/02_evaluation.reviewer.html", "notebooks/03_subgroups.reviewer.html",
                                   "notebooks/04_drift.reviewer.html"])
 def test_no_page_overflows_horizontally_at_1366_px(archived_run, name, tmp_path):
