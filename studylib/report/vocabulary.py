@@ -32,7 +32,8 @@ VERDICTS = {
 MARKS = {"PASS": "✔", "FAIL": "✘", "INSUFFICIENT_EVIDENCE": "?", "ERROR": "✘", "FIRED": "⚑"}
 #: actions a drift trigger may declare (studylib.plan.vocabulary.ACTIONS)
 ACTIONS = {"investigate": "investigate", "clinical_review": "clinical review", "revalidate": "revalidate",
-           "suspend": "suspend the model"}
+           "suspend": "suspend the model", "activate_shadow": "shadow eligible for activation",
+           "stop_shadow": "stop the shadow"}
 #: stage names as headings
 STAGES = {"cohort": "Cohort", "evaluation": "Evaluation", "subgroups": "Subgroups", "drift": "Drift"}
 
