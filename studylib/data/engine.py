@@ -40,7 +40,11 @@ class Engine:
         if self.name == "duckdb":
             pattern = path if any(c in path for c in "*?[") else os.path.join(path, "**", "*.parquet")
             return self.backend.read_parquet(pattern, hive_partitioning=hive)
-        return self.backend.read_parquet(path) if hive else self.backend.read_parquet(path, recursiveFileLookup=True)
+        # only the Parquet files of the folder (a locked source also holds its card and manifest); Spark
+        # discovers hive partitions from the folder names
+        if hive:
+            return self.backend.read_parquet(path, pathGlobFilter="*.parquet")
+        return self.backend.read_parquet(path, recursiveFileLookup=True, pathGlobFilter="*.parquet")
 
     def table(self, frame, name: str = "monitoring"):
         """An Ibis table over a pandas DataFrame (tests and interactive use)."""
