@@ -102,3 +102,53 @@ def test_mcnemar_from_counts_equals_rows():
     assert counts.p_value == rows.p_value == pytest.approx(0.06543, abs=1e-5)
     assert counts.difference == rows.difference
     assert math.isclose(counts.difference.estimate, 6 / 18)
+
+
+def test_a_window_without_labelled_rows_is_insufficient_evidence(aggregates):
+    from pathlib import Path
+
+    from studylib import plan
+    from studylib.judge import gates, triggers
+
+    frame, paired, flags, counts = aggregates
+    paired = paired[paired.window != 3]  # window 3: no labelled case (label delay)
+    flags = flags.assign(outcome=np.where(flags.window == 3, np.nan, flags.outcome))
+    fits = {k: v for k, v in _fits(counts).items() if k != 3}
+    table = shadow.shadow_table(["1", "2", "3"], paired, flags, fits, margin=0.05, alpha=0.05, ci="wilson",
+                                min_events=10, min_non_events=10, min_rows=100)
+    assert table.loc[2, "reason"] == "no labelled case scored by both models"
+    assert table.loc[2, "pairs"] > 0 and math.isfinite(table.loc[2, "mcnemar_p"])  # flags need no label
+    long = shadow.statistics(table, table[["window"]].assign(alert_rate=0.3, alert_rate_lower=0.2,
+                                                              alert_rate_upper=0.4),
+                             min_events=10, min_non_events=10, min_rows=100)
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[3]
+    study = plan.load(root / "params" / "demo_monitoring.yaml", root=root)
+    judged = {g.id: g for g in triggers.judge_triggers(pd.DataFrame(long), ["1", "2", "3"], study)}
+    assert judged["SH-2"].verdict in (gates.INSUFFICIENT, gates.FAIL)
+    if judged["SH-2"].verdict == gates.INSUFFICIENT:
+        assert "3 (no labelled case scored by both models)" in judged["SH-2"].sentence
+
+
+def test_monitoring_windows_by_calendar_period():
+    import pandas as pd
+
+    from studylib.data import engine
+    from studylib.data.scan import Window
+    from studylib.plan import WindowSelector
+    from studylib.stages.drift import monitoring
+    from types import SimpleNamespace
+
+    months = [f"2024-{m:02d}" for m in range(1, 7)]
+    frame = pd.DataFrame({"month": np.repeat(months, 5), "x": np.arange(30.0)})
+    study = SimpleNamespace(drift=SimpleNamespace(windows=WindowSelector(column="month", period="quarter")))
+    duck = engine.connect("duckdb")
+    try:
+        plan, table = monitoring._window_plan(duck.table(frame), study, Window("reference", (), 1))
+        got = table.group_by(monitoring.WINDOW).aggregate(n=table.count()).to_pandas()
+    finally:
+        duck.close()
+    assert [w.label for w in plan.windows[1:]] == ["2024-Q1", "2024-Q2"]
+    assert [w.n for w in plan.windows[1:]] == [15, 15]
+    assert dict(zip(got[monitoring.WINDOW], got.n)) == {1: 15, 2: 15}
