@@ -49,6 +49,11 @@ def verify(path: str | os.PathLike, lock: str) -> snapshot.Snapshot:
         raise SnapshotError(f"monitoring source: {exc}") from None
 
 
+def open_table(connected, path: str | os.PathLike):
+    """An Ibis table over the source's Parquet files on a connected engine (hive partitions as columns)."""
+    return connected.read_parquet(str(path))
+
+
 def data_files(path: str | os.PathLike, locked: snapshot.Snapshot) -> list[Path]:
     """The Parquet files of the source: every locked Parquet file, or those the glob matches."""
     if not any(c in str(path) for c in GLOB_CHARACTERS):

@@ -19,7 +19,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from studylib.data import engine as engines, reduce
+from studylib.data import engine as engines, monitoring as source, reduce
 from studylib.data.scan import REFERENCE, Scanner, Window, WindowPlan, _select, _sort_key
 from studylib.plan import Study
 from studylib.stages.drift import histograms, labelled as labelled_rows, review as cohort_review, shadow as shadow_mode
@@ -159,7 +159,7 @@ def review(cohort, study: Study, *, engine: str | None = None, memory_limit: str
     # --- the monitoring windows, in the engine
     connected = engines.connect(engine or mon.engine, master=mon.master)
     try:
-        table = connected.read_parquet(str(study.monitoring_path))
+        table = source.open_table(connected, study.monitoring_path)
         plan, table = _window_plan(table, study, ref_plan.windows[0])
         hist = reduce.histograms(table, window=WINDOW, edges={c: fine[c] for c in (*features, deployed) if c in fine},
                                  categorical=categorical)
