@@ -104,8 +104,11 @@ def main(ctx: click.Context, debug: bool) -> None:
                                         "headless Chromium), hashed into the manifest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; with --json only the JSON, else only "
                                                   "the verdict line. Errors are still printed.")
+@click.option("--engine", default=None, help="Engine that reduces the monitoring source: duckdb or spark "
+                                             "(overrides monitoring.engine of the plan).")
 @click.pass_obj
-def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: bool, pdf: bool, quiet: bool) -> None:
+def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: bool, pdf: bool, quiet: bool,
+        engine: str | None) -> None:
     from studylib.run import runner
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
@@ -116,7 +119,7 @@ def run(obj: _Context, params_file: Path, reports_dir: Path | None, as_json: boo
             if report_pdf.chromium() is None:
                 raise StudyInputError("--pdf needs headless Chromium: install it (Debian: apt-get install chromium) "
                                       "or set STUDYLIB_CHROMIUM to the browser's executable")
-        outcome = runner.run(params_file, reports_dir=reports_dir, log=log, pdf=pdf)
+        outcome = runner.run(params_file, reports_dir=reports_dir, log=log, pdf=pdf, engine=engine)
     except KeyboardInterrupt:
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # tasks cut short by Ctrl-C: no noise
         click.echo("interrupted: the run was discarded (nothing was archived)", err=True)

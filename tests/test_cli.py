@@ -187,7 +187,7 @@ def _fake_run(tmp_path, monkeypatch, gates, verdict="FAIL", exit_code=1, *, verd
     outcome = runner.RunOutcome("r1", folder, verdict, exit_code, [runner.StageRecord("cohort", "01_cohort.ipynb", "ok")],
                                 ledger_head="sha256:" + "0" * 64, gates=gates)
 
-    def fake(params_file, *, reports_dir=None, log=print, pdf=False):
+    def fake(params_file, *, reports_dir=None, log=print, pdf=False, engine=None):
         log("progress")
         return outcome
 

@@ -40,7 +40,11 @@ class Engine:
         if self.name == "duckdb":
             pattern = path if any(c in path for c in "*?[") else os.path.join(path, "**", "*.parquet")
             return self.backend.read_parquet(pattern, hive_partitioning=hive)
-        return self.backend.read_parquet(path) if hive else self.backend.read_parquet(path, recursiveFileLookup=True)
+        # only the Parquet files of the folder (a locked source also holds its card and manifest); Spark
+        # discovers hive partitions from the folder names
+        if hive:
+            return self.backend.read_parquet(path, pathGlobFilter="*.parquet")
+        return self.backend.read_parquet(path, recursiveFileLookup=True, pathGlobFilter="*.parquet")
 
     def table(self, frame, name: str = "monitoring"):
         """An Ibis table over a pandas DataFrame (tests and interactive use)."""
@@ -69,6 +73,44 @@ def _java_problem() -> str:
     if out.returncode != 0:
         return f"Spark needs Java 17 or later; `{java} -version` failed: {out.stderr.strip()[:200]}"
     return ""
+
+
+def check_reachable(name: str, master: str | None = None, *, timeout: float = 5.0) -> None:
+    """Fail fast, without starting Spark, when an engine cannot work here (for preflight: exit 2).
+
+    DuckDB: nothing to check. Spark: PySpark importable; Java 17+ for a local or classic master; a
+    ``spark://host:port`` or ``sc://host:port`` master must accept a TCP connection within ``timeout``.
+
+    Raises
+    ------
+    EngineError
+        Unknown engine, PySpark missing, Java missing, or the master not reachable.
+    """
+    import importlib.util
+    import socket
+    from urllib.parse import urlsplit
+
+    if name not in ENGINES:
+        raise EngineError(f"engine '{name}' is not known; expected one of {', '.join(ENGINES)}")
+    if name == "duckdb":
+        return
+    if importlib.util.find_spec("pyspark") is None:
+        raise EngineError("engine: spark needs PySpark; install studylib with its 'spark' extra "
+                          "(pip install 'studylib[spark]')")
+    master = master or "local[*]"
+    if not master.startswith("sc://"):
+        problem = _java_problem()
+        if problem:
+            raise EngineError(problem)
+    if master.startswith(("spark://", "sc://")):
+        url = urlsplit(master.split(",")[0])
+        host, port = url.hostname, url.port or (15002 if master.startswith("sc://") else 7077)
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                pass
+        except OSError as exc:
+            raise EngineError(f"Spark master '{master}' could not be reached ({host}:{port}: "
+                              f"{exc.strerror or exc}); check the address, or use engine: duckdb") from None
 
 
 def connect(name: str = "duckdb", *, master: str | None = None, memory_limit: str = "2GB",

@@ -78,13 +78,13 @@ def histograms(table, *, window: str, edges: Mapping[str, Sequence[float]], cate
         x = number(base[feature])
         cuts = [float(c) for c in cuts]
         branches = [(x.isnull(), MISSING_BIN)] + [(x <= c, k) for k, c in enumerate(cuts)]
-        binned = base.select(*[base[k] for k in keys], bin=ibis.cases(*branches, else_=len(cuts)))
+        binned = base.select(*[base[k] for k in keys], bin=ibis.cases(*branches, else_=len(cuts)).cast("int32"))
         parts.append(binned.group_by([*keys, "bin"]).aggregate(n=_.count())
                      .mutate(feature=ibis.literal(feature), category=ibis.null("string")))
     for feature in categorical:
         value = base[feature].cast("string")
         binned = base.select(*[base[k] for k in keys],
-                             bin=ibis.cases((value.isnull(), MISSING_BIN), else_=0), category=value)
+                             bin=ibis.cases((value.isnull(), MISSING_BIN), else_=0).cast("int32"), category=value)
         parts.append(binned.group_by([*keys, "bin", "category"]).aggregate(n=_.count())
                      .mutate(feature=ibis.literal(feature)))
     if not parts:

@@ -32,6 +32,9 @@ ACTION_TEXT = {
     "clinical_review": "clinical review of the affected windows before further use",
     "revalidate": "revalidate the model under the change protocol before further use",
     "suspend": "suspend the model's use until the cause is resolved",
+    "activate_shadow": "the shadow candidate is eligible for activation under the change protocol (a decision, "
+                       "signed like a release)",
+    "stop_shadow": "stop scoring the shadow candidate and record why",
 }
 
 

@@ -16,7 +16,7 @@ from studylib.plan.schema import (
     ErrorAnalysisSection, Identifier, ModelSection, ModelsSection, Probability, SnapshotSection, Strict, Study,
     StudySection, SubgroupGate, SubgroupsSection, SubgroupVariable, TableOneSection, TableOneVariable, Trigger,
     WindowSelector, json_schema, PlanningSection, PlanningWidths, LinearPredictorPlan,
-    SiteGate, SitesSection, Claim, ReleaseSection,
+    SiteGate, SitesSection, Claim, ReleaseSection, MonitoringColumns, MonitoringSection,
 )
 from studylib.plan.vocabulary import (
     ACTIONS, BOUNDS, CI_METHODS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
@@ -34,6 +34,7 @@ __all__ = [
     "CohortStep", "TableOneVariable", "TableOneSection", "ErrorAnalysisSection", "AnalysisSection", "Criterion",
     "SubgroupVariable", "SubgroupGate", "SubgroupsSection", "WindowSelector", "Trigger", "DriftSection", "Strict",
     "PlanningSection", "PlanningWidths", "LinearPredictorPlan", "SiteGate", "SitesSection", "Claim", "ReleaseSection",
+    "MonitoringColumns", "MonitoringSection",
     "HEX64", "Probability", "Identifier", "VALIDATION_ONLY", "json_schema",
     # reference
     "reference_markdown",

@@ -26,7 +26,7 @@ from studylib.plan.vocabulary import (
     ACTIONS, BOUNDS, CI_METHODS, COHORT_CHECKS, COMPARATORS, FEATURE_TRIGGER_STATISTICS, HETEROGENEITY_TESTS, INTERVAL_STATISTICS,
     LIST_OPERATORS, MCNEMAR_METHODS, OE_INTERVALS, METRIC_RANGE, METRICS, MISSING_SCORE_RULES, MULTIPLICITY_METHODS,
     NULL_OPERATORS, OPERATORS, PAIRED_METRICS, PERIOD_LABELS, PERIODS, RELATIVE_STATISTICS, RELATIVE_TO,
-    SCORE_TRIGGER_STATISTICS,
+    SCORE_TRIGGER_STATISTICS, SHADOW_TRIGGER_STATISTICS, DEPLOYED_MODELS, ENGINES,
     SUBGROUP_GATE_METRICS, SUBGROUP_METRICS, SUMMARIES, TRIGGER_STATISTICS, TRIGGER_WINDOWS, band_labels,
 )
 
@@ -1096,7 +1096,9 @@ class Trigger(Strict):
     statistic: Literal[TRIGGER_STATISTICS] = Field(description="the statistic compared per monitoring window; "
                                                                "which ones exist depends on of",
                                                    examples=["psi"])
-    of: str = Field("score", description="score (the candidate's score), any_feature, or a declared drift feature",
+    of: str = Field("score", description="score (the candidate's score; with monitoring: the deployed model's), "
+                                         "any_feature, shadow (the monitoring source's shadow candidate against the "
+                                         "deployed model), or a declared drift feature",
                     examples=["score"])
     above: float | None = Field(None, description="fires when the statistic (its bound) is above this",
                                 examples=[0.25])
@@ -1131,9 +1133,11 @@ class Trigger(Strict):
         if sum(x is not None for x in (self.above, self.below, self.interval_excludes)) != 1:
             raise ValueError(f"trigger {self.id} needs exactly one of above, below, interval_excludes")
         of_score = self.of == "score"
-        allowed = SCORE_TRIGGER_STATISTICS if of_score else FEATURE_TRIGGER_STATISTICS
+        allowed = (SCORE_TRIGGER_STATISTICS if of_score else SHADOW_TRIGGER_STATISTICS if self.of == "shadow"
+                   else FEATURE_TRIGGER_STATISTICS)
         if self.statistic not in allowed:
-            what = "the score" if of_score else f"input feature '{self.of}'"
+            what = ("the score" if of_score else "the shadow candidate" if self.of == "shadow"
+                    else f"input feature '{self.of}'")
             raise ValueError(f"trigger {self.id}: statistic {self.statistic} is not computed for {what}; "
                              f"expected one of {', '.join(allowed)}")
         if self.statistic not in INTERVAL_STATISTICS and (self.bound != "estimate" or self.interval_excludes is not None):
@@ -1171,7 +1175,9 @@ class Trigger(Strict):
                                        "properties": {"accept_imprecision": {"const": True}}}},
             {"if": {"properties": {"of": {"const": "score"}}},
              "then": {"properties": {"statistic": {"enum": list(SCORE_TRIGGER_STATISTICS)}}},
-             "else": {"properties": {"statistic": {"enum": list(FEATURE_TRIGGER_STATISTICS)}}}},
+             "else": {"if": {"required": ["of"], "properties": {"of": {"const": "shadow"}}},
+                      "then": {"properties": {"statistic": {"enum": list(SHADOW_TRIGGER_STATISTICS)}}},
+                      "else": {"properties": {"statistic": {"enum": list(FEATURE_TRIGGER_STATISTICS)}}}}},
             {"if": {"required": ["statistic"], "properties": {"statistic": {"enum": no_interval}}},
              "then": {"allOf": [{"properties": {"bound": {"const": "estimate"}}}, _none_given("interval_excludes")]}},
         )
@@ -1240,10 +1246,10 @@ class DriftSection(Strict):
             raise ValueError(f"trigger ids must be unique; repeated: {', '.join(dupes)}")
         declared = (*self.features, *self.categorical)
         for trigger in self.triggers:
-            if trigger.of in ("score", "any_feature"):
+            if trigger.of in ("score", "any_feature", "shadow"):
                 continue
             if trigger.of not in declared:
-                raise ValueError(f"trigger {trigger.id}: of: '{trigger.of}' is neither 'score', 'any_feature' nor a "
+                raise ValueError(f"trigger {trigger.id}: of: '{trigger.of}' is neither 'score', 'any_feature', 'shadow' nor a "
                                  f"declared drift feature{did_you_mean(trigger.of, declared)} (declared: "
                                  f"{', '.join(declared) or 'none'})")
             if trigger.statistic == "ks" and trigger.of in self.categorical:
@@ -1339,6 +1345,59 @@ class ReleaseSection(Strict):
         return value
 
 
+# --- monitoring source ------------------------------------------------------------------------------
+
+class MonitoringColumns(Strict):
+    """The roles of the monitoring source's columns (the drift features keep their names)."""
+
+    deployed: str = Field(description="score of the deployed model on each field case", examples=["p_v1"])
+    shadow: str | None = Field(None, description="score of the shadow candidate on the same cases (shadow mode); "
+                                                 "omitted: no shadow comparison", examples=["p_v2"])
+    outcome: str = Field(description="outcome when known (0/1); missing = not yet labelled (label delay: counted "
+                                     "and reported, never an event or non-event)", examples=["death_5y"])
+    time: str | None = Field(None, description="column with the prediction time", examples=["month"])
+    site: str | None = Field(None, description="column naming the site of each prediction", examples=["site"])
+
+
+class MonitoringSection(Strict):
+    """Field data of the deployed model: a locked folder (or glob) of Parquet files reduced in an engine.
+
+    With a monitoring source the drift stage reviews its windows (``drift.windows`` selects them by a
+    column of the source, e.g. a hive partition ``month``) against the reference window of the study
+    cohort (``drift.reference``); only aggregates leave the engine. The folder is locked like a snapshot
+    (``studylib snapshot lock FOLDER``) and verified before anything runs.
+    """
+
+    path: str = Field(min_length=1, description="folder of Parquet files (hive partitions such as site=…/month=… "
+                                                "allowed) or a glob under a locked folder, relative to the project "
+                                                "root", examples=["snapshots/flchain-monitoring"])
+    lock: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="printed by `studylib snapshot lock` on the folder",
+                      examples=["sha256:aea424a56991c9a2dba570586f996165461e625a3b470e105c7f8154c1008830"])
+    columns: MonitoringColumns = Field(description="the roles of the source's columns",
+                                       examples=[{"deployed": "p_v1", "shadow": "p_v2", "outcome": "death_5y"}])
+    deployed_model: Literal[DEPLOYED_MODELS] = Field(
+        "candidate", description="which of the study's models is deployed: its score in the cohort's reference "
+                                 "window is the reference of output drift", examples=["baseline"])
+    engine: Literal[ENGINES] = Field("duckdb", description="duckdb (embedded, out of core) or spark (a cluster); "
+                                                           "`studylib run --engine` overrides", examples=["duckdb"])
+    master: str | None = Field(None, description="Spark only: local[*] (default), a master URL or sc://host:port",
+                               examples=["local[2]"])
+    resolution: float | None = Field(None, gt=0.0, le=0.1,
+                                     description="round scores to this grid before counting (bounds the distinct "
+                                                 "values; the report says so); omitted: exact scores as stored",
+                                     examples=[0.001])
+    shadow_margin: float = Field(0.05, gt=0.0, lt=1.0,
+                                 description="non-inferiority margin of the shadow's AUROC: non-inferior in a window "
+                                             "when the lower bound of shadow − deployed is above −margin",
+                                 examples=[0.05])
+
+    @model_validator(mode="after")
+    def _spark_master(self):
+        if self.master is not None and self.engine != "spark":
+            raise ValueError("monitoring.master applies to engine: spark")
+        return self
+
+
 # --- the whole study ------------------------------------------------------------------------------
 
 class Study(Strict):
@@ -1380,6 +1439,11 @@ class Study(Strict):
                                                          "none is declared",
                                        examples=[{"reference": {"column": "sample_year", "values": [1995]},
                                                   "windows": {"column": "sample_year", "each": 1}}])
+    monitoring: MonitoringSection | None = Field(
+        None, description="field data of the deployed model (and a shadow candidate) reviewed by the drift stage; "
+                          "omitted: the drift stage reviews the windows of the study cohort",
+        examples=[{"path": "snapshots/flchain-monitoring", "lock": "sha256:" + "0" * 64,
+                   "columns": {"deployed": "p_v1", "shadow": "p_v2", "outcome": "death_5y"}}])
 
     release: ReleaseSection | None = Field(None, description="the reviewer roles and what a release needs; "
                                                              "required with claims",
@@ -1410,6 +1474,16 @@ class Study(Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1 or i in taken})
             if dupes:
                 raise ValueError(f"site gate ids must be unique and differ from criterion ids; repeated: {', '.join(dupes)}")
+        if self.monitoring is not None:
+            if self.drift is None:
+                raise ValueError("monitoring needs a drift: section (its reference window, the windows of the "
+                                 "monitoring source, features and triggers)")
+            if self.monitoring.deployed_model == "baseline" and self.models.baseline is None:
+                raise ValueError("monitoring.deployed_model: baseline needs models.baseline")
+        shadow = [t.id for t in (self.drift.triggers if self.drift else ()) if t.of == "shadow"]
+        if shadow and (self.monitoring is None or self.monitoring.columns.shadow is None):
+            raise ValueError(f"trigger(s) {', '.join(shadow)} of: shadow need monitoring.columns.shadow (the shadow "
+                             "candidate's score in the monitoring source)")
         for criterion in (*self.acceptance, *self.subgroups.gates):
             if criterion.versus == "baseline" and self.models.baseline is None:
                 raise ValueError(f"criterion {criterion.id} compares with the baseline but models.baseline is not declared")
@@ -1487,6 +1561,14 @@ class Study(Strict):
     @property
     def snapshot_path(self) -> Path:
         path = Path(self.snapshot.path)
+        return path if path.is_absolute() else self._root / path
+
+    @property
+    def monitoring_path(self) -> Path | None:
+        """The monitoring source's path (folder or glob) resolved against the project root; None without one."""
+        if self.monitoring is None:
+            return None
+        path = Path(self.monitoring.path)
         return path if path.is_absolute() else self._root / path
 
     @property

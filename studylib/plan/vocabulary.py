@@ -80,26 +80,40 @@ PERIOD_LABELS = {"month": (r"^\d{4}-(0[1-9]|1[0-2])$", "YYYY-MM, e.g. 2024-03"),
 #: every statistic a trigger may name
 TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "missing_rate", "missing_change", "auroc",
                       "sensitivity", "specificity", "calibration_slope", "calibration_in_the_large", "oe_ratio",
-                      "alert_rate", "mean_score")
+                      "alert_rate", "mean_score", "auroc_difference", "flag_rate_difference", "discordance_rate",
+                      "mcnemar_p")
 #: statistics a trigger may name, by what it is "of": an input feature, or the candidate's score
 FEATURE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "missing_rate", "missing_change")
 SCORE_TRIGGER_STATISTICS = ("psi", "ks", "p_value", "p_adjusted", "mean_score", "alert_rate", "oe_ratio",
                             "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
+#: statistics of the shadow candidate against the deployed model on the same cases (``of: shadow``, with a
+#: ``monitoring`` source declaring a shadow score): paired AUROC difference shadow − deployed (DeLong),
+#: alert-burden difference (flag rate shadow − deployed, Newcombe's paired interval), share of cases the
+#: two flag differently, McNemar's mid-p of the flags, and the shadow's own calibration and AUROC
+SHADOW_TRIGGER_STATISTICS = ("auroc_difference", "flag_rate_difference", "discordance_rate", "mcnemar_p", "auroc",
+                             "oe_ratio", "calibration_slope", "calibration_in_the_large", "alert_rate")
 #: trigger statistics that carry a confidence interval (``bound``/``interval_excludes`` apply to them)
 INTERVAL_STATISTICS = ("mean_score", "alert_rate", "missing_rate", "missing_change", "oe_ratio",
-                       "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity")
+                       "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity",
+                       "auroc_difference", "flag_rate_difference", "discordance_rate")
 #: trigger statistics with a Wald interval (estimate ± z·SE) that a trigger may compare with the reference
 #: window's (``relative_to: reference``: a two-sample Wald test of window − reference)
 RELATIVE_STATISTICS = ("calibration_slope", "calibration_in_the_large", "auroc")
-#: what a trigger may be "of" besides a declared drift feature
-TRIGGER_SUBJECTS = ("score", "any_feature")
+#: what a trigger may be "of" besides a declared drift feature (``shadow``: the shadow candidate of the
+#: monitoring source against the deployed model)
+TRIGGER_SUBJECTS = ("score", "any_feature", "shadow")
 #: how often a trigger's rule must hold before it fires
 TRIGGER_WINDOWS = ("any_window", "consecutive_windows")
-#: actions declared in advance for a trigger that fires
-ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend")
+#: actions declared in advance for a trigger that fires (``activate_shadow``: the shadow candidate is
+#: eligible for activation under the change protocol; ``stop_shadow``: stop scoring the shadow candidate)
+ACTIONS = ("investigate", "clinical_review", "revalidate", "suspend", "activate_shadow", "stop_shadow")
 #: the gate ids of the cohort stage's built-in checks (stages/cohort/leakage.py); claims may name them
 COHORT_CHECKS = ("COH-EMPTY", "LEAK-SPLIT", "LEAK-INPUTS", "LEAK-DUP", "LEAK-KEY", "LEAK-TIME", "LEAK-WINDOW",
                  "LEAK-OUTCOME")
+#: the engines that reduce a monitoring source to aggregates (studylib.data.engine.ENGINES)
+ENGINES = ("duckdb", "spark")
+#: which of the study's models a monitoring source's deployed score is
+DEPLOYED_MODELS = ("candidate", "baseline")
 
 
 def band_labels(cut: tuple[float, ...]) -> tuple[str, ...]:

@@ -21,6 +21,9 @@ METRICS = {
     "psi": "PSI", "ks": "KS statistic", "p_value": "p", "p_adjusted": "adjusted p", "missing_rate": "missing rate",
     "missing_change": "change in missing rate", "alert_rate": "alert rate", "mean_score": "mean score",
     "any_feature": "any feature", "score": "score",
+    "auroc_difference": "AUROC difference (shadow − deployed)",
+    "flag_rate_difference": "flag-rate difference (shadow − deployed)", "discordance_rate": "discordance rate",
+    "mcnemar_p": "McNemar p", "shadow": "shadow candidate",
 }
 #: verdicts and trigger states as words (the colour of a verdict cell is keyed by the machine name)
 VERDICTS = {
@@ -32,7 +35,8 @@ VERDICTS = {
 MARKS = {"PASS": "✔", "FAIL": "✘", "INSUFFICIENT_EVIDENCE": "?", "ERROR": "✘", "FIRED": "⚑"}
 #: actions a drift trigger may declare (studylib.plan.vocabulary.ACTIONS)
 ACTIONS = {"investigate": "investigate", "clinical_review": "clinical review", "revalidate": "revalidate",
-           "suspend": "suspend the model"}
+           "suspend": "suspend the model", "activate_shadow": "shadow eligible for activation",
+           "stop_shadow": "stop the shadow"}
 #: stage names as headings
 STAGES = {"cohort": "Cohort", "evaluation": "Evaluation", "subgroups": "Subgroups", "drift": "Drift"}
 

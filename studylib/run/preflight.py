@@ -206,6 +206,33 @@ def _role_checks(problems: _Problems, study: Study) -> None:
                                   "add the reviewer's key for it, or correct the role")
 
 
+def check_monitoring(study: Study, engine: str | None = None) -> Snapshot | None:
+    """Verify the monitoring source (lock, files), its columns and values, and its engine; None without one.
+
+    ``engine`` overrides ``monitoring.engine`` (``studylib run --engine``). Raises a
+    :class:`StudyInputError` (exit 2) naming the file, key or column: files changed after locking, a
+    column or partition that does not exist, scores outside [0, 1], a shadow column missing on every row,
+    an unknown engine, PySpark or Java missing, or a Spark master that cannot be reached.
+    """
+    if study.monitoring is None:
+        if engine not in (None, "duckdb"):
+            raise ParameterError(f"{study.source}: --engine {engine} applies to a monitoring source, and the plan "
+                                 "declares none (monitoring:)")
+        return None
+    from studylib.data import engine as engines, monitoring
+
+    locked = monitoring.verify(study.monitoring_path, study.monitoring.lock)
+    found = monitoring.problems(study, locked)
+    if found:
+        raise ParameterError(listing(found))
+    name = engine or study.monitoring.engine
+    try:
+        engines.check_reachable(name, study.monitoring.master)
+    except engines.EngineError as exc:
+        raise engines.EngineError(f"{study.source}: monitoring.engine: {exc}") from None
+    return locked
+
+
 def _cohort_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
     """The data section and Table 1 against the snapshot (issue 5: cohort construction).
 
@@ -311,7 +338,8 @@ def _drift_checks(problems: _Problems, study: Study, snap: Snapshot) -> None:
                                   "list it under drift.categorical")
     for column in drift.categorical:
         problems.column(f"{source}: drift.categorical", column)
-    for key, selector in (("reference", drift.reference), ("windows", drift.windows)):
+    selectors = (("reference", drift.reference),) + ((("windows", drift.windows),) if study.monitoring is None else ())
+    for key, selector in selectors:  # with a monitoring source, its windows are checked there (check_monitoring)
         where = f"{source}: drift.{key}"
         if not problems.column(f"{where}.column", selector.column):
             continue

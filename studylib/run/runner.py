@@ -126,14 +126,17 @@ def _starts_this_interpreter(executable: str) -> bool:
     return os.path.dirname(there) == os.path.dirname(here) and os.path.realpath(there) == os.path.realpath(here)
 
 
-def prepare(params_file: str | Path, *, root: str | Path | None = None) -> tuple[plan.Study, snapshot.Snapshot]:
-    """Validate the parameter file and verify the snapshot; raises StudyInputError (exit 2).
+def prepare(params_file: str | Path, *, root: str | Path | None = None,
+            engine: str | None = None) -> tuple[plan.Study, snapshot.Snapshot]:
+    """Validate the parameter file and verify the snapshot (and the monitoring source with its engine,
+    ``engine`` overriding the plan's); raises StudyInputError (exit 2).
 
     ``root``: the project root relative paths resolve against (default: found from the file).
     """
     study = plan.load(params_file, root=root)
     snap = snapshot.verify(study.snapshot_path, study.snapshot.lock)
     preflight.check(study, snap)
+    preflight.check_monitoring(study, engine)
     return study, snap
 
 
@@ -257,7 +260,7 @@ def _discard(staging: Path, record: StageRecord) -> None:
 
 
 def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, study: plan.Study, kernel: str,
-                log: Callable[[str], None]) -> tuple[bool, float]:
+                log: Callable[[str], None], engine: str | None = None) -> tuple[bool, float]:
     """Execute the stage notebooks and render each; returns (a stage raised, seconds spent rendering).
 
     The cohort stage runs first; the later stages only read the cohort it froze, so they run at once,
@@ -282,7 +285,8 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             record.status, record.error = "not run", "interrupted"
             return record
         try:
-            _execute(notebooks / record.notebook, output, parameters, study.root, kernel, kernels[record.name],
+            given = {**parameters, "engine": engine} if engine and record.name == "drift" else parameters
+            _execute(notebooks / record.notebook, output, given, study.root, kernel, kernels[record.name],
                      interrupted)
             record.status = "ok"
         except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
@@ -362,12 +366,13 @@ def _stage_error(exc: BaseException) -> str:
 
 def run(params_file: str | Path, *, reports_dir: str | Path | None = None, notebooks: Path = NOTEBOOK_DIR,
         log: Callable[[str], None] = print, reproduces: str | None = None,
-        root: str | Path | None = None, pdf: bool = False) -> RunOutcome:
+        root: str | Path | None = None, pdf: bool = False, engine: str | None = None) -> RunOutcome:
     """Run a whole study and archive it. See the module docstring; exit codes in :class:`RunOutcome`.
 
     ``root`` is the project root relative paths of the parameter file resolve against (default:
     found from the file); the stage notebooks get the same root. ``pdf``: also print ``report.pdf``
-    (:mod:`studylib.run.pdf`), hashed into the manifest with every other file.
+    (:mod:`studylib.run.pdf`), hashed into the manifest with every other file. ``engine``: the engine
+    that reduces the monitoring source, overriding ``monitoring.engine`` (``--engine``).
 
     Raises
     ------
@@ -375,7 +380,7 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
         Bad parameters or a snapshot that does not match its lock (nothing is executed or archived).
     """
     started = time.perf_counter()
-    study, snap = prepare(params_file, root=root)
+    study, snap = prepare(params_file, root=root, engine=engine)
     reports = Path(reports_dir) if reports_dir else study.root / "reports"
     if not reports.is_absolute():
         reports = Path.cwd() / reports
@@ -384,7 +389,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
     clean_stale_staging(reports, log)
     run_id = new_run_id()
     with staging.claim(staging_root, run_id) as folder:
-        outcome = _run_in(folder, study, snap, run_id, reports, notebooks, log, reproduces, started, pdf=pdf)
+        outcome = _run_in(folder, study, snap, run_id, reports, notebooks, log, reproduces, started, pdf=pdf,
+                          engine=engine)
     try:
         pages.write_archive_index(reports)
     except OSError as exc:  # the run is archived and recorded; only the convenience page is stale
@@ -394,7 +400,8 @@ def run(params_file: str | Path, *, reports_dir: str | Path | None = None, noteb
 
 
 def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: str, reports: Path, notebooks: Path,
-            log: Callable[[str], None], reproduces: str | None, started: float, *, pdf: bool = False) -> RunOutcome:
+            log: Callable[[str], None], reproduces: str | None, started: float, *, pdf: bool = False,
+            engine: str | None = None) -> RunOutcome:
     """Execute, render and archive one run in its staging folder (whose lock the caller holds); ``pdf``: also
     print ``report.pdf`` before the manifest is written."""
     (staging / "notebooks").mkdir(parents=True)
@@ -409,7 +416,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         evidence.record(staging, planning.STAGE, planning.plan_results(study))  # pre-registered sizes: counts only
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
-        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log)
+        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log, engine)
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage
@@ -432,7 +439,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
             report_pdf.build(staging, run=f"{study.study.id}/{run_id}", log=log)
         timings = {r.name: r.seconds for r in records} | {"render": render_seconds,
                                                           "total": round(time.perf_counter() - started, 3)}
-        _write_manifest(staging, study, snap, outcome, started_at, timings, env)
+        _write_manifest(staging, study, snap, outcome, started_at, timings, env, engine)
         # recorded before it is moved into place: a process stopped between the two leaves a staging
         # folder the ledger vouches for, which the next start moves into place (staging.sweep)
         recorded = ledger.append(ledger.ledger_path(reports), {
@@ -473,7 +480,7 @@ def _command(argv: list[str], root: Path) -> str:
 
 
 def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, outcome: RunOutcome,
-                    started_at: dt.datetime, timings: dict, env: dict) -> None:
+                    started_at: dt.datetime, timings: dict, env: dict, engine: str | None = None) -> None:
     files = {
         p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
         for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"
@@ -492,6 +499,9 @@ def _write_manifest(folder: Path, study: plan.Study, snap: snapshot.Snapshot, ou
         "project_root": _relative(study.root, outcome.folder),
         "reproduces": outcome.reproduces,
         "snapshot": {"path": _relative(snap.path, study.root), "lock": snap.lock},
+        **({"monitoring": {"path": study.monitoring.path, "lock": study.monitoring.lock,
+                           "engine": engine or study.monitoring.engine,
+                           "master": study.monitoring.master}} if study.monitoring else {}),
         "models": models,
         "stages": [{"name": r.name, "notebook": r.notebook, "status": r.status, "seconds": r.seconds,
                     "error": r.error} for r in outcome.stages],

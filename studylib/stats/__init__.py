@@ -8,7 +8,7 @@ from studylib.stats._validate import UndefinedMetricWarning
 from studylib.stats.proportion import proportion, proportion_ci
 from studylib.stats.binary import BinaryMetrics, binary_metrics, likelihood_ratios
 from studylib.stats.calibration import Calibration, calibration, calibration_curve
-from studylib.stats.paired import McNemarResult, mcnemar
+from studylib.stats.paired import McNemarResult, mcnemar, mcnemar_from_counts
 from studylib.stats.decision_curve import net_benefit
 from studylib.stats.multiplicity import adjust_pvalues
 from studylib.stats.drift import (
@@ -28,7 +28,7 @@ from studylib.stats.contingency import PearsonChi2, pearson_chi2
 __all__ = ["Estimate", "auroc", "delong_test", "DeLongTest", "roc_curve", "auprc", "precision_recall_curve", "bootstrap_ci"]
 __all__ += [
     "UndefinedMetricWarning", "proportion", "proportion_ci", "BinaryMetrics", "binary_metrics",
-    "likelihood_ratios", "Calibration", "calibration", "calibration_curve", "McNemarResult", "mcnemar",
+    "likelihood_ratios", "Calibration", "calibration", "calibration_curve", "McNemarResult", "mcnemar", "mcnemar_from_counts",
     "net_benefit", "adjust_pvalues", "Chi2Result", "KSResult", "chi2_test", "ks_test", "psi",
     "psi_from_counts", "psi_table", "reference_edges", "PSINull", "psi_null",
 ]

@@ -12,7 +12,7 @@ from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_labels, check_alpha, same_length, warn_undefined
 from studylib.stats.proportion import proportion_ci
 
-__all__ = ["McNemarResult", "mcnemar", "MCNEMAR_METHODS"]
+__all__ = ["McNemarResult", "mcnemar", "mcnemar_from_counts", "MCNEMAR_METHODS"]
 
 MCNEMAR_METHODS = ("mid-p", "exact", "chi2", "chi2-corrected")
 
@@ -184,6 +184,37 @@ def mcnemar(a, b, method: str = "mid-p", *, alpha: float = 0.05) -> McNemarResul
     n12 = n_a - n11  # a true, b false
     n21 = n_b - n11  # a false, b true
     n22 = n - n11 - n12 - n21
+    return mcnemar_from_counts(n11, n12, n21, n22, method, alpha=alpha)
+
+
+def mcnemar_from_counts(n11: int, n12: int, n21: int, n22: int, method: str = "mid-p", *,
+                        alpha: float = 0.05) -> McNemarResult:
+    """:func:`mcnemar` from the paired 2×2 table (the form an engine returns for millions of pairs).
+
+    Parameters
+    ----------
+    n11, n12, n21, n22 : int
+        Pairs with ``a`` and ``b`` both true, ``a`` only, ``b`` only, neither.
+    method, alpha
+        As :func:`mcnemar`.
+
+    Returns
+    -------
+    McNemarResult
+        Identical to :func:`mcnemar` on rows with these counts (the same code).
+
+    References
+    ----------
+    As :func:`mcnemar` (McNemar 1947; Fagerland et al. 2013; Newcombe 1998).
+    """
+    if method not in MCNEMAR_METHODS:
+        valid = ", ".join(repr(m) for m in MCNEMAR_METHODS)
+        raise ValueError(f"method must be one of {valid}; got {method!r}")
+    alpha = check_alpha(alpha)
+    n11, n12, n21, n22 = (int(v) for v in (n11, n12, n21, n22))
+    if min(n11, n12, n21, n22) < 0:
+        raise ValueError(f"counts must be non-negative; got {n11}, {n12}, {n21}, {n22}")
+    n = n11 + n12 + n21 + n22
     difference = _paired_difference(n11, n12, n21, n22, alpha)
 
     m = n12 + n21

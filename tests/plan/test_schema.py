@@ -54,7 +54,7 @@ def test_between_is_another_spelling_of_interval_within(tiny_project):
 
 # --- JSON Schema ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["demo.yaml", "breast_external.yaml"])
+@pytest.mark.parametrize("name", ["demo.yaml", "breast_external.yaml", "demo_monitoring.yaml"])
 def test_study_parameter_files_fit_the_exported_schema(validator, name):
     data = yaml.safe_load((PARAMS / name).read_text())
     validator.validate(data)

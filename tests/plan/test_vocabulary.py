@@ -38,7 +38,8 @@ def test_vocabularies_are_consistent():
     assert set(vocabulary.LOWER_IS_BETTER) <= set(vocabulary.METRICS)
     assert set(vocabulary.SUBGROUP_GATE_METRICS) <= set(vocabulary.METRICS) & set(vocabulary.SUBGROUP_METRICS)
     statistics = set(vocabulary.TRIGGER_STATISTICS)
-    assert set(vocabulary.FEATURE_TRIGGER_STATISTICS) | set(vocabulary.SCORE_TRIGGER_STATISTICS) == statistics
+    assert (set(vocabulary.FEATURE_TRIGGER_STATISTICS) | set(vocabulary.SCORE_TRIGGER_STATISTICS)
+            | set(vocabulary.SHADOW_TRIGGER_STATISTICS)) == statistics
     assert set(vocabulary.INTERVAL_STATISTICS) <= statistics
     assert set(vocabulary.PERIOD_LABELS) == set(vocabulary.PERIODS)
     for vocab in (vocabulary.OPERATORS, vocabulary.METRICS, vocabulary.TRIGGER_STATISTICS, vocabulary.ACTIONS):

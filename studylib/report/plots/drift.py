@@ -16,6 +16,8 @@ closes it). Withheld (NaN) estimates are not plotted.
   monitoring windows are few and unequal in size and reviewers judge them one by one; a point
   outside the limits flags that window without a tuning constant (see
   :func:`studylib.stats.control.control_limits`).
+- :func:`shadow`: shadow mode per window — the paired AUROC difference shadow − deployed with its
+  interval against the non-inferiority margin, and the flag-rate (alert burden) difference.
 """
 
 from __future__ import annotations
@@ -231,4 +233,28 @@ def control_chart(performance_table: pd.DataFrame, *, alpha: float = 0.05) -> Fi
         ax.set_xlabel("monitoring window")
     axes[0].set_ylabel("estimate")
     axes[0].legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def shadow(shadow_table: pd.DataFrame, *, margin: float, alpha: float = 0.05) -> Figure:
+    """Shadow mode per window: AUROC shadow − deployed (left) with its interval, the non-inferiority
+    margin (dashed red at −margin) and 0 (no difference); flag-rate difference (right) with its interval.
+    Withheld or undefined windows are left empty."""
+    level = F.confidence_level(alpha)
+    labels = list(shadow_table["window"])
+    x = np.arange(len(labels))
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    _errorbars(left, x, shadow_table, "auroc_difference", "#1f77b4", f"shadow − deployed ({level} CI)")
+    left.axhline(0.0, color=_REF_COLOUR, lw=1, label="no difference")
+    left.axhline(-margin, color="#d62728", ls="--", lw=1, label=f"non-inferiority margin (−{F.number(margin)})")
+    left.set_title("AUROC difference (paired DeLong)")
+    _errorbars(right, x, shadow_table, "flag_rate_difference", "#ff7f0e", f"shadow − deployed ({level} CI)")
+    right.axhline(0.0, color=_REF_COLOUR, lw=1)
+    right.set_title("Flag-rate (alert burden) difference")
+    for ax in (left, right):
+        ax.set_xticks(x, labels, rotation=30, ha="right")
+        ax.set_xlabel("monitoring window")
+    left.set_ylabel("shadow − deployed")
+    left.legend(fontsize=8, loc="lower left")
     return fig

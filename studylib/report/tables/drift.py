@@ -29,13 +29,52 @@ def _bounds(row, name: str) -> tuple[float, float, float]:
 
 
 def windows(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """The windows: what each holds, rows, labelled rows and events."""
-    return pd.DataFrame({
+    """The windows: what each holds, rows, labelled rows (and, for a monitoring source, the scored rows
+    without an outcome yet: label delay) and events."""
+    out = {
         "window": table["window"], "values": table["values"],
         "rows": [("0 (empty window)" if n == 0 else shown_count(n, threshold)) for n in table["n"]],
         "with outcome": [shown_count(n, threshold) for n in table["labelled"]],
-        "events": [shown_count(e, threshold) for e in table["events"]],
-    }).set_index("window")
+    }
+    if "unlabelled" in table.columns:
+        out["without outcome yet"] = [shown_count(n, threshold) for n in table["unlabelled"]]
+    out["events"] = [shown_count(e, threshold) for e in table["events"]]
+    return pd.DataFrame(out).set_index("window")
+
+
+def shadow(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Shadow mode per window: both AUROCs and the paired difference (non-inferiority at the plan's margin),
+    flag agreement (discordant cases, discordance rate, McNemar mid-p), alert burden and the shadow's
+    calibration. Estimates on labelled cases are withheld where positives or negatives are a small cell."""
+    rows = []
+    for r in table.to_dict(orient="records"):
+        _, positives, negatives, small = split_counts(r["positives"] + r["negatives"], r["positives"],
+                                                      r["negatives"], threshold)
+        few_pairs = is_small(r["pairs"], threshold)
+
+        def labelled(name, signed=False):
+            return F.WITHHELD if small else F.interval(*_bounds(r, name), signed=signed)
+
+        verdict = {True: "yes", False: "no", None: F.UNDEFINED}[r["non_inferior"] if r["non_inferior"] in (True, False)
+                                                                 else None]
+        rows.append({
+            "window": r["window"], "cases (both scored)": shown_count(r["pairs"], threshold),
+            "positives": positives, "negatives": negatives,
+            "AUROC deployed": labelled("auroc_deployed"), "AUROC shadow": labelled("auroc_shadow"),
+            "shadow − deployed": labelled("auroc_difference", signed=True),
+            "non-inferior": F.WITHHELD if small else verdict,
+            "flagged by shadow only": shown_count(r["shadow_only"], threshold),
+            "flagged by deployed only": shown_count(r["deployed_only"], threshold),
+            "discordance": F.WITHHELD if few_pairs else F.interval(*_bounds(r, "discordance_rate")),
+            "McNemar mid-p": F.WITHHELD if few_pairs else F.p_value(r["mcnemar_p"]),
+            "flag rate deployed → shadow": (F.WITHHELD if few_pairs else
+                                            f"{F.percent(r['flag_rate_deployed'])} → {F.percent(r['flag_rate_shadow'])}"),
+            "flag-rate difference": F.WITHHELD if few_pairs else F.interval(*_bounds(r, "flag_rate_difference"),
+                                                                             signed=True),
+            "shadow O/E": labelled("oe_ratio"), "shadow slope": labelled("calibration_slope"),
+            "note": suppress_text(r.get("reason", "") or "", threshold),
+        })
+    return pd.DataFrame(rows).set_index("window")
 
 
 def _psi_null(r, threshold: int = 0) -> str:
@@ -244,4 +283,12 @@ def suppressed(review, threshold: int):
     perf = review.performance
     pos, neg = small(perf["positives"].to_numpy()), small(perf["negatives"].to_numpy())
     performance = _withhold(perf, ("sensitivity", "specificity", "auroc"), pos | neg)
-    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance, input=inputs)
+    shadow_mode = review.shadow
+    if shadow_mode is not None:
+        labelled = small(shadow_mode["positives"].to_numpy()) | small(shadow_mode["negatives"].to_numpy())
+        shadow_mode = _withhold(shadow_mode, ("auroc_deployed", "auroc_shadow", "auroc_difference", "oe_ratio",
+                                              "calibration_slope", "calibration_in_the_large"), labelled)
+        shadow_mode = _withhold(shadow_mode, ("flag_rate_difference", "discordance_rate"),
+                                small(shadow_mode["pairs"].to_numpy()))
+    return dataclasses.replace(review, calibration=calibration, output=output, performance=performance, input=inputs,
+                               shadow=shadow_mode)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,45 @@ def _fit_window(y: np.ndarray, p: np.ndarray, threshold: float, alpha: float, ci
         curve = stats.calibration_curve(y, p, method=method, alpha=alpha, n_points=40, n_bins=20)
         out["curve"] = curve.assign(method=method)[["predicted", "observed", "method"]]
     return out
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Sensitivity and specificity at the threshold (the attributes of :class:`studylib.stats.BinaryMetrics`
+    the drift tables read), from counts."""
+
+    sensitivity: Estimate
+    specificity: Estimate
+
+
+def fit_from_counts(score: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray, threshold: float, alpha: float,
+                    ci: str, *, oe_method: str = "delta-log") -> dict:
+    """The fit of one window from its events and non-events per distinct score (ascending): the same keys
+    as the fit of its rows, equal to it (the statistics' count forms); no calibration curve.
+
+    AUROC by :func:`studylib.stats.roc.auroc_from_counts`, calibration-in-the-large and slope by
+    :func:`studylib.stats.calibration.recalibration_from_counts`, O/E with the Bernoulli variance
+    ``sum t p (1 - p)``, sensitivity and specificity at ``threshold`` (positive iff score >= threshold).
+    """
+    from studylib.stats.calibration import logit, recalibration_from_counts
+    from studylib.stats.roc import auroc_from_counts
+
+    score = np.asarray(score, dtype=float)
+    n_pos, n_neg = np.asarray(n_pos, dtype=np.int64), np.asarray(n_neg, dtype=np.int64)
+    total = n_pos + n_neg
+    events, n = int(n_pos.sum()), int(total.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.UndefinedMetricWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = recalibration_from_counts(logit(score), n_pos, n_neg, alpha=alpha)
+        oe = oe_ratio(events, float(np.dot(score, total)), alpha, variance=float(np.dot(score * (1 - score), total)),
+                      method=oe_method)
+        flagged = score >= threshold
+        sensitivity = stats.proportion(int(n_pos[flagged].sum()), events, alpha=alpha, method=ci)
+        specificity = stats.proportion(int(n_neg[~flagged].sum()), n - events, alpha=alpha, method=ci)
+        auc = auroc_from_counts(n_pos, n_neg, alpha=alpha)
+    return {"n": n, "events": events, "citl": fit.citl, "slope": fit.slope, "oe": oe, "curve": None, "auroc": auc,
+            "binary": OperatingPoint(sensitivity, specificity)}
 
 
 def window_fits(labelled: dict, threshold: float, alpha: float, ci: str, *, oe_method: str = "delta-log") -> dict:

@@ -84,6 +84,9 @@ class DriftReview:
         INSUFFICIENT_EVIDENCE there.
     settings : dict
         How it was computed (bins, multiplicity, alpha, KS approximation, source, rows outside).
+    shadow : DataFrame or None
+        With a monitoring source's shadow score: the shadow candidate against the deployed model per
+        monitoring window (:func:`studylib.stages.drift.shadow.shadow_table`); None otherwise.
     """
 
     windows: pd.DataFrame
@@ -95,6 +98,7 @@ class DriftReview:
     score_cdf: pd.DataFrame = field(repr=False)
     statistics: pd.DataFrame = field(repr=False)
     settings: dict = field(default_factory=dict)
+    shadow: pd.DataFrame | None = None
 
     @property
     def monitoring_labels(self) -> list[str]:
@@ -103,9 +107,12 @@ class DriftReview:
 
     def results(self) -> dict:
         """The JSON-ready results of the stage (no curves at full resolution)."""
-        return {"settings": self.settings, "windows": self.windows, "input_drift": self.input,
-                "output_drift": self.output, "calibration_drift": self.calibration,
-                "performance_drift": self.performance}
+        out = {"settings": self.settings, "windows": self.windows, "input_drift": self.input,
+               "output_drift": self.output, "calibration_drift": self.calibration,
+               "performance_drift": self.performance}
+        if self.shadow is not None:
+            out["shadow_mode"] = self.shadow
+        return out
 
 
 def review(source, study: Study, *, threads: int | None = None, memory_limit: str = "1GB",

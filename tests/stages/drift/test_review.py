@@ -243,7 +243,7 @@ def test_review_results_are_deterministic():
     ({"reference": {"column": "y", "values": [1]}, "windows": {"column": "y", "format": "%Y"}}, "format: applies"),
     ({"reference": {"column": "y", "values": [1]}, "windows": {"column": "y"}, "features": ["a"],
       "triggers": [{"id": "T", "statistic": "psi", "of": "b", "above": 0.2, "action": "investigate"}]},
-     "neither 'score', 'any_feature' nor a declared drift feature"),
+     "neither 'score', 'any_feature', 'shadow' nor a declared drift feature"),
     ({"reference": {"column": "y", "values": [1]}, "windows": {"column": "y"}, "features": ["a"],
       "triggers": [{"id": "T", "statistic": "auroc", "of": "a", "below": 0.7, "action": "suspend"}]},
      "auroc is not computed for input feature 'a'"),
