@@ -153,6 +153,15 @@ def test_checklist_is_judged_on_present_files_and_non_empty_keys():
     assert checklist.files()["results/cohort.json"] and not checklist.files()["index.html"]
 
 
+def test_sample_size_item_is_answered_by_the_pre_registered_plan_only_when_one_is_declared():
+    """Item 10 (STARD 18): the run's results/plan.json holds each rule's size when the plan declares
+    planning inputs; without them the file says so and the item is not answered by it."""
+    declared = {s.item.number: s for s in checklist.assess({"results/plan.json": {"stage", "declared", "requirements"}})}
+    assert declared[10].answered and [e.key for e in declared[10].answered_by] == ["requirements"]
+    undeclared = {s.item.number: s for s in checklist.assess({"results/plan.json": {"stage", "declared"}})}
+    assert not undeclared[10].answered
+
+
 def test_checklist_item_resting_on_a_check_not_performed_is_not_answered():
     """Issue 13 item 12: the leakage item was marked answered although LEAK-TIME was not checked."""
     present = {"results/cohort.json": {"gates"}}
