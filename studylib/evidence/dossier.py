@@ -565,16 +565,13 @@ def _check_run(files: dict[str, bytes], index: dict, trust: trusted.Trust, probl
     elif recorded[-1].get("manifest_sha256") != manifest_hash:
         problems.append(f"altered file: {RUN}{verifier.MANIFEST} (ledger seq {recorded[-1].get('seq')} records "
                         f"{recorded[-1].get('manifest_sha256')}, file has {manifest_hash})")
+    found, said = verifier.check_signed(mine, run, manifest_hash, trust)  # sign-offs, waivers, decisions on them
+    problems += [f"{LEDGER}: {p}" for p in found]
+    notes += said
     for entry in mine:
-        if entry.get("kind") == "signoff":
-            checked = signoff.check_entry(entry, manifest_hash, trust)
-            if checked.problem:
-                problems.append(f"{LEDGER}: {checked.problem}")
-            if checked.note:
-                notes.append(checked.note)
-        elif "signature" in entry:
+        if "signature" in entry and entry.get("kind") not in signoff.SIGNED:
             notes.append(f"{entry.get('kind')} entry seq {entry.get('seq')}: its place in the hash chain is checked; "
-                         "its signature is not (this version checks sign-off signatures only)")
+                         "its signature is not (a kind of entry this version does not know)")
     snap = (manifest.get("snapshot") or {}).get("lock")
     if SNAPSHOT_LOCK in files:
         try:

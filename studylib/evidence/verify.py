@@ -113,7 +113,16 @@ def verify_run(folder: str | Path, *, trust: trusted.Trust | None = None, entrie
     elif recorded[-1].get("manifest_sha256") != manifest_hash:
         problems.append(f"altered file: manifest.json (ledger records {recorded[-1].get('manifest_sha256')}, "
                         f"file has {manifest_hash})")
-    signed = [e for e in entries if e.get("kind") in signoff.SIGNED and e.get("run") == key]
+    found, notes = check_signed(entries, key, manifest_hash, trust)
+    return RunCheck(key, folder, tuple(problems + found), tuple(notes))
+
+
+def check_signed(entries: list[dict], run: str, manifest_hash: str, trust: trusted.Trust) -> tuple[list[str], list[str]]:
+    """(problems, notes) of the signed ledger entries of ``run`` (sign-offs, waivers, decisions on waivers):
+    each must sign ``manifest_hash`` with a key ``trust`` holds for its role, and a decision must name a waiver
+    of the run by its hash. Used for run folders and for release dossiers alike."""
+    problems, notes = [], []
+    signed = [e for e in entries if e.get("kind") in signoff.SIGNED and e.get("run") == run]
     waiver_hashes = {e.get("seq"): e.get("hash") for e in signed if e.get("kind") == "waiver"}
     for entry in signed:
         if entry.get("kind") == "waiver_decision" and waiver_hashes.get(entry.get("waiver")) != entry.get("waiver_hash"):
@@ -123,7 +132,7 @@ def verify_run(folder: str | Path, *, trust: trusted.Trust | None = None, entrie
             problems.append(checked.problem)
         if checked.note:
             notes.append(checked.note)
-    return RunCheck(key, folder, tuple(problems), tuple(notes))
+    return problems, notes
 
 
 @dataclass(frozen=True)

@@ -192,3 +192,21 @@ def test_malformed_matrix_is_named_not_a_crash(project):
     (project.folder / "results" / "matrix.json").write_text('{"claims": [{"id": 1}]}')
     code, state = _status(project)
     assert code == 1 and any("results/matrix.json is malformed" in m for m in state["missing"])
+
+
+def test_a_dossier_checks_waiver_signatures_too(project, tmp_path):
+    """The release dossier verifies the waivers it carries as `verify` does a run: a waiver whose rationale a
+    forger edits (every hash of the ledger and the dossier recomputed) is refused."""
+    from tests.evidence.test_dossier import _reseal, _rewrite_ledger
+
+    gate = project.failing[0]
+    assert _cli("waive", project.folder, "--gate", gate, "--rationale", "known limitation", "--mitigation",
+                "monitor monthly", "--key", project.keys / "alice").exit_code == 0
+    out = tmp_path / "dossier"
+    built = _cli("dossier", project.folder, "--out", out)
+    assert built.exit_code == 0, built.output
+    assert _cli("verify", out).exit_code == 0
+    _rewrite_ledger(out / "ledger.jsonl", lambda es: es[-1].update(rationale="no limitation"))
+    _reseal(out)
+    result = _cli("verify", out)
+    assert result.exit_code == 1 and "signature does not verify" in result.output, result.output
