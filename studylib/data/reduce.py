@@ -61,7 +61,7 @@ def _collect(expr, keys: Sequence[str]) -> pd.DataFrame:
 
 def histograms(table, *, window: str, edges: Mapping[str, Sequence[float]], categorical: Sequence[str] = (),
                site: str | None = None) -> pd.DataFrame:
-    """Counts per window (and site), feature and bin.
+    """Counts per window (and site), feature and bin, in one pass over the rows.
 
     Returns
     -------
@@ -70,32 +70,56 @@ def histograms(table, *, window: str, edges: Mapping[str, Sequence[float]], cate
         in ``(e_{k-1}, e_k]`` (``bin = len(edges)`` above the last edge, -1 missing) and ``category`` is
         missing; for a categorical feature ``category`` is the value as text (missing: bin -1).
         Bins without rows are absent.
+
+    Notes
+    -----
+    One aggregation per window computes, for every continuous feature, the count of values at or
+    below each edge (``count(x <= e_k)``), the count of non-missing values and the rows; the bins are
+    their differences. Categorical features are counted per category the same way, after one query
+    for the categories present (:func:`categories`). So the rows are read once (twice with
+    categorical features), whatever the number of features; a union of one ``GROUP BY`` per feature
+    read them once per feature (3× slower on 10^6 rows of 20 features), and a long form (one row
+    per row and feature, unnested) was slower still.
     """
     keys = _keys(window, site)
     base = table.filter(table[window].notnull())
-    parts = []
-    for feature, cuts in edges.items():
-        x = number(base[feature])
-        cuts = [float(c) for c in cuts]
-        branches = [(x.isnull(), MISSING_BIN)] + [(x <= c, k) for k, c in enumerate(cuts)]
-        binned = base.select(*[base[k] for k in keys], bin=ibis.cases(*branches, else_=len(cuts)).cast("int32"))
-        parts.append(binned.group_by([*keys, "bin"]).aggregate(n=_.count())
-                     .mutate(feature=ibis.literal(feature), category=ibis.null("string")))
-    for feature in categorical:
-        value = base[feature].cast("string")
-        binned = base.select(*[base[k] for k in keys],
-                             bin=ibis.cases((value.isnull(), MISSING_BIN), else_=0).cast("int32"), category=value)
-        parts.append(binned.group_by([*keys, "bin", "category"]).aggregate(n=_.count())
-                     .mutate(feature=ibis.literal(feature)))
-    if not parts:
-        return pd.DataFrame(columns=[*keys, "feature", "bin", "category", "n"])
-    union = parts[0].select(*keys, "feature", "bin", "category", "n")
-    for part in parts[1:]:
-        union = union.union(part.select(*keys, "feature", "bin", "category", "n"))
-    out = _collect(union, [*keys, "feature", "bin", "category"])
-    out["bin"] = out["bin"].astype("int64")
-    out["n"] = out["n"].astype("int64")
-    return out
+    edges = {feature: [float(c) for c in cuts] for feature, cuts in edges.items()}
+    levels = categories(base, categorical) if categorical else {}
+    # each feature cleaned once (NaN → missing) in a projection, then counted against every edge
+    clean = base.select(*[base[k] for k in keys], **{f"f{i}": number(base[f]) for i, f in enumerate(edges)},
+                        **{f"c{j}": base[f].cast("string") for j, f in enumerate(categorical)})
+    aggs = {"rows": clean.count()}
+    for i, cuts in enumerate(edges.values()):
+        x = clean[f"f{i}"]
+        aggs[f"f{i}_n"] = x.count()
+        aggs.update({f"f{i}_{k}": (x <= c).cast("int32").sum() for k, c in enumerate(cuts)})
+    for j, feature in enumerate(categorical):
+        value = clean[f"c{j}"]
+        aggs[f"c{j}_n"] = value.count()
+        aggs.update({f"c{j}_{m}": (value == level).cast("int32").sum() for m, level in enumerate(levels[feature])})
+    # (x <= e).cast(int).sum() rather than count(x) FILTER (WHERE x <= e): 3× faster on DuckDB 2.0
+    wide = _collect(clean.group_by(keys).aggregate(**aggs), keys).fillna({a: 0 for a in aggs})
+    out = []
+    for row in wide.itertuples(index=False):
+        row = row._asdict()
+        key = [row[k] for k in keys]
+        for i, (feature, cuts) in enumerate(edges.items()):
+            upto = [int(row[f"f{i}_{k}"]) for k in range(len(cuts))] + [int(row[f"f{i}_n"])]
+            out.append((*key, feature, MISSING_BIN, None, int(row["rows"]) - upto[-1]))
+            out += [(*key, feature, k, None, n) for k, n in enumerate(np.diff(upto, prepend=0))]
+        for j, feature in enumerate(categorical):
+            out.append((*key, feature, MISSING_BIN, None, int(row["rows"]) - int(row[f"c{j}_n"])))
+            out += [(*key, feature, 0, level, int(row[f"c{j}_{m}"])) for m, level in enumerate(levels[feature])]
+    frame = pd.DataFrame(out, columns=[*keys, "feature", "bin", "category", "n"])
+    frame = frame[frame.n > 0].astype({"bin": "int64", "n": "int64"})
+    return frame.sort_values([*keys, "feature", "bin", "category"]).reset_index(drop=True)
+
+
+def categories(table, columns: Sequence[str]) -> dict[str, list[str]]:
+    """The distinct non-missing values (as text, sorted) of each column, in one query."""
+    row = table.aggregate(**{f"c{j}": table[c].cast("string").collect(distinct=True)
+                             for j, c in enumerate(columns)}).to_pandas().iloc[0]
+    return {c: sorted(str(v) for v in (row[f"c{j}"] if row[f"c{j}"] is not None else [])) for j, c in enumerate(columns)}
 
 
 def score_counts(table, *, window: str, score: str, outcome: str, site: str | None = None,
@@ -151,7 +175,11 @@ def paired_sums(table, *, window: str, score_a: str, score_b: str, outcome: str,
     rows = rows.filter(rows.a.notnull() & rows.b.notnull() & rows.y.isin([0.0, 1.0]))
     pa = _placements(rows, "a", keys).rename(za_pos="z_pos", za_neg="z_neg")
     pb = _placements(rows, "b", keys).rename(zb_pos="z_pos", zb_neg="z_neg")
-    joined = rows.join(pa, [*keys, "a"]).join(pb, [*keys, "b"])
+    # left joins (every row finds its placement): with inner joins DuckDB's join-order optimiser
+    # derives pa.window = pb.window and joins the two placement tables first, a product of the
+    # distinct scores of both models in every window (10^8 rows for 10^6 input rows), which spilled
+    # tens of GB to disk
+    joined = rows.left_join(pa, [*keys, "a"]).left_join(pb, [*keys, "b"])
     joined = joined.select(*keys, "y",
                            za=ibis.cases((joined.y == 1, joined.za_pos), else_=joined.za_neg).cast(_SUM_TYPE),
                            zb=ibis.cases((joined.y == 1, joined.zb_pos), else_=joined.zb_neg).cast(_SUM_TYPE))
