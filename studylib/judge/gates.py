@@ -54,12 +54,17 @@ class Gate:
     blocks: bool = True
     sentence: str = ""
     test: str = ""  # the test the rule is, e.g. "one-sided test at 2.5%" (:func:`test_level`)
+    #: declared blocking (a criterion, a blocking subgroup gate, a trigger whose action is revalidate or
+    #: suspend); None: the same as ``blocks``. A drift trigger that could not be judged counts toward no
+    #: verdict (``blocks`` False) and can still block (``can_block`` True): reports say both.
+    can_block: bool | None = None
 
     def __post_init__(self):
         if self.verdict not in STATUSES:
             raise ValueError(f"gate {self.id}: verdict must be one of {STATUSES}; got {self.verdict!r}")
         if self.verdict == NOT_CHECKED and self.blocks:
             raise ValueError(f"gate {self.id}: a check that was not performed cannot block")
+        object.__setattr__(self, "can_block", bool(self.blocks or self.can_block))  # what blocks can block
 
     @property
     def blocking_failure(self) -> bool:

@@ -214,7 +214,7 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
         not_judged = "; ".join(f"{', '.join(ws)} ({why})" for why, ws in grouped.items())
         if worst is None and not fired_where:
             judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, gates.INSUFFICIENT, blocks=False,
-                                     sentence=f"Could not be judged in any monitoring window: "
+                                     can_block=trigger.action in BLOCKING_ACTIONS, sentence=f"Could not be judged in any monitoring window: "
                                               f"{not_judged or '(none declared)'}."))
             continue
         if fired_where:
@@ -244,7 +244,8 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
                     f" Not judged in window(s) {not_judged}, which could not have made it fire." if not_judged else "")
                 verdict = gates.PASS
         judged.append(gates.Gate(trigger.id, "drift", subject_text, rule, verdict, estimate=value[0], lower=value[1],
-                                 upper=value[2], blocks=blocks, sentence=sentence))
+                                 upper=value[2], blocks=blocks, can_block=trigger.action in BLOCKING_ACTIONS,
+                                 sentence=sentence))
     # the sentences are reviewer-facing: counts in the reasons of undefined statistics follow the small-cell rule
     threshold = study.study.small_cell_threshold
     return [gates.Gate(**{**g.__dict__, "sentence": suppression.suppress_text(g.sentence, threshold)}) for g in judged]

@@ -165,7 +165,7 @@ def why(rows: Sequence[Mapping]) -> dict:
     return {"failed": [r for r in rows if r["blocks"] and r["verdict"] == gates.FAIL],
             "insufficient": [r for r in rows if r["blocks"] and r["verdict"] == gates.INSUFFICIENT],
             "not_checked": [r for r in rows if r["verdict"] not in _JUDGED],
-            "not_blocking": [r for r in rows if not r["can_block"] and r["verdict"] in (gates.FAIL, gates.INSUFFICIENT)],
+            "not_blocking": [r for r in rows if not r["blocks"] and r["verdict"] in (gates.FAIL, gates.INSUFFICIENT)],
             "passed": list(by_stage.items()), "passed_count": sum(map(len, by_stage.values()))}
 
 

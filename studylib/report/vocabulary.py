@@ -118,14 +118,16 @@ def action(name: str) -> str:
 
 
 def blocks(gate) -> bool:
-    """Whether a gate blocks the release now: declared blocking and not passed (a NOT CHECKED gate that can
-    block does too: the release cannot rest on a rule nobody judged)."""
-    return can_block(gate) and gate.get("verdict") != "PASS"
+    """Whether a gate blocks the release now: it counts toward the verdict (``blocks`` in verdict.json;
+    true when absent) and did not pass."""
+    return bool(gate.get("blocks", True)) and gate.get("verdict") != "PASS"
 
 
 def can_block(gate) -> bool:
-    """Whether a gate is declared blocking (``blocks`` in verdict.json; true when absent)."""
-    return bool(gate.get("blocks", True))
+    """Whether a gate is declared blocking (``can_block`` in verdict.json; runs before it was recorded:
+    ``blocks``). A drift trigger declared to revalidate or suspend can block even when it could not be
+    judged (it then does not block now)."""
+    return bool(gate.get("can_block", gate.get("blocks", True)))
 
 
 #: the column headers of the two blocking answers, the same in every table of every page
@@ -141,7 +143,7 @@ def blocking_columns(gate) -> dict[str, str]:
     """The two blocking answers of a gate object (:class:`studylib.judge.gates.Gate`) as table cells:
     :data:`BLOCKS` (it holds the release back now: declared blocking and not passed) and :data:`CAN_BLOCK`
     (declared blocking)."""
-    return {BLOCKS: yes_no(gate.blocking_failure), CAN_BLOCK: yes_no(gate.blocks)}
+    return {BLOCKS: yes_no(gate.blocking_failure), CAN_BLOCK: yes_no(gate.can_block)}
 
 
 def words_for(study):

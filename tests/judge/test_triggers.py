@@ -194,3 +194,18 @@ def test_relative_to_reference_applies_to_wald_statistics_of_the_score_only():
         Trigger.model_validate({"id": "T", "statistic": "psi", "relative_to": "reference", "above": 0.1,
                                 "action": "investigate"})
     assert Trigger.model_validate(SLOPE_TR).relative_to == "reference"
+
+
+def test_a_blocking_trigger_that_cannot_be_judged_does_not_block_now_but_can_block():
+    """Issue 14: "Can block" is the declared ability; a revalidate/suspend trigger that could not be judged
+    counts toward no verdict and still reads "Can block: yes" (it read "no")."""
+    from studylib.report import vocabulary
+
+    frame = stream(np.random.default_rng(3), 200).assign(death_5y=np.nan)
+    for action, declared in (("revalidate", True), ("investigate", False)):
+        gate = _judge(frame, {**TRIGGERS["auroc"], "action": action})
+        assert gate.verdict == gates.INSUFFICIENT and not gate.blocks and gate.can_block is declared
+        assert vocabulary.blocking_columns(gate) == {vocabulary.BLOCKS: "no", vocabulary.CAN_BLOCK: "yes" if declared else "no"}
+        record = gate.__dict__
+        assert not vocabulary.blocks(record) and vocabulary.can_block(record) is declared
+    assert vocabulary.can_block({"blocks": False}) is False  # a record written before can_block existed

@@ -245,7 +245,7 @@ def fired_markdown(judged: list[gates.Gate]) -> str:
     """
     fired = [g for g in judged if g.verdict == gates.FAIL]
     blocking = [g.id for g in judged if g.blocking_failure]
-    able = [g.id for g in judged if g.blocks]
+    able = [g.id for g in judged if g.can_block]
     return (f"{len(fired)} of {len(judged)} triggers fired. {vocabulary.BLOCKS}: "
             + (f"**yes, {', '.join(blocking)}** (the release is held back)." if blocking else "none.")
             + (f" {vocabulary.CAN_BLOCK}: {', '.join(able)}." if able else ""))
