@@ -113,9 +113,10 @@ def build(*, studylib_version: str) -> dict:
     ``studylib_version``: the version of the imported package (``studylib_version``; the run
     layer passes it, this layer does not import the package root).
 
-    Not validated here: the strict schema validator takes seconds to import (its IRI grammar), too
-    long for every run; ``tests/evidence/test_sbom.py`` validates the SBOM of the session run with
-    :func:`validate`.
+    Not validated here: the strict schema validator needs ``jsonschema``'s format extras, whose IRI
+    grammar takes seconds to import in every process that imports ``jsonschema`` (Papermill does),
+    too long for every run; they are a test dependency, and ``tests/evidence/test_sbom.py`` validates
+    the SBOM of the session run with the library's strict validator.
 
     Building it reads the metadata of every installed distribution and takes seconds; a process that
     runs several studies (a notebook server, a test session) builds it once per environment: the
@@ -173,15 +174,6 @@ def _built(studylib_version: str, source: str, fingerprint: tuple) -> str:
     document = json.loads(JsonV1Dot6(bom).output_as_string())
     document["metadata"].pop("timestamp", None)
     return json.dumps(document)
-
-
-def validate(document: dict) -> str | None:
-    """Check a document against the CycloneDX 1.6 JSON schema (strict); the first error, or None."""
-    from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
-
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(document))
-    return None if error is None else str(error)
 
 
 def dumps(document: dict) -> str:

@@ -24,7 +24,7 @@ WIDE_TABLE_COLUMNS = 12
 _VERDICT_CELLS = ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE", "NOT CHECKED", "NOT_CHECKED", "FIRED", "NOT FIRED")
 
 #: elements whose text is shown verbatim (code, file names, parameters as written)
-_VERBATIM = ["code", "pre", "style", "script", "textarea", "kbd", "samp"]
+_VERBATIM = frozenset({"code", "pre", "style", "script", "textarea", "kbd", "samp"})
 #: a cell that reads as a number (count, estimate, interval, p-value, "<5", "≥626"): kept right-aligned
 _NUMERIC = re.compile(r"^[-−+<≥≤>]?\s?[0-9.,]+(%|\s*\(.*\))?$|^—$")
 
@@ -130,6 +130,12 @@ def gate_anchor(gate_id: str) -> str:
     ('gate-AC-1', 'gate-SG-2-sex-age_band-F-50-59')
     """
     return "gate-" + "-".join(re.findall(r"[A-Za-z0-9_]+", gate_id))
+
+
+def _inside(element, names) -> bool:
+    """Whether an ancestor of ``element`` is one of the tags ``names`` (a plain walk up the tree: bs4's
+    ``find_parent`` builds a filter per call, which was half the time of finishing a page)."""
+    return any(parent.name in names for parent in element.parents)
 
 
 def _text(element) -> str:
@@ -252,7 +258,7 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
             cell["class"] = [*cell.get("class", []), f"sl-{state}"]
 
     for string in list(soup.body.find_all(string=True)):
-        if string.find_parent(_VERBATIM) is None and string.strip():
+        if string.strip() and not _inside(string, _VERBATIM):
             rewritten = words(str(string))
             if rewritten != string:
                 string.replace_with(rewritten)
@@ -260,7 +266,7 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
     sections, tables, figures = [], [], []
     number = 0
     for element in soup.find_all(["h2", "table", "img"]):
-        if element.find_parent("nav") is not None:
+        if _inside(element, {"nav"}):
             continue
         if element.name == "h2":
             number += 1
@@ -272,7 +278,7 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
             element.insert(0, tag)
             sections.append((anchor, f"{number} {title}"))
         elif element.name == "table":
-            if element.find_parent("table") is not None:
+            if _inside(element, {"table"}):
                 continue
             n = len(tables) + 1
             header = element.find("tr")

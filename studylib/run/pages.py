@@ -54,7 +54,7 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
         metric = "auroc_vs_baseline" if gate.versus is not None else gate.metric
         fig = summary.forest(rows, metric=metric, threshold=_threshold(gate), level=level)
         figures.save(fig, save, "summary_subgroups_forest")
-        shown.append({"src": "figures/summary_subgroups_forest.png", "href": report("subgroups"),
+        shown.append({"src": "figures/summary_subgroups_forest.svg", "href": report("subgroups"),
                       "alt": f"Forest plot of {vocabulary.metric(metric)} by subgroup (gate {gate.id})",
                       "caption": f"Gate {gate.id}: {vocabulary.metric(metric)} in every subgroup with its {level} "
                                  "interval, coloured by verdict; dotted: the gate's threshold."})
@@ -66,7 +66,7 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
                          if c.metric == "calibration_slope" and c.interval_within is not None), None)
         fig = summary.calibration(deciles, slope=slope, accepted=accepted, level=level)
         figures.save(fig, save, "summary_calibration")
-        shown.append({"src": "figures/summary_calibration.png", "href": report("evaluation"),
+        shown.append({"src": "figures/summary_calibration.svg", "href": report("evaluation"),
                       "alt": "Calibration of the candidate with the accepted slope band",
                       "caption": "Calibration of the candidate: observed against predicted risk by tenths of "
                                  "predicted risk, the estimated recalibration slope and, shaded, the accepted "

@@ -15,6 +15,7 @@ example). Expectations over it are computed by quadrature, not by simulating a m
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -29,6 +30,16 @@ def _z(alpha: float) -> float:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
     return float(special.ndtri(1 - alpha / 2))
+
+
+@functools.lru_cache(maxsize=8)
+def _hermite_nodes(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite (probabilists') nodes and weights, computed once per size: ``hermegauss`` solves an
+    eigenproblem each call, which was most of the time of planning a study (read-only arrays: shared)."""
+    x, w = np.polynomial.hermite_e.hermegauss(nodes)
+    x.flags.writeable = False
+    w.flags.writeable = False
+    return x, w
 
 
 def _check_probability(name: str, value: float) -> None:
@@ -79,7 +90,7 @@ class LinearPredictor:
         """LP ~ Normal(mean, sd²) (Gauss–Hermite quadrature)."""
         if not sd > 0:
             raise ValueError(f"sd of the linear predictor must be > 0; got {sd}")
-        x, w = np.polynomial.hermite_e.hermegauss(nodes)
+        x, w = _hermite_nodes(nodes)
         return cls(mean + sd * x, w / w.sum(), f"normal(mean {mean:g}, sd {sd:g})")
 
     @classmethod
@@ -99,7 +110,7 @@ class LinearPredictor:
         var = 2 * float(special.ndtri(c_statistic)) ** 2
         sd = math.sqrt(var)
         mu = float(special.logit(prevalence)) - var / 2
-        x, w = np.polynomial.hermite_e.hermegauss(nodes)
+        x, w = _hermite_nodes(nodes)
         w = w / w.sum()
         return cls(np.concatenate([mu + sd * x, mu + var + sd * x]),
                    np.concatenate([(1 - prevalence) * w, prevalence * w]),

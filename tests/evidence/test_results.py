@@ -28,9 +28,9 @@ def test_record_reviewer_converts_tables_before_the_safety_net(tmp_path):
 
 def test_figure_saver_writes_each_file_into_the_run_folder_and_names_it_relative(tmp_path):
     save = evidence.figure_saver(tmp_path)
-    assert save("flow", {"svg": b"<svg/>", "png": b"\x89PNG"}) == ["figures/flow.svg", "figures/flow.png"]
+    assert save("flow", {"svg": b"<svg/>", "pdf": b"%PDF"}) == ["figures/flow.svg", "figures/flow.pdf"]
     assert (tmp_path / "figures" / "flow.svg").read_bytes() == b"<svg/>"
-    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["flow.png", "flow.svg"]  # no .tmp left
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["flow.pdf", "flow.svg"]  # no .tmp left
 
 
 def test_figure_saver_refuses_a_name_that_leaves_the_figures_folder(tmp_path):

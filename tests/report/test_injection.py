@@ -95,12 +95,12 @@ def run_folder(tmp_path_factory) -> Path:
 
 
 #: a figure file the run wrote itself (the summary's small figures link to them)
-_RUN_FIGURE = re.compile(r"^figures/[A-Za-z0-9_.-]+\.(png|svg)$")
+_RUN_FIGURE = re.compile(r"^figures/[A-Za-z0-9_.-]+\.svg$")
 
 
 def markup_from_payload(page: str) -> list[str]:
     """What the payload created as markup in ``page``: script elements, ``on…`` attributes, and images
-    other than embedded figures (``data:image/…``) and the run's own figure files (``figures/<name>.png``)."""
+    other than embedded figures (``data:image/…``) and the run's own figure files (``figures/<name>.svg``)."""
     soup = BeautifulSoup(page, "html.parser")
     found = [f"<script> {s}"[:120] for s in soup.find_all("script")]
     found += [f"<{e.name} {a}=…>" for e in soup.find_all(True) for a in e.attrs if a.lower().startswith("on")]

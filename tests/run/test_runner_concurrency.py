@@ -69,3 +69,15 @@ def test_interrupt_while_later_stages_run_stops_their_kernels_and_leaves_nothing
         runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=interrupt)
     assert not (root / "reports" / "tiny").exists() or not any((root / "reports" / "tiny").iterdir())
     assert not any((root / runner.STAGING).iterdir())
+
+
+def test_later_kernels_started_with_the_cohort_do_not_execute_when_the_cohort_stage_raises(tiny_project):
+    # their kernels start with the cohort stage (warming imports); the cohort raises after a while: the
+    # later notebooks never execute (drift would otherwise sleep 300 s), nothing of them is archived
+    outcome, messages = _run(tiny_project, {"cohort": {"sleep": 2, "raise": "no cohort"},
+                                            "drift": {"sleep": 300}})
+    assert [s.status for s in outcome.stages] == ["error", "not run", "not run", "not run"]
+    assert outcome.exit_code == 3 and "RuntimeError: no cohort" in outcome.stages[0].error
+    assert sorted(p.name for p in (outcome.folder / "notebooks").iterdir()) == [
+        "01_cohort.full.html", "01_cohort.ipynb", "01_cohort.reviewer.html"]
+    assert not (outcome.folder / "results" / "drift.json").exists()

@@ -146,9 +146,13 @@ def test_enospc_at_the_append_exits_4_and_a_malformed_manifest_elsewhere_harms_n
     assert "malformed manifest.json" in next(r for r in check.runs if not r.ok).problems[0]
 
 
-def test_ctrl_c_to_the_process_group_exits_130_quietly(tiny_project):
+@pytest.mark.parametrize("control, marker", [
+    ({"evaluation": {"sleep": 300}}, "[1/4]"),  # while the later stages execute
+    ({"cohort": {"sleep": 300}}, "studylib run"),  # while the cohort executes and the later kernels wait for it
+], ids=["later-stages", "cohort"])
+def test_ctrl_c_to_the_process_group_exits_130_quietly(tiny_project, control, marker):
     root = tiny_project.parent.parent
-    (root / "stub.json").write_text(json.dumps({"evaluation": {"sleep": 300}}))
+    (root / "stub.json").write_text(json.dumps(control))
     code = ("import functools, sys\nfrom pathlib import Path\nfrom studylib.run import runner\nfrom studylib import cli\n"
             "runner.run = functools.partial(runner.run, notebooks=Path(sys.argv[2]))\n"
             "cli.main(['run', sys.argv[1]])")
@@ -157,7 +161,7 @@ def test_ctrl_c_to_the_process_group_exits_130_quietly(tiny_project):
     lines = []
     for line in process.stderr:
         lines.append(line)
-        if "[1/4]" in line:
+        if marker in line:
             break
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the run and its kernel
     _, rest = process.communicate(timeout=300)

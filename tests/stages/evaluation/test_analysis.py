@@ -334,8 +334,8 @@ def test_notebook_results_equal_library_on_the_cohort(archived_run):
     assert recorded["plan_sha256"] == study.sha256 and recorded["verdict"] == "FAIL"
     assert {g["id"]: g["verdict"] for g in recorded["gates"]}["AC-3"] == "FAIL"
     figures = {p.name for p in (run_dir / "figures").iterdir()}
-    assert {"evaluation_roc_pr.svg", "evaluation_calibration_candidate.png", "evaluation_decision_curve.svg",
-            "evaluation_roc_comparison.png"} <= figures
+    assert {"evaluation_roc_pr.svg", "evaluation_calibration_candidate.svg", "evaluation_decision_curve.svg",
+            "evaluation_roc_comparison.svg"} <= figures
     executed = (run_dir / "notebooks" / "02_evaluation.ipynb").read_text()
     assert executed.index("Acceptance criteria — stage verdict") < executed.index("2×2 table")  # verdicts first
 
