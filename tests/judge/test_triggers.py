@@ -34,11 +34,21 @@ def _judge(frame, trigger):
     return triggers.judge_triggers(review.statistics, review.monitoring_labels, plan)[0]
 
 
+@pytest.fixture(scope="module")
+def stationary():
+    """Every trigger judged on one stationary stream (one review: the statistics do not depend on which
+    triggers the plan declares)."""
+    plan = study({**MONTHLY, "triggers": [TRIGGERS[name] for name in sorted(TRIGGERS)]})
+    review = drift.review(stream(np.random.default_rng(21), 1500), plan)
+    judged = triggers.judge_triggers(review.statistics, review.monitoring_labels, plan)
+    return dict(zip(sorted(TRIGGERS), judged))
+
+
 @pytest.mark.parametrize("name", sorted(TRIGGERS))
-def test_trigger_fires_on_planted_shift_and_is_quiet_on_stationary_data(name):
+def test_trigger_fires_on_planted_shift_and_is_quiet_on_stationary_data(name, stationary):
     trigger = TRIGGERS[name]
-    quiet = _judge(stream(np.random.default_rng(21), 1500), trigger)
-    assert quiet.verdict == gates.PASS, quiet.sentence
+    quiet = stationary[name]
+    assert quiet.id == trigger["id"] and quiet.verdict == gates.PASS, quiet.sentence
     shifted = stream(np.random.default_rng(22), 1500, shift_from=8, **PLANTED[name])
     if name == "missing":
         late = shifted.month >= "2024-09"
