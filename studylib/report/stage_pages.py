@@ -26,6 +26,8 @@ _VERDICT_CELLS = ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE", "NOT CHECKED", "NOT_C
 #: elements whose text is shown verbatim (code, file names, parameters as written)
 _VERBATIM = frozenset({"code", "pre", "style", "script", "textarea", "kbd", "samp"})
 #: a cell that reads as a number (count, estimate, interval, p-value, "<5", "≥626"): kept right-aligned
+#: where a report finished before the drift stage ended gets its drift-trigger strip (:func:`add_triggers`)
+TRIGGER_SLOT = "studylib:drift-triggers"
 _NUMERIC = re.compile(r"^[-−+<≥≤>]?\s?[0-9.,]+(%|\s*\(.*\))?$|^—$")
 
 CSS = """
@@ -167,9 +169,21 @@ def _header(soup, *, stage: str, study_id: str, run_id: str, summary: str, secti
             listing.append(item)
         block.append(listing)
         nav.append(block)
-    if triggers:
-        nav.append(_trigger_table(soup, triggers))
+    from bs4 import Comment
+
+    nav.append(_trigger_table(soup, triggers) if triggers else Comment(TRIGGER_SLOT))
     soup.body.insert(0, nav)
+
+
+def add_triggers(page: str, triggers: Sequence[Mapping]) -> str:
+    """Put the drift-trigger strip into a report that :func:`finish` finished without one (a stage report
+    is finished as soon as its stage ends, before the drift stage has judged the triggers): the strip
+    takes the place of the marker :func:`finish` left; without triggers the marker is removed."""
+    from bs4 import BeautifulSoup
+
+    marker = f"<!--{TRIGGER_SLOT}-->"
+    strip = str(_trigger_table(BeautifulSoup("", "html.parser"), triggers)) if triggers else ""
+    return page.replace(marker, strip, 1)
 
 
 def _trigger_table(soup, triggers: Sequence[Mapping]):
@@ -214,7 +228,8 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
         The gates of this stage; the first table row with a cell reading exactly a gate id gets the id
         :func:`gate_anchor` of it.
     triggers : sequence of dict
-        Drift triggers as the summary shows them (id, subject, state, css, action, blocks).
+        Drift triggers as the summary shows them (id, subject, state, css, action, blocks); none: the
+        navigation keeps a marker where :func:`add_triggers` puts them later.
     summary : str
         Link to the run's summary page, relative to the report.
     words : callable

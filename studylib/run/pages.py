@@ -31,7 +31,7 @@ def _threshold(criterion) -> float | None:
 
 
 def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[dict]:
-    """Draw the small figures of the summary into ``figures/`` (SVG and PNG) and describe them for
+    """Draw the small figures of the summary into ``figures/`` (SVG) and describe them for
     :func:`studylib.report.pages.render_index`: the forest plot of the first subgroup gate and the
     calibration of the candidate with the accepted slope band (when the run recorded them)."""
     from studylib import formatting
@@ -115,29 +115,43 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: 
     return path
 
 
-def finish_stage_reports(folder: Path, study, outcome, all_gates: list[dict]) -> list[Path]:
-    """Give every rendered stage report of a run folder its breadcrumb, numbered contents, gate anchors,
-    drift-trigger strip and print CSS (:func:`studylib.report.stage_pages.finish`); returns the files."""
+def finish_stage_report(folder: Path, study, *, run_id: str, stage: str, notebook: str, number: int,
+                        total: int) -> list[Path]:
+    """Give the rendered reports of one stage (full and reviewer) their breadcrumb, numbered contents,
+    gate anchors and print CSS (:func:`studylib.report.stage_pages.finish`), as soon as the stage has ended;
+    the drift-trigger strip comes once every stage has ended (:func:`add_trigger_strips`)."""
     from studylib.report import vocabulary
 
     folder = Path(folder)
+    recorded = [g for name in (stage, "sites") for g in (results.read(folder, name) or {}).get("gates", [])]
+    ids = [g["id"] for g in recorded if g.get("stage") == stage]
+    written = []
+    for path in _stage_reports(folder, notebook):
+        page = stage_pages.finish(path.read_text(encoding="utf-8"), stage=f"stage {number} of {total}: {stage}",
+                                  study_id=study.study.id, run_id=run_id, gate_ids=ids,
+                                  words=vocabulary.words_for(study))
+        path.write_text(page, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def add_trigger_strips(folder: Path, study, outcome, all_gates: list[dict]) -> list[Path]:
+    """Put the drift triggers (FIRED / NOT FIRED, declared action) into every finished stage report."""
+    from studylib.report import vocabulary
+
     words = vocabulary.words_for(study)
     triggers = [r for r, g in zip(pages._gate_rows(all_gates, words=words), all_gates) if pages.is_trigger(g)]
     written = []
-    for number, record in enumerate(outcome.stages, start=1):
-        ids = [g["id"] for g in all_gates if g["stage"] == record.name]
-        stem = Path(record.notebook).stem
-        for suffix in (".reviewer.html", ".full.html"):
-            path = folder / "notebooks" / (stem + suffix)
-            if not path.is_file():
-                continue
-            page = stage_pages.finish(path.read_text(encoding="utf-8"),
-                                      stage=f"stage {number} of {len(outcome.stages)}: {record.name}",
-                                      study_id=study.study.id, run_id=outcome.run_id, gate_ids=ids,
-                                      triggers=triggers, words=words)
-            path.write_text(page, encoding="utf-8")
+    for record in outcome.stages:
+        for path in _stage_reports(Path(folder), record.notebook):
+            path.write_text(stage_pages.add_triggers(path.read_text(encoding="utf-8"), triggers), encoding="utf-8")
             written.append(path)
     return written
+
+
+def _stage_reports(folder: Path, notebook: str) -> list[Path]:
+    stem = Path(notebook).stem
+    return [p for p in (folder / "notebooks" / (stem + s) for s in (".reviewer.html", ".full.html")) if p.is_file()]
 
 
 def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:

@@ -306,12 +306,12 @@ def _discard(staging: Path, record: StageRecord) -> None:
 
 
 def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, study: plan.Study, kernel: str,
-                log: Callable[[str], None], engine: str | None = None) -> tuple[bool, float]:
+                log: Callable[[str], None], engine: str | None = None, run_id: str = "") -> tuple[bool, float]:
     """Execute the stage notebooks and render each; returns (a stage raised, seconds spent rendering).
 
     The cohort stage runs first; the later stages only read the cohort it froze, so they run at once,
     each in a kernel of its own (Papermill in a thread per stage), and each executed notebook is rendered
-    while the others still run. Their kernels start with the cohort stage and import what their notebooks
+    and its report finished (:func:`studylib.run.pages.finish_stage_report`) while the others still run. Their kernels start with the cohort stage and import what their notebooks
     import meanwhile, at a lower priority (:mod:`studylib.run.prewarm`); their notebooks execute once the
     cohort is frozen. A progress line is logged as each stage ends; a stage's seconds count from when it
     could execute. The records are those of running the stages one after another: when a stage raises,
@@ -360,6 +360,8 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
         output = staging / "notebooks" / record.notebook
         if output.exists():
             render(output)
+            pages.finish_stage_report(staging, study, run_id=run_id, stage=record.name, notebook=record.notebook,
+                                      number=records.index(record) + 1, total=total)
 
     stopped: set[str] = set()
     skip_reason = ""
@@ -472,7 +474,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         evidence.record(staging, planning.STAGE, planning.plan_results(study))  # pre-registered sizes: counts only
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
-        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log, engine)
+        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log, engine, run_id)
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage
@@ -486,7 +488,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
         env = environment.describe()  # git commit, packages, platform: for the index and the manifest
-        pages.finish_stage_reports(staging, study, outcome, all_gates)
+        pages.add_trigger_strips(staging, study, outcome, all_gates)
         sbom.write(staging, studylib_version=env["packages"]["studylib"])  # hashed in the manifest below
         pages.write_matrix(staging, study, outcome, all_gates)  # before the summary, which links to it
         pages.write_index(staging, study, snap, outcome, all_gates, env)

@@ -80,3 +80,16 @@ def test_collapsed_sections_are_opened_for_print():
 
     printing = stage_pages.CSS.split("@media print", 1)[1]
     assert "details.sl-ungated::details-content" in printing and "content-visibility: visible" in printing
+
+
+def test_triggers_added_after_finishing_read_as_if_finished_with_them():
+    # a stage report is finished when its stage ends; the drift triggers are added once every stage has ended
+    later = stage_pages.add_triggers(str(_finish()), TRIGGERS)
+    assert later == str(_finish(triggers=TRIGGERS))
+    assert "Drift triggers: 1 of 1 fired" in BeautifulSoup(later, "html.parser").nav.get_text()
+
+
+def test_without_triggers_the_marker_is_removed():
+    page = stage_pages.add_triggers(str(_finish()), [])
+    assert stage_pages.TRIGGER_SLOT not in page and "Drift triggers" not in page
+    assert stage_pages.TRIGGER_SLOT not in str(_finish(triggers=TRIGGERS))
