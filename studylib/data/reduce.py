@@ -100,8 +100,7 @@ def histograms(table, *, window: str, edges: Mapping[str, Sequence[float]], cate
     # (x <= e).cast(int).sum() rather than count(x) FILTER (WHERE x <= e): 3× faster on DuckDB 2.0
     wide = _collect(clean.group_by(keys).aggregate(**aggs), keys).fillna({a: 0 for a in aggs})
     out = []
-    for row in wide.itertuples(index=False):
-        row = row._asdict()
+    for row in wide.to_dict(orient="records"):  # not itertuples: it renames columns that start with "_"
         key = [row[k] for k in keys]
         for i, (feature, cuts) in enumerate(edges.items()):
             upto = [int(row[f"f{i}_{k}"]) for k in range(len(cuts))] + [int(row[f"f{i}_n"])]
