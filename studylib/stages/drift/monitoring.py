@@ -23,14 +23,12 @@ family, ``drift.multiplicity``). Rows without a site are outside every window.
 
 from __future__ import annotations
 
-import math
-
 import ibis
 import numpy as np
 import pandas as pd
 
 from studylib.data import engine as engines, monitoring as source, reduce
-from studylib.data.scan import REFERENCE, Scanner, Window, WindowPlan, _select, _sort_key
+from studylib.data.scan import Scanner, Window, WindowPlan, _select, _sort_key
 from studylib.plan import Study
 from studylib.stages.drift import histograms, labelled as labelled_rows, review as cohort_review, shadow as shadow_mode
 from studylib.stats.drift import bin_edges
@@ -85,6 +83,22 @@ def site_label(site: str, window: str) -> str:
     return f"{site}{SITE_SEPARATOR}{window}"
 
 
+def site_alpha(alpha: float, sites: int) -> float:
+    """The level of every interval of a review of ``sites`` sites: Bonferroni, ``alpha / sites``.
+
+    In one window, the chance that the interval of at least one of the S sites misses its site's true
+    value is at most ``S · alpha / S = alpha`` (Bonferroni's inequality), whatever the dependence between
+    sites; a rule on an interval bound therefore fires by chance at some site in a window no more often
+    than at level ``alpha`` on the whole fleet. One site: ``alpha`` itself.
+
+    References
+    ----------
+    Dunn OJ (1961). Multiple comparisons among means. Journal of the American Statistical Association
+    56(293):52-64. doi:10.1080/01621459.1961.10482090
+    """
+    return alpha / sites
+
+
 def _site_plan(table, plan: WindowPlan, site: str) -> tuple[WindowPlan, dict, dict]:
     """The per-site windows: every monitoring window of ``plan`` at each site (site-major, time order within).
 
@@ -92,10 +106,9 @@ def _site_plan(table, plan: WindowPlan, site: str) -> tuple[WindowPlan, dict, di
     per-site index → site. Rows without a site or window are counted outside.
     """
     counts = table.group_by([WINDOW, site]).aggregate(n=table.count()).to_pandas()
-    counts[site] = [None if pd.isna(v) else str(v) for v in counts[site]]
-    sites = sorted({v for v in counts[site] if v is not None})
-    size = {(int(w), v): int(n) for w, v, n in zip(counts[WINDOW], counts[site], counts["n"])
-            if pd.notna(w) and v is not None}
+    names = [None if pd.isna(v) else str(v) for v in counts[site]]
+    sites = sorted({v for v in names if v is not None})
+    size = {(int(w), v): int(n) for w, v, n in zip(counts[WINDOW], names, counts["n"]) if pd.notna(w) and v is not None}
     windows, index, site_of = [plan.windows[0]], {}, {}
     for name in sites:
         for w, window in enumerate(plan.windows[1:], start=1):
@@ -153,19 +166,6 @@ def _sums(counts: pd.DataFrame, plan: WindowPlan, threshold: float, resolution: 
                      "events": float(n[lab & (y == 1)].sum()), "expected": float(np.dot(p[lab], n[lab])),
                      "unlabelled": int(n[scored & np.isnan(y)].sum())})
     return pd.DataFrame(rows)
-
-
-def _histograms(hist: pd.DataFrame, plan: WindowPlan, features: list[str], categorical: list[str],
-                rows: dict[int, int]):
-    """The reduce histograms as the cohort scan's (bins, categories, sizes) for windows 1…"""
-    continuous = hist[hist["feature"].isin(features) & (hist["bin"] >= 0)]
-    bins = continuous.rename(columns={"n": "count"})[["window", "feature", "bin", "count"]]
-    cats = hist[hist["feature"].isin(categorical) & (hist["bin"] >= 0)].rename(columns={"n": "count"})
-    cats = cats[["window", "feature", "category", "count"]]
-    missing = hist[hist["bin"] == reduce.MISSING_BIN].groupby(["window", "feature"])["n"].sum()
-    sizes = [(w, f, rows.get(w, 0), int(missing.get((w, f), 0))) for w in range(1, len(plan.windows))
-             for f in (*features, *categorical)]
-    return bins, cats, pd.DataFrame(sizes, columns=["window", "feature", "n", "missing"])
 
 
 def review(cohort, study: Study, *, engine: str | None = None, memory_limit: str = "1GB"):
@@ -242,13 +242,11 @@ def review(cohort, study: Study, *, engine: str | None = None, memory_limit: str
     hist, counts = rekey(hist), rekey(counts)
     if shadow:
         shadow_counts, paired, flags = (rekey(f) for f in (shadow_counts, paired, flags))
-    # Bonferroni across the sites: every interval (the reference's too) at level 1 - alpha / S
-    alpha = alpha / sites
+    alpha = site_alpha(alpha, sites)
     ref_fits = labelled_rows.window_fits({0: ref_rows[0]} if 0 in ref_rows else {}, threshold, alpha, ci,
                                          oe_method=analysis.oe_interval)
     sums = _sums(counts, plan, threshold, mon.resolution, ref_sums)
-    rows = dict(zip(sums["w"].astype(int), sums["n"].astype(int)))
-    bins, cats, sizes = _histograms(hist, plan, features + [deployed], categorical, rows)
+    bins, cats, sizes = reduce.as_tables(hist, range(1, len(plan.windows)), features + [deployed], categorical)
     bins = histograms.index_bins(pd.concat([ref_bins, bins], ignore_index=True))
     cats = pd.concat([ref_cats, cats], ignore_index=True)
     sizes = pd.concat([ref_sizes, sizes], ignore_index=True)
