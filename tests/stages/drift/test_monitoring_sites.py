@@ -158,3 +158,45 @@ def test_small_site_windows_are_not_judged_and_their_counts_are_withheld(fleet_r
     shown = drift_tables.windows(review.windows, 10)
     for label in small.window:
         assert shown.loc[label, "events"] == "<10", shown.loc[label]
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_gives_the_same_per_site_review(tmp_path):
+    import os
+    import shutil
+
+    pytest.importorskip("pyspark", reason="PySpark is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed: Spark cannot run here")
+    fleet.write_fleet(tmp_path / "monitoring", 8_400, sites=7, seed=2)
+    study = fleet_study(tmp_path / "monitoring", features=("x01",), categorical=("c1",),
+                        between=("2025-06", "2025-08"))
+    cohort = reference_cohort(tmp_path / "reference", rows=6_000)
+    duck, spark = monitoring.review(cohort, study), monitoring.review(cohort, study, engine="spark")
+    for name in ("windows", "input", "output", "calibration", "performance", "shadow", "statistics"):
+        pd.testing.assert_frame_equal(getattr(duck, name).reset_index(drop=True),
+                                      getattr(spark, name).reset_index(drop=True), check_exact=True)
+
+
+@pytest.mark.slow
+def test_the_report_tables_and_figures_take_a_per_site_review(fleet_review):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from studylib.report.plots import drift as drift_plots
+    from studylib.report.tables import drift as drift_tables
+
+    _, study, review, judged, _ = fleet_review
+    shown = drift_tables.suppressed(review, 5)
+    for table in (drift_tables.input_drift(review.input, alpha=review.settings["alpha"], threshold=5),
+                  drift_tables.output_drift(review.output, 5), drift_tables.calibration_drift(review.calibration, 5),
+                  drift_tables.performance_drift(review.performance, 5), drift_tables.shadow(review.shadow, 5),
+                  drift_tables.triggers_table(list(judged.values()), study)):
+        assert len(table)
+    for fig in (drift_plots.heatmap(shown.input, review.output, alpha=review.settings["alpha"]),
+                drift_plots.control_chart(shown.performance, alpha=review.settings["alpha"]),
+                drift_plots.shadow(shown.shadow, margin=0.05, alpha=review.settings["alpha"])):
+        plt.close(fig)
