@@ -437,15 +437,18 @@ def recover(reports_dir: Path | None) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for floats.")
 @click.option("--atol", type=float, default=1e-12, show_default=True, help="Absolute tolerance for floats.")
+@click.option("--engine", default=None, help="Engine that reduces the monitoring source: duckdb or spark "
+                                             "(default: the engine the original run recorded).")
 @click.pass_obj
-def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float) -> None:
+def reproduce(obj: _Context, run_dir: Path, rtol: float, atol: float, engine: str | None) -> None:
     """Re-execute RUN_DIR from its recorded parameters and snapshot into a new run and compare every
-    number of the results (counts exactly, floats within tolerance). Exit 0 equal, 1 different,
-    2 the snapshot no longer matches its lock."""
+    number of the results (counts exactly, floats within tolerance). A monitoring source is reduced on
+    the engine the run recorded unless --engine is given. Exit 0 equal, 1 different, 2 the snapshot
+    no longer matches its lock."""
     from studylib.run import reproduce as reproducer
 
     try:
-        outcome, differences = reproducer.reproduce(run_dir, rtol=rtol, atol=atol,
+        outcome, differences = reproducer.reproduce(run_dir, rtol=rtol, atol=atol, engine=engine,
                                                     log=lambda m: click.echo(m, err=True))
     except StudyInputError as exc:
         _fail_input(exc, obj.debug)

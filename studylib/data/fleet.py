@@ -159,7 +159,8 @@ def _chunk(rng: np.random.Generator, n: int, *, ramp: float, regress: bool, mont
     return pa.table(arrays)
 
 
-def write_fleet(out_dir: str | os.PathLike, rows: int = 1_000_000, *, sites: int = 50, seed: int = 0) -> Fleet:
+def write_fleet(out_dir: str | os.PathLike, rows: int = 1_000_000, *, sites: int = 50, seed: int = 0,
+                planted: bool = True) -> Fleet:
     """Write the synthetic fleet as hive-partitioned Parquet (``site=…/month=…``), chunk by chunk.
 
     Parameters
@@ -170,6 +171,8 @@ def write_fleet(out_dir: str | os.PathLike, rows: int = 1_000_000, *, sites: int
         Total rows (at least one per site and month is not required: empty partitions are not written).
     sites : int, default 50
     seed : int, default 0
+    planted : bool, default True
+        False: no site drift and no shadow regression anywhere (a fleet under the null, for simulations).
 
     Returns
     -------
@@ -183,7 +186,7 @@ def write_fleet(out_dir: str | os.PathLike, rows: int = 1_000_000, *, sites: int
     if out.exists() and any(out.rglob("*.parquet")):
         raise FileExistsError(f"{out}: already holds Parquet files; write the fleet to a new folder")
     names = site_names(sites)
-    drifting, regressing = set(drifting_sites(sites)), set(regressing_sites(sites))
+    drifting, regressing = (set(drifting_sites(sites)), set(regressing_sites(sites))) if planted else (set(), set())
     counts = partition_rows(rows, sites)
     files = 0
     for s, site in enumerate(names):

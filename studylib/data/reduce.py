@@ -100,8 +100,7 @@ def histograms(table, *, window: str, edges: Mapping[str, Sequence[float]], cate
     # (x <= e).cast(int).sum() rather than count(x) FILTER (WHERE x <= e): 3× faster on DuckDB 2.0
     wide = _collect(clean.group_by(keys).aggregate(**aggs), keys).fillna({a: 0 for a in aggs})
     out = []
-    for row in wide.itertuples(index=False):
-        row = row._asdict()
+    for row in wide.to_dict(orient="records"):  # not itertuples: it renames columns that start with "_"
         key = [row[k] for k in keys]
         for i, (feature, cuts) in enumerate(edges.items()):
             upto = [int(row[f"f{i}_{k}"]) for k in range(len(cuts))] + [int(row[f"f{i}_n"])]
@@ -113,6 +112,33 @@ def histograms(table, *, window: str, edges: Mapping[str, Sequence[float]], cate
     frame = pd.DataFrame(out, columns=[*keys, "feature", "bin", "category", "n"])
     frame = frame[frame.n > 0].astype({"bin": "int64", "n": "int64"})
     return frame.sort_values([*keys, "feature", "bin", "category"]).reset_index(drop=True)
+
+
+def as_tables(hist: pd.DataFrame, windows: Sequence[int], features: Sequence[str], categorical: Sequence[str] = ()
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`histograms` (keyed by ``window``) as the drift stage reads it: bins, categories and sizes.
+
+    Returns
+    -------
+    bins : DataFrame
+        ``window, feature, bin, count`` of the continuous ``features`` (missing values excluded).
+    categories : DataFrame
+        ``window, feature, category, count`` of the ``categorical`` features.
+    sizes : DataFrame
+        ``window, feature, n, missing`` for every window of ``windows`` and every feature: ``n`` the rows of
+        the window (0 for a window without rows), ``missing`` its missing values of the feature.
+    """
+    hist = hist.astype({"window": "int64"})
+    present = hist[hist["bin"] >= 0].rename(columns={"n": "count"})
+    bins = present[present["feature"].isin(features)][["window", "feature", "bin", "count"]]
+    cats = present[present["feature"].isin(categorical)][["window", "feature", "category", "count"]]
+    cats = cats.astype({"category": str})
+    missing = hist[hist["bin"] == MISSING_BIN].groupby(["window", "feature"])["n"].sum().to_dict()
+    listed = [*features, *categorical]
+    rows = hist[hist["feature"] == listed[0]].groupby("window")["n"].sum().to_dict() if listed else {}
+    sizes = [(int(w), f, int(rows.get(w, 0)), int(missing.get((w, f), 0))) for w in windows for f in listed]
+    return (bins.reset_index(drop=True), cats.reset_index(drop=True),
+            pd.DataFrame(sizes, columns=["window", "feature", "n", "missing"]))
 
 
 def categories(table, columns: Sequence[str]) -> dict[str, list[str]]:

@@ -123,18 +123,24 @@ def _severity(trigger: Trigger, estimate: float, lower: float, upper: float) -> 
     return value if trigger.above is not None else -value
 
 
-def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Study) -> list[gates.Gate]:
+def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Study, *,
+                   alpha: float | None = None) -> list[gates.Gate]:
     """Evaluate each declared trigger over the monitoring windows (in time order).
 
     Parameters
     ----------
     statistics : DataFrame
         The review's long table: ``window, of, statistic, estimate, lower, upper`` and optionally
-        ``reason`` (why the statistic cannot be judged in that window; "" when it can).
+        ``reason`` (why the statistic cannot be judged in that window; "" when it can) and ``site``
+        (per-site windows: each site's windows are judged as a series of their own).
     windows : sequence of str
         The monitoring windows' labels in time order (the reference excluded).
     study : Study
         The plan: ``drift.triggers``, the declared features and ``analysis.alpha`` (for the words).
+    alpha : float, optional
+        The level of the intervals in ``statistics`` (per-site windows: ``analysis.alpha`` over the number
+        of sites, Bonferroni); default ``analysis.alpha``. It sets the interval of ``relative_to``
+        and the words.
 
     Returns
     -------
@@ -155,7 +161,10 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     fire had the windows not judged met its rule, naming those windows and the reasons; it does not
     block. It is PASS only when no outcome of those windows could have made it fire (e.g. a window
     not judged between two quiet windows of a two-consecutive-windows rule). ``of: any_feature``
-    fires when the rule holds for any declared feature.
+    fires when the rule holds for any declared feature. With a ``site`` column a trigger is judged over
+    each site's windows in time order (a run of consecutive windows is within one site); it fires when
+    the rule holds at any site, and its sentence names the site(s). The reference rows (window
+    ``reference``, no site) serve every site.
 
     Examples
     --------
@@ -165,7 +174,8 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     if study.drift is None:
         raise ValueError(f"{study.source}: the study declares no drift: section, so there are no triggers to judge")
     labels = list(windows)
-    level = formatting.confidence_level(study.analysis.alpha)
+    alpha = study.analysis.alpha if alpha is None else alpha
+    level = formatting.confidence_level(alpha)
     # the sentences reach results JSON: three decimals, three significant digits below 0.001, "–" if undefined
     number = functools.partial(formatting.number, digits=3, tiny=3, undefined="–")
 
@@ -174,38 +184,41 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
     features = list(study.drift.features) + list(study.drift.categorical)
     if "reason" not in statistics.columns:
         statistics = statistics.assign(reason="")
+    site_of = ({w: s for w, s in zip(statistics["window"], statistics["site"]) if isinstance(s, str)}
+               if "site" in statistics.columns else {})
+    series = [(s, [w for w in labels if site_of.get(w) == s]) for s in dict.fromkeys(site_of.get(w) for w in labels)]
     judged = []
     for trigger in study.drift.triggers:
         blocks = trigger.action in BLOCKING_ACTIONS
         rule = _rule_text(trigger, level)
         subjects = features if trigger.of == "any_feature" else [trigger.of]
         fired_where, worst, unjudged, could_fire = [], None, {}, False
-        for subject in subjects:
+        for subject, (site, ordered) in ((f, s) for f in subjects for s in series):
             part = statistics[(statistics["of"] == subject) & (statistics["statistic"] == trigger.statistic)]
             part = part.set_index("window")
             if trigger.relative_to is not None:
                 reference = part.loc[REFERENCE] if REFERENCE in part.index else None
-                part = relative_to_reference(part.reindex(labels), reference, study.analysis.alpha)
-            part = part.reindex(labels)
+                part = relative_to_reference(part.reindex(ordered), reference, alpha)
+            part = part.reindex(ordered)
             reasons = [r if isinstance(r, str) and r else "" for r in part["reason"]]
             values = list(zip(part["estimate"].astype(float), part["lower"].astype(float), part["upper"].astype(float)))
             flags = [_fires(trigger, *v, reason=r) for v, r in zip(values, reasons)]
             for i, flag in enumerate(flags):
                 if flag is None:
                     why = reasons[i] or "undefined"
-                    unjudged.setdefault(labels[i], set()).add(f"{subject}: {why}" if trigger.of == "any_feature"
+                    unjudged.setdefault(ordered[i], set()).add(f"{subject}: {why}" if trigger.of == "any_feature"
                                                               else why)
             hits = _fired(trigger, flags)
             # would the trigger fire if every window not judged had met the rule? then it cannot be cleared
             could_fire |= bool(_fired(trigger, [True if f is None else f for f in flags]))
             if hits:
-                fired_where.append((subject, [labels[i] for i in hits], values[hits[0]]))
+                fired_where.append((subject, site, [ordered[i] for i in hits], values[hits[0]]))
             for i, v in enumerate(values):
                 if flags[i] is None:
                     continue
                 key = _severity(trigger, *v)
                 if worst is None or key > worst[0]:
-                    worst = (key, subject, labels[i], v)
+                    worst = (key, subject, ordered[i], v)
         subject_text = f"{trigger.statistic} of {trigger.of}"
         grouped: dict[str, list[str]] = {}
         for w in labels:
@@ -218,9 +231,15 @@ def judge_triggers(statistics: pd.DataFrame, windows: Sequence[str], study: Stud
                                               f"{not_judged or '(none declared)'}."))
             continue
         if fired_where:
-            subject, where, value = fired_where[0]
-            extra = f" (and {len(fired_where) - 1} more feature(s))" if len(fired_where) > 1 else ""
+            subject, site, where, value = fired_where[0]
+            fired_subjects = list(dict.fromkeys(f[0] for f in fired_where))
+            fired_sites = list(dict.fromkeys(f[1] for f in fired_where))
+            extra = f" (and {len(fired_subjects) - 1} more feature(s))" if len(fired_subjects) > 1 else ""
             of_text = f" for {subject}" if trigger.of == "any_feature" else ""
+            if site is not None:
+                of_text += f" at site {site}"
+                if len(fired_sites) > 1:
+                    extra += f" (fired at {len(fired_sites)} sites: {', '.join(fired_sites)})"
             sentence = (f"FIRED{of_text} in window(s) {', '.join(map(str, where))}{extra} "
                         f"({trigger.statistic} {shown(trigger.statistic, value[0])}"
                         + (f", {level} CI {number(value[1])}–{number(value[2])}" if math.isfinite(value[1]) else "")

@@ -1019,7 +1019,9 @@ class WindowSelector(Strict):
     ``{column: admitted, period: month, between: ["2024-01", "2024-12"]}`` (the column is parsed as a
     timestamp — a date/timestamp column, or text in ISO form, ``YYYY-MM`` or ``YYYY``, or in ``format``,
     a strptime format — and rows are labelled by month ``YYYY-MM``, quarter ``YYYY-Qn`` or year ``YYYY``).
-    ``each: k`` groups k consecutive values or periods into one monitoring window.
+    ``each: k`` groups k consecutive values or periods into one monitoring window. ``per: site`` (monitoring
+    windows of a monitoring source only) reviews every window at each site of ``monitoring.columns.site``:
+    ``{column: month, period: month, per: site}`` gives one window per month and site.
     """
 
     column: str = Field(description="the column whose values (or calendar periods) define the windows",
@@ -1036,6 +1038,11 @@ class WindowSelector(Strict):
         examples=[["2024-01", "2024-12"]])
     each: int | None = Field(None, ge=1, description="monitoring windows only: group this many consecutive values "
                                                      "or periods into one window", examples=[1])
+    per: Literal["site"] | None = Field(
+        None, description="monitoring windows of a monitoring source only: site = every window at each site of "
+                          "monitoring.columns.site (windows × sites; triggers judged per site, their intervals "
+                          "Bonferroni-adjusted across the sites); omitted: each window over the whole fleet",
+        examples=["site"])
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -1230,6 +1237,9 @@ class DriftSection(Strict):
     def _consistent(self):
         if self.reference.each is not None:
             raise ValueError("drift.reference is one window; each: applies to drift.windows only")
+        if self.reference.per is not None:
+            raise ValueError("drift.reference is one window (the study cohort's); per: site applies to drift.windows "
+                             "only")
         if self.reference.values is None and self.reference.between is None:
             raise ValueError("drift.reference needs values: [...] or between: [first, last] (e.g. the validation "
                              "period)")
@@ -1261,7 +1271,7 @@ class DriftSection(Strict):
     def _json_schema_rules(cls, schema: dict) -> None:
         properties = schema["properties"]
         reference = properties["reference"]
-        properties["reference"] = {"allOf": [{"$ref": reference.pop("$ref")}, _none_given("each"),
+        properties["reference"] = {"allOf": [{"$ref": reference.pop("$ref")}, _none_given("each", "per"),
                                              {"anyOf": [_given("values"), _given("between")]}], **reference}
         properties["features"]["uniqueItems"] = True
         properties["categorical"]["uniqueItems"] = True
@@ -1480,6 +1490,12 @@ class Study(Strict):
                                  "monitoring source, features and triggers)")
             if self.monitoring.deployed_model == "baseline" and self.models.baseline is None:
                 raise ValueError("monitoring.deployed_model: baseline needs models.baseline")
+        if self.drift is not None and self.drift.windows.per == "site" and (
+                self.monitoring is None or self.monitoring.columns.site is None):
+            raise ValueError("drift.windows.per: site needs a monitoring source with monitoring.columns.site (the "
+                             "column naming each prediction's site)"
+                             + ("" if self.monitoring is not None else "; the study cohort's windows are reviewed "
+                                                                      "over the whole cohort"))
         shadow = [t.id for t in (self.drift.triggers if self.drift else ()) if t.of == "shadow"]
         if shadow and (self.monitoring is None or self.monitoring.columns.shadow is None):
             raise ValueError(f"trigger(s) {', '.join(shadow)} of: shadow need monitoring.columns.shadow (the shadow "
@@ -1535,6 +1551,12 @@ class Study(Strict):
                              {"required": ["subgroups"], "properties": {"subgroups": {
                                  "required": ["gates"], "properties": {"gates": versus}}}}]},
             "then": {"properties": {"models": _given("baseline")}},
+        }, {
+            "if": {"required": ["drift"], "properties": {"drift": {"type": "object", "required": ["windows"],
+                                                                   "properties": {"windows": {
+                                                                       "type": "object", **_given("per")}}}}},
+            "then": {"allOf": [_given("monitoring"), {"properties": {"monitoring": {"properties": {
+                "columns": _given("site")}}}}]},
         })
 
     def at_alpha(self, alpha: float) -> "Study":

@@ -31,11 +31,23 @@ def recorded_root(manifest: dict, folder: str | Path = ".") -> Path | None:
     return root if root.is_dir() else None
 
 
-def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12,
+def recorded_engine(manifest: dict) -> str | None:
+    """The engine that reduced the run's monitoring source, as its manifest recorded it (None: no
+    monitoring source, or a manifest from before engines were recorded)."""
+    monitoring = manifest.get("monitoring") if isinstance(manifest, dict) else None
+    engine = monitoring.get("engine") if isinstance(monitoring, dict) else None
+    return engine if isinstance(engine, str) and engine else None
+
+
+def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12, engine: str | None = None,
               log: Callable[[str], None] = print) -> tuple[runner.RunOutcome, list[Difference]]:
     """Re-execute an archived run from its recorded parameter file and snapshot into a new run, and
     compare the numbers. Relative paths of the archived parameter file resolve against the project
     root the run recorded (:func:`recorded_root`).
+
+    The monitoring source is reduced on the engine the run recorded (a run made with ``--engine spark``
+    is reproduced on Spark), unless ``engine`` is given (``studylib reproduce --engine``); ``log`` says
+    which, and why.
 
     Raises
     ------
@@ -52,6 +64,12 @@ def reproduce(folder: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12,
     if snap.lock != manifest["snapshot"]["lock"]:
         raise StudyInputError(f"{folder}: the run used snapshot lock {manifest['snapshot']['lock']}, "
                               f"the snapshot now has {snap.lock}; refusing to reproduce")
+    recorded = recorded_engine(manifest)
+    if engine is not None:
+        log(f"engine: {engine} (--engine)" + (f"; the original run used {recorded}" if recorded else ""))
+    elif recorded is not None:
+        engine = recorded
+        log(f"engine: {engine}, as recorded in the original run's manifest")
     outcome = runner.run(archived_params, reports_dir=folder.parent.parent, log=log,
-                         reproduces=f"{folder.parent.name}/{folder.name}", root=root)
+                         reproduces=f"{folder.parent.name}/{folder.name}", root=root, engine=engine)
     return outcome, compare_runs(folder, outcome.folder, rtol=rtol, atol=atol)

@@ -219,3 +219,54 @@ def test_a_blocking_trigger_that_cannot_be_judged_does_not_block_now_but_can_blo
         record = gate.__dict__
         assert not vocabulary.blocks(record) and vocabulary.can_block(record) is declared
     assert vocabulary.can_block({"blocks": False}) is False  # a record written before can_block existed
+
+
+# --- per-site windows: each site's windows are a series of their own -----------------------------------------
+
+SITE_WINDOWS = [f"{s} · {w}" for s in ("A", "B") for w in WINDOWS]
+
+
+def _site_table(rows) -> pd.DataFrame:
+    """``(site, window, of, statistic, estimate, lower, upper)`` tuples → a long table with a site column."""
+    frame = pd.DataFrame([(f"{s} · {w}", s, *rest) for s, w, *rest in rows],
+                         columns=["window", "site", "of", "statistic", "estimate", "lower", "upper"])
+    return frame
+
+
+def test_per_site_trigger_fires_at_one_site_and_names_it():
+    slopes = {"A": ((1.0, 0.8, 1.2),) * 4, "B": ((1.0, 0.8, 1.2), (0.6, 0.4, 0.8), (0.5, 0.3, 0.7), (1.0, 0.8, 1.2))}
+    rows = [(s, w, "score", "calibration_slope", *v) for s in slopes for w, v in zip(WINDOWS, slopes[s])]
+    [gate] = triggers.judge_triggers(_site_table(rows), SITE_WINDOWS, _plan(TRIGGERS["slope"]))
+    assert gate.verdict == gates.FAIL and gate.blocks
+    assert gate.sentence.startswith("FIRED at site B in window(s) B · 2002, B · 2003 (calibration_slope 0.600")
+
+
+def test_a_run_does_not_cross_sites():
+    """A's last window and B's first are adjacent in the listing but not consecutive windows of one site."""
+    low, ok = (0.5, 0.3, 0.7), (1.0, 0.8, 1.2)
+    slopes = {"A": (ok, ok, ok, low), "B": (low, ok, ok, ok)}
+    rows = [(s, w, "score", "calibration_slope", *v) for s in slopes for w, v in zip(WINDOWS, slopes[s])]
+    [gate] = triggers.judge_triggers(_site_table(rows), SITE_WINDOWS, _plan(TRIGGERS["slope"]))
+    assert gate.verdict == gates.PASS, gate.sentence
+
+
+def test_per_site_trigger_lists_every_site_it_fired_at():
+    rows = [(s, w, "x1", "p_adjusted", p, math.nan, math.nan)
+            for s, ps in (("A", (0.5, 0.01, 0.3, 0.4)), ("B", (0.5, 0.6, 0.7, 0.02))) for w, p in zip(WINDOWS, ps)]
+    [gate] = triggers.judge_triggers(_site_table(rows), SITE_WINDOWS, _plan({**TRIGGERS["adjusted"], "of": "x1"}))
+    assert gate.sentence.startswith("FIRED at site A in window(s) A · 2002 (fired at 2 sites: A, B)")
+
+
+def test_relative_trigger_per_site_reads_the_intervals_at_their_level():
+    """Per-site intervals are Bonferroni-adjusted (level 1 − alpha/S): the reference's SE is read at that level,
+    and the words say it."""
+    alpha = 0.05 / 10
+    z = 2.807033768343811  # norm.ppf(1 - alpha / 2)
+    rows = [(triggers.REFERENCE, None, "score", "calibration_slope", 0.9, 0.9 - z * 0.04, 0.9 + z * 0.04)]
+    rows += [(f"{s} · {w}", s, "score", "calibration_slope", e, e - z * 0.05, e + z * 0.05)
+             for s, es in (("A", (0.9, 0.9, 0.9, 0.9)), ("B", (0.9, 0.6, 0.6, 0.9))) for w, e in zip(WINDOWS, es)]
+    frame = pd.DataFrame(rows, columns=["window", "site", "of", "statistic", "estimate", "lower", "upper"])
+    [gate] = triggers.judge_triggers(frame, SITE_WINDOWS, _plan(SLOPE_TR), alpha=alpha)
+    assert gate.verdict == gates.FAIL and "at site B" in gate.sentence and "99.5% CI" in gate.sentence
+    d, se = 0.6 - 0.9, math.sqrt(0.05 ** 2 + 0.04 ** 2)
+    assert (gate.estimate, gate.lower, gate.upper) == pytest.approx((d, d - z * se, d + z * se), abs=1e-9)

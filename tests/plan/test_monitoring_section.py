@@ -65,3 +65,50 @@ def test_a_shadow_rule_on_imprecision_is_refused():
     data["drift"]["triggers"].append({"id": "SH-9", "statistic": "auroc_difference", "of": "shadow", "bound": "lower",
                                       "below": -0.05, "action": "stop_shadow"})
     assert "fires on imprecision" in _error(data)
+
+
+# --- per-site windows -----------------------------------------------------------------------------------------
+
+def _per_site(data):
+    data["drift"]["windows"]["per"] = "site"
+    return data
+
+
+def test_per_site_windows_need_a_site_column():
+    data = _per_site(copy.deepcopy(DEMO))
+    assert "drift.windows.per: site needs a monitoring source with monitoring.columns.site" in _error(data)
+    data["monitoring"]["columns"]["site"] = "site"
+    assert plan.Study.model_validate(data).drift.windows.per == "site"
+
+
+def test_per_site_windows_need_a_monitoring_source():
+    data = _per_site(copy.deepcopy(DEMO))
+    del data["monitoring"]
+    data["drift"]["triggers"] = [t for t in data["drift"]["triggers"] if t.get("of") != "shadow"]
+    assert "the study cohort's windows are reviewed over the whole cohort" in _error(data)
+
+
+def test_the_reference_window_is_not_per_site():
+    data = copy.deepcopy(DEMO)
+    data["monitoring"]["columns"]["site"] = "site"
+    data["drift"]["reference"]["per"] = "site"
+    assert "per: site applies to drift.windows only" in _error(data)
+
+
+def test_per_takes_site_only():
+    data = copy.deepcopy(DEMO)
+    data["monitoring"]["columns"]["site"] = "site"
+    data["drift"]["windows"]["per"] = "region"
+    assert "'site'" in _error(data)
+
+
+def test_json_schema_agrees_on_per_site():
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(plan.json_schema())
+    data = _per_site(copy.deepcopy(DEMO))
+    assert not validator.is_valid(data)
+    data["monitoring"]["columns"]["site"] = "site"
+    assert validator.is_valid(data)
+    data["drift"]["reference"]["per"] = "site"
+    assert not validator.is_valid(data)

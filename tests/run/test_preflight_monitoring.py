@@ -144,3 +144,25 @@ def test_cli_exits_2_without_a_traceback(tmp_path):
     assert result.exit_code == 2
     assert "files not in the manifest: sample_year=1998/extra.parquet" in result.output
     assert "Traceback" not in result.output
+
+
+def _per_site(study: plan.Study, site: str | None) -> Path:
+    text = study.source.read_text(encoding="utf-8")
+    text = text.replace("windows: {column: sample_year, each: 1}", "windows: {column: sample_year, each: 1, per: site}")
+    if site is not None:
+        text = text.replace("columns: {deployed: p_v1,", f"columns: {{site: {site}, deployed: p_v1,")
+    study.source.write_text(text, encoding="utf-8")
+    return study.source
+
+
+@pytest.mark.parametrize("site, message", [
+    ("hospital", "monitoring: columns.site: the source has no column or partition 'hospital'"),
+    (None, "drift.windows.per: site needs a monitoring source with monitoring.columns.site"),
+])
+def test_per_site_windows_without_a_site_column_exit_2(tmp_path, site, message):
+    folder = tmp_path / "mon"
+    source = _per_site(study_with(tmp_path, folder, write_source(folder)), site)
+    result = CliRunner().invoke(main, ["params", "check", str(source)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output

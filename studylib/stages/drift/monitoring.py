@@ -9,18 +9,26 @@ labelled statistics from counts (exact for the scores as stored, or on the decla
 Rows without an outcome (label delay) are counted per window (``unlabelled``) and are neither events
 nor non-events. With a shadow score, :mod:`studylib.stages.drift.shadow` compares it with the deployed
 model per window.
+
+Per site (``drift.windows.per: site``): the engine groups every aggregate by (window, site of
+``monitoring.columns.site``), and each (window, site) is reported as a window of its own, labelled
+``"<site> · <window>"``, with a ``site`` column in every table (the reference row's is missing: it is the
+study cohort). Multiplicity across sites: the intervals of the per-site windows (and of the reference
+they are compared with) are Bonferroni-adjusted, each at level ``1 − alpha / S`` for S sites, so that in
+a window the chance that any site's interval misses its true value is at most ``alpha`` — a trigger on
+an interval bound fires by chance at some site no more often than the same trigger on one window of the
+whole fleet. The p-values of the input-drift tests are adjusted across features × windows × sites (one
+family, ``drift.multiplicity``). Rows without a site are outside every window.
 """
 
 from __future__ import annotations
-
-import math
 
 import ibis
 import numpy as np
 import pandas as pd
 
 from studylib.data import engine as engines, monitoring as source, reduce
-from studylib.data.scan import REFERENCE, Scanner, Window, WindowPlan, _select, _sort_key
+from studylib.data.scan import Scanner, Window, WindowPlan, _select, _sort_key
 from studylib.plan import Study
 from studylib.stages.drift import histograms, labelled as labelled_rows, review as cohort_review, shadow as shadow_mode
 from studylib.stats.drift import bin_edges
@@ -67,6 +75,67 @@ def _window_plan(table, study: Study, reference: Window):
     return WindowPlan(tuple(windows), "", outside), labelled
 
 
+SITE_SEPARATOR = " · "
+
+
+def site_label(site: str, window: str) -> str:
+    """The label of one window at one site (``S07 · 2025-03``)."""
+    return f"{site}{SITE_SEPARATOR}{window}"
+
+
+def site_alpha(alpha: float, sites: int) -> float:
+    """The level of every interval of a review of ``sites`` sites: Bonferroni, ``alpha / sites``.
+
+    In one window, the chance that the interval of at least one of the S sites misses its site's true
+    value is at most ``S · alpha / S = alpha`` (Bonferroni's inequality), whatever the dependence between
+    sites; a rule on an interval bound therefore fires by chance at some site in a window no more often
+    than at level ``alpha`` on the whole fleet. One site: ``alpha`` itself.
+
+    References
+    ----------
+    Dunn OJ (1961). Multiple comparisons among means. Journal of the American Statistical Association
+    56(293):52-64. doi:10.1080/01621459.1961.10482090
+    """
+    return alpha / sites
+
+
+def _site_plan(table, plan: WindowPlan, site: str) -> tuple[WindowPlan, dict, dict]:
+    """The per-site windows: every monitoring window of ``plan`` at each site (site-major, time order within).
+
+    Returns the plan of those windows (index 0 the reference), ``(window index, site) → per-site index``, and
+    per-site index → site. Rows without a site or window are counted outside.
+    """
+    counts = table.group_by([WINDOW, site]).aggregate(n=table.count()).to_pandas()
+    names = [None if pd.isna(v) else str(v) for v in counts[site]]
+    sites = sorted({v for v in names if v is not None})
+    size = {(int(w), v): int(n) for w, v, n in zip(counts[WINDOW], names, counts["n"]) if pd.notna(w) and v is not None}
+    windows, index, site_of = [plan.windows[0]], {}, {}
+    for name in sites:
+        for w, window in enumerate(plan.windows[1:], start=1):
+            index[(w, name)] = len(windows)
+            site_of[len(windows)] = name
+            windows.append(Window(site_label(name, window.label), window.keys, size.get((w, name), 0)))
+    outside = plan.outside + sum(w.n for w in plan.windows[1:]) - sum(size.values())
+    return WindowPlan(tuple(windows), "", outside), index, site_of
+
+
+def _by_site(frame: pd.DataFrame, site: str, index: dict) -> pd.DataFrame:
+    """An aggregate keyed by (window, site) re-keyed by the per-site window index (rows without a site dropped)."""
+    key = [index.get((int(w), str(v))) if pd.notna(v) else None for w, v in zip(frame[WINDOW], frame[site])]
+    out = frame.drop(columns=[WINDOW, site]).assign(window=key)
+    out = out[out["window"].notna()].astype({"window": "int64"})
+    return out.sort_values("window", kind="stable").reset_index(drop=True)
+
+
+def _with_site(frame: pd.DataFrame | None, sites: dict) -> pd.DataFrame | None:
+    """The table with a ``site`` column after ``window`` (label → site; missing for the reference)."""
+    if frame is None or "window" not in frame.columns:
+        return frame
+    out = frame.copy()
+    out.insert(out.columns.get_loc("window") + 1, "site", [sites.get(w) for w in out["window"]])
+    return out
+
+
 def _per_window_counts(counts: pd.DataFrame, resolution: float | None) -> dict:
     """Window index → (score values ascending, events, non-events) of the labelled, scored rows."""
     out = {}
@@ -97,19 +166,6 @@ def _sums(counts: pd.DataFrame, plan: WindowPlan, threshold: float, resolution: 
                      "events": float(n[lab & (y == 1)].sum()), "expected": float(np.dot(p[lab], n[lab])),
                      "unlabelled": int(n[scored & np.isnan(y)].sum())})
     return pd.DataFrame(rows)
-
-
-def _histograms(hist: pd.DataFrame, plan: WindowPlan, features: list[str], categorical: list[str],
-                rows: dict[int, int]):
-    """The reduce histograms as the cohort scan's (bins, categories, sizes) for windows 1…"""
-    continuous = hist[hist["feature"].isin(features) & (hist["bin"] >= 0)]
-    bins = continuous.rename(columns={"n": "count"})[["window", "feature", "bin", "count"]]
-    cats = hist[hist["feature"].isin(categorical) & (hist["bin"] >= 0)].rename(columns={"n": "count"})
-    cats = cats[["window", "feature", "category", "count"]]
-    missing = hist[hist["bin"] == reduce.MISSING_BIN].groupby(["window", "feature"])["n"].sum()
-    sizes = [(w, f, rows.get(w, 0), int(missing.get((w, f), 0))) for w in range(1, len(plan.windows))
-             for f in (*features, *categorical)]
-    return bins, cats, pd.DataFrame(sizes, columns=["window", "feature", "n", "missing"])
 
 
 def review(cohort, study: Study, *, engine: str | None = None, memory_limit: str = "1GB"):
@@ -148,37 +204,49 @@ def review(cohort, study: Study, *, engine: str | None = None, memory_limit: str
         ref_bins, ref_cats, ref_sizes = scan.histograms(ref_plan, {c: fine[c] for c in fine}, tuple(categorical))
         ref_sums = scan.score_sums(ref_plan, ref_score, study.data.outcome, threshold).loc[0]
         ref_rows = scan.labelled(ref_plan, ref_score, study.data.outcome)
-    ref_fits = labelled_rows.window_fits({0: ref_rows[0]} if 0 in ref_rows else {}, threshold, alpha, ci,
-                                         oe_method=analysis.oe_interval)
     rename = {ref_score: deployed}
     ref_bins = ref_bins[ref_bins["window"] == 0].replace({"feature": rename})
     ref_cats = ref_cats[ref_cats["window"] == 0]
     ref_sizes = ref_sizes[ref_sizes["window"] == 0].replace({"feature": rename})
     edges = {rename.get(k, k): v for k, v in edges.items()}
     fine = {rename.get(k, k): v for k, v in fine.items()}
-    # --- the monitoring windows, in the engine
+    # --- the monitoring windows (per site: every window at each site), in the engine
+    site = mon.columns.site if drift.windows.per == "site" else None
     connected = engines.connect(engine or mon.engine, master=mon.master)
     try:
         table = source.open_table(connected, study.monitoring_path)
         plan, table = _window_plan(table, study, ref_plan.windows[0])
+        if site is not None:
+            plan, key_of, site_of = _site_plan(table, plan, site)
         hist = reduce.histograms(table, window=WINDOW, edges={c: fine[c] for c in (*features, deployed) if c in fine},
-                                 categorical=categorical)
-        counts = reduce.score_counts(table, window=WINDOW, score=deployed, outcome=outcome, resolution=mon.resolution)
+                                 categorical=categorical, site=site)
+        counts = reduce.score_counts(table, window=WINDOW, score=deployed, outcome=outcome, site=site,
+                                     resolution=mon.resolution)
         if shadow:
-            shadow_counts = reduce.score_counts(table, window=WINDOW, score=shadow, outcome=outcome,
+            shadow_counts = reduce.score_counts(table, window=WINDOW, score=shadow, outcome=outcome, site=site,
                                                 resolution=mon.resolution)
             paired = reduce.paired_sums(table, window=WINDOW, score_a=shadow, score_b=deployed, outcome=outcome,
-                                        resolution=mon.resolution)
+                                        site=site, resolution=mon.resolution)
             flags = reduce.flag_counts(table, window=WINDOW, score_a=shadow, score_b=deployed, outcome=outcome,
-                                       threshold=threshold)
+                                       threshold=threshold, site=site)
     finally:
         connected.close()
-    hist, counts = hist.rename(columns={WINDOW: "window"}), counts.rename(columns={WINDOW: "window"})
+    if site is None:
+        def rekey(frame):
+            return frame.rename(columns={WINDOW: "window"})
+        sites = 1
+    else:
+        def rekey(frame):
+            return _by_site(frame, site, key_of)
+        sites = max(1, len(set(site_of.values())))
+    hist, counts = rekey(hist), rekey(counts)
     if shadow:
-        shadow_counts, paired, flags = (f.rename(columns={WINDOW: "window"}) for f in (shadow_counts, paired, flags))
+        shadow_counts, paired, flags = (rekey(f) for f in (shadow_counts, paired, flags))
+    alpha = site_alpha(alpha, sites)
+    ref_fits = labelled_rows.window_fits({0: ref_rows[0]} if 0 in ref_rows else {}, threshold, alpha, ci,
+                                         oe_method=analysis.oe_interval)
     sums = _sums(counts, plan, threshold, mon.resolution, ref_sums)
-    rows = dict(zip(sums["w"].astype(int), sums["n"].astype(int)))
-    bins, cats, sizes = _histograms(hist, plan, features + [deployed], categorical, rows)
+    bins, cats, sizes = reduce.as_tables(hist, range(1, len(plan.windows)), features + [deployed], categorical)
     bins = histograms.index_bins(pd.concat([ref_bins, bins], ignore_index=True))
     cats = pd.concat([ref_cats, cats], ignore_index=True)
     sizes = pd.concat([ref_sizes, sizes], ignore_index=True)
@@ -222,5 +290,16 @@ def review(cohort, study: Study, *, engine: str | None = None, memory_limit: str
         "labelled_statistics": "from per-score counts (exact); no calibration curve per monitoring window",
         "min_rows": drift.min_rows, "min_events": drift.min_events, "min_non_events": drift.min_non_events,
     }
-    return cohort_review.DriftReview(windows, input_table, output_table, calibration_table, performance_table,
-                                     curves, score_cdf, statistics, settings, shadow=shadow_table)
+    if site is None:
+        return cohort_review.DriftReview(windows, input_table, output_table, calibration_table, performance_table,
+                                         curves, score_cdf, statistics, settings, shadow=shadow_table)
+    settings |= {
+        "site": site, "sites": sites,
+        "site_adjustment": (f"every window at each of {sites} site(s) of column '{site}'; intervals Bonferroni-"
+                            f"adjusted across the sites (level 1 − {analysis.alpha:g}/{sites}), input-drift p-values "
+                            f"adjusted across features × windows × sites ({method})"),
+    }
+    label_site = {plan.windows[i].label: name for i, name in site_of.items()}
+    tables = [_with_site(t, label_site) for t in (windows, input_table, output_table, calibration_table,
+                                                  performance_table, curves, score_cdf, statistics, shadow_table)]
+    return cohort_review.DriftReview(*tables[:8], settings, shadow=tables[8])
