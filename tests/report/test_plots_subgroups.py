@@ -199,3 +199,22 @@ def test_forest_svg_is_the_same_twice(small):
     first = plots.svg(plots.forest(view, "sensitivity", plan)[0]).data
     assert first == plots.svg(plots.forest(view, "sensitivity", plan)[0]).data
     assert first.startswith("<svg") and plots.svg(plots.forest(view, "sensitivity", plan)[0])._repr_svg_() == first
+
+
+@pytest.mark.parametrize("which", ["roc_by_subgroup", "calibration_by_subgroup"])
+def test_panels_keep_their_texts_inside_the_figure_and_their_cell(small, which):
+    frame, plan, analysis, view = small
+    fig, _ = getattr(plots, which)(frame, analysis, view, plan)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = fig.bbox
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    boxes = [ax.get_tightbbox(renderer) for ax in panels] + [fig._suptitle.get_window_extent(renderer)]
+    for box in boxes:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    first, second = (ax.get_tightbbox(renderer) for ax in panels[:2])
+    assert first.x1 < second.x0  # side by side, not overlapping
+    assert fig._suptitle.get_window_extent(renderer).y0 > max(b.y1 for b in boxes[:-1])

@@ -291,14 +291,43 @@ def forest_plots(view: ReviewerView, study: Study) -> list[tuple[Figure, str]]:
     return [forest(view, metric, study) for metric in present]
 
 
+PANEL = (5.6, 5.0)  # inches per panel of the ROC and calibration figures
+_PANEL_TICKS = ["0.00", "0.25", "0.50", "0.75", "1.00"]  # the widest tick labels of a panel's 0–1 axes
+
+
 def _panels(names: list[str]) -> tuple[Figure, list]:
+    """A grid of up to two panels per row; :func:`_place_panels` lays it out once the legends are known."""
     cols = min(2, len(names)) or 1
     rows = math.ceil(len(names) / cols) or 1
-    fig = Figure(figsize=(5.6 * cols, 5.0 * rows + 0.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
+    fig = layout.figure(PANEL[0] * cols, PANEL[1] * rows + 0.4)
+    axes = [fig.add_axes((0, 0, 1, 1)) for _ in names] or [fig.add_axes((0, 0, 1, 1))]
     for extra in axes[len(names):]:
         extra.set_visible(False)
     return fig, axes[:len(names)]
+
+
+def _place_panels(fig: Figure, axes: list, counts: list[int], title: str) -> None:
+    """Place the panels in their grid from the geometry: room left for the y axis, below for the x axis, above
+    for the panel's title and the figure's, right for a legend drawn outside the panel. Each panel keeps its
+    square aspect inside its cell, centred, as constrained layout placed it."""
+    cols = min(2, len(axes)) or 1
+    top = layout.EDGE + layout.text_height(11) + layout.GAP  # the figure's title
+    left = layout.EDGE + layout.y_axis_width(_PANEL_TICKS)
+    bottom = layout.EDGE + layout.axis_height()
+    above = layout.title_height(10)
+    width, height = fig.get_size_inches()
+    fig.suptitle(title, x=0.02, y=1 - layout.EDGE / height, ha="left", va="top", fontsize=11)
+    for i, (ax, count) in enumerate(zip(axes, counts)):
+        row, col = divmod(i, cols)
+        legend = ax.get_legend()
+        right = layout.EDGE
+        if legend is not None and count > _LEGEND_INSIDE:  # drawn right of the panel
+            labels = [t.get_text() for t in legend.get_texts()]
+            right += 0.02 * PANEL[0] + layout.legend_size(labels, fontsize=6.5, ncol=2)[0]
+        x0 = col * PANEL[0]
+        y0 = height - top - (row + 1) * PANEL[1]
+        ax.set_position([(x0 + left) / width, (y0 + bottom) / height, (PANEL[0] - left - right) / width,
+                         (PANEL[1] - bottom - above) / height])
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -326,12 +355,15 @@ def _curve_groups(analysis: SubgroupAnalysis, view: ReviewerView):
     return out, skipped
 
 
+_LEGEND_INSIDE = 8  # at most this many curves: the legend sits inside the panel; more: two columns right of it
+
+
 def _legend(ax, count: int) -> None:
     if not ax.get_legend_handles_labels()[0]:  # nothing drawn in this panel (no warning on stderr)
         return
-    ax.legend(loc="lower right" if count <= 8 else "center left", fontsize=7.5 if count <= 8 else 6.5,
-              ncol=1 if count <= 8 else 2, frameon=True,
-              bbox_to_anchor=None if count <= 8 else (1.02, 0.5))
+    inside = count <= _LEGEND_INSIDE
+    ax.legend(loc="lower right" if inside else "center left", fontsize=7.5 if inside else 6.5,
+              ncol=1 if inside else 2, frameon=True, bbox_to_anchor=None if inside else (1.02, 0.5))
 
 
 def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: ReviewerView,
@@ -358,7 +390,7 @@ def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: Revie
         ax.set_ylabel("sensitivity (true-positive rate)")
         ax.grid(alpha=0.3)
         _legend(ax, len(groups[name]))
-    fig.suptitle("ROC curves of the candidate model by subgroup", x=0.02, ha="left", fontsize=11)
+    _place_panels(fig, axes, [len(groups[name]) for name in names], "ROC curves of the candidate model by subgroup")
     caption = (f"**ROC curves by subgroup.** One panel per subgroup variable ({', '.join(names)}); each curve "
                "is the empirical ROC curve of the candidate model in one subgroup (legend: its AUROC). The dotted "
                "diagonal is chance. Only subgroups that meet the plan's minimum n, and whose counts are not withheld "
@@ -407,7 +439,8 @@ def calibration_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, vie
         ax.set_xlim(0, limit)
         ax.set_ylim(0, limit)
         ax.set_aspect("equal")
-    fig.suptitle("Calibration of the candidate model by subgroup (quantile bins)", x=0.02, ha="left", fontsize=11)
+    _place_panels(fig, axes, [len(groups[name]) for name in names],
+                  "Calibration of the candidate model by subgroup (quantile bins)")
     caption = ("**Calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
                "subgroup (up to 10 bins at the quantiles of its predicted risk): mean predicted risk against the "
                "observed proportion with the outcome. Points on the dotted diagonal are perfectly calibrated; above it "
