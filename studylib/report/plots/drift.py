@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 
 from studylib import formatting as F
 from studylib.data.scan import REFERENCE
+from studylib.report.plots import layout
 
 _BAND_COLOURS = ("#e8f1e4", "#f6d98b", "#e07b5f")  # stable, moderate, significant
 _REF_COLOUR = "#222222"
@@ -94,7 +95,7 @@ def score_distribution(score_cdf: pd.DataFrame, *, threshold: float | None = Non
     """Empirical CDF of the score per window (reference in black), from the fine reference bins."""
     labels = list(dict.fromkeys(score_cdf["window"]))
     colours = _window_colours([w for w in labels if w != REFERENCE])
-    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    fig = layout.figure(7.5, 4.5)
     ax = fig.subplots()
     for label in labels:
         part = score_cdf[score_cdf["window"] == label]
@@ -111,6 +112,7 @@ def score_distribution(score_cdf: pd.DataFrame, *, threshold: float | None = Non
     ax.set_ylim(0, 1)
     ax.set_title("Score distribution per window (empirical CDF)")
     ax.legend(title="window", fontsize=8, ncols=2, loc="lower right")
+    layout.arrange(fig, [[ax]])
     return fig
 
 
@@ -136,7 +138,7 @@ def output_drift(output_table: pd.DataFrame, calibration_table: pd.DataFrame, *,
     level = F.confidence_level(alpha)
     labels = list(output_table["window"])
     x = np.arange(len(labels))
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    fig = layout.figure(11, 4.2)
     left, right = fig.subplots(1, 2)
     _reference_band(left, output_table, "mean_score")
     _errorbars(left, x, output_table, "mean_score", "#1f77b4", f"mean predicted risk ({level} CI)", offset=-0.1)
@@ -153,6 +155,7 @@ def output_drift(output_table: pd.DataFrame, calibration_table: pd.DataFrame, *,
         ax.set_xticks(x, labels, rotation=30, ha="right")
         ax.set_xlabel("window (dashed line and band: reference value and interval)")
         ax.set_ylim(bottom=0)
+    layout.arrange(fig, [[left, right]])
     return fig
 
 
@@ -160,7 +163,7 @@ def calibration_curves(curves: pd.DataFrame) -> Figure:
     """Smoothed (lowess) calibration curves of every window overlaid; the diagonal is perfect calibration."""
     labels = list(dict.fromkeys(curves["window"]))
     colours = _window_colours([w for w in labels if w != REFERENCE])
-    fig = Figure(figsize=(6.5, 5.5), layout="constrained")
+    fig = layout.figure(6.5, 5.5)
     ax = fig.subplots()
     top = float(np.nanmax([curves["predicted"].max(), curves["observed"].max(), 0.1])) if len(curves) else 1.0
     top = min(1.0, top * 1.05)
@@ -177,6 +180,7 @@ def calibration_curves(curves: pd.DataFrame) -> Figure:
     ax.set_ylabel("observed proportion with the outcome (lowess)")
     ax.set_title("Calibration curves by window")
     ax.legend(title="window", fontsize=8)
+    layout.arrange(fig, [[ax]])
     return fig
 
 
@@ -185,7 +189,7 @@ def calibration_drift(calibration_table: pd.DataFrame, *, alpha: float = 0.05) -
     level = F.confidence_level(alpha)
     labels = list(calibration_table["window"])
     x = np.arange(len(labels))
-    fig = Figure(figsize=(12, 4), layout="constrained")
+    fig = layout.figure(12, 4)
     axes = fig.subplots(1, 3)
     for ax, (name, ideal, title) in zip(axes, (("oe_ratio", 1.0, "Observed / expected events"),
                                                ("calibration_in_the_large", 0.0, "Calibration-in-the-large"),
@@ -196,6 +200,7 @@ def calibration_drift(calibration_table: pd.DataFrame, *, alpha: float = 0.05) -
         ax.set_title(f"{title} (ideal {ideal:g})")
         ax.set_xlabel("window")
     axes[0].set_ylabel("estimate with interval")
+    layout.arrange(fig, [list(axes)])
     return fig
 
 
@@ -211,7 +216,7 @@ def control_chart(performance_table: pd.DataFrame, *, alpha: float = 0.05) -> Fi
     table = performance_table
     labels = list(table["window"])[1:]
     x = np.arange(len(labels))
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    fig = layout.figure(12, 4.2)
     axes = fig.subplots(1, 3)
     for ax, name, title in zip(axes, ("auroc", "sensitivity", "specificity"), ("AUROC", "Sensitivity", "Specificity")):
         mon = table.iloc[1:]
@@ -233,6 +238,7 @@ def control_chart(performance_table: pd.DataFrame, *, alpha: float = 0.05) -> Fi
         ax.set_xlabel("monitoring window")
     axes[0].set_ylabel("estimate")
     axes[0].legend(fontsize=8, loc="lower left")
+    layout.arrange(fig, [list(axes)])
     return fig
 
 
@@ -243,7 +249,7 @@ def shadow(shadow_table: pd.DataFrame, *, margin: float, alpha: float = 0.05) ->
     level = F.confidence_level(alpha)
     labels = list(shadow_table["window"])
     x = np.arange(len(labels))
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    fig = layout.figure(11, 3.8)
     left, right = fig.subplots(1, 2)
     _errorbars(left, x, shadow_table, "auroc_difference", "#1f77b4", f"shadow − deployed ({level} CI)")
     left.axhline(0.0, color=_REF_COLOUR, lw=1, label="no difference")
@@ -257,4 +263,5 @@ def shadow(shadow_table: pd.DataFrame, *, margin: float, alpha: float = 0.05) ->
         ax.set_xlabel("monitoring window")
     left.set_ylabel("shadow − deployed")
     left.legend(fontsize=8, loc="lower left")
+    layout.arrange(fig, [[left, right]])
     return fig

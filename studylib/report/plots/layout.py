@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import matplotlib
@@ -129,3 +130,129 @@ def place(fig: Figure, ax: Axes, *, left: float, right: float, top: float, botto
 def figure(width: float, height: float, **kwargs) -> Figure:
     """A figure without a layout engine (its axes are placed with :func:`place`)."""
     return Figure(figsize=(width, height), layout="none", **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# A grid of axes laid out from its texts: the margins constrained layout would find, computed once
+# --------------------------------------------------------------------------------------------------
+
+
+def _label_extent(text) -> tuple[float, float]:
+    """Width and height (inches) of a tick label's box as drawn, rotation included."""
+    size, content = text.get_fontsize(), text.get_text()
+    width = text_width(content, size, weight=text.get_fontweight())
+    height = text_height(size, content.count("\n") + 1)
+    if is_math_text(content):  # e.g. 10^{-3} on a log axis: taller than a line of text
+        height = max(height, _measure(content, font_size(size), str(text.get_fontweight()), "normal")[1])
+    angle = math.radians(text.get_rotation())
+    return (width * abs(math.cos(angle)) + height * abs(math.sin(angle)),
+            width * abs(math.sin(angle)) + height * abs(math.cos(angle)))
+
+
+@dataclass(frozen=True)
+class _Room:
+    """Inches an axes needs on each side for its ticks, tick labels, axis labels and title, and the distance
+    from the axes to its x and y axis labels."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    xlabel_offset: float
+    ylabel_offset: float
+
+
+def _room(ax: Axes, width: float) -> _Room:
+    """The room ``ax`` needs when ``width`` inches wide (where its tick labels overhang its edges)."""
+    rc = matplotlib.rcParams
+    x_params, y_params = ax.xaxis.get_tick_params(), ax.yaxis.get_tick_params()
+    x_ticks = (x_params.get("length", rc["xtick.major.size"]) + x_params.get("pad", rc["xtick.major.pad"])) * POINT
+    y_ticks = (y_params.get("length", rc["ytick.major.size"]) + y_params.get("pad", rc["ytick.major.pad"])) * POINT
+    below, beside, over_left, over_right, over_top = x_ticks, y_ticks, 0.0, 0.0, 0.0
+    low, high = ax.get_xlim()
+    if x_params.get("labelbottom", True):
+        for tick, text in zip(ax.xaxis.get_majorticklocs(), ax.xaxis.get_majorticklabels()):
+            if not text.get_text() or not min(low, high) <= tick <= max(low, high):
+                continue
+            across, down = _label_extent(text)
+            below = max(below, x_ticks + down)
+            at = width * (tick - low) / (high - low) if high != low else 0.0
+            start = {"right": at - across, "left": at}.get(text.get_horizontalalignment(), at - across / 2)
+            over_left, over_right = max(over_left, -start), max(over_right, start + across - width)
+    low, high = ax.get_ylim()
+    if y_params.get("labelleft", True):
+        for tick, text in zip(ax.yaxis.get_majorticklocs(), ax.yaxis.get_majorticklabels()):
+            if text.get_text() and min(low, high) <= tick <= max(low, high):
+                across, down = _label_extent(text)
+                beside = max(beside, y_ticks + across)
+                over_top = max(over_top, down / 2)
+    left, bottom = beside, below
+    if ax.get_ylabel():
+        left += rc["axes.labelpad"] * POINT + text_height(ax.yaxis.label.get_fontsize())
+    if ax.get_xlabel():
+        bottom += rc["axes.labelpad"] * POINT + text_height(ax.xaxis.label.get_fontsize(),
+                                                             ax.get_xlabel().count("\n") + 1)
+    titles = [t for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    top = max([over_top, *(rc["axes.titlepad"] * POINT + text_height(t.get_fontsize(), t.get_text().count("\n") + 1)
+                           for t in titles)])
+    return _Room(max(left, over_left), over_right, top, bottom, below + rc["axes.labelpad"] * POINT,
+                 beside + rc["axes.labelpad"] * POINT)
+
+
+def _freeze_labels(fig: Figure, ax: Axes, room: _Room) -> None:
+    """Fix the axis labels and titles where the layout put them: otherwise every draw measures every tick
+    label again to place them (matplotlib's automatic label and title positions)."""
+    from matplotlib.transforms import ScaledTranslation
+
+    ax.xaxis.set_label_coords(0.5, 0, transform=ax.transAxes + ScaledTranslation(0, -room.xlabel_offset,
+                                                                                  fig.dpi_scale_trans))
+    ax.yaxis.set_label_coords(0, 0.5, transform=ax.transAxes + ScaledTranslation(-room.ylabel_offset, 0,
+                                                                                  fig.dpi_scale_trans))
+    ax._autotitlepos = False  # the titles stay at the top of the axes (as ``set_title(y=1)`` would set)
+
+
+def arrange(fig: Figure, grid: Sequence[Sequence[Axes | None]], *, width_ratios: Sequence[float] | None = None,
+            height_ratios: Sequence[float] | None = None, top: float = 0.0, gap: float = GAP) -> None:
+    """Lay out a grid of axes (rows of columns; ``None`` for an empty cell) in ``fig`` from their texts.
+
+    Each column gets the widest room its axes need on the left (y tick labels and label) and right (x tick
+    labels overhanging), each row the tallest room above (title) and below (x tick labels and label); the
+    rest of the figure is shared by the ratios. ``top`` keeps room above the grid (e.g. for a suptitle). The
+    axis labels and titles are then fixed in place. Axes with a fixed aspect shrink inside their cell, centred.
+    """
+    rows, cols = len(grid), max(len(row) for row in grid)
+    width_ratios = list(width_ratios or [1.0] * cols)
+    height_ratios = list(height_ratios or [1.0] * rows)
+    fig_width, fig_height = fig.get_size_inches()
+    cells = [[ax for ax in row] + [None] * (cols - len(row)) for row in grid]
+
+    def rooms(widths):
+        return {id(ax): _room(ax, widths[c]) for row in cells for c, ax in enumerate(row) if ax is not None}
+
+    widths = [(fig_width - 2 * EDGE) * r / sum(width_ratios) for r in width_ratios]  # first guess
+    for _ in range(2):  # the second pass measures the tick labels at the axes' laid-out size
+        found = rooms(widths)
+        left = [max([found[id(ax)].left for ax in (row[c] for row in cells) if ax is not None], default=0.0)
+                for c in range(cols)]
+        right = [max([found[id(ax)].right for ax in (row[c] for row in cells) if ax is not None], default=0.0)
+                 for c in range(cols)]
+        above = [max([found[id(ax)].top for ax in row if ax is not None], default=0.0) for row in cells]
+        below = [max([found[id(ax)].bottom for ax in row if ax is not None], default=0.0) for row in cells]
+        free_width = fig_width - 2 * EDGE - sum(left) - sum(right) - gap * (cols - 1)
+        free_height = fig_height - 2 * EDGE - top - sum(above) - sum(below) - gap * (rows - 1)
+        widths = [max(free_width, 0.5) * r / sum(width_ratios) for r in width_ratios]
+        heights = [max(free_height, 0.5) * r / sum(height_ratios) for r in height_ratios]
+        y = fig_height - EDGE - top
+        for r, row in enumerate(cells):
+            y -= above[r] + heights[r]
+            x = EDGE
+            for c, ax in enumerate(row):
+                x += left[c]
+                if ax is not None:
+                    ax.set_position([x / fig_width, y / fig_height, widths[c] / fig_width, heights[r] / fig_height])
+                x += widths[c] + right[c] + gap
+            y -= below[r] + gap
+    for row in cells:
+        for ax in row:
+            if ax is not None:
+                _freeze_labels(fig, ax, found[id(ax)])
