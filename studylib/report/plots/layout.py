@@ -256,3 +256,8 @@ def arrange(fig: Figure, grid: Sequence[Sequence[Axes | None]], *, width_ratios:
         for ax in row:
             if ax is not None:
                 _freeze_labels(fig, ax, found[id(ax)])
+
+
+def fix_labels(fig: Figure, ax: Axes) -> None:
+    """Fix the axis labels and titles of an axes already placed (see :func:`arrange`, which does this itself)."""
+    _freeze_labels(fig, ax, _room(ax, ax.get_position().width * fig.get_size_inches()[0]))

@@ -159,6 +159,7 @@ def _forest_layout(fig: Figure, ax, rows: int, labels: list[tuple[str, bool]], r
     height = top + bottom + 0.3 * (max(rows, 1) + 0.4)
     fig.set_size_inches(width, height)
     layout.place(fig, ax, left=left, right=right_room, top=top, bottom=bottom)
+    layout.fix_labels(fig, ax)
     if handles:
         fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, layout.EDGE / height), ncol=ncol,
                    fontsize=8, frameon=False, borderaxespad=0)
@@ -328,6 +329,7 @@ def _place_panels(fig: Figure, axes: list, counts: list[int], title: str) -> Non
         y0 = height - top - (row + 1) * PANEL[1]
         ax.set_position([(x0 + left) / width, (y0 + bottom) / height, (PANEL[0] - left - right) / width,
                          (PANEL[1] - bottom - above) / height])
+        layout.fix_labels(fig, ax)
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
