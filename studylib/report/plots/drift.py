@@ -70,8 +70,8 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
                 j = windows.index(r.window)
                 psi[-1, j], small[-1, j] = r.psi, r.n < min_rows
                 marks[-1][j] = "*" if r.p_adjusted < alpha else ""
-    fig = Figure(figsize=(max(6.0, 1.0 * len(windows) + 3), 0.55 * len(rows) + 2.2), layout="constrained")
-    ax = fig.subplots()
+    fig = layout.figure(max(6.0, 1.0 * len(windows) + 3), 0.55 * len(rows) + 2.2)
+    ax = fig.add_axes((0, 0, 1, 1))
     cmap = ListedColormap(_BAND_COLOURS).with_extremes(bad="#d9d9d9")
     norm = BoundaryNorm([0, 0.1, 0.25, 1e9], cmap.N)
     image = ax.imshow(np.ma.masked_where(~np.isfinite(psi) | small, psi), cmap=cmap, norm=norm, aspect="auto")
@@ -86,8 +86,16 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
     ax.set_title(f"Input and output drift: PSI against the reference (* adjusted p < {alpha:g}, "
                  "m missingness changed)" + (f"\n† fewer than {min_rows} values: no band is read" if small.any() else ""),
                  fontsize=10)
-    bar = fig.colorbar(image, ax=ax, ticks=[0.05, 0.175, 0.5], shrink=0.8)
-    bar.ax.set_yticklabels(["< 0.1 stable", "0.1–0.25 moderate", "> 0.25 significant"])
+    bands = ["< 0.1 stable", "0.1–0.25 moderate", "> 0.25 significant"]
+    bar_gap, bar_width = 0.3, 0.2  # inches: from the map to the colour bar, and its width
+    room = bar_gap + bar_width + layout.y_axis_width(bands, label=False)
+    layout.arrange(fig, [[ax]], right=room)
+    width, height = fig.get_size_inches()
+    box = ax.get_position()
+    cax = fig.add_axes(((box.x1 * width + bar_gap) / width, box.y0 + 0.1 * box.height, bar_width / width,
+                        0.8 * box.height))
+    bar = fig.colorbar(image, cax=cax, ticks=[0.05, 0.175, 0.5])
+    bar.ax.set_yticklabels(bands)
     return fig
 
 

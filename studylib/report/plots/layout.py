@@ -193,6 +193,12 @@ def _room(ax: Axes, width: float) -> _Room:
         bottom += rc["axes.labelpad"] * POINT + text_height(ax.xaxis.label.get_fontsize(),
                                                              ax.get_xlabel().count("\n") + 1)
     titles = [t for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    for title in titles:  # a title wider than the axes overhangs it (centred: both sides; left: the right side)
+        extra = text_width(title.get_text(), title.get_fontsize(), weight=title.get_fontweight()) - width
+        if extra > 0 and title is ax.title:
+            over_left, over_right = max(over_left, extra / 2), max(over_right, extra / 2)
+        elif extra > 0 and title is ax._left_title:
+            over_right = max(over_right, extra)
     top = max([over_top, *(rc["axes.titlepad"] * POINT + text_height(t.get_fontsize(), t.get_text().count("\n") + 1)
                            for t in titles)])
     return _Room(max(left, over_left), over_right, top, bottom, below + rc["axes.labelpad"] * POINT,
@@ -212,12 +218,14 @@ def _freeze_labels(fig: Figure, ax: Axes, room: _Room) -> None:
 
 
 def arrange(fig: Figure, grid: Sequence[Sequence[Axes | None]], *, width_ratios: Sequence[float] | None = None,
-            height_ratios: Sequence[float] | None = None, top: float = 0.0, gap: float = GAP) -> None:
+            height_ratios: Sequence[float] | None = None, top: float = 0.0, right: float = 0.0,
+            gap: float = GAP) -> None:
     """Lay out a grid of axes (rows of columns; ``None`` for an empty cell) in ``fig`` from their texts.
 
     Each column gets the widest room its axes need on the left (y tick labels and label) and right (x tick
     labels overhanging), each row the tallest room above (title) and below (x tick labels and label); the
-    rest of the figure is shared by the ratios. ``top`` keeps room above the grid (e.g. for a suptitle). The
+    rest of the figure is shared by the ratios. ``top`` and ``right`` keep room above the grid (e.g. for a
+    suptitle) and right of it (e.g. for a colour bar placed by the caller). The
     axis labels and titles are then fixed in place. Axes with a fixed aspect shrink inside their cell, centred.
     """
     rows, cols = len(grid), max(len(row) for row in grid)
@@ -229,16 +237,16 @@ def arrange(fig: Figure, grid: Sequence[Sequence[Axes | None]], *, width_ratios:
     def rooms(widths):
         return {id(ax): _room(ax, widths[c]) for row in cells for c, ax in enumerate(row) if ax is not None}
 
-    widths = [(fig_width - 2 * EDGE) * r / sum(width_ratios) for r in width_ratios]  # first guess
+    widths = [(fig_width - 2 * EDGE - right) * r / sum(width_ratios) for r in width_ratios]  # first guess
     for _ in range(2):  # the second pass measures the tick labels at the axes' laid-out size
         found = rooms(widths)
-        left = [max([found[id(ax)].left for ax in (row[c] for row in cells) if ax is not None], default=0.0)
+        lefts = [max([found[id(ax)].left for ax in (row[c] for row in cells) if ax is not None], default=0.0)
                 for c in range(cols)]
-        right = [max([found[id(ax)].right for ax in (row[c] for row in cells) if ax is not None], default=0.0)
+        rights = [max([found[id(ax)].right for ax in (row[c] for row in cells) if ax is not None], default=0.0)
                  for c in range(cols)]
         above = [max([found[id(ax)].top for ax in row if ax is not None], default=0.0) for row in cells]
         below = [max([found[id(ax)].bottom for ax in row if ax is not None], default=0.0) for row in cells]
-        free_width = fig_width - 2 * EDGE - sum(left) - sum(right) - gap * (cols - 1)
+        free_width = fig_width - 2 * EDGE - right - sum(lefts) - sum(rights) - gap * (cols - 1)
         free_height = fig_height - 2 * EDGE - top - sum(above) - sum(below) - gap * (rows - 1)
         widths = [max(free_width, 0.5) * r / sum(width_ratios) for r in width_ratios]
         heights = [max(free_height, 0.5) * r / sum(height_ratios) for r in height_ratios]
@@ -247,10 +255,10 @@ def arrange(fig: Figure, grid: Sequence[Sequence[Axes | None]], *, width_ratios:
             y -= above[r] + heights[r]
             x = EDGE
             for c, ax in enumerate(row):
-                x += left[c]
+                x += lefts[c]
                 if ax is not None:
                     ax.set_position([x / fig_width, y / fig_height, widths[c] / fig_width, heights[r] / fig_height])
-                x += widths[c] + right[c] + gap
+                x += widths[c] + rights[c] + gap
             y -= below[r] + gap
     for row in cells:
         for ax in row:
