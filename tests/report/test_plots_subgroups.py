@@ -35,8 +35,16 @@ def small():
 
 
 def _markers(ax):
-    """Estimates drawn as markers (lines without a line style)."""
-    return [line for line in ax.lines if line.get_linestyle() == "None" and line.get_marker() not in (None, "None", "")]
+    """Estimates drawn as markers (lines without a line style, one point per estimate)."""
+    return [point for line in ax.lines if line.get_linestyle() == "None" and line.get_marker() in ("s", "D", "o")
+            for point in line.get_xdata()]
+
+
+def _row_texts(fig):
+    """The rows' labels (right-aligned, left of the plot) and estimates (left-aligned, right of it), top down."""
+    texts = sorted(fig.texts, key=lambda t: -t.get_position()[1])
+    return ([t.get_text() for t in texts if t.get_horizontalalignment() == "right"],
+            [t.get_text() for t in texts if t.get_horizontalalignment() == "left"])
 
 
 def _vlines(ax, style):
@@ -48,16 +56,16 @@ def test_forest_draws_one_row_per_subgroup_and_writes_withheld_ones(small):
     frame, plan, analysis, view = small
     fig, caption = plots.forest(view, "auroc", plan)
     assert isinstance(fig, Figure)
-    ax, column = fig.axes[0], fig.axes[1]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ax = fig.axes[0]
+    labels, right = _row_texts(fig)
     sizes = analysis.subgroups.set_index("level")
     expected = [f"{level} · n {sizes.n[level]:,} · pos. {sizes.positives[level]:,}" for level in ("good", "A", "B")]
     # bad: withheld so that tiny's positives are not the cohort's minus the other sites' (complementary)
     bad = f"bad · n {sizes.n['bad']:,} · pos. withheld"
     assert labels == ["site", bad, expected[0], "tiny · n 8 · pos. <5", "arm", *expected[1:]]
     assert len(_markers(ax)) == 3  # tiny's and bad's estimates are withheld: written, not drawn
-    right = [t.get_text() for t in column.get_yticklabels()]
-    assert right[1].startswith("withheld (<5)") and right[3].startswith("withheld (<5)")
+    # the variables' header rows have no estimate: bad, good, tiny, A, B
+    assert right[0].startswith("withheld (<5)") and right[2].startswith("withheld (<5)") and len(right) == 5
     assert not any(label.endswith("pos. 3") for label in labels)
     assert "2 estimate(s) are withheld" in caption and "read \"<5\"" in caption
     assert ax.get_title(loc="left") == "AUROC by subgroup, 95% intervals"
@@ -133,3 +141,80 @@ def test_svg_keeps_text_as_text(small):
     fig, _ = plots.forest(view, "auroc", plan)
     image = plots.svg(fig)
     assert "<text" in image.data and "tiny · n 8 · pos. &lt;5" in image.data
+
+
+def _reshaped(view, keep: int, name=lambda level: level):
+    """The view with the first ``keep`` subgroups of the variable 'site' only (repeated to reach ``keep``),
+    renamed by ``name``: a fixed layout must hold for one row, for many, and for long labels."""
+    import dataclasses
+
+    import pandas as pd
+
+    def rows(frame):
+        site = frame[frame.variable == "site"]
+        out = pd.concat([site] * (keep // len(site) + 1), ignore_index=True).iloc[:keep].copy()
+        out["level"] = [name(f"{level}{i}") for i, level in enumerate(out.level)]
+        return pd.concat([frame[frame.variable == "overall"], out], ignore_index=True)
+
+    metrics = view.metrics[view.metrics.variable == "overall"]
+    per_metric = [rows(view.metrics[view.metrics.metric == m]) for m in dict.fromkeys(view.metrics.metric)]
+    metrics = pd.concat(per_metric, ignore_index=True)
+    return dataclasses.replace(view, metrics=metrics, subgroups=rows(view.subgroups), gates=())
+
+
+@pytest.mark.parametrize("keep, name", [(1, lambda s: s), (50, lambda s: s),
+                                        (6, lambda s: f"{s}: a level name far longer than any the demo has " * 2)])
+def test_forest_layout_keeps_every_text_inside_the_figure_and_off_the_plot(small, keep, name):
+    """Drawn once with Agg: every text lies inside the figure, the row labels left of the plot, the estimates
+    right of it, the legend below the x axis label, and no two rows' labels overlap."""
+    frame, plan, analysis, view = small
+    fig, _ = plots.forest(_reshaped(view, keep, name), "auroc", plan)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page, ax = fig.bbox, fig.axes[0]
+    plot = ax.get_window_extent(renderer)
+    labels = [t for t in fig.texts if t.get_horizontalalignment() == "right"]
+    estimates = [t for t in fig.texts if t.get_horizontalalignment() == "left"]
+    assert len(labels) == keep + 1 and len(estimates) == keep
+    boxes = [t.get_window_extent(renderer) for t in fig.texts]
+    boxes += [ax.title.get_window_extent(renderer), ax.xaxis.label.get_window_extent(renderer),
+              fig.legends[0].get_window_extent(renderer)]
+    boxes.append(ax.xaxis.get_tightbbox(renderer))  # the drawn ticks and their labels
+    for box in boxes:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    assert all(t.get_window_extent(renderer).x1 < plot.x0 for t in labels)
+    assert all(t.get_window_extent(renderer).x0 > plot.x1 for t in estimates)
+    assert fig.legends[0].get_window_extent(renderer).y1 < ax.xaxis.label.get_window_extent(renderer).y0
+    assert ax.title.get_window_extent(renderer).y0 >= plot.y1
+    rows = sorted(
+        (t.get_window_extent(renderer) for t in labels), key=lambda b: b.y0)
+    assert all(lower.y1 < upper.y0 for lower, upper in zip(rows, rows[1:]))
+
+
+def test_forest_svg_is_the_same_twice(small):
+    frame, plan, analysis, view = small
+    first = plots.svg(plots.forest(view, "sensitivity", plan)[0]).data
+    assert first == plots.svg(plots.forest(view, "sensitivity", plan)[0]).data
+    assert first.startswith("<svg") and plots.svg(plots.forest(view, "sensitivity", plan)[0])._repr_svg_() == first
+
+
+@pytest.mark.parametrize("which", ["roc_by_subgroup", "calibration_by_subgroup"])
+def test_panels_keep_their_texts_inside_the_figure_and_their_cell(small, which):
+    frame, plan, analysis, view = small
+    fig, _ = getattr(plots, which)(frame, analysis, view, plan)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = fig.bbox
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    boxes = [ax.get_tightbbox(renderer) for ax in panels] + [fig._suptitle.get_window_extent(renderer)]
+    for box in boxes:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    first, second = (ax.get_tightbbox(renderer) for ax in panels[:2])
+    assert first.x1 < second.x0  # side by side, not overlapping
+    assert fig._suptitle.get_window_extent(renderer).y0 > max(b.y1 for b in boxes[:-1])

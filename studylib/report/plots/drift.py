@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 
 from studylib import formatting as F
 from studylib.data.scan import REFERENCE
+from studylib.report.plots import layout
 
 _BAND_COLOURS = ("#e8f1e4", "#f6d98b", "#e07b5f")  # stable, moderate, significant
 _REF_COLOUR = "#222222"
@@ -69,8 +70,8 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
                 j = windows.index(r.window)
                 psi[-1, j], small[-1, j] = r.psi, r.n < min_rows
                 marks[-1][j] = "*" if r.p_adjusted < alpha else ""
-    fig = Figure(figsize=(max(6.0, 1.0 * len(windows) + 3), 0.55 * len(rows) + 2.2), layout="constrained")
-    ax = fig.subplots()
+    fig = layout.figure(max(6.0, 1.0 * len(windows) + 3), 0.55 * len(rows) + 2.2)
+    ax = fig.add_axes((0, 0, 1, 1))
     cmap = ListedColormap(_BAND_COLOURS).with_extremes(bad="#d9d9d9")
     norm = BoundaryNorm([0, 0.1, 0.25, 1e9], cmap.N)
     image = ax.imshow(np.ma.masked_where(~np.isfinite(psi) | small, psi), cmap=cmap, norm=norm, aspect="auto")
@@ -85,8 +86,16 @@ def heatmap(input_table: pd.DataFrame, output_table: pd.DataFrame | None = None,
     ax.set_title(f"Input and output drift: PSI against the reference (* adjusted p < {alpha:g}, "
                  "m missingness changed)" + (f"\n† fewer than {min_rows} values: no band is read" if small.any() else ""),
                  fontsize=10)
-    bar = fig.colorbar(image, ax=ax, ticks=[0.05, 0.175, 0.5], shrink=0.8)
-    bar.ax.set_yticklabels(["< 0.1 stable", "0.1–0.25 moderate", "> 0.25 significant"])
+    bands = ["< 0.1 stable", "0.1–0.25 moderate", "> 0.25 significant"]
+    bar_gap, bar_width = 0.3, 0.2  # inches: from the map to the colour bar, and its width
+    room = bar_gap + bar_width + layout.y_axis_width(bands, label=False)
+    layout.arrange(fig, [[ax]], right=room)
+    width, height = fig.get_size_inches()
+    box = ax.get_position()
+    cax = fig.add_axes(((box.x1 * width + bar_gap) / width, box.y0 + 0.1 * box.height, bar_width / width,
+                        0.8 * box.height))
+    bar = fig.colorbar(image, cax=cax, ticks=[0.05, 0.175, 0.5])
+    bar.ax.set_yticklabels(bands)
     return fig
 
 
@@ -94,7 +103,7 @@ def score_distribution(score_cdf: pd.DataFrame, *, threshold: float | None = Non
     """Empirical CDF of the score per window (reference in black), from the fine reference bins."""
     labels = list(dict.fromkeys(score_cdf["window"]))
     colours = _window_colours([w for w in labels if w != REFERENCE])
-    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    fig = layout.figure(7.5, 4.5)
     ax = fig.subplots()
     for label in labels:
         part = score_cdf[score_cdf["window"] == label]
@@ -111,6 +120,7 @@ def score_distribution(score_cdf: pd.DataFrame, *, threshold: float | None = Non
     ax.set_ylim(0, 1)
     ax.set_title("Score distribution per window (empirical CDF)")
     ax.legend(title="window", fontsize=8, ncols=2, loc="lower right")
+    layout.arrange(fig, [[ax]])
     return fig
 
 
@@ -136,7 +146,7 @@ def output_drift(output_table: pd.DataFrame, calibration_table: pd.DataFrame, *,
     level = F.confidence_level(alpha)
     labels = list(output_table["window"])
     x = np.arange(len(labels))
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    fig = layout.figure(11, 4.2)
     left, right = fig.subplots(1, 2)
     _reference_band(left, output_table, "mean_score")
     _errorbars(left, x, output_table, "mean_score", "#1f77b4", f"mean predicted risk ({level} CI)", offset=-0.1)
@@ -153,6 +163,7 @@ def output_drift(output_table: pd.DataFrame, calibration_table: pd.DataFrame, *,
         ax.set_xticks(x, labels, rotation=30, ha="right")
         ax.set_xlabel("window (dashed line and band: reference value and interval)")
         ax.set_ylim(bottom=0)
+    layout.arrange(fig, [[left, right]])
     return fig
 
 
@@ -160,7 +171,7 @@ def calibration_curves(curves: pd.DataFrame) -> Figure:
     """Smoothed (lowess) calibration curves of every window overlaid; the diagonal is perfect calibration."""
     labels = list(dict.fromkeys(curves["window"]))
     colours = _window_colours([w for w in labels if w != REFERENCE])
-    fig = Figure(figsize=(6.5, 5.5), layout="constrained")
+    fig = layout.figure(6.5, 5.5)
     ax = fig.subplots()
     top = float(np.nanmax([curves["predicted"].max(), curves["observed"].max(), 0.1])) if len(curves) else 1.0
     top = min(1.0, top * 1.05)
@@ -177,6 +188,7 @@ def calibration_curves(curves: pd.DataFrame) -> Figure:
     ax.set_ylabel("observed proportion with the outcome (lowess)")
     ax.set_title("Calibration curves by window")
     ax.legend(title="window", fontsize=8)
+    layout.arrange(fig, [[ax]])
     return fig
 
 
@@ -185,7 +197,7 @@ def calibration_drift(calibration_table: pd.DataFrame, *, alpha: float = 0.05) -
     level = F.confidence_level(alpha)
     labels = list(calibration_table["window"])
     x = np.arange(len(labels))
-    fig = Figure(figsize=(12, 4), layout="constrained")
+    fig = layout.figure(12, 4)
     axes = fig.subplots(1, 3)
     for ax, (name, ideal, title) in zip(axes, (("oe_ratio", 1.0, "Observed / expected events"),
                                                ("calibration_in_the_large", 0.0, "Calibration-in-the-large"),
@@ -196,6 +208,7 @@ def calibration_drift(calibration_table: pd.DataFrame, *, alpha: float = 0.05) -
         ax.set_title(f"{title} (ideal {ideal:g})")
         ax.set_xlabel("window")
     axes[0].set_ylabel("estimate with interval")
+    layout.arrange(fig, [list(axes)])
     return fig
 
 
@@ -211,7 +224,7 @@ def control_chart(performance_table: pd.DataFrame, *, alpha: float = 0.05) -> Fi
     table = performance_table
     labels = list(table["window"])[1:]
     x = np.arange(len(labels))
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    fig = layout.figure(12, 4.2)
     axes = fig.subplots(1, 3)
     for ax, name, title in zip(axes, ("auroc", "sensitivity", "specificity"), ("AUROC", "Sensitivity", "Specificity")):
         mon = table.iloc[1:]
@@ -233,6 +246,7 @@ def control_chart(performance_table: pd.DataFrame, *, alpha: float = 0.05) -> Fi
         ax.set_xlabel("monitoring window")
     axes[0].set_ylabel("estimate")
     axes[0].legend(fontsize=8, loc="lower left")
+    layout.arrange(fig, [list(axes)])
     return fig
 
 
@@ -243,7 +257,7 @@ def shadow(shadow_table: pd.DataFrame, *, margin: float, alpha: float = 0.05) ->
     level = F.confidence_level(alpha)
     labels = list(shadow_table["window"])
     x = np.arange(len(labels))
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    fig = layout.figure(11, 3.8)
     left, right = fig.subplots(1, 2)
     _errorbars(left, x, shadow_table, "auroc_difference", "#1f77b4", f"shadow − deployed ({level} CI)")
     left.axhline(0.0, color=_REF_COLOUR, lw=1, label="no difference")
@@ -257,4 +271,5 @@ def shadow(shadow_table: pd.DataFrame, *, margin: float, alpha: float = 0.05) ->
         ax.set_xlabel("monitoring window")
     left.set_ylabel("shadow − deployed")
     left.legend(fontsize=8, loc="lower left")
+    layout.arrange(fig, [[left, right]])
     return fig

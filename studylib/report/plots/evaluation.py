@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from studylib import formatting as F
+from studylib.report.plots import layout
 from studylib.report.plots.figures import publish
 
 MAX_POINTS = 2000
@@ -38,8 +39,8 @@ def thin(x, y, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _figure(width: float, height: float, **kwargs) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
-    return fig
+    """A figure without a layout engine: each figure is laid out once, by :func:`layout.arrange`."""
+    return layout.figure(width, height, **kwargs)
 
 
 def _roc_axes(ax, rocs: dict, points: dict, labels: dict) -> None:
@@ -97,6 +98,7 @@ def discrimination_figure(roc: pd.DataFrame, pr: pd.DataFrame, *, operating: dic
     right.set_title("Precision-recall curve")
     right.grid(alpha=0.3)
     right.legend(loc="upper right", fontsize=8, frameon=True)
+    layout.arrange(fig, [[left, right]])
     return fig
 
 
@@ -110,6 +112,7 @@ def roc_comparison_figure(rocs: dict, *, points: dict, labels: dict, title: str)
     ax = fig.subplots()
     _roc_axes(ax, rocs, points, labels)
     ax.set_title(title, fontsize=10)
+    layout.arrange(fig, [[ax]])
     return fig
 
 
@@ -161,6 +164,7 @@ def calibration_figure(curve: pd.DataFrame, deciles: pd.DataFrame, prob, y, *, l
     hist.set_ylabel("patients")
     hist.legend(loc="upper right", fontsize=8)
     hist.grid(alpha=0.3)
+    layout.arrange(fig, [[ax], [hist]], height_ratios=[3.2, 1])
     return fig
 
 
@@ -189,6 +193,7 @@ def decision_curve_figure(curve: pd.DataFrame, *, labels: dict, threshold: float
     ax.set_title("Decision curve")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
+    layout.arrange(fig, [[ax]])
     return fig
 
 

@@ -8,6 +8,7 @@ import math
 from matplotlib.figure import Figure
 
 from studylib import formatting as F
+from studylib.report.plots import layout
 from studylib.report.plots.figures import publish
 from studylib.stages.evaluation.sites import LABELS, SiteAnalysis
 
@@ -18,7 +19,7 @@ REFERENCE = {"auroc": 0.5, "calibration_slope": 1.0, "oe_ratio": 1.0}
 def forest_figure(sites: SiteAnalysis, measures=("auroc", "calibration_slope", "oe_ratio")) -> Figure:
     """One panel per measure: sites (squares, interval), pooled estimate (diamond), prediction interval (bar)."""
     site_names = sorted(sites.per_site.site.unique())
-    fig = Figure(figsize=(4.2 * len(measures), 0.45 * len(site_names) + 2.2), layout="constrained")
+    fig = layout.figure(4.2 * len(measures), 0.45 * len(site_names) + 2.2)
     axes = fig.subplots(1, len(measures), sharey=True)
     pooled = sites.pooled.set_index("measure")
     for ax, measure in zip(axes, measures):
@@ -42,6 +43,7 @@ def forest_figure(sites: SiteAnalysis, measures=("auroc", "calibration_slope", "
     axes[0].set_yticks(list(range(len(site_names))) + [len(site_names) + 0.8, len(site_names) + 1.7])
     axes[0].set_yticklabels(labels)
     axes[0].invert_yaxis()
+    layout.arrange(fig, [list(axes)])
     return fig
 
 

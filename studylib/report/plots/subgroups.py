@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
+from matplotlib.markers import TICKLEFT
+from matplotlib.transforms import ScaledTranslation
 
 from studylib import formatting as F
 from studylib import stats
 from studylib.judge import gates, suppression
+from studylib.report.plots import layout
 from studylib.plan import Study
 from studylib.stages.subgroups.analysis import SubgroupAnalysis
 from studylib.stages.subgroups.groups import OVERALL
@@ -48,16 +54,27 @@ UNITS = {
 }
 
 
-def svg(fig: Figure):
-    """The figure as an IPython SVG display object, text kept as text; the figure is not kept open."""
-    from IPython.display import SVG
-    import matplotlib
+@dataclass(frozen=True)
+class InlineSVG:
+    """An SVG image for the notebook's output (``image/svg+xml``): the ``<svg>`` element of the document."""
 
+    data: str
+
+    def _repr_svg_(self) -> str:
+        return self.data
+
+
+def svg(fig: Figure) -> InlineSVG:
+    """The figure as SVG for display in the notebook, text kept as text.
+
+    The figure is left as it is: it belongs to no pyplot manager, so its memory goes with its last
+    reference (clearing it would build new, empty axes).
+    """
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "studylib"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    fig.clear()
-    return SVG(buffer.getvalue())
+    document = buffer.getvalue()
+    return InlineSVG(document[document.index("<svg"):])  # without the XML declaration and DOCTYPE
 
 
 def _verdicts(view: ReviewerView, gate_ids: list[str]) -> dict[tuple[str, str], str]:
@@ -104,6 +121,50 @@ def _gate_ids(study: Study, metric: str) -> list[str]:
     return [g.id for g in study.subgroups.gates if g.metric == metric and g.versus is None]
 
 
+ROW_FONT = 8.5  # labels and estimates of the forest plot's rows
+_ROW_PAD = 7 * layout.POINT  # from the axes to a row's label (tick length and pad) or its estimate
+MUTED = dict(color="#555555", fontstyle="italic")  # withheld or not estimable
+
+
+def _row_texts(fig: Figure, ax, y_positions, labels: list[tuple[str, bool]], right: list[tuple[str, bool]]) -> None:
+    """Each row's label left of the axes (bold for a variable) and its estimate right of it, as figure texts
+    at the row's height (tick labels would be measured at every draw; axes texts get the axes' clip path)."""
+    left = ax.get_yaxis_transform() + ScaledTranslation(-_ROW_PAD, 0, fig.dpi_scale_trans)
+    beside = ax.get_yaxis_transform() + ScaledTranslation(_ROW_PAD / 2, 0, fig.dpi_scale_trans)
+    ax.plot(np.zeros(len(y_positions)), y_positions, ls="none", marker=TICKLEFT, ms=matplotlib.rcParams["ytick.major.size"],
+            mew=matplotlib.rcParams["ytick.major.width"], color="black", transform=ax.get_yaxis_transform(),
+            clip_on=False, label="_row ticks")  # one artist for all rows' tick marks
+    for y, (text, bold), (estimate, muted) in zip(y_positions, labels, right):
+        fig.text(0, y, text, transform=left, ha="right", va="center", fontsize=ROW_FONT,
+                fontweight="bold" if bold else "normal")
+        if estimate:
+            fig.text(1, y, estimate, transform=beside, ha="left", va="center", fontsize=ROW_FONT,
+                    **(MUTED if muted else {}))
+
+
+def _forest_layout(fig: Figure, ax, rows: int, labels: list[tuple[str, bool]], right: list[tuple[str, bool]],
+                   handles: list) -> None:
+    """Size the forest plot and place its axes and legend from the geometry: 0.3 inch per row, the widest
+    label left, the widest estimate right, the title above, the x axis and the legend below."""
+    left = layout.EDGE + _ROW_PAD + max(
+        (layout.text_width(t, ROW_FONT, weight="bold" if bold else "normal") for t, bold in labels), default=0.0)
+    right_room = layout.EDGE + _ROW_PAD / 2 + max(
+        (layout.text_width(t, ROW_FONT, style="italic" if muted else "normal") for t, muted in right), default=0.0)
+    width = max(10.5, left + right_room + 4.0)
+    names = [h.get_label() for h in handles]
+    ncol = layout.legend_columns(names, fontsize=8, room=width - 2 * layout.EDGE)
+    legend_height = layout.legend_size(names, fontsize=8, ncol=ncol, frame=False)[1] if names else 0.0
+    top = layout.EDGE + layout.title_height(11)
+    bottom = layout.EDGE + (legend_height + layout.GAP if names else 0.0) + layout.axis_height()
+    height = top + bottom + 0.3 * (max(rows, 1) + 0.4)
+    fig.set_size_inches(width, height)
+    layout.place(fig, ax, left=left, right=right_room, top=top, bottom=bottom)
+    layout.fix_labels(fig, ax)
+    if handles:
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, layout.EDGE / height), ncol=ncol,
+                   fontsize=8, frameon=False, borderaxespad=0)
+
+
 def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
     """Forest plot of one metric: every subgroup's estimate and interval, grouped by variable.
 
@@ -119,52 +180,58 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
     overall = part[part.variable == OVERALL].iloc[0]
     rows = part[part.variable != OVERALL]
     verdicts = _verdicts(view, _gate_ids(study, metric))
-    sizes = view.subgroups.set_index(["variable", "level"])
+    subgroups = view.subgroups
+    sizes = dict(zip(zip(subgroups.variable, subgroups.level), zip(subgroups.n, subgroups.positives)))
 
     # layout: a header line per variable, then its levels
     entries: list[tuple[str, object]] = []
-    for variable, block in rows.groupby("variable", sort=False):
-        entries.append(("header", variable))
-        entries += [("row", r) for r in block.itertuples(index=False)]
-    height = 1.9 + 0.3 * max(len(entries), 1)
-    fig = Figure(figsize=(10.5, height), layout="constrained")
-    ax = fig.subplots()
+    for record in rows.to_dict("records"):
+        if not entries or entries[-1][0] == "row" and entries[-1][1]["variable"] != record["variable"]:
+            entries.append(("header", record["variable"]))
+        entries.append(("row", record))
+    fig = layout.figure(10.5, 4.0)  # the size is set below, from the labels and the rows
+    ax = fig.add_axes((0, 0, 1, 1))
     y_positions = np.arange(len(entries))[::-1]
     labels, right, withheld, undefined = [], [], 0, 0
     xs = [overall.lower, overall.upper, overall.estimate]
-    for y, (kind, item) in zip(y_positions, entries):
+    digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
+    segments, colours, points = [], [], {}  # intervals; estimates by verdict
+    for y, (kind, r) in zip(y_positions, entries):
         if kind == "header":
-            labels.append(str(item))
+            labels.append((str(r), True))
             right.append(("", False))
             continue
-        r = item
-        size = sizes.loc[(r.variable, r.level)]
-        labels.append(f"{r.level} · n {size.n} · pos. {size.positives}")
-        verdict = verdicts.get((r.variable, r.level))
+        n, positives = sizes[(r["variable"], r["level"])]
+        labels.append((f"{r['level']} · n {n} · pos. {positives}", False))
+        verdict = verdicts.get((r["variable"], r["level"]))
         style = VERDICT_STYLE[verdict]
         said = f" — {style['label']}" if verdict is not None else ""
-        if r.withheld:
+        estimate, lower, upper = r["estimate"], r["lower"], r["upper"]
+        if r["withheld"]:
             withheld += 1
             text = f"{suppression.withheld_label(threshold)}{said}"
-        elif not math.isfinite(r.estimate):
+        elif not math.isfinite(estimate):
             undefined += 1
             text = f"not estimable{said}"
         else:
-            if math.isfinite(r.lower) and math.isfinite(r.upper):
-                ax.plot([r.lower, r.upper], [y, y], color=style["color"], lw=1.6, solid_capstyle="butt")
-                xs += [r.lower, r.upper]
-            ax.plot([r.estimate], [y], ls="none", marker=style["marker"], ms=6.5, mfc=style["mfc"],
-                    mec=style["color"], mew=1.5, zorder=4)
-            xs.append(r.estimate)
-            digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
-            text = F.interval(r.estimate, r.lower, r.upper, digits)
-        right.append((text, bool(r.withheld or not math.isfinite(r.estimate))))
+            if math.isfinite(lower) and math.isfinite(upper):
+                segments.append([(lower, y), (upper, y)])
+                colours.append(style["color"])
+                xs += [lower, upper]
+            points.setdefault(verdict, []).append((estimate, y))
+            xs.append(estimate)
+            text = F.interval(estimate, lower, upper, digits)
+        right.append((text, bool(r["withheld"] or not math.isfinite(estimate))))
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=1.6, capstyle="butt"), autolim=False)
+    for verdict, xy in points.items():  # one artist per verdict, not one per row
+        style = VERDICT_STYLE[verdict]
+        ax.plot(*zip(*xy), ls="none", marker=style["marker"], ms=6.5, mfc=style["mfc"], mec=style["color"],
+                mew=1.5, zorder=4)
     handles = []
     if math.isfinite(overall.estimate):
         if math.isfinite(overall.lower) and math.isfinite(overall.upper):
             ax.axvspan(overall.lower, overall.upper, color="#1f5fa8", alpha=0.10, lw=0)
         ax.axvline(overall.estimate, color="#1f5fa8", ls="--", lw=1.2)
-        digits = 3 if metric in ("brier", *DIFFERENCE_METRICS) else 2
         handles.append(Line2D([], [], color="#1f5fa8", ls="--",
                               label=f"overall {F.interval(overall.estimate, overall.lower, overall.upper, digits)}"))
     if metric in DIFFERENCE_METRICS:
@@ -176,7 +243,7 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
         xs.append(x)
         if text:
             handles.append(Line2D([], [], color="#a3161a", ls=":", lw=1.6, label=text))
-    present = {verdicts.get((r.variable, r.level)) for kind, r in entries if kind == "row"}
+    present = {verdicts.get((r["variable"], r["level"])) for kind, r in entries if kind == "row"}
     for verdict in (gates.PASS, gates.FAIL, gates.INSUFFICIENT, None):
         if verdict in present:
             style = VERDICT_STYLE[verdict]
@@ -190,29 +257,16 @@ def forest(view: ReviewerView, metric: str, study: Study) -> tuple[Figure, str]:
         if metric in PROPORTION_METRICS or metric == "auroc":
             low, high = max(low, -0.02), min(high, 1.02)
         ax.set_xlim(low, high)
-    ax.set_yticks(y_positions)
-    ax.set_yticklabels(labels, fontsize=8.5)
-    for tick, (kind, _) in zip(ax.get_yticklabels(), entries):
-        if kind == "header":
-            tick.set_fontweight("bold")
+    ax.set_yticks([])
     ax.set_ylim(-0.7, len(entries) - 0.3)
-    column = ax.twinx()  # the estimates as text, right of the plot (tick labels take part in the layout)
-    column.set_ylim(ax.get_ylim())
-    column.set_yticks(y_positions)
-    column.set_yticklabels([t for t, _ in right], fontsize=8.5)
-    column.tick_params(axis="y", length=0)
-    for tick, (_, muted) in zip(column.get_yticklabels(), right):
-        if muted:
-            tick.set_color("#555555")
-            tick.set_fontstyle("italic")
+    _row_texts(fig, ax, y_positions, labels, right)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(f"{LABELS[metric]} — {UNITS[metric]}")
     title = f"{LABELS[metric]} by subgroup, {level_text} intervals"
     if metric in PROPORTION_METRICS and metric != "prevalence":
         title += f" (threshold {study.analysis.threshold:g})"
     ax.set_title(title, loc="left", fontsize=11)
-    if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncol=min(3, len(handles)), fontsize=8, frameon=False)
+    _forest_layout(fig, ax, len(entries), labels, right, handles)
     method = str(overall.method)
     caption = (f"**{LABELS[metric]} by subgroup.** Each row is one subgroup ({len(rows)} in all, grouped by "
                f"variable in bold): the marker is the estimate and the horizontal line its {level_text} interval "
@@ -238,14 +292,44 @@ def forest_plots(view: ReviewerView, study: Study) -> list[tuple[Figure, str]]:
     return [forest(view, metric, study) for metric in present]
 
 
+PANEL = (5.6, 5.0)  # inches per panel of the ROC and calibration figures
+_PANEL_TICKS = ["0.00", "0.25", "0.50", "0.75", "1.00"]  # the widest tick labels of a panel's 0–1 axes
+
+
 def _panels(names: list[str]) -> tuple[Figure, list]:
+    """A grid of up to two panels per row; :func:`_place_panels` lays it out once the legends are known."""
     cols = min(2, len(names)) or 1
     rows = math.ceil(len(names) / cols) or 1
-    fig = Figure(figsize=(5.6 * cols, 5.0 * rows + 0.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
+    fig = layout.figure(PANEL[0] * cols, PANEL[1] * rows + 0.4)
+    axes = [fig.add_axes((0, 0, 1, 1)) for _ in names] or [fig.add_axes((0, 0, 1, 1))]
     for extra in axes[len(names):]:
         extra.set_visible(False)
     return fig, axes[:len(names)]
+
+
+def _place_panels(fig: Figure, axes: list, counts: list[int], title: str) -> None:
+    """Place the panels in their grid from the geometry: room left for the y axis, below for the x axis, above
+    for the panel's title and the figure's, right for a legend drawn outside the panel. Each panel keeps its
+    square aspect inside its cell, centred, as constrained layout placed it."""
+    cols = min(2, len(axes)) or 1
+    top = layout.EDGE + layout.text_height(11) + layout.GAP  # the figure's title
+    left = layout.EDGE + layout.y_axis_width(_PANEL_TICKS)
+    bottom = layout.EDGE + layout.axis_height()
+    above = layout.title_height(10)
+    width, height = fig.get_size_inches()
+    fig.suptitle(title, x=0.02, y=1 - layout.EDGE / height, ha="left", va="top", fontsize=11)
+    for i, (ax, count) in enumerate(zip(axes, counts)):
+        row, col = divmod(i, cols)
+        legend = ax.get_legend()
+        right = layout.EDGE
+        if legend is not None and count > _LEGEND_INSIDE:  # drawn right of the panel
+            labels = [t.get_text() for t in legend.get_texts()]
+            right += 0.02 * PANEL[0] + layout.legend_size(labels, fontsize=6.5, ncol=2)[0]
+        x0 = col * PANEL[0]
+        y0 = height - top - (row + 1) * PANEL[1]
+        ax.set_position([(x0 + left) / width, (y0 + bottom) / height, (PANEL[0] - left - right) / width,
+                         (PANEL[1] - bottom - above) / height])
+        layout.fix_labels(fig, ax)
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -273,12 +357,15 @@ def _curve_groups(analysis: SubgroupAnalysis, view: ReviewerView):
     return out, skipped
 
 
+_LEGEND_INSIDE = 8  # at most this many curves: the legend sits inside the panel; more: two columns right of it
+
+
 def _legend(ax, count: int) -> None:
     if not ax.get_legend_handles_labels()[0]:  # nothing drawn in this panel (no warning on stderr)
         return
-    ax.legend(loc="lower right" if count <= 8 else "center left", fontsize=7.5 if count <= 8 else 6.5,
-              ncol=1 if count <= 8 else 2, frameon=True,
-              bbox_to_anchor=None if count <= 8 else (1.02, 0.5))
+    inside = count <= _LEGEND_INSIDE
+    ax.legend(loc="lower right" if inside else "center left", fontsize=7.5 if inside else 6.5,
+              ncol=1 if inside else 2, frameon=True, bbox_to_anchor=None if inside else (1.02, 0.5))
 
 
 def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: ReviewerView,
@@ -305,7 +392,7 @@ def roc_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, view: Revie
         ax.set_ylabel("sensitivity (true-positive rate)")
         ax.grid(alpha=0.3)
         _legend(ax, len(groups[name]))
-    fig.suptitle("ROC curves of the candidate model by subgroup", x=0.02, ha="left", fontsize=11)
+    _place_panels(fig, axes, [len(groups[name]) for name in names], "ROC curves of the candidate model by subgroup")
     caption = (f"**ROC curves by subgroup.** One panel per subgroup variable ({', '.join(names)}); each curve "
                "is the empirical ROC curve of the candidate model in one subgroup (legend: its AUROC). The dotted "
                "diagonal is chance. Only subgroups that meet the plan's minimum n, and whose counts are not withheld "
@@ -354,7 +441,8 @@ def calibration_by_subgroup(frame: pd.DataFrame, analysis: SubgroupAnalysis, vie
         ax.set_xlim(0, limit)
         ax.set_ylim(0, limit)
         ax.set_aspect("equal")
-    fig.suptitle("Calibration of the candidate model by subgroup (quantile bins)", x=0.02, ha="left", fontsize=11)
+    _place_panels(fig, axes, [len(groups[name]) for name in names],
+                  "Calibration of the candidate model by subgroup (quantile bins)")
     caption = ("**Calibration by subgroup.** One panel per subgroup variable; each line joins the bins of one "
                "subgroup (up to 10 bins at the quantiles of its predicted risk): mean predicted risk against the "
                "observed proportion with the outcome. Points on the dotted diagonal are perfectly calibrated; above it "

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from studylib import formatting
 from studylib.report import vocabulary
+from studylib.report.plots import layout
 
 _COLOURS = {"PASS": "#0a6b2d", "FAIL": "#a3161a", "INSUFFICIENT_EVIDENCE": "#8a5a00"}
 
@@ -35,7 +36,7 @@ def forest(rows: Sequence[Mapping], *, metric: str, threshold: float | None, lev
         Confidence level of the intervals, for the axis label.
     """
     n = len(rows)
-    fig = Figure(figsize=(6.2, 0.9 + 0.24 * max(n, 1)), layout="constrained")
+    fig = layout.figure(6.2, 0.9 + 0.24 * max(n, 1))
     ax = fig.subplots()
     shown = [r for r in rows if r.get("lower") is not None and r.get("upper") is not None]
     values = [v for r in shown for v in (r["lower"], r["upper"])] + ([threshold] if threshold is not None else [])
@@ -59,6 +60,7 @@ def forest(rows: Sequence[Mapping], *, metric: str, threshold: float | None, lev
     ax.set_xlabel(f"{vocabulary.metric(metric)} ({level} interval); dotted: the gate's threshold", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
     ax.grid(axis="x", alpha=0.3)
+    layout.arrange(fig, [[ax]])
     return fig
 
 
@@ -90,7 +92,7 @@ def calibration(deciles: Sequence[Mapping], *, slope: Mapping | None, accepted: 
     upper = np.array([d["upper"] for d in deciles], dtype=float)
     top = float(np.nanmax(np.concatenate([predicted, upper]))) if len(deciles) else 1.0
     lim = min(1.0, max(0.05, np.ceil(top * 1.08 * 20) / 20))
-    fig = Figure(figsize=(4.6, 4.2), layout="constrained")
+    fig = layout.figure(4.6, 4.2)
     ax = fig.subplots()
     p = np.linspace(max(1e-4, lim / 400), min(lim, 1 - 1e-4), 200)
     logit = np.log(p / (1 - p))
@@ -116,4 +118,5 @@ def calibration(deciles: Sequence[Mapping], *, slope: Mapping | None, accepted: 
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=7)
+    layout.arrange(fig, [[ax]])
     return fig
