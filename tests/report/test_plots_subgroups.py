@@ -3,6 +3,7 @@ labels with suppressed counts, withheld and unjudged subgroups not drawn, gate l
 
 from __future__ import annotations
 
+import base64
 import warnings
 
 import numpy as np
@@ -139,8 +140,11 @@ def test_calibration_by_subgroup_hides_small_bins(small):
 def test_svg_keeps_text_as_text(small):
     frame, plan, analysis, view = small
     fig, _ = plots.forest(view, "auroc", plan)
-    image = plots.svg(fig)
-    assert "<text" in image.data and "tiny · n 8 · pos. &lt;5" in image.data
+    fig, caption = plots.forest(view, "auroc", plan)
+    image = plots.svg(fig, caption).data
+    assert "alt='AUROC by subgroup'" in image and "src='data:image/svg+xml;base64," in image
+    svg = base64.b64decode(image.split("base64,")[1].split("'")[0]).decode()
+    assert "<text" in svg and "tiny · n 8 · pos. &lt;5" in svg
 
 
 def _reshaped(view, keep: int, name=lambda level: level):
@@ -196,9 +200,9 @@ def test_forest_layout_keeps_every_text_inside_the_figure_and_off_the_plot(small
 
 def test_forest_svg_is_the_same_twice(small):
     frame, plan, analysis, view = small
-    first = plots.svg(plots.forest(view, "sensitivity", plan)[0]).data
-    assert first == plots.svg(plots.forest(view, "sensitivity", plan)[0]).data
-    assert first.startswith("<svg") and plots.svg(plots.forest(view, "sensitivity", plan)[0])._repr_svg_() == first
+    first = plots.svg(*plots.forest(view, "sensitivity", plan)).data
+    assert first == plots.svg(*plots.forest(view, "sensitivity", plan)).data
+    assert first.startswith("<figure") and "alt='Sensitivity by subgroup'" in first
 
 
 @pytest.mark.parametrize("which", ["roc_by_subgroup", "calibration_by_subgroup"])

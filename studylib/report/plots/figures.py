@@ -67,11 +67,18 @@ def embed(fig: Figure, *, alt: str, caption: str = "", svg: bytes | None = None,
     ``svg``: bytes already rendered (by :func:`render`) to embed instead of rendering again; ``name`` salts
     the ids of a figure rendered here.
     """
-    from IPython.display import HTML
-
     if svg is None:
         svg = render(fig, name).svg
     fig.clear()
+    return image(svg, alt=alt, caption=caption)
+
+
+def image(svg: bytes, *, alt: str, caption: str = ""):
+    """SVG bytes as an HTML ``<figure>``: an image with ``alt`` text and an optional caption (both escaped),
+    as a ``data:`` URI so that a rendered page stays one self-contained file and markup in the figure's
+    texts stays inert."""
+    from IPython.display import HTML
+
     data = base64.b64encode(svg).decode("ascii")
     text = f"<figcaption style='max-width:60em'>{html.escape(caption)}</figcaption>" if caption else ""
     return HTML(f"<figure style='margin:0'><img alt='{html.escape(alt, quote=True)}' "

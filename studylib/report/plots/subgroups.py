@@ -10,8 +10,8 @@ figure as SVG with text kept as text (searchable, selectable, readable by screen
 from __future__ import annotations
 
 import io
+import re
 import math
-from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
@@ -25,7 +25,7 @@ from matplotlib.transforms import ScaledTranslation
 from studylib import formatting as F
 from studylib import stats
 from studylib.judge import gates, suppression
-from studylib.report.plots import layout
+from studylib.report.plots import figures, layout
 from studylib.plan import Study
 from studylib.stages.subgroups.analysis import SubgroupAnalysis
 from studylib.stages.subgroups.groups import OVERALL
@@ -54,27 +54,18 @@ UNITS = {
 }
 
 
-@dataclass(frozen=True)
-class InlineSVG:
-    """An SVG image for the notebook's output (``image/svg+xml``): the ``<svg>`` element of the document."""
-
-    data: str
-
-    def _repr_svg_(self) -> str:
-        return self.data
-
-
-def svg(fig: Figure) -> InlineSVG:
-    """The figure as SVG for display in the notebook, text kept as text.
+def svg(fig: Figure, caption: str = ""):
+    """The figure for display in the notebook: an SVG image, text kept as text (selectable in the browser,
+    smaller than outlines), whose alt text is the lead sentence of ``caption`` (its bold start).
 
     The figure is left as it is: it belongs to no pyplot manager, so its memory goes with its last
     reference (clearing it would build new, empty axes).
     """
-    buffer = io.StringIO()
+    buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "studylib"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    document = buffer.getvalue()
-    return InlineSVG(document[document.index("<svg"):])  # without the XML declaration and DOCTYPE
+    lead = re.match(r"\*\*(.+?)\*\*", caption)
+    return figures.image(buffer.getvalue(), alt=(lead.group(1) if lead else caption).rstrip(". ") or "Figure")
 
 
 def _verdicts(view: ReviewerView, gate_ids: list[str]) -> dict[tuple[str, str], str]:
