@@ -145,8 +145,7 @@ def clean_stale_staging(reports: Path, log: Callable[[str], None]) -> None:
     staging.sweep(reports, log)
 
 
-def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Event | None = None,
-                          warm: str = "", gate: "_Gate | None" = None):
+def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Event | None = None):
     """A kernel manager whose kernels log only critical messages on stderr; each manager made is appended
     to ``started`` (so that the runner can stop a stage's kernel, :func:`_stop_kernels`).
 
@@ -154,10 +153,6 @@ def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Even
     as soon as its process exists: the runner kills the kernels it can see when it sets the event, and a
     kernel launched a moment later (its process not yet in ``started``) kills itself here, so no stage
     keeps running after an interrupt.
-
-    ``warm``: a line the kernel executes as it starts (:func:`studylib.run.prewarm.warm_line`). ``gate``: the
-    kernel starts at once, but the notebook executes only once the gate opens (the cohort is frozen);
-    if the gate closes instead, the kernel is killed and the stage does not run (:class:`_NotStarted`).
 
     ipykernel >= 7 warns on every start that the local TCP transport is unencrypted; the kernel runs
     on the loopback interface of this machine for the duration of one stage, so the warning is noise
@@ -173,8 +168,7 @@ def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Even
                 started.append(self)
 
         def format_kernel_cmd(self, extra_arguments=None):
-            warming = [f"--IPKernelApp.exec_lines={warm}"] if warm else []
-            return super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.log_level=CRITICAL", *warming]
+            return super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.log_level=CRITICAL"]
 
         async def start_kernel(self, **kwargs):
             if cancelled is not None and cancelled.is_set():
@@ -182,41 +176,12 @@ def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Even
             await super().start_kernel(**kwargs)
             if cancelled is not None and cancelled.is_set():
                 _stop_kernels([self])
-            if gate is not None and not await gate.opened():
-                _stop_kernels([self])
-                raise _NotStarted()
 
     return QuietKernelManager
 
 
-class _NotStarted(Exception):
-    """A later stage's kernel was started early, but the cohort stage did not freeze a cohort to analyse."""
-
-
-class _Gate:
-    """Opens (the later stages execute) or closes (they do not) once the cohort stage has ended."""
-
-    def __init__(self):
-        self._decided = threading.Event()
-        self.is_open = False
-        self.opened_at = 0.0
-
-    def decide(self, open_: bool) -> None:
-        if not self._decided.is_set():
-            self.is_open, self.opened_at = open_, time.perf_counter()
-            self._decided.set()
-
-    async def opened(self) -> bool:
-        import asyncio
-
-        while not self._decided.is_set():  # the kernel's event loop keeps serving while it waits
-            await asyncio.sleep(0.02)
-        return self.is_open
-
-
 def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str,
-             started: list | None = None, cancelled: threading.Event | None = None, warm: str = "",
-             gate: _Gate | None = None) -> None:
+             started: list | None = None, cancelled: threading.Event | None = None) -> None:
     import papermill
 
     # the kernel starts in ``cwd`` (nbclient's resources path): papermill's own ``cwd=`` changes the working
@@ -225,7 +190,7 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: 
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            kernel_manager_class=_quiet_kernel_manager(started, cancelled, warm, gate),
+            kernel_manager_class=_quiet_kernel_manager(started, cancelled),
             resources={"metadata": {"path": str(cwd)}},
         )
     finally:  # a failed stage's notebook is archived too
@@ -311,27 +276,24 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
 
     The cohort stage runs first; the later stages only read the cohort it froze, so they run at once,
     each in a kernel of its own (Papermill in a thread per stage), and each executed notebook is rendered
-    and its report finished (:func:`studylib.run.pages.finish_stage_report`) while the others still run. Their kernels start with the cohort stage and import what their notebooks
-    import meanwhile, at a lower priority (:mod:`studylib.run.prewarm`); their notebooks execute once the
-    cohort is frozen. A progress line is logged as each stage ends; a stage's seconds count from when it
-    could execute. The records are those of running the stages one after another: when a stage raises,
-    the stages after it (in stage order) are stopped or discarded and recorded "not run"; an empty cohort
-    skips the later stages.
+    and its report finished (:func:`studylib.run.pages.finish_stage_report`) while the others still run.
+    A progress line is logged as each stage ends. The records are those of running the stages one after
+    another: when a stage raises, the stages after it (in stage order) are stopped or discarded and
+    recorded "not run"; an empty cohort skips the later stages.
+
+    (Starting the later stages' kernels with the cohort stage, to import their modules meanwhile, was
+    measured on two cores: the cohort stage slowed by as much as the later stages gained.)
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    from studylib.run import prewarm
 
     parameters = {"study_file": _relative(study.source, study.root), "project_root": ".",
                   "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
     render = _Renderer()
     kernels: dict[str, list] = {r.name: [] for r in records}
     interrupted = threading.Event()
-    gate = _Gate()
     total = len(records)
-    first, later = records[0], records[1:]
 
-    def execute(record: StageRecord, gated: bool = False) -> StageRecord:
+    def execute(record: StageRecord) -> StageRecord:
         output = staging / "notebooks" / record.notebook
         t0 = time.perf_counter()
         if interrupted.is_set():  # Ctrl-C came while this stage's thread was starting
@@ -339,15 +301,12 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             return record
         try:
             given = {**parameters, "engine": engine} if engine and record.name == "drift" else parameters
-            warm = prewarm.warm_line(prewarm.imports_of(notebooks / record.notebook)) if gated else ""
             _execute(notebooks / record.notebook, output, given, study.root, kernel, kernels[record.name],
-                     interrupted, warm, gate if gated else None)
+                     interrupted)
             record.status = "ok"
-        except _NotStarted:
-            record.status = "not run"
         except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
             record.status, record.error = "error", _stage_error(exc)
-        record.seconds = round(time.perf_counter() - max(t0, gate.opened_at if gated else t0), 3)
+        record.seconds = round(time.perf_counter() - t0, 3)
         return record
 
     def logged(record: StageRecord) -> StageRecord:
@@ -363,41 +322,41 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             pages.finish_stage_report(staging, study, run_id=run_id, stage=record.name, notebook=record.notebook,
                                       number=records.index(record) + 1, total=total)
 
+    def finished(record: StageRecord) -> None:
+        rendered(logged(record))
+
+    first, later = records[0], records[1:]
+    logged(execute(first))
+    skip_reason = _empty_cohort_reason(staging) if first.name == "cohort" and first.status == "ok" else ""
+    if first.status != "ok" or skip_reason or not later:
+        rendered(first)
+        for number, record in enumerate(later, start=2):
+            if skip_reason:
+                record.status, record.error = "skipped", skip_reason
+                log(f"  [{number}/{total}] {record.name:<11} skipped  ({skip_reason})")
+        return first.status != "ok", round(render.seconds, 3)
     stopped: set[str] = set()
-    skip_reason = ""
-    with ThreadPoolExecutor(max_workers=max(len(later), 1), thread_name_prefix="stage") as pool:
+    with ThreadPoolExecutor(max_workers=len(later), thread_name_prefix="stage") as pool:
         pending = {}
         try:  # submitting starts the threads: a Ctrl-C while one starts must stop it too
-            pending.update({pool.submit(execute, record, True): record for record in later})
-            logged(execute(first))
-            skip_reason = _empty_cohort_reason(staging) if first.name == "cohort" and first.status == "ok" else ""
-            gate.decide(first.status == "ok" and not skip_reason)
+            pending.update({pool.submit(execute, record): record for record in later})
             rendered(first)  # while the later stages execute
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: records.index(pending[f])):
                     record = pending.pop(future)
-                    if record.name in stopped or not gate.is_open:
+                    if record.name in stopped:
                         continue
-                    rendered(logged(future.result()))
+                    finished(future.result())
                     if record.status == "error":  # the stages after it would not have run
                         for other in later[later.index(record) + 1:]:
                             stopped.add(other.name)
                             _stop_kernels(kernels[other.name])
         except BaseException:  # Ctrl-C: stop every kernel so that the threads end, then let the run be removed
             interrupted.set()  # before looking: a kernel starting now kills itself (_quiet_kernel_manager)
-            gate.decide(False)
             for managers in kernels.values():
                 _stop_kernels(managers)
             raise
-    if not gate.is_open:  # the cohort stage raised or froze an empty cohort: the later stages did not run
-        for number, record in enumerate(later, start=2):
-            _discard(staging, record)
-            record.status, record.error, record.seconds = ("skipped", skip_reason, 0.0) if skip_reason \
-                else ("not run", "", 0.0)
-            if skip_reason:
-                log(f"  [{number}/{total}] {record.name:<11} skipped  ({skip_reason})")
-        return first.status != "ok", round(render.seconds, 3)
     failed = next((r for r in later if r.status == "error" and r.name not in stopped), None)
     if failed is not None:
         for record in later[later.index(failed) + 1:]:

@@ -71,9 +71,9 @@ def test_interrupt_while_later_stages_run_stops_their_kernels_and_leaves_nothing
     assert not any((root / runner.STAGING).iterdir())
 
 
-def test_later_kernels_started_with_the_cohort_do_not_execute_when_the_cohort_stage_raises(tiny_project):
-    # their kernels start with the cohort stage (warming imports); the cohort raises after a while: the
-    # later notebooks never execute (drift would otherwise sleep 300 s), nothing of them is archived
+def test_later_stages_do_not_execute_when_the_cohort_stage_raises(tiny_project):
+    # the cohort raises after a while: the later notebooks never execute (drift would otherwise sleep
+    # 300 s), nothing of them is archived
     outcome, messages = _run(tiny_project, {"cohort": {"sleep": 2, "raise": "no cohort"},
                                             "drift": {"sleep": 300}})
     assert [s.status for s in outcome.stages] == ["error", "not run", "not run", "not run"]
