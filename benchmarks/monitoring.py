@@ -28,7 +28,7 @@ included; Spark's JVM is a child process and reported apart):
 - **Spark** ``local[2]`` at ``--spark-rows`` (default 10^7): the time to start Spark, then the same
   review; its aggregates and statistics must be *identical* to DuckDB's on the same data.
 
-Usage: ``python benchmarks/monitoring.py [--rows 1e8] [--spark-rows 1e7] [--pandas-rows 1e7] [--no-spark]``;
+Usage: ``python benchmarks/monitoring.py [--rows 1e8] [--spark-rows 1e7] [--pandas-rows 1e7] [--no-spark] [--no-pandas]``;
 ``--rows 1e6 --spark-rows 1e6 --pandas-rows 1e6`` is a smoke run (a minute or two).
 """
 
@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._common import table  # noqa: E402
 
 CACHE = Path("/tmp/studylib-bench-monitoring")
-SITES, SEED, VERSION = 50, 0, 1
+SITES, SEED, VERSION = 50, 0, 2  # 2: categoricals and low-cardinality columns dictionary-encoded
 THRESHOLD = 0.3
 MEMORY_LIMIT, THREADS = "1GB", 2
 LIMIT_GB = 2.0
@@ -317,6 +317,7 @@ def main() -> int:
     p.add_argument("--spark-rows", type=float, default=1e7)
     p.add_argument("--pandas-rows", type=float, default=1e7)
     p.add_argument("--no-spark", action="store_true")
+    p.add_argument("--no-pandas", action="store_true", help="skip the in-memory peer (e.g. --rows 1e8 alone)")
     p.add_argument("--keep", action="store_true", help="keep the generated data in /tmp")
     p.add_argument("--part", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
@@ -331,9 +332,9 @@ def main() -> int:
             part_engine(args.part, Path(args.data), Path(args.out))
         return 0
     rows, spark_rows, pandas_rows = int(args.rows), int(args.spark_rows), int(args.pandas_rows)
-    sizes = sorted({rows, pandas_rows, *(() if args.no_spark else (spark_rows,))})
+    sizes = sorted({rows, *(() if args.no_pandas else (pandas_rows,)), *(() if args.no_spark else (spark_rows,))})
     plan = {n: [*(["duckdb"] if n in (rows, pandas_rows, spark_rows) else []),
-                *(["pandas"] if n == pandas_rows else []),
+                *(["pandas"] if n == pandas_rows and not args.no_pandas else []),
                 *(["spark"] if n == spark_rows and not args.no_spark else [])] for n in sizes}
     lines, ok = [], True
     for n in sizes:
