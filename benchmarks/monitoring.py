@@ -29,7 +29,8 @@ included; Spark's JVM is a child process and reported apart):
 - **Spark** ``local[2]`` at ``--spark-rows`` (default 10^7): the time to start Spark, then the same
   review; its aggregates and statistics must be *identical* to DuckDB's on the same data.
 
-Usage: ``python benchmarks/monitoring.py [--rows 1e8] [--spark-rows 1e7] [--pandas-rows 1e7] [--no-spark] [--no-pandas]``;
+Usage: ``python benchmarks/monitoring.py [--rows 1e8] [--spark-rows 1e7] [--pandas-rows 1e7] [--no-spark]
+[--no-pandas]``;
 ``--rows 1e6 --spark-rows 1e6 --pandas-rows 1e6`` is a smoke run (a minute or two);
 ``--rows 1e8 --no-spark --no-pandas`` the issue's DuckDB target alone.
 

@@ -5,7 +5,8 @@ one file per site and month, the shape of the monitoring sources of :mod:`studyl
 Nothing in it describes real people. Columns of every file:
 
 - ``x01`` … ``x16`` — continuous features (float32; normal, log-normal, integer-valued; ``x02`` and
-  ``x09`` have 5 % and 15 % missing values), ``c1`` … ``c4`` — categorical (3, 5, 7, 9 levels, text such as ``c1-0``);
+  ``x09`` have 5 % and 15 % missing values), ``c1`` … ``c4`` — categorical (3, 5, 7, 9 levels,
+  text such as ``c1-0``);
 - ``deployed`` and ``shadow`` — the two models' risk scores, stored with 3 decimals (at most 1,001
   distinct values, so the per-score counts stay small); ``shadow`` is missing for 1 % of rows;
 - ``y`` — the outcome (0/1, float), missing while not yet labelled (label delay: 90 % of the last
@@ -217,7 +218,8 @@ def write_fleet(out_dir: str | os.PathLike, rows: int = 1_000_000, *, sites: int
                     table = _chunk(rng, min(CHUNK, n - start), ramp=min(ramp, 1.0), regress=site in regressing,
                                    month_index=m)
                     if writer is None:
-                        writer = pq.ParquetWriter(folder / "part-0.parquet", table.schema, use_dictionary=list(DICTIONARY))
+                        writer = pq.ParquetWriter(folder / "part-0.parquet", table.schema,
+                                                  use_dictionary=list(DICTIONARY))
                     writer.write_table(table)
             finally:
                 if writer is not None:
