@@ -195,12 +195,21 @@ def paired_sums(table, *, window: str, score_a: str, score_b: str, outcome: str,
         turns them into both AUROCs, the difference and its DeLong interval.
     """
     keys = _keys(window, site)
-    base = table.filter(table[window].notnull())
-    rows = base.select(*[base[k] for k in keys], a=score_key(base[score_a], resolution),
-                       b=score_key(base[score_b], resolution), y=number(base[outcome]))
-    rows = rows.filter(rows.a.notnull() & rows.b.notnull() & rows.y.isin([0.0, 1.0]))
-    pa = _placements(rows, "a", keys).rename(za_pos="z_pos", za_neg="z_neg")
-    pb = _placements(rows, "b", keys).rename(zb_pos="z_pos", zb_neg="z_neg")
+
+    def labelled(*columns: str):
+        """The labelled cases scored by both models, with ``columns`` of ``a``, ``b``, ``y``."""
+        value = {"a": score_key(table[score_a], resolution), "b": score_key(table[score_b], resolution),
+                 "y": number(table[outcome])}
+        kept = table.filter(table[window].notnull(), value["a"].notnull(), value["b"].notnull(),
+                            value["y"].isin([0.0, 1.0]))
+        return kept.select(*keys, **{c: value[c] for c in columns})
+
+    # each consumer reads the rows in its own projection: one expression shared by the three would be
+    # a CTE that DuckDB materialises (every labelled row written out and read back, about 5 GB spilled
+    # past the memory limit at 10^8 rows) instead of scanning the Parquet files again
+    rows = labelled("a", "b", "y")
+    pa = _placements(labelled("a", "y"), "a", keys).rename(za_pos="z_pos", za_neg="z_neg")
+    pb = _placements(labelled("b", "y"), "b", keys).rename(zb_pos="z_pos", zb_neg="z_neg")
     # left joins (every row finds its placement): with inner joins DuckDB's join-order optimiser
     # derives pa.window = pb.window and joins the two placement tables first, a product of the
     # distinct scores of both models in every window (10^8 rows for 10^6 input rows), which spilled

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from studylib import stats
@@ -69,3 +72,13 @@ def test_labels_arrive_late_and_scores_are_stored_with_three_decimals(written):
     assert missing["2025-03"] == pytest.approx(0.02, abs=0.01)
     assert np.allclose(frame.deployed * 1000, np.round(frame.deployed * 1000))
     assert frame.shadow.isna().mean() == pytest.approx(0.01, abs=0.005)
+
+
+def test_categoricals_and_low_cardinality_columns_are_dictionary_encoded_and_read_back_as_text(written):
+    info, frame = written
+    meta = pq.ParquetFile(sorted(Path(info.path).rglob("*.parquet"))[0]).metadata
+    encodings = {meta.schema.column(i).name: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)}
+    for name in fleet.DICTIONARY:
+        assert "RLE_DICTIONARY" in encodings[name] or "PLAIN_DICTIONARY" in encodings[name], name
+    assert not any("DICTIONARY" in e for e in encodings["x01"])  # random floats: plain, no failed dictionary
+    assert set(frame.c1.astype(str)) == {"c1-0", "c1-1", "c1-2"}
