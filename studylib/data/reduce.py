@@ -27,12 +27,19 @@ outside every window and not counted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import ibis
 import numpy as np
 import pandas as pd
 from ibis import _
+
+# Ibis 12 reads pandas' deprecated ``future.infer_string`` option for every text column it converts; the
+# warning is about Ibis's code, not the study's data, and would print into the drift report (and tens of
+# thousands of times into a test session). Only that message of that module is silenced.
+warnings.filterwarnings("ignore", message="The 'future.infer_string' option is deprecated",
+                        module="ibis.formats.pandas")
 
 MISSING_BIN = -1
 _SUM_TYPE = "decimal(38, 0)"

@@ -6,10 +6,12 @@ computed from aggregates that one SQL query per concern returns:
 - the **window plan**: the distinct values (or calendar periods) of the window columns with their row
   counts, mapped in Python to the reference window and the monitoring windows;
 - **histograms** per window × feature over fixed bins taken from the reference window (continuous
-  features: right-closed bins ``(e_{k-1}, e_k]`` as in :func:`studylib.stats.reference_edges`;
-  categorical features: counts per category), with the count of missing values — computed by
-  :func:`studylib.data.reduce.histograms` on this connection, the one histogram path of the drift stage
-  on a study cohort and on a monitoring source (DuckDB or Spark);
+  features: DuckDB's ``histogram(x, edges)``, right-closed bins ``(e_{k-1}, e_k]`` as in
+  :func:`studylib.stats.reference_edges`; categorical features: counts per category), with the count
+  of missing values, in one query. A monitoring source is reduced by :func:`studylib.data.reduce.histograms`
+  instead (DuckDB or Spark, through Ibis); on a study cohort that path was measured 3.5 times slower (Ibis
+  compiles the 20-feature expression in about a second and converts its wide result in another), and
+  ``tests/data/test_scan.py`` checks that both give the same tables;
 - **sums** of the score per window (mean, alert count, events and expected events);
 - the **labelled rows of one window** (outcome and score only) for calibration and discrimination.
 
@@ -34,17 +36,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from studylib import formatting
-from studylib.data import reduce
 from studylib.plan import DriftSection, WindowSelector
 
 REFERENCE = "reference"
-#: the column of the window index in the view the histograms are reduced over
-WINDOW_KEY = "__studylib_window"
 #: more distinct values than this in a window column without ``period`` is an error (a raw timestamp?)
 MAX_WINDOW_VALUES = 5000
 _TIMESTAMP_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
@@ -357,13 +355,45 @@ class Scanner:
         features = list(edges)
         for column in (*features, *categorical):
             self._check_column(column)
-        # the one histogram path: the monitoring reduction (studylib.data.reduce), on this connection
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW drift_windows AS SELECT {plan.expression} AS "
-                         f"{quote(WINDOW_KEY)}, * FROM src")
-        table = ibis.duckdb.from_connection(self.con).table("drift_windows")
-        hist = reduce.histograms(table, window=WINDOW_KEY, edges=edges, categorical=categorical)
-        return reduce.as_tables(hist.rename(columns={WINDOW_KEY: "window"}), range(len(plan.windows)), features,
-                                categorical)
+        select, params = [], {}
+        for i, column in enumerate(features):
+            # boundaries as a constant list literal (repr round-trips doubles exactly): DuckDB cannot
+            # combine the parallel partial states of histograms whose boundaries are bound parameters
+            listing = ", ".join(repr(float(e)) for e in edges[column])
+            select.append(f"histogram({number(column)}, [{listing}]::DOUBLE[]) AS h{i}")
+        for j, column in enumerate(categorical):
+            select.append(f"histogram(CAST({quote(column)} AS VARCHAR)) AS c{j}")
+        for k, column in enumerate(features):
+            select.append(f"count({number(column)}) AS nn{k}")
+        for k, column in enumerate(categorical, start=len(features)):
+            select.append(f"count({quote(column)}) AS nn{k}")
+        query = (f"SELECT w, count(*) AS n{''.join(', ' + s for s in select)} "
+                 f"FROM (SELECT {plan.expression} AS w, * FROM src) WHERE w IS NOT NULL GROUP BY w ORDER BY w")
+        result = self.con.execute(query, params).fetchall()
+        names = ["w", "n", *[f"h{i}" for i in range(len(features))], *[f"c{j}" for j in range(len(categorical))],
+                 *[f"nn{k}" for k in range(len(features) + len(categorical))]]
+        rows = {int(r[0]): dict(zip(names, r)) for r in result}
+        bins, cats, sizes = [], [], []
+        for w in range(len(plan.windows)):
+            row = rows.get(w)
+            for k, column in enumerate((*features, *categorical)):
+                n = int(row["n"]) if row else 0
+                nonmissing = int(row[f"nn{k}"]) if row else 0
+                sizes.append((w, column, n, n - nonmissing))
+            if row is None:
+                continue
+            for i, column in enumerate(features):
+                hist = row[f"h{i}"] or {}
+                position = {float(e): b for b, e in enumerate(edges[column])}
+                for upper, count in hist.items():
+                    b = len(edges[column]) if math.isinf(upper) and upper > 0 else position[float(upper)]
+                    bins.append((w, column, b, int(count)))
+            for j, column in enumerate(categorical):
+                for category, count in (row[f"c{j}"] or {}).items():
+                    cats.append((w, column, str(category), int(count)))
+        return (pd.DataFrame(bins, columns=["window", "feature", "bin", "count"]),
+                pd.DataFrame(cats, columns=["window", "feature", "category", "count"]),
+                pd.DataFrame(sizes, columns=["window", "feature", "n", "missing"]))
 
     def score_sums(self, plan: WindowPlan, score: str, outcome: str | None, threshold: float) -> pd.DataFrame:
         """Per window: rows, scored rows, sum and sum of squares of the score, alerts (score >= threshold),
