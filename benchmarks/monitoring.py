@@ -45,7 +45,12 @@ rows, part             wall s  CPU s   peak RSS   notes
                                                   planted effects found (10 drifting, 7 regressing sites)
 10^8 DuckDB, before    996     341     1,516 MB   the paired joins hashed every labelled row: 4.4 GB
                                                   spilled; load 9-37; identical aggregates and statistics
-10^7 pandas + scipy    452     —       4,850 MB   the peer (previous session); 10^8 rows would need ~48 GB
+5x10^7 DuckDB          66.8    85.0    877 MB     quiet machine; engine 41.9 s; planted effects found
+5x10^7 pandas + scipy  351     365     17,381 MB  quiet machine; read 38.6 s; agrees to 1.4e-17 (15,800
+                                                  statistics); about the largest it survives on 23 GB
+3x10^7 DuckDB          48.4    57.7    879 MB     quiet machine
+3x10^7 pandas + scipy  227     238     11,003 MB  quiet machine; ~0.35 GB per 10^6 rows: 10^8 needs ~35 GB
+10^7 pandas + scipy    452     —       4,850 MB   the peer (previous session, shared machine)
 10^7 Spark local[2]    510     —       1.5 GB     JVM; identical to DuckDB; 26 s to start (previous session)
 =====================  ======  ======  =========  ==========================================================
 """
