@@ -25,9 +25,9 @@ _VERDICT_CELLS = ("PASS", "FAIL", "INSUFFICIENT_EVIDENCE", "NOT CHECKED", "NOT_C
 
 #: elements whose text is shown verbatim (code, file names, parameters as written)
 _VERBATIM = frozenset({"code", "pre", "style", "script", "textarea", "kbd", "samp"})
-#: a cell that reads as a number (count, estimate, interval, p-value, "<5", "≥626"): kept right-aligned
 #: where a report finished before the drift stage ended gets its drift-trigger strip (:func:`add_triggers`)
 TRIGGER_SLOT = "studylib:drift-triggers"
+#: a cell that reads as a number (count, estimate, interval, p-value, "<5", "≥626"): kept right-aligned
 _NUMERIC = re.compile(r"^[-−+<≥≤>]?\s?[0-9.,]+(%|\s*\(.*\))?$|^—$")
 
 CSS = """

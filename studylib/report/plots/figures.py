@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import matplotlib
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 #: Writes a figure's files (``{"svg": bytes}``) under ``name`` and returns their paths.
 Saver = Callable[[str, Mapping[str, bytes]], list[str]]
@@ -39,20 +38,9 @@ class RenderedFigure:
 def render(fig: Figure, name: str) -> RenderedFigure:
     """Render ``fig`` as SVG bytes; ``name`` salts the SVG ids so that they are stable."""
     svg = io.BytesIO()
-    _settle_layout(fig)
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return RenderedFigure(svg=svg.getvalue())
-
-
-def _settle_layout(fig: Figure) -> None:
-    """Lay ``fig`` out once and keep the positions: a layout engine (constrained layout) otherwise lays the
-    figure out again at every save (and at every draw of a notebook display), and measuring every tick
-    label again is a large part of the cost of a figure."""
-    engine = fig.get_layout_engine()
-    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
-        engine.execute(fig)
-        fig.set_layout_engine("none")
 
 
 def save(fig: Figure, saver: Saver, name: str) -> list[str]:
