@@ -109,6 +109,8 @@ def _loglik(y: np.ndarray, eta: np.ndarray) -> float:
 _CITL_NOT_CONVERGED = "the calibration-in-the-large model did not converge"
 _SLOPE_NOT_CONVERGED = "the calibration-slope model did not converge (prob may separate the classes)"
 _SINGLE_VALUE = "prob has a single distinct value: the slope is not identifiable"
+_SEPARATED = ("the calibration-slope model did not converge: prob separates the classes (every event at or "
+              "above every non-event, or below), so the slope has no finite estimate")
 
 
 def _halve(loglik_at, ll: float, step):
@@ -152,6 +154,15 @@ def fit_citl(y: np.ndarray, offset: np.ndarray) -> tuple[float, float, str]:
     return math.nan, math.nan, _CITL_NOT_CONVERGED
 
 
+def _separated(event_x: np.ndarray, nonevent_x: np.ndarray) -> bool:
+    """Whether one covariate separates the classes (completely or quasi-completely): then the logistic
+    slope's maximum-likelihood estimate does not exist (Albert & Anderson 1984), and Newton's iterates
+    only grow until their steps look small relative to them."""
+    if event_x.size == 0 or nonevent_x.size == 0:
+        return False
+    return bool(event_x.min() >= nonevent_x.max() or event_x.max() <= nonevent_x.min())
+
+
 def fit_slope(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Logistic regression of ``y`` on ``[1, x]`` by Newton–Raphson (IRLS on two parameters).
 
@@ -166,6 +177,8 @@ def fit_slope(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str
         return nan2, nan22, "y has a single class: the logistic model has no finite estimate"
     if np.ptp(x) == 0:
         return nan2, nan22, _SINGLE_VALUE
+    if _separated(x[y == 1], x[y == 0]):
+        return nan2, nan22, _SEPARATED
     beta = np.array([0.0, 1.0])  # start at perfect calibration
     ll = _loglik(y, beta[0] + beta[1] * x)
     for _ in range(_MAX_ITER):
@@ -255,6 +268,8 @@ def fit_slope_counts(k: np.ndarray, t: np.ndarray, x: np.ndarray) -> tuple[float
     """
     if x.size < 2:
         return math.nan, math.nan, _SINGLE_VALUE
+    if _separated(x[k > 0], x[t - k > 0]):
+        return math.nan, math.nan, _SEPARATED
     beta = np.array([0.0, 1.0])
     for _ in range(_MAX_ITER):
         mu = _expit_clipped(beta[0] + beta[1] * x)

@@ -342,3 +342,19 @@ def test_zero_and_one_probabilities_match_rms_val_prob():
     for ours, theirs in ((cal.brier, "Brier"), (cal.emax, "Emax"), (cal.e90, "E90"), (cal.eavg, "Eavg"),
                          (cal.z, "S:z"), (cal.p_value, "S:p")):
         assert ours == pytest.approx(ref.VAL_PROB[theirs], abs=tol)
+
+
+def test_a_slope_on_separated_classes_is_not_estimable_on_rows_and_counts():
+    # every event above every non-event: the logistic slope has no finite MLE (hypothesis found n = 20
+    # with 303.6 on the rows and 363.1 permuted, each with a standard error near 10^8)
+    y = np.array([0] * 6 + [1] * 4)
+    prob = np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.6, 0.7, 0.9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        rows = stats.calibration(y, prob)
+    assert math.isnan(rows.slope.estimate) and "separates the classes" in rows.slope.reason
+    from studylib.stats.calibration import fit_slope_counts
+    x, t = np.unique(np.log(prob / (1 - prob)), return_counts=True)
+    k = np.array([y[np.isclose(np.log(prob / (1 - prob)), v)].sum() for v in x])
+    assert math.isnan(fit_slope_counts(k, t, x)[0]) and "separates" in fit_slope_counts(k, t, x)[2]
+    assert math.isfinite(rows.citl.estimate)  # calibration-in-the-large (slope fixed at 1) still exists
