@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-# Exact versions with hashes, generated from pyproject.toml by `make lock`: runtime, and runtime + dev.
+# Exact versions with hashes, generated from pyproject.toml by `make lock`: runtime; runtime + dev (tests,
+# benchmarks, scripts); runtime + dev + lab (JupyterLab, kept out of the test environment).
 LOCK     := requirements.lock
 DEV_LOCK := requirements-dev.lock
+LAB_LOCK := requirements-lab.lock
 # The lock generator, installed in a throwaway venv of its own. One universal lock (markers for other
 # platforms and Python versions) resolved from Python 3.11 on; pins already in the lock files are kept
 # unless pyproject.toml needs another version (`make lock LOCK_FLAGS=--upgrade` upgrades everything).
@@ -34,6 +36,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed $(DEV_LOCK)
 	$(PIP) install --quiet --require-hashes -r $(DEV_LOCK)
 	touch $@
 
+$(VENV)/.installed-lab: $(VENV)/.installed-dev $(LAB_LOCK)
+	$(PIP) install --quiet --require-hashes -r $(LAB_LOCK)
+	touch $@
+
 # Runs the demo study. `studylib run` exits 0/1/2/3 for pipelines; the demo exits 0 whenever the
 # study ran (verdict PASS or FAIL) and non-zero only for bad input (2) or a stage that raised (3).
 demo: $(VENV)/.installed
@@ -46,17 +52,20 @@ test: $(VENV)/.installed-dev
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow
 
-lab: $(VENV)/.installed-dev
+lab: $(VENV)/.installed-lab
 	cd studylib/notebooks && ../../$(BIN)/jupyter lab
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run_all.py
 
-# Regenerates both lock files from pyproject.toml; the dev lock is constrained by the runtime lock, so
-# the tests run on exactly the versions a study runs on. The command is repeated at the top of each file.
+# Regenerates the lock files from pyproject.toml; the dev lock is constrained by the runtime lock, so
+# the tests run on exactly the versions a study runs on, and the lab lock by the dev lock. The command
+# is repeated at the top of each file.
 lock: $(UV)
 	$(UV) pip compile --quiet pyproject.toml $(LOCK_ARGS) $(LOCK_FLAGS) -o $(LOCK)
 	$(UV) pip compile --quiet pyproject.toml --extra dev -c $(LOCK) $(LOCK_ARGS) $(LOCK_FLAGS) -o $(DEV_LOCK)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --extra lab -c $(DEV_LOCK) $(LOCK_ARGS) $(LOCK_FLAGS) \
+		-o $(LAB_LOCK)
 
 $(UV):
 	$(PYTHON) -m venv $(LOCK_TOOL)

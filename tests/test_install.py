@@ -70,15 +70,17 @@ RUNTIME_LOCK = _lock("requirements.lock")
 DEV_LOCK = _lock("requirements-dev.lock")
 RUNTIME = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
 DEV = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]]
+LAB = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["lab"]]
 # optional engines: imported lazily by studylib when a study asks for them (engine: spark)
 OPTIONAL = [Requirement(r) for extra, reqs in PYPROJECT["project"]["optional-dependencies"].items()
-            if extra != "dev" for r in reqs]
+            if extra not in ("dev", "lab") for r in reqs]
 
 
 # --- declared dependencies and lock files ----------------------------------------------------------
 
 @pytest.mark.parametrize("lock_name, declared", [("requirements.lock", RUNTIME),
-                                                 ("requirements-dev.lock", RUNTIME + DEV)])
+                                                 ("requirements-dev.lock", RUNTIME + DEV),
+                                                 ("requirements-lab.lock", RUNTIME + DEV + LAB)])
 def test_lock_pins_every_declared_dependency_within_its_bounds(lock_name, declared):
     pins = _lock(lock_name)
     for requirement in declared:
@@ -89,21 +91,33 @@ def test_lock_pins_every_declared_dependency_within_its_bounds(lock_name, declar
 
 
 def test_dependencies_have_lower_bounds_not_pins():
-    for requirement in RUNTIME + DEV:
+    for requirement in RUNTIME + DEV + LAB:
         operators = {spec.operator for spec in requirement.specifier}
         assert operators == {">="}, f"pyproject.toml: {requirement} should have one lower bound (>=)"
 
 
-def test_runtime_lock_is_the_dev_lock_restricted_to_runtime():
-    """Same versions (markers may be wider in the dev lock, where more packages need a dependency)."""
-    for name, pins in RUNTIME_LOCK.items():
-        runtime = {version for version, _, _ in pins}
-        dev = {version for version, _, _ in DEV_LOCK.get(name, [])}
-        assert runtime <= dev, f"{name}: requirements.lock pins {sorted(runtime)}, requirements-dev.lock {sorted(dev)}"
-        assert _pinned_here(RUNTIME_LOCK, name) in (None, _pinned_here(DEV_LOCK, name)), name
+@pytest.mark.parametrize("narrow, wide", [("requirements.lock", "requirements-dev.lock"),
+                                          ("requirements-dev.lock", "requirements-lab.lock")])
+def test_each_lock_is_the_next_one_restricted(narrow, wide):
+    """The runtime lock is the dev lock restricted to runtime, the dev lock the lab lock restricted to dev:
+    same versions (markers may be wider in the wider lock, where more packages need a dependency)."""
+    narrow_pins, wide_pins = _lock(narrow), _lock(wide)
+    for name, pins in narrow_pins.items():
+        versions = {version for version, _, _ in pins}
+        wider = {version for version, _, _ in wide_pins.get(name, [])}
+        assert versions <= wider, f"{name}: {narrow} pins {sorted(versions)}, {wide} {sorted(wider)}"
+        assert _pinned_here(narrow_pins, name) in (None, _pinned_here(wide_pins, name)), name
 
 
-@pytest.mark.parametrize("lock_name", ["requirements.lock", "requirements-dev.lock"])
+def test_the_test_environment_has_no_iri_grammar():
+    """rfc3987-syntax (jsonschema's optional IRI format checker, via jupyter-events or the CycloneDX
+    json-validation extra) compiles 39 grammars on import: ~3 CPU-s in every process that imports
+    jsonschema, which papermill does, so in every run of the suite. Only the lab lock may have it."""
+    assert "rfc3987-syntax" not in DEV_LOCK and "rfc3987-syntax" not in RUNTIME_LOCK
+    assert "rfc3987-syntax" in _lock("requirements-lab.lock")
+
+
+@pytest.mark.parametrize("lock_name", ["requirements.lock", "requirements-dev.lock", "requirements-lab.lock"])
 def test_every_pin_has_hashes_and_the_file_names_its_generator(lock_name):
     text = (PROJECT_ROOT / lock_name).read_text(encoding="utf-8")
     assert re.search(rf"^#\s+uv pip compile .*--generate-hashes.* -o {re.escape(lock_name)}$", text, re.M), (

@@ -1086,8 +1086,11 @@ class Trigger(Strict):
     consecutive windows).
 
     ``relative_to: reference`` makes it a drift check: the rule judges the difference window − reference
-    window with its two-sample Wald interval, ``d ± z·sqrt(SE_w² + SE_r²)`` (independent windows), so
-    ``interval_excludes: 0`` is a two-sided two-sample test at the interval's level. Without it the rule
+    window with its two-sample interval (independent windows), so ``interval_excludes: 0`` is a two-sided
+    two-sample test at the interval's level: the Wald interval ``d ± z·sqrt(SE_w² + SE_r²)`` for the
+    calibration slope and calibration-in-the-large, and for the AUROC the MOVER interval from each
+    window's logit-scale DeLong interval (the Wald test of AUROCs over-fires with few events;
+    :func:`studylib.judge.triggers.relative_to_reference`). Without it the rule
     judges the window's statistic against a fixed value: a calibration check (the demo's former TR-2,
     "slope interval excludes 1", fired without drift because the reference slope itself is 0.886).
 
@@ -1124,7 +1127,8 @@ class Trigger(Strict):
                                      examples=["investigate"])
     relative_to: Literal["reference"] | None = Field(
         None, description="compare each window's statistic with the reference window's: the rule then judges the "
-                          "difference window − reference with its two-sample Wald interval (a drift check; "
+                          "difference window − reference with its two-sample interval: Wald for the calibration statistics, "
+                          "MOVER from logit-scale DeLong intervals for the AUROC (a drift check; "
                           f"for {', '.join(RELATIVE_STATISTICS)}). Without it the rule judges the statistic "
                           "itself against a fixed value (a calibration or performance check)",
         examples=["reference"])
@@ -1153,7 +1157,7 @@ class Trigger(Strict):
                              f"{', '.join(INTERVAL_STATISTICS)})")
         if self.relative_to is not None and (not of_score or self.statistic not in RELATIVE_STATISTICS):
             raise ValueError(f"trigger {self.id}: relative_to: reference compares a window's statistic with the "
-                             f"reference window's by a two-sample Wald test; it applies to "
+                             f"reference window's by a two-sample test; it applies to "
                              f"{', '.join(RELATIVE_STATISTICS)} of the score, not to {self.statistic} of {self.of}")
         imprecise = _fires_on_imprecision(self.bound, self.above, self.below)
         if imprecise and not self.accept_imprecision:

@@ -97,7 +97,7 @@ INTERVAL_STATISTICS = ("mean_score", "alert_rate", "missing_rate", "missing_chan
                        "calibration_in_the_large", "calibration_slope", "auroc", "sensitivity", "specificity",
                        "auroc_difference", "flag_rate_difference", "discordance_rate")
 #: trigger statistics with a Wald interval (estimate ± z·SE) that a trigger may compare with the reference
-#: window's (``relative_to: reference``: a two-sample Wald test of window − reference)
+#: window's (``relative_to: reference``: a two-sample test of window − reference)
 RELATIVE_STATISTICS = ("calibration_slope", "calibration_in_the_large", "auroc")
 #: what a trigger may be "of" besides a declared drift feature (``shadow``: the shadow candidate of the
 #: monitoring source against the deployed model)

@@ -22,7 +22,7 @@ from studylib.stats._estimate import Estimate
 from studylib.stats._validate import as_labels, as_scores, check_alpha, same_length, warn_undefined
 
 __all__ = ["auroc", "delong_test", "DeLongTest", "roc_curve", "RankedScore", "SubsetCounts", "auroc_from_counts",
-           "paired_auroc_difference"]
+           "auroc_logit_interval", "paired_auroc_difference"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,6 +202,58 @@ def newcombe_score_interval(auc: float, m: int, n: int, alpha: float = 0.05) -> 
     upper = 1.0 if auc >= 1 else brentq(lambda t: auc - t + spread(t), auc + tiny if auc <= 0 else auc, 1.0,
                                         xtol=1e-14)
     return float(lower), float(upper)
+
+
+def auroc_logit_interval(auc: float, se: float, alpha: float = 0.05) -> tuple[float, float]:
+    """The Wald interval of an AUROC formed on the logit scale and transformed back.
+
+    Parameters
+    ----------
+    auc : float
+        The AUROC, strictly between 0 and 1.
+    se : float
+        Its standard error (DeLong's), > 0.
+    alpha : float, default 0.05
+        The interval has nominal coverage ``1 - alpha``.
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper) = expit(logit(auc) ∓ z se / (auc (1 − auc)))``: the delta-method standard error
+        of ``logit(auc)``; inside (0, 1) and asymmetric, longer towards 0.5.
+
+    Notes
+    -----
+    With few events the Wald interval ``auc ± z se`` undercovers, worst where the estimate is high by
+    chance: DeLong's variance shrinks as the estimate nears 1, so the interval is narrowest exactly where
+    the estimate is furthest off. On the logit scale that dependence is largely removed. Qin & Hotilovac
+    found the logit interval's coverage close to nominal down to small samples where the Wald interval's
+    was not. In studylib it serves :func:`studylib.judge.triggers.relative_to_reference`. There, 15
+    events and 65 non-events against a large reference gave 3.2 % false alarms with the two-sample Wald
+    test at a nominal 0.5 %, and 0.8 % with the MOVER interval built from logit intervals
+    (``tests/judge/test_triggers_null.py``).
+
+    References
+    ----------
+    .. [1] Pepe MS (2003). The Statistical Evaluation of Medical Tests for Classification and
+       Prediction. Oxford University Press, section 5.2.2 (confidence intervals for the AUC on the
+       logit scale).
+    .. [2] Qin G, Hotilovac L (2008). Comparison of non-parametric confidence intervals for the area
+       under the ROC curve of a continuous-scale diagnostic test. Statistical Methods in Medical
+       Research 17(2):207-221. doi:10.1177/0962280207087173
+
+    Examples
+    --------
+    >>> low, high = auroc_logit_interval(0.88, 0.045)
+    >>> round(low, 3), round(high, 3)
+    (0.761, 0.944)
+    """
+    if not (0 < auc < 1) or not se > 0:
+        raise ValueError(f"the logit interval needs 0 < auc < 1 and se > 0; got auc={auc!r}, se={se!r}")
+    alpha = check_alpha(alpha)
+    center = math.log(auc / (1 - auc))
+    spread = float(ndtri(1 - alpha / 2)) * se / (auc * (1 - auc))
+    return 1 / (1 + math.exp(-(center - spread))), 1 / (1 + math.exp(-(center + spread)))
 
 
 def _auroc_estimate(n_pos: np.ndarray, n_neg: np.ndarray, alpha: float, components=None) -> Estimate:

@@ -190,6 +190,57 @@ def test_relative_trigger_is_a_two_sample_wald_test_against_the_reference():
     assert (gate.estimate, gate.lower, gate.upper) == pytest.approx((d, d - Z * se, d + Z * se), abs=1e-9)
 
 
+AUC_TR = {**SLOPE_TR, "id": "TR-A", "statistic": "auroc", "action": "suspend"}
+
+
+def _auc_rows(reference, windows):
+    """AUROC rows as the drift stage writes them: DeLong Wald intervals clipped to [0, 1]."""
+    def row(window, e, se):
+        return window, "score", "auroc", e, max(0.0, e - Z * se), min(1.0, e + Z * se)
+    return _table([row(triggers.REFERENCE, *reference)] + [row(w, e, se) for w, (e, se) in zip(WINDOWS, windows)])
+
+
+def _logit_interval(auc, se):  # written out here, independently of stats.roc.auroc_logit_interval
+    centre, spread = math.log(auc) - math.log(1 - auc), Z * se / (auc * (1 - auc))
+    return 1 / (1 + math.exp(spread - centre)), 1 / (1 + math.exp(-centre - spread))
+
+
+def test_relative_auroc_trigger_uses_logit_intervals_of_each_window():
+    """A small window whose AUROC is high by chance: 0.87 (DeLong SE 0.05) in two consecutive windows against
+    the reference's 0.75 (SE 0.01). The two-sample Wald interval, 0.12 ± 1.96·0.051, excludes 0 and would fire;
+    the MOVER interval from the logit-scale intervals includes it (Zou & Donner 2008, Pepe 2003 §5.2.2)."""
+    rows = _auc_rows((0.75, 0.01), [(0.87, 0.05), (0.87, 0.05), (0.75, 0.05), (0.75, 0.05)])
+    wald_lower = 0.12 - Z * math.hypot(0.05, 0.01)
+    assert wald_lower > 0
+    gate = triggers.judge_triggers(rows, WINDOWS, _plan(AUC_TR))[0]
+    assert gate.verdict == gates.PASS, gate.sentence
+    assert "MOVER interval from logit-scale DeLong intervals" in gate.rule
+    (wl, wu), (rl, ru) = _logit_interval(0.87, 0.05), _logit_interval(0.75, 0.01)
+    indexed = rows.set_index("window").assign(reason="")
+    table = triggers.relative_to_reference(indexed.loc[WINDOWS], indexed.loc[triggers.REFERENCE], 0.05, "auroc")
+    lower = 0.12 - math.sqrt((0.87 - wl) ** 2 + (ru - 0.75) ** 2)
+    upper = 0.12 + math.sqrt((wu - 0.87) ** 2 + (0.75 - rl) ** 2)
+    assert (table["lower"].iloc[0], table["upper"].iloc[0]) == pytest.approx((lower, upper), abs=1e-12)
+    assert lower < 0 < upper
+    # a real drop still fires: 0.60 (SE 0.04) in two consecutive windows
+    dropped = _auc_rows((0.75, 0.01), [(0.75, 0.04), (0.60, 0.04), (0.60, 0.04), (0.75, 0.04)])
+    gate = triggers.judge_triggers(dropped, WINDOWS, _plan(AUC_TR))[0]
+    assert gate.verdict == gates.FAIL and gate.blocks and "2002, 2003" in gate.sentence
+
+
+def test_relative_auroc_recovers_the_se_from_the_unclipped_half():
+    """0.96 with SE 0.03: the stage's Wald interval 0.901–1 is clipped above, so the SE comes from the lower
+    half; the same interval unclipped gives the same difference interval."""
+    clipped = _auc_rows((0.75, 0.01), [(0.96, 0.03)] * 4).set_index("window").assign(reason="")
+    unclipped = clipped.copy()
+    unclipped.loc[WINDOWS[0], "upper"] = 0.96 + Z * 0.03
+    assert clipped.loc[WINDOWS[0], "upper"] == 1.0
+    one = triggers.relative_to_reference(clipped.loc[list(WINDOWS)], clipped.loc["reference"], 0.05, "auroc")
+    two = triggers.relative_to_reference(unclipped.loc[list(WINDOWS)], unclipped.loc["reference"], 0.05, "auroc")
+    assert one.iloc[0][["lower", "upper"]].tolist() == pytest.approx(two.iloc[0][["lower", "upper"]].tolist(),
+                                                                     abs=1e-12)
+
+
 def test_relative_trigger_without_a_reference_value_is_insufficient():
     rows = _slope_rows((math.nan, math.nan), [(0.6, 0.05)] * 4)
     gate = triggers.judge_triggers(rows, WINDOWS, _plan(SLOPE_TR))[0]

@@ -376,3 +376,24 @@ def test_property_delong_test_antisymmetric(data):
 def test_docstring_examples():
     result = doctest.testmod(roc, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_auroc_logit_interval_is_the_wald_interval_of_the_logit():
+    """Pepe (2003) §5.2.2: logit(A) ± z·SE/(A(1 − A)), transformed back; checked against scipy's logit and
+    expit (tolerance 1e-12), inside (0, 1), longer towards 0.5, and the Wald interval's width when SE → 0."""
+    from scipy.special import expit, logit
+
+    from studylib.stats.roc import auroc_logit_interval
+
+    z = 1.959963984540054
+    for auc, se in ((0.88, 0.045), (0.6, 0.08), (0.99, 0.02), (0.3, 0.05)):
+        lower, upper = auroc_logit_interval(auc, se)
+        spread = z * se / (auc * (1 - auc))
+        assert (lower, upper) == pytest.approx((expit(logit(auc) - spread), expit(logit(auc) + spread)), abs=1e-12)
+        assert 0 < lower < auc < upper < 1
+        assert (upper - auc > auc - lower) == (auc < 0.5)
+    lower, upper = auroc_logit_interval(0.8, 1e-6)
+    assert (lower, upper) == pytest.approx((0.8 - z * 1e-6, 0.8 + z * 1e-6), abs=1e-10)
+    for auc, se in ((1.0, 0.01), (0.0, 0.01), (0.8, 0.0)):
+        with pytest.raises(ValueError, match="0 < auc < 1 and se > 0"):
+            auroc_logit_interval(auc, se)
