@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from studylib.run import environment
 from studylib.evidence import results as evidence
@@ -33,7 +34,7 @@ from studylib.evidence import ledger
 from studylib.evidence import staging
 from studylib.evidence import sbom
 from studylib import plan
-from studylib.run import planning, preflight
+from studylib.run import kernel_server, planning, preflight
 from studylib.run import pages
 from studylib.report import pages as report_pages
 from studylib.run import pdf as report_pdf
@@ -145,7 +146,8 @@ def clean_stale_staging(reports: Path, log: Callable[[str], None]) -> None:
     staging.sweep(reports, log)
 
 
-def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Event | None = None):
+def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Event | None = None,
+                          server: "kernel_server.KernelServer | None" = None):
     """A kernel manager whose kernels log only critical messages on stderr; each manager made is appended
     to ``started`` (so that the runner can stop a stage's kernel, :func:`_stop_kernels`).
 
@@ -158,6 +160,9 @@ def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Even
     on the loopback interface of this machine for the duration of one stage, so the warning is noise
     in a pipeline log, as is the "KeyboardInterrupt caught" logged when nbclient interrupts an idle
     kernel at shutdown. A kernel that dies is still reported by nbclient (DeadKernelError).
+
+    With a kernel ``server`` (:mod:`studylib.run.kernel_server`) the kernel is forked by it, its modules
+    already imported.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -173,6 +178,8 @@ def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Even
         async def start_kernel(self, **kwargs):
             if cancelled is not None and cancelled.is_set():
                 raise RuntimeError("the run was interrupted before this stage's kernel started")
+            if server is not None and self.provisioner is None:
+                self.provisioner = kernel_server.provisioner(self, server)
             await super().start_kernel(**kwargs)
             if cancelled is not None and cancelled.is_set():
                 _stop_kernels([self])
@@ -181,7 +188,8 @@ def _quiet_kernel_manager(started: list | None = None, cancelled: threading.Even
 
 
 def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: str,
-             started: list | None = None, cancelled: threading.Event | None = None) -> None:
+             started: list | None = None, cancelled: threading.Event | None = None,
+             server: "kernel_server.KernelServer | None" = None) -> None:
     import papermill
 
     # the kernel starts in ``cwd`` (nbclient's resources path): papermill's own ``cwd=`` changes the working
@@ -190,7 +198,7 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, kernel: 
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            kernel_manager_class=_quiet_kernel_manager(started, cancelled),
+            kernel_manager_class=_quiet_kernel_manager(started, cancelled, server),
             resources={"metadata": {"path": str(cwd)}},
         )
     finally:  # a failed stage's notebook is archived too
@@ -224,27 +232,48 @@ def _stop_kernels(managers: list) -> None:
 class _Renderer:
     """Renders an executed notebook twice: full HTML and reviewer HTML (no code cells).
 
-    The exporters are made at the first rendering, not before the kernels start: importing nbconvert
-    takes a second or two that the cohort stage need not wait for.
+    The exporters are made by :meth:`warm_up` in a thread while the cohort stage executes (the runner
+    only waits for its kernel then), or at the first rendering: importing nbconvert and loading the
+    templates take a second or two that neither the first kernel nor the first rendering need wait for.
     """
 
     def __init__(self):
         self.seconds = 0.0
         self._exporters = None
+        self._lock = threading.Lock()  # one maker of the exporters
+        self._rendering = threading.Lock()  # one rendering at a time: the warm-up's, then the runner's
+
+    def warm_up(self) -> threading.Thread:
+        """Make the exporters and import the rendering code in a thread (started; daemon)."""
+        def make() -> None:
+            import nbformat
+
+            with self._rendering:  # loads and compiles the templates, imports the filters
+                for exporter, _ in self.exporters():
+                    exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")]))
+
+        thread = threading.Thread(target=make, name="render-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def exporters(self) -> tuple:
-        if self._exporters is None:
-            from nbconvert import HTMLExporter
-            from nbconvert.preprocessors import TagRemovePreprocessor
+        with self._lock:
+            if self._exporters is None:
+                self._exporters = self._make()
+            return self._exporters
 
-            options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
-            full = HTMLExporter(**options)
-            reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True,
-                                    exclude_output_prompt=True)
-            # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
-            reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
-            self._exporters = ((full, ".full.html"), (reviewer, ".reviewer.html"))
-        return self._exporters
+    @staticmethod
+    def _make() -> tuple:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
+        full = HTMLExporter(**options)
+        reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+        # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
+        reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
+        return (full, ".full.html"), (reviewer, ".reviewer.html")
 
     def __call__(self, path: Path) -> list[Path]:
         import nbformat
@@ -253,7 +282,8 @@ class _Renderer:
         nb = nbformat.read(path, as_version=4)
         written = []
         for exporter, suffix in self.exporters():
-            body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+            with self._rendering:
+                body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
             target = path.parent / (path.stem + suffix)
             target.write_text(body, encoding="utf-8")
             written.append(target)
@@ -271,7 +301,8 @@ def _discard(staging: Path, record: StageRecord) -> None:
 
 
 def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, study: plan.Study, kernel: str,
-                log: Callable[[str], None], engine: str | None = None, run_id: str = "") -> tuple[bool, float]:
+                log: Callable[[str], None], engine: str | None = None, run_id: str = "",
+                server: "kernel_server.KernelServer | None" = None) -> tuple[bool, float]:
     """Execute the stage notebooks and render each; returns (a stage raised, seconds spent rendering).
 
     The cohort stage runs first; the later stages only read the cohort it froze, so they run at once,
@@ -284,7 +315,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
     (Starting the later stages' kernels with the cohort stage, to import their modules meanwhile, was
     measured on two cores: the cohort stage slowed by as much as the later stages gained.)
     """
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED
 
     parameters = {"study_file": _relative(study.source, study.root), "project_root": ".",
                   "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
@@ -302,7 +333,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
         try:
             given = {**parameters, "engine": engine} if engine and record.name == "drift" else parameters
             _execute(notebooks / record.notebook, output, given, study.root, kernel, kernels[record.name],
-                     interrupted)
+                     interrupted, server)
             record.status = "ok"
         except Exception as exc:  # the stage raised: archive the failed notebook, stop the run
             record.status, record.error = "error", _stage_error(exc)
@@ -326,6 +357,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
         rendered(logged(record))
 
     first, later = records[0], records[1:]
+    render.warm_up()  # while the cohort stage executes
     logged(execute(first))
     skip_reason = _empty_cohort_reason(staging) if first.name == "cohort" and first.status == "ok" else ""
     if first.status != "ok" or skip_reason or not later:
@@ -364,6 +396,14 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             _discard(staging, record)
             log(f"  [{records.index(record) + 1}/{total}] {record.name:<11} not run  ({failed.name} raised)")
     return failed is not None, round(render.seconds, 3)
+
+
+def _describe_environment(staging: Path) -> dict:
+    """The git commit, packages and platform (:func:`studylib.run.environment.describe`), for the index and the
+    manifest, and the SBOM of the environment written into ``staging`` (hashed in the manifest)."""
+    env = environment.describe()
+    sbom.write(staging, studylib_version=env["packages"]["studylib"])
+    return env
 
 
 def _empty_cohort_reason(staging: Path) -> str:
@@ -424,6 +464,11 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     (staging / "notebooks").mkdir(parents=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None
+    stage_notebooks = [notebooks / name for _, name in STAGES]
+    server = (kernel_server.KernelServer(kernel_server.preload_modules(stage_notebooks)).start()
+              if kernel_server.enabled() else None)  # imports the notebooks' modules while the run is prepared
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
+    described = side.submit(_describe_environment, staging)  # while the stages run
     try:
         shutil.copyfile(study.source, staging / "params.yaml")
         card = next((snap.path / n for n in snapshot.CARD_NAMES if (snap.path / n).is_file()), None)
@@ -433,7 +478,10 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         evidence.record(staging, planning.STAGE, planning.plan_results(study))  # pre-registered sizes: counts only
         kernel = kernel_name()
         records = [StageRecord(name, nb) for name, nb in STAGES]
-        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log, engine, run_id)
+        failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log, engine, run_id,
+                                             server)
+        if server is not None:
+            server.close()
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage
@@ -446,9 +494,8 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
                              gates=all_gates)
         (staging / "verdict.json").write_text(evidence.dumps({"verdict": verdict, "exit_code": exit_code,
                                                              "gates": all_gates}), encoding="utf-8")
-        env = environment.describe()  # git commit, packages, platform: for the index and the manifest
+        env = described.result()
         pages.add_trigger_strips(staging, study, outcome, all_gates)
-        sbom.write(staging, studylib_version=env["packages"]["studylib"])  # hashed in the manifest below
         pages.write_matrix(staging, study, outcome, all_gates)  # before the summary, which links to it
         pages.write_index(staging, study, snap, outcome, all_gates, env)
         pages.write_checklist(staging, study.study.title, pdf=pdf)  # links report.pdf, printed next
@@ -466,6 +513,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         outcome.folder.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, outcome.folder)
     except BaseException as exc:
+        wait([described])  # it writes into the staging folder: done before the folder is removed
         if recorded is None:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, OSError) and not isinstance(exc, ArchivingFailed):
@@ -477,6 +525,10 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
                                              f"{exc.strerror or exc}; the next `studylib run` or `studylib "
                                              f"recover` moves it from {staging}", exc.filename) from exc
         raise
+    finally:
+        side.shutdown()
+        if server is not None:
+            server.close()
     outcome.ledger_head = recorded["hash"]
     return outcome
 

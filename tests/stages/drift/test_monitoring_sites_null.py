@@ -13,13 +13,12 @@ Bounds checked: the Holm-adjusted p-value trigger fires in at most 5 % of replic
 with two Monte Carlo standard errors; each interval trigger fires no more often with the adjustment than
 without it and in at most 10 % of replicates (two Monte Carlo standard errors).
 
-Measured (12 replicates, 2026-12-02): with the adjustment T-adj 0/12, T-slope 0/12, T-citl 0/12, T-auc 2/12;
-without it 0/12, 2/12, 3/12, 3/12. The AUROC trigger's fires are at the smallest site (about 80 labelled
-rows and 14-17 events a month): two consecutive months with AUROC 0.88 and 0.89 against the reference's
-0.75 (true 0.755 at every site), whose DeLong standard errors (0.045) are smaller than Hanley-McNeil's
-(0.06) — DeLong's variance is underestimated with few events, most where the estimate is high by chance, so
-a Wald test at the Bonferroni level is still anti-conservative there. Raising ``drift.min_events`` for
-per-site reviews is the remedy a plan can take; the rule itself is not changed by this simulation.
+Measured (12 replicates, 2026-12-02): with the adjustment T-adj 0/12, T-slope 0/12, T-citl 0/12, T-auc 0/12;
+without it 0/12, 2/12, 3/12, 3/12. Before the AUROC comparison used logit-scale intervals (a two-sample Wald
+test then) T-auc fired in 2/12 with the adjustment, both times at the smallest site (about 80 labelled rows
+and 14-17 events a month): two consecutive months with AUROC 0.88 and 0.89 against the reference's 0.75
+(true 0.755 at every site), whose DeLong standard errors are smallest exactly because the estimates are
+high by chance (:func:`studylib.judge.triggers.relative_to_reference`; ``tests/judge/test_triggers_null.py``).
 """
 
 from __future__ import annotations
