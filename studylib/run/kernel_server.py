@@ -3,7 +3,8 @@
 A run starts four kernels, and each used to spend about 3.5 CPU-s starting Python and importing
 ipykernel, pandas, SciPy, statsmodels and matplotlib before its first cell ran: a quarter of a demo
 run's CPU on two cores. The runner now starts one *kernel server* when a run begins
-(:class:`KernelServer`, this module run as ``python -m studylib.run.kernel_server``). It imports
+(:class:`KernelServer`, this module run as ``python -m studylib.run.kernel_server``; one per process
+and set of modules, :func:`shared`). It imports
 ipykernel and every module the stage notebooks import, once, while the runner prepares the run, and
 then forks a kernel for each stage on request (:func:`provisioner`): the child becomes an
 ordinary ipykernel (``ipykernel_launcher -f <connection file>``) whose modules are already in memory,
@@ -30,6 +31,7 @@ dies; a kernel whose parent (the server) is gone exits within a second (ipykerne
 from __future__ import annotations
 
 import ast
+import atexit
 import importlib
 import importlib.util
 import json
@@ -41,7 +43,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["KernelServer", "enabled", "preload_modules", "provisioner"]
+__all__ = ["KernelServer", "enabled", "preload_modules", "provisioner", "shared"]
 
 #: what every kernel imports before the notebook's first cell
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell")
@@ -95,6 +97,32 @@ def _import_quietly(name: str) -> None:
 # The runner's side
 # --------------------------------------------------------------------------------------------------
 
+_shared: dict[tuple[str, ...], "KernelServer"] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(modules: list[str]) -> "KernelServer":
+    """This process's server for ``modules``: started by the first run that needs it and kept for the next,
+    so that a process running several studies (a pipeline's driver, the test suite) imports them once;
+    stopped when the process exits (or, if it is killed, when the server reads the end of its input).
+    A server that died is replaced."""
+    key = tuple(modules)
+    with _shared_lock:
+        server = _shared.get(key)
+        if server is None or not server.running():
+            if not _shared:
+                atexit.register(_close_shared)
+            server = _shared[key] = KernelServer(list(key)).start()
+        return server
+
+
+def _close_shared() -> None:
+    with _shared_lock:
+        for server in _shared.values():
+            server.close()
+        _shared.clear()
+
+
 
 class KernelServer:
     """The server process of one run: :meth:`start` it, :meth:`fork` kernels, :meth:`close` it.
@@ -115,6 +143,9 @@ class KernelServer:
              *self.modules],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
         return self
+
+    def running(self) -> bool:
+        return self._process is not None and not self.failed and self._process.poll() is None
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> int | None:
         """A kernel started as ``ipykernel_launcher argv`` in ``cwd`` with ``env``: its pid, or None when the

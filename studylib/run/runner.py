@@ -465,7 +465,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None
     stage_notebooks = [notebooks / name for _, name in STAGES]
-    server = (kernel_server.KernelServer(kernel_server.preload_modules(stage_notebooks)).start()
+    server = (kernel_server.shared(kernel_server.preload_modules(stage_notebooks))
               if kernel_server.enabled() else None)  # imports the notebooks' modules while the run is prepared
     side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
     described = side.submit(_describe_environment, staging)  # while the stages run
@@ -480,8 +480,6 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         records = [StageRecord(name, nb) for name, nb in STAGES]
         failed, render_seconds = _run_stages(records, notebooks, staging, study, kernel, log, engine, run_id,
                                              server)
-        if server is not None:
-            server.close()
         if study.source.read_bytes() != (staging / "params.yaml").read_bytes():
             raise RuntimeError(f"{study.source} changed while the study was running; the run is void")
         judged = [stage for stage, _ in STAGES] + ["sites"]   # site gates are recorded with the evaluation stage
@@ -527,8 +525,6 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
         raise
     finally:
         side.shutdown()
-        if server is not None:
-            server.close()
     outcome.ledger_head = recorded["hash"]
     return outcome
 

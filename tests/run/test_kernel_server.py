@@ -129,3 +129,14 @@ def test_forked_kernel_handle_reports_a_gone_process():
     child.wait()  # our child here: reaped by us, as the server reaps its kernels
     assert handle.wait(timeout=5) == 0 and handle.poll() == 0
     handle.kill()  # nothing left to signal: no error
+
+
+def test_a_process_keeps_one_server_per_set_of_modules_and_replaces_a_dead_one():
+    one = kernel_server.shared(["json"])
+    assert kernel_server.shared(["json"]) is one and one.running()
+    other = kernel_server.shared(["json", "decimal"])
+    assert other is not one
+    one._process.kill()
+    one._process.wait()
+    replaced = kernel_server.shared(["json"])
+    assert replaced is not one and replaced.running()
