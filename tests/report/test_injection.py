@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import urllib.parse
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from studylib.run import runner
+from tests.browser import CHROMIUM, Browser
 from tests.conftest import tiny_frame, tiny_params, write_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -142,7 +142,6 @@ def test_no_markup_from_user_strings(run_folder, name):
         assert IMG in text and SCRIPT in text, "the payload should show as text"
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: put first in each page's copy: a script from the page that calls alert, confirm or prompt marks the document
 PROBE = ("<script>for (const f of ['alert', 'confirm', 'prompt']) window[f] = m => "
          "document.documentElement.setAttribute('data-payload-ran', f + ':' + m);</script>")
@@ -150,22 +149,19 @@ PROBE = ("<script>for (const f of ['alert', 'confirm', 'prompt']) window[f] = m 
 
 @pytest.fixture(scope="module")
 def chromium_doms(run_folder, tmp_path_factory) -> dict[str, str]:
-    """Every page's DOM after loading in headless Chromium, with :data:`PROBE` first in the page."""
+    """Every page's DOM after loading in headless Chromium (one browser, a tab per page), with :data:`PROBE`
+    first in the page."""
     reports = tmp_path_factory.mktemp("probe") / "reports"
     shutil.copytree(run_folder.parent.parent, reports)
     folder = reports / run_folder.parent.name / run_folder.name
-    processes = {}
-    for number, name in enumerate(PAGES):
-        page = (folder / name).resolve()
-        probe = page.with_name(page.stem + ".probe.html")
-        probe.write_text(PROBE + page.read_text(encoding="utf-8"), encoding="utf-8")
-        profile = tmp_path_factory.mktemp(f"chromium{number}")
-        processes[name] = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-             "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
-             "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return {name: process.communicate(timeout=600)[0] for name, process in processes.items()}
+    doms = {}
+    with Browser() as browser:
+        for name in PAGES:
+            page = (folder / name).resolve()
+            probe = page.with_name(page.stem + ".probe.html")
+            probe.write_text(PROBE + page.read_text(encoding="utf-8"), encoding="utf-8")
+            doms[name] = browser.load(probe).dom
+    return doms
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)")
@@ -180,7 +176,6 @@ def test_no_payload_runs_in_a_browser(chromium_doms, name):
 def test_the_browser_probe_sees_a_payload_that_runs(tmp_path):
     page = tmp_path / "live.html"
     page.write_text(PROBE + f"<p>{IMG}</p>")
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
-                          "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=300).stdout
+    with Browser() as browser:
+        dom = browser.load(page).dom
     assert 'data-payload-ran="alert:1"' in dom
