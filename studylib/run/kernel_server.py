@@ -21,7 +21,7 @@ Why not a library: jupyter_client launches each kernel with ``Popen`` and has no
 ``multiprocessing`` forkserver starts Python functions, not a kernel that another process manages
 by pid and signals.
 
-Lifetimes: each kernel runs in a session of its own (as Jupyter's launcher starts it, so that Ctrl-C
+Lifetimes: the server and each kernel run in sessions of their own (as Jupyter's launcher starts a kernel, so that Ctrl-C
 to the runner's process group does not reach it) and is stopped by the runner through its pid, as
 before. The server ignores Ctrl-C, reaps its children, and exits when the runner closes its stdin or
 dies; a kernel whose parent (the server) is gone exits within a second (ipykernel's parent poller,
@@ -36,6 +36,7 @@ import importlib
 import importlib.util
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -101,18 +102,21 @@ _shared: dict[tuple[str, ...], "KernelServer"] = {}
 _shared_lock = threading.Lock()
 
 
-def shared(modules: list[str]) -> "KernelServer":
-    """This process's server for ``modules``: started by the first run that needs it and kept for the next,
-    so that a process running several studies (a pipeline's driver, the test suite) imports them once;
-    stopped when the process exits (or, if it is killed, when the server reads the end of its input).
-    A server that died is replaced."""
-    key = tuple(modules)
+def shared(notebooks: list[Path]) -> "KernelServer":
+    """This process's server for the stage ``notebooks`` (in stage order): it imports what the first one
+    imports, then the others' modules while the first kernel runs (:func:`preload_modules`). Started by
+    the first run that needs it and kept for the next, so that a process running several studies (a
+    pipeline's driver, the test suite) imports them once; stopped when the process exits (or, if it is
+    killed, when the server reads the end of its input). A server that died is replaced."""
+    first = preload_modules(notebooks[:1])
+    later = preload_modules(notebooks[1:])
+    key = (tuple(first), tuple(later))
     with _shared_lock:
         server = _shared.get(key)
         if server is None or not server.running():
             if not _shared:
                 atexit.register(_close_shared)
-            server = _shared[key] = KernelServer(list(key)).start()
+            server = _shared[key] = KernelServer(first, later).start()
         return server
 
 
@@ -130,8 +134,9 @@ class KernelServer:
     Thread-safe: the stage threads ask for kernels at once, one request on the pipe at a time.
     """
 
-    def __init__(self, modules: list[str]):
+    def __init__(self, modules: list[str], later: list[str] = ()):
         self.modules = list(modules)
+        self.later = [m for m in dict.fromkeys(later) if m not in self.modules]
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self.failed = ""
@@ -140,8 +145,9 @@ class KernelServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._process = subprocess.Popen(
             [sys.executable, *INTERPRETER_OPTIONS, "-m", "studylib.run.kernel_server", *KERNEL_MODULES,
-             *self.modules],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+             *self.modules, LATER, *self.later],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
+            start_new_session=True)  # Ctrl-C to the runner's process group is the runner's to handle
         return self
 
     def running(self) -> bool:
@@ -165,20 +171,18 @@ class KernelServer:
                 return None
 
     def close(self) -> None:
-        """Stop the server (its kernels have been shut down by their managers)."""
+        """Stop the server, at once even while it imports (its kernels have been shut down by their
+        managers, and a kernel left behind exits with it)."""
         process, self._process = self._process, None
         if process is None:
             return
-        try:
-            process.stdin.close()
-        except OSError:
-            pass
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
     def __enter__(self) -> "KernelServer":
         return self
@@ -284,24 +288,66 @@ def provisioner(kernel_manager, server: KernelServer):
 # --------------------------------------------------------------------------------------------------
 
 
-def _serve(modules: list[str]) -> None:
+def _statistics_used() -> list[str]:
+    """The modules of the statistics that the loaded studylib modules call as ``stats.<name>``:
+    :mod:`studylib.stats` re-exports lazily, so importing a stage imports none of them (nor SciPy or
+    statsmodels), and each kernel would import them at its first call."""
+    import re
+
+    package = sys.modules.get("studylib.stats")
+    sources = getattr(package, "_SOURCES", {})
+    used: dict[str, None] = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) if name.startswith("studylib.") else None
+        if not path or not path.endswith(".py"):
+            continue
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        used.update(dict.fromkeys(sources[attr] for attr in re.findall(r"\bstats\.(\w+)", text) if attr in sources))
+    return list(used)
+
+
+
+#: separates the modules imported before the first kernel from those imported after it (command line)
+LATER = "--later"
+
+
+def _serve(arguments: list[str]) -> None:
+    at = arguments.index(LATER) if LATER in arguments else len(arguments)
+    first, later = arguments[:at], arguments[at + 1:]
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     os.dup2(2, 1)  # what an import prints goes to stderr, never into the replies
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides; it closes stdin to stop the server
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides: it kills the server, or its end closes stdin
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the system reaps the kernels
-    for name in modules:
+    for name in first:
         _import_quietly(name)
-    for line in requests:
+    # the later modules one at a time until the first kernel is asked for (the cohort stage need not wait for
+    # them), then all of them before the next kernel: a kernel forked with some missing would import them
+    # itself, each one of the later stages again
+    pending: list[str | None] = [*later, None]  # None: the statistics the loaded code calls
+    served = 0
+    while True:
+        if pending and (served or not select.select([requests], [], [], 0)[0]):
+            name = pending.pop(0)
+            for module in ([name] if name is not None else _statistics_used()):
+                _import_quietly(module)
+            continue
+        line = requests.readline()
+        if not line:
+            break
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             _become_kernel(request, requests, replies)  # never returns
         replies.write(json.dumps({"pid": pid}) + "\n")
         replies.flush()
+        served += 1
 
 
 def _become_kernel(request: dict, requests, replies) -> None:

@@ -40,14 +40,8 @@ from studylib.report import pages as report_pages
 from studylib.run import pdf as report_pdf
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
+from studylib.run.stages import NOTEBOOK_DIR, STAGES, stage_notebooks
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-STAGES = (
-    ("cohort", "01_cohort.ipynb"),
-    ("evaluation", "02_evaluation.ipynb"),
-    ("subgroups", "03_subgroups.ipynb"),
-    ("drift", "04_drift.ipynb"),
-)
 STAGING = staging.STAGING
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 RESTRICTED_TAG = "restricted"
@@ -464,8 +458,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     (staging / "notebooks").mkdir(parents=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None
-    stage_notebooks = [notebooks / name for _, name in STAGES]
-    server = (kernel_server.shared(kernel_server.preload_modules(stage_notebooks))
+    server = (kernel_server.shared(stage_notebooks(notebooks))
               if kernel_server.enabled() else None)  # imports the notebooks' modules while the run is prepared
     side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
     described = side.submit(_describe_environment, staging)  # while the stages run

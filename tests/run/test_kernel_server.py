@@ -131,12 +131,31 @@ def test_forked_kernel_handle_reports_a_gone_process():
     handle.kill()  # nothing left to signal: no error
 
 
-def test_a_process_keeps_one_server_per_set_of_modules_and_replaces_a_dead_one():
-    one = kernel_server.shared(["json"])
-    assert kernel_server.shared(["json"]) is one and one.running()
-    other = kernel_server.shared(["json", "decimal"])
+def test_a_process_keeps_one_server_per_set_of_notebooks_and_replaces_a_dead_one(tmp_path):
+    first = _notebook(tmp_path / "a.ipynb", "import json")
+    second = _notebook(tmp_path / "b.ipynb", "import decimal")
+    one = kernel_server.shared([first, second])
+    assert (one.modules, one.later) == (["json"], ["decimal"])
+    assert kernel_server.shared([first, second]) is one and one.running()
+    other = kernel_server.shared([second, first])
     assert other is not one
     one._process.kill()
     one._process.wait()
-    replaced = kernel_server.shared(["json"])
+    replaced = kernel_server.shared([first, second])
     assert replaced is not one and replaced.running()
+
+
+def test_the_later_modules_are_imported_after_the_first_kernel_is_served(tmp_path):
+    """The first kernel is forked once the first notebook's modules are in; the others' follow."""
+    server = kernel_server.KernelServer(["json"], ["decimal", "tabnanny"]).start()
+    try:
+        process, value = asyncio.run(_kernel_session(server, "import sys\n'json' in sys.modules"))
+        assert value == "True"
+        deadline = time.monotonic() + 30
+        while True:  # a kernel forked later has the later modules
+            process, value = asyncio.run(_kernel_session(server, "import sys\n'tabnanny' in sys.modules"))
+            if value == "True" or time.monotonic() > deadline:
+                break
+        assert value == "True"
+    finally:
+        server.close()
