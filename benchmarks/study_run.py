@@ -4,6 +4,8 @@ Both sides run in this process's session, alternating, best of N repeats:
 
 - studylib: ``studylib run params/demo.yaml`` as a user runs it (a subprocess, including validation,
   snapshot verification, rendering, manifest and archive);
+- studylib without the kernel server: the same with ``STUDYLIB_FORK_KERNELS=0`` (each kernel launched by
+  Jupyter and importing its modules itself), to show what forking the kernels saves;
 - peer: a subprocess that executes the same four notebooks with ``papermill.execute_notebook`` and
   renders each twice with nbconvert's ``HTMLExporter``, and nothing else.
 
@@ -48,10 +50,11 @@ PEER = textwrap.dedent("""
 """)
 
 
-def _time(command: list[str], ok: tuple[int, ...] = (0,)) -> float:
+def _time(command: list[str], ok: tuple[int, ...] = (0,), env: dict | None = None) -> float:
     """Seconds the command took; a command that failed is not timed (a failure is fast, not a result)."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **(env or {})})
     if done.returncode not in ok:
         sys.exit(f"benchmark command failed (exit {done.returncode}): {' '.join(command)[:200]}\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -63,11 +66,12 @@ def main() -> None:
     parser.add_argument("--params", default="params/demo.yaml")
     args = parser.parse_args()
     reports = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    studylib_times, peer_times = [], []
+    studylib_times, unforked_times, peer_times = [], [], []
+    command = [str(BIN / "studylib"), "run", args.params, "--reports-dir", str(reports)]
     try:
         for _ in range(args.repeats):
-            studylib_times.append(_time([str(BIN / "studylib"), "run", args.params, "--reports-dir", str(reports)],
-                                        ok=(0, 1)))
+            studylib_times.append(_time(command, ok=(0, 1)))
+            unforked_times.append(_time(command, ok=(0, 1), env={"STUDYLIB_FORK_KERNELS": "0"}))
             with tempfile.TemporaryDirectory(prefix="bench-peer-") as out:
                 peer_times.append(_time([sys.executable, "-c", PEER, str(ROOT / args.params), out]))
     finally:
@@ -76,6 +80,8 @@ def main() -> None:
     overhead = ours / peer - 1
     print(f"{'what':<46} {'best s':>8} {'all runs (s)':>24}")
     print(f"{'studylib run ' + args.params:<46} {ours:8.2f} {' '.join(f'{t:.1f}' for t in studylib_times):>24}")
+    print(f"{'  the same, STUDYLIB_FORK_KERNELS=0':<46} {min(unforked_times):8.2f} "
+          f"{' '.join(f'{t:.1f}' for t in unforked_times):>24}")
     print(f"{'bare papermill + nbconvert (same notebooks)':<46} {peer:8.2f} {' '.join(f'{t:.1f}' for t in peer_times):>24}")
     print(f"ratio studylib / peer: {ours / peer:.3f}  (overhead {100 * overhead:+.1f} %; target <= +15 %: "
           f"{'met' if overhead <= 0.15 else 'NOT met'})")
