@@ -83,13 +83,17 @@ class Browser:
 
     # --- the protocol ---------------------------------------------------------------------------
 
-    def _send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+    def _write(self, method: str, params: dict, session: str | None) -> int:
+        """Send a command without waiting for its answer; returns its id."""
         self._next_id += 1
-        asked = self._next_id
-        message = {"id": asked, "method": method, "params": params or {}}
+        message = {"id": self._next_id, "method": method, "params": params}
         if session:
             message["sessionId"] = session
         os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        return self._next_id
+
+    def _send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        asked = self._write(method, params or {}, session)
         while True:
             reply = self._receive()
             if reply.get("id") == asked:
@@ -110,10 +114,7 @@ class Browser:
         raw, self._buffer = self._buffer.split(b"\0", 1)
         message = json.loads(raw)
         if message.get("method") == "Page.javascriptDialogOpening":  # an alert would block the page: dismiss it
-            self._next_id += 1
-            os.write(self._to_browser, json.dumps({
-                "id": self._next_id, "method": "Page.handleJavaScriptDialog", "params": {"accept": False},
-                "sessionId": message.get("sessionId")}).encode() + b"\0")
+            self._write("Page.handleJavaScriptDialog", {"accept": False}, message.get("sessionId"))
         return message
 
     def _wait_for(self, method: str, session: str) -> None:

@@ -98,7 +98,7 @@ def _import_quietly(name: str) -> None:
 # The runner's side
 # --------------------------------------------------------------------------------------------------
 
-_shared: dict[tuple[str, ...], "KernelServer"] = {}
+_shared: dict[tuple[tuple[str, ...], tuple[str, ...]], "KernelServer"] = {}
 _shared_lock = threading.Lock()
 
 
@@ -127,7 +127,6 @@ def _close_shared() -> None:
         _shared.clear()
 
 
-
 class KernelServer:
     """The server process of one run: :meth:`start` it, :meth:`fork` kernels, :meth:`close` it.
 
@@ -142,11 +141,10 @@ class KernelServer:
         self.failed = ""
 
     def start(self) -> "KernelServer":
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._process = subprocess.Popen(
             [sys.executable, *INTERPRETER_OPTIONS, "-m", "studylib.run.kernel_server", *KERNEL_MODULES,
              *self.modules, LATER, *self.later],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             start_new_session=True)  # Ctrl-C to the runner's process group is the runner's to handle
         return self
 
@@ -157,10 +155,10 @@ class KernelServer:
         """A kernel started as ``ipykernel_launcher argv`` in ``cwd`` with ``env``: its pid, or None when the
         server is not available (the caller then launches the kernel itself)."""
         with self._lock:
-            process = self._process
-            if process is None or self.failed or process.poll() is not None:
+            if not self.running():
                 self.failed = self.failed or "the kernel server is not running"
                 return None
+            process = self._process
             try:
                 process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
                 process.stdin.flush()
@@ -183,12 +181,6 @@ class KernelServer:
                 pipe.close()
             except OSError:
                 pass
-
-    def __enter__(self) -> "KernelServer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _running(pid: int) -> bool:
@@ -307,7 +299,6 @@ def _statistics_used() -> list[str]:
             continue
         used.update(dict.fromkeys(sources[attr] for attr in re.findall(r"\bstats\.(\w+)", text) if attr in sources))
     return list(used)
-
 
 
 #: separates the modules imported before the first kernel from those imported after it (command line)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from studylib.run import environment
 from studylib.evidence import results as evidence
@@ -40,8 +40,14 @@ from studylib.report import pages as report_pages
 from studylib.run import pdf as report_pdf
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
-from studylib.run.stages import NOTEBOOK_DIR, STAGES, stage_notebooks
 
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+STAGES = (
+    ("cohort", "01_cohort.ipynb"),
+    ("evaluation", "02_evaluation.ipynb"),
+    ("subgroups", "03_subgroups.ipynb"),
+    ("drift", "04_drift.ipynb"),
+)
 STAGING = staging.STAGING
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 RESTRICTED_TAG = "restricted"
@@ -234,21 +240,18 @@ class _Renderer:
     def __init__(self):
         self.seconds = 0.0
         self._exporters = None
-        self._lock = threading.Lock()  # one maker of the exporters
-        self._rendering = threading.Lock()  # one rendering at a time: the warm-up's, then the runner's
+        self._lock = threading.RLock()  # one maker of the exporters, one rendering at a time (warm-up's, runner's)
 
-    def warm_up(self) -> threading.Thread:
+    def warm_up(self) -> None:
         """Make the exporters and import the rendering code in a thread (started; daemon)."""
         def make() -> None:
             import nbformat
 
-            with self._rendering:  # loads and compiles the templates, imports the filters
+            with self._lock:  # loads and compiles the templates, imports the filters
                 for exporter, _ in self.exporters():
                     exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")]))
 
-        thread = threading.Thread(target=make, name="render-warm-up", daemon=True)
-        thread.start()
-        return thread
+        threading.Thread(target=make, name="render-warm-up", daemon=True).start()
 
     def exporters(self) -> tuple:
         with self._lock:
@@ -276,7 +279,7 @@ class _Renderer:
         nb = nbformat.read(path, as_version=4)
         written = []
         for exporter, suffix in self.exporters():
-            with self._rendering:
+            with self._lock:
                 body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
             target = path.parent / (path.stem + suffix)
             target.write_text(body, encoding="utf-8")
@@ -309,7 +312,6 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
     (Starting the later stages' kernels with the cohort stage, to import their modules meanwhile, was
     measured on two cores: the cohort stage slowed by as much as the later stages gained.)
     """
-    from concurrent.futures import FIRST_COMPLETED
 
     parameters = {"study_file": _relative(study.source, study.root), "project_root": ".",
                   "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
@@ -458,7 +460,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     (staging / "notebooks").mkdir(parents=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None
-    server = (kernel_server.shared(stage_notebooks(notebooks))
+    server = (kernel_server.shared([notebooks / name for _, name in STAGES])
               if kernel_server.enabled() else None)  # imports the notebooks' modules while the run is prepared
     side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
     described = side.submit(_describe_environment, staging)  # while the stages run
