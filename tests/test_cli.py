@@ -236,3 +236,42 @@ def test_run_json_and_quiet(tmp_path, monkeypatch):
     assert [g["id"] for g in out["failing_gates"]] == ["AC-5"] and out["failing_gates"][0]["reason"]
     quiet = CliRunner().invoke(main, ["run", "params/x.yaml", "--quiet"])
     assert quiet.stdout == "verdict: FAIL\n" and quiet.stderr == ""
+
+
+def test_run_starts_the_kernel_server_once_the_parameters_are_valid(tiny_project, monkeypatch):
+    """`studylib run` starts the stage notebooks' kernel server before the runner's imports, but only for a
+    valid parameter file: bad input starts nothing (it exits 2 without a process left to stop)."""
+    from studylib.run import kernel_server, stages
+
+    started = []
+    monkeypatch.setattr(kernel_server, "enabled", lambda: True)
+    monkeypatch.setattr(kernel_server, "shared", lambda notebooks: started.append(notebooks))
+    cli._start_kernel_server(tiny_project)
+    assert started == [stages.stage_notebooks()]
+    _edit(tiny_project, lambda d: d.update(unknown_key=1))
+    cli._start_kernel_server(tiny_project)
+    cli._start_kernel_server(tiny_project.parent / "missing.yaml")
+    assert len(started) == 1
+
+
+def _console(code: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_console_script_exits_with_the_commands_code_after_its_exit_handlers():
+    """The console script (`cli.entry`) ends the process without the interpreter's teardown: the exit code
+    is the command's, everything printed arrives, and the exit handlers (which stop the kernel server) ran."""
+    prelude = ("import atexit, sys\natexit.register(lambda: print('exit handler ran', flush=True))\n"
+               "from studylib.cli import entry\n")
+    version = _console(prelude + "sys.argv = ['studylib', '--version']\nentry()")
+    assert version.returncode == 0 and version.stdout.startswith("studylib, version")
+    assert version.stdout.rstrip().endswith("exit handler ran")
+    missing = _console(prelude + "sys.argv = ['studylib', 'params', 'check', 'no-such-file.yaml']\nentry()")
+    assert missing.returncode == 2 and "no-such-file.yaml" in missing.stderr and "Traceback" not in missing.stderr
+    assert "exit handler ran" in missing.stdout
+    message = _console("import sys\nimport studylib.cli as cli\ncli.main = lambda: sys.exit('stopped: why')\n"
+                       "cli.entry()")
+    assert message.returncode == 1 and message.stderr.strip() == "stopped: why"

@@ -88,22 +88,28 @@ def _archive_hash(dist: importlib.metadata.Distribution) -> tuple[str, str] | No
     return None
 
 
-def _required_names(dist: importlib.metadata.Distribution) -> list[str]:
-    """Normalised names of a distribution's unconditional requirements (extras left out)."""
+def _required_names(dist: importlib.metadata.Distribution, metadata=None) -> list[str]:
+    """Normalised names of a distribution's unconditional requirements (extras left out); ``metadata``: its
+    metadata if already read (importlib.metadata parses the METADATA file again at every access)."""
+    requirements = (metadata if metadata is not None else dist.metadata).get_all("Requires-Dist")
+    if requirements is None and dist.read_text("requires.txt") is not None:
+        requirements = dist.requires  # an egg-info distribution
     names = []
-    for requirement in dist.requires or []:
+    for requirement in requirements or []:
         if "extra ==" not in requirement.replace('"', "").replace("'", ""):
             names.append(normalise(re.split(r"[<>=!~;\[ (@]", requirement.strip(), maxsplit=1)[0]))
     return sorted(set(names))
 
 
-def distributions() -> list[importlib.metadata.Distribution]:
-    """Distributions importable by this interpreter, first of each name on ``sys.path``, sorted by name."""
-    seen: dict[str, importlib.metadata.Distribution] = {}
+def distributions() -> list[tuple[importlib.metadata.Distribution, importlib.metadata.PackageMetadata]]:
+    """Distributions importable by this interpreter, first of each name on ``sys.path``, sorted by name, each
+    with its metadata (read once: parsing the METADATA files is most of the cost of an SBOM)."""
+    seen: dict[str, tuple] = {}
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
+        metadata = dist.metadata
+        name = metadata["Name"]
         if name and normalise(name) not in seen:
-            seen[normalise(name)] = dist
+            seen[normalise(name)] = (dist, metadata)
     return [seen[k] for k in sorted(seen)]
 
 
@@ -139,8 +145,8 @@ def _built(studylib_version: str, source: str, fingerprint: tuple) -> str:
     algorithms = {"sha256": HashAlgorithm.SHA_256, "sha384": HashAlgorithm.SHA_384,
                   "sha512": HashAlgorithm.SHA_512, "sha1": HashAlgorithm.SHA_1, "md5": HashAlgorithm.MD5}
     components, requires = [], {}
-    for dist in distributions():
-        name, version = dist.metadata["Name"], dist.version
+    for dist, metadata in distributions():
+        name, version = metadata["Name"], metadata["Version"]
         if normalise(name) == _PACKAGE:
             continue  # the root component below is the studylib that is imported
         hashes, properties = [], []
@@ -152,7 +158,7 @@ def _built(studylib_version: str, source: str, fingerprint: tuple) -> str:
             properties.append(Property(name="studylib:record_sha256",
                                        value=hashlib.sha256(record.encode()).hexdigest()))
         purl = PackageURL(type="pypi", name=normalise(name), version=version)
-        requires[purl.to_string()] = _required_names(dist)
+        requires[purl.to_string()] = _required_names(dist, metadata)
         components.append(Component(name=name, version=version, type=ComponentType.LIBRARY, purl=purl,
                                      bom_ref=purl.to_string(), hashes=hashes, properties=properties))
     root = Component(

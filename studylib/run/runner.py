@@ -35,19 +35,13 @@ from studylib.evidence import staging
 from studylib.evidence import sbom
 from studylib import plan
 from studylib.run import kernel_server, planning, preflight
+from studylib.run.stages import NOTEBOOK_DIR, STAGES, stage_notebooks
 from studylib.run import pages
 from studylib.report import pages as report_pages
 from studylib.run import pdf as report_pdf
 from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-STAGES = (
-    ("cohort", "01_cohort.ipynb"),
-    ("evaluation", "02_evaluation.ipynb"),
-    ("subgroups", "03_subgroups.ipynb"),
-    ("drift", "04_drift.ipynb"),
-)
 STAGING = staging.STAGING
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 RESTRICTED_TAG = "restricted"
@@ -243,13 +237,17 @@ class _Renderer:
         self._lock = threading.RLock()  # one maker of the exporters, one rendering at a time (warm-up's, runner's)
 
     def warm_up(self) -> None:
-        """Make the exporters and import the rendering code in a thread (started; daemon)."""
+        """Make the exporters and import the rendering code in a thread (started; daemon); then import
+        matplotlib and the plots of the summary page, which the runner draws last (a second on the
+        run's critical path, spent here while the cohort stage executes)."""
         def make() -> None:
             import nbformat
 
             with self._lock:  # loads and compiles the templates, imports the filters
                 for exporter, _ in self.exporters():
                     exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")]))
+            import studylib.report.plots.figures  # noqa: F401
+            import studylib.report.plots.summary  # noqa: F401
 
         threading.Thread(target=make, name="render-warm-up", daemon=True).start()
 
@@ -460,7 +458,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     (staging / "notebooks").mkdir(parents=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None
-    server = (kernel_server.shared([notebooks / name for _, name in STAGES])
+    server = (kernel_server.shared(stage_notebooks(notebooks))
               if kernel_server.enabled() else None)  # imports the notebooks' modules while the run is prepared
     side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
     described = side.submit(_describe_environment, staging)  # while the stages run
