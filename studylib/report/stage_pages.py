@@ -214,7 +214,9 @@ def _trigger_table(soup, triggers: Sequence[Mapping]):
 
 def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Sequence[str] = (),
            triggers: Sequence[Mapping] = (), summary: str = "../index.html", words=vocabulary.readable) -> str:
-    """A rendered stage report with its navigation, numbering, gate anchors and print CSS.
+    """A rendered stage report with its navigation, numbering, gate anchors and print CSS; like nbconvert's
+    HTML exporter, it also gives every input and output cell ``tabindex="0"`` and an image without alt text
+    a placeholder (the runner's exporter leaves both to this pass, which parses the page anyway).
 
     Parameters
     ----------
@@ -247,6 +249,10 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
     soup = BeautifulSoup(page, "html.parser")
     if soup.body is None:
         return page
+    for notebook in soup.find_all(class_="jp-Notebook"):  # keyboard focus on each input and output, as nbconvert's
+        # HTML exporter gives it (the runner's leaves it to this pass)
+        for cell in notebook.find_all("div", class_=("jp-Cell-inputWrapper", "jp-OutputArea-output")):
+            cell["tabindex"] = "0"
     style = soup.new_tag("style")
     style.string = CSS + PAGE_HEADER.replace("HEADER", str(running_header(study_id, run_id)))
     (soup.head or soup.body).append(style)
@@ -313,6 +319,8 @@ def finish(page: str, *, stage: str, study_id: str, run_id: str, gate_ids: Seque
             label.string = f"Figure {n}" + (f". {title}" if title else "")
             element.insert_before(label)
             figures.append((f"figure-{n}", label.string))
+            if not element.has_attr("alt"):  # as nbconvert's HTML exporter does (the runner's leaves it to this pass)
+                element["alt"] = "No description has been provided for this image"
     _header(soup, stage=stage, study_id=study_id, run_id=run_id, summary=summary, sections=sections,
             tables=tables, figures=figures, triggers=triggers)
     return str(soup)

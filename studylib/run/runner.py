@@ -259,13 +259,12 @@ class _Renderer:
 
     @staticmethod
     def _make() -> tuple:
-        from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
 
         options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
-        full = HTMLExporter(**options)
-        reviewer = HTMLExporter(**options, exclude_input=True, exclude_input_prompt=True,
-                                exclude_output_prompt=True)
+        exporter = _exporter_class()
+        full = exporter(**options)
+        reviewer = exporter(**options, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
         # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
         reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
         return (full, ".full.html"), (reviewer, ".reviewer.html")
@@ -284,6 +283,35 @@ class _Renderer:
             written.append(target)
         self.seconds += time.perf_counter() - t0
         return written
+
+
+def _exporter_class():
+    """nbconvert's HTML exporter without its last pass over the page.
+
+    ``HTMLExporter.from_notebook_node`` parses the page it rendered with BeautifulSoup to give images
+    without alt text a placeholder and the cells ``tabindex="0"``, and serialises it again; the runner then
+    parses the page once more to finish the stage report (:func:`studylib.report.stage_pages.finish`,
+    which does those two things in its own pass). The exporter below is nbconvert 7's method up to that
+    pass: the same filters, then the template. ``tests/run/test_run_outputs.py`` checks the finished
+    reports for both.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class StageReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            language = nb.metadata.get("language_info", {})
+            lexer = language.get("pygments_lexer", language.get("name", None))
+            self.register_filter("highlight_code",
+                                 self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return StageReportExporter
 
 
 def _discard(staging: Path, record: StageRecord) -> None:

@@ -93,3 +93,15 @@ def test_without_triggers_the_marker_is_removed():
     page = stage_pages.add_triggers(str(_finish()), [])
     assert stage_pages.TRIGGER_SLOT not in page and "Drift triggers" not in page
     assert stage_pages.TRIGGER_SLOT not in str(_finish(triggers=TRIGGERS))
+
+
+def test_cells_focusable_and_images_described_as_nbconvert_leaves_them():
+    """The runner's exporter skips nbconvert's last pass over the page (tabindex on cells, alt text on images):
+    finishing does both. An image without alt text is labelled by its section, then gets the placeholder."""
+    page = PAGE.replace("<main>", '<main class="jp-Notebook"><div class="jp-Cell-inputWrapper">x = 1</div>'
+                                  '<div class="jp-OutputArea-output">1</div><div class="other">y</div>')
+    soup = BeautifulSoup(stage_pages.finish(page, stage="s", study_id="demo", run_id="r1"), "html.parser")
+    assert [d.get("tabindex") for d in soup.main.find_all("div", recursive=False)] == ["0", "0", None]
+    assert [img["alt"] for img in soup.find_all("img")] == ["Forest plot of sensitivity",
+                                                            "No description has been provided for this image"]
+    assert soup.find(id="figure-2").get_text() == "Figure 2. Subgroup gates"

@@ -223,3 +223,12 @@ def test_injected_parameters_are_relative(archived_run):
         parameters = notebook["metadata"]["papermill"]["parameters"]
         assert parameters["study_file"] == "params/tiny.yaml" and parameters["project_root"] == "."
         assert re.fullmatch(r"\.studylib-staging/[0-9TZ]+-[0-9a-f]{6}", parameters["run_dir"])
+
+
+def test_stage_reports_have_focusable_cells_and_described_images(archived_run):
+    """As nbconvert's HTML exporter leaves a page (the runner's exporter leaves this to the finishing pass)."""
+    for path in sorted(archived_run.folder.glob("notebooks/*.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        cells = soup.select(".jp-Notebook div.jp-Cell-inputWrapper, .jp-Notebook div.jp-OutputArea-output")
+        assert cells and all(cell.get("tabindex") == "0" for cell in cells), path.name
+        assert all(img.get("alt") for img in soup.find_all("img")), path.name
