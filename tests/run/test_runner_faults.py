@@ -153,7 +153,10 @@ def test_enospc_at_the_append_exits_4_and_a_malformed_manifest_elsewhere_harms_n
 def test_ctrl_c_to_the_process_group_exits_130_quietly(tiny_project, control, marker):
     root = tiny_project.parent.parent
     (root / "stub.json").write_text(json.dumps(control))
-    code = ("import functools, sys\nfrom pathlib import Path\nfrom studylib.run import runner\nfrom studylib import cli\n"
+    # Ctrl-C as from a terminal: a process started in the background by a shell without job control (`make test
+    # &` in a script) inherits SIGINT ignored, and would keep it so
+    code = ("import functools, signal, sys\nfrom pathlib import Path\nfrom studylib.run import runner\nfrom studylib import cli\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "runner.run = functools.partial(runner.run, notebooks=Path(sys.argv[2]))\n"
             "cli.main(['run', sys.argv[1]])")
     process = subprocess.Popen([sys.executable, "-c", code, str(tiny_project), str(STUB_NOTEBOOKS)],
