@@ -47,7 +47,8 @@ from pathlib import Path
 __all__ = ["KernelServer", "enabled", "preload_modules", "provisioner", "shared"]
 
 #: what every kernel imports before the notebook's first cell
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell")
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
+                  "ipykernel.debugger")  # the debugger (debugpy) is imported by name as the kernel starts
 #: interpreter options the server runs with: those of ipykernel's kernel specs (``frozen_modules=off`` lets
 #: the debugger see the standard library), so that a kernel started with them can be forked from it
 INTERPRETER_OPTIONS = ("-Xfrozen_modules=off",)
