@@ -143,7 +143,7 @@ def _start_kernel_server(params_file: Path) -> None:
         plan.load(params_file)
     except StudyInputError:
         return
-    kernel_server.shared(stages.stage_notebooks())
+    kernel_server.shared(stages.stage_notebooks(), warm=stages.WARM_UPS)
 
 
 def _report_run(outcome, *, as_json: bool, quiet: bool) -> None:

@@ -245,7 +245,7 @@ def test_run_starts_the_kernel_server_once_the_parameters_are_valid(tiny_project
 
     started = []
     monkeypatch.setattr(kernel_server, "enabled", lambda: True)
-    monkeypatch.setattr(kernel_server, "shared", lambda notebooks: started.append(notebooks))
+    monkeypatch.setattr(kernel_server, "shared", lambda notebooks, warm: started.append(notebooks))
     cli._start_kernel_server(tiny_project)
     assert started == [stages.stage_notebooks()]
     _edit(tiny_project, lambda d: d.update(unknown_key=1))

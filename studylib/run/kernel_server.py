@@ -32,19 +32,22 @@ from __future__ import annotations
 
 import ast
 import atexit
+import gc
 import importlib
 import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 import threading
 import time
 from pathlib import Path
 
-__all__ = ["KernelServer", "enabled", "preload_modules", "provisioner", "shared"]
+__all__ = ["ForkedCall", "KernelServer", "enabled", "preload_modules", "provisioner", "shared"]
 
 #: what every kernel imports before the notebook's first cell
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
@@ -87,10 +90,14 @@ def preload_modules(notebooks: list[Path]) -> list[str]:
 
 def _import_quietly(name: str) -> None:
     """Import ``name`` if it is a module; anything else (a function's name, a missing module) is left to
-    the notebook, which reports it in its own cell."""
+    the notebook, which reports it in its own cell. ``module:function``: import the module and call the
+    function (a warm-up, e.g. :func:`studylib.run.rendering.warm_up`)."""
+    module, _, function = name.partition(":")
     try:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+        if importlib.util.find_spec(module) is not None:
+            imported = importlib.import_module(module)
+            if function:
+                getattr(imported, function)()
     except Exception:  # noqa: BLE001 - a notebook that imports it raises the same error where it belongs
         pass
 
@@ -99,25 +106,26 @@ def _import_quietly(name: str) -> None:
 # The runner's side
 # --------------------------------------------------------------------------------------------------
 
-_shared: dict[tuple[tuple[str, ...], tuple[str, ...]], "KernelServer"] = {}
+_shared: dict[tuple[tuple[str, ...], ...], "KernelServer"] = {}
 _shared_lock = threading.Lock()
 
 
-def shared(notebooks: list[Path]) -> "KernelServer":
+def shared(notebooks: list[Path], warm: tuple[str, ...] = ()) -> "KernelServer":
     """This process's server for the stage ``notebooks`` (in stage order): it imports what the first one
-    imports, then the others' modules while the first kernel runs (:func:`preload_modules`). Started by
+    imports, then the others' modules while the first kernel runs (:func:`preload_modules`), then runs the
+    ``warm`` functions (``module:function``) for the calls it will fork (:meth:`KernelServer.call`). Started by
     the first run that needs it and kept for the next, so that a process running several studies (a
     pipeline's driver, the test suite) imports them once; stopped when the process exits (or, if it is
     killed, when the server reads the end of its input). A server that died is replaced."""
     first = preload_modules(notebooks[:1])
     later = preload_modules(notebooks[1:])
-    key = (tuple(first), tuple(later))
+    key = (tuple(first), tuple(later), tuple(warm))
     with _shared_lock:
         server = _shared.get(key)
         if server is None or not server.running():
             if not _shared:
                 atexit.register(_close_shared)
-            server = _shared[key] = KernelServer(first, later).start()
+            server = _shared[key] = KernelServer(first, later, list(warm)).start()
         return server
 
 
@@ -134,17 +142,19 @@ class KernelServer:
     Thread-safe: the stage threads ask for kernels at once, one request on the pipe at a time.
     """
 
-    def __init__(self, modules: list[str], later: list[str] = ()):
+    def __init__(self, modules: list[str], later: list[str] = (), warm: list[str] = ()):
         self.modules = list(modules)
         self.later = [m for m in dict.fromkeys(later) if m not in self.modules]
+        self.warm = list(warm)
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        self._results: str | None = None  # where forked calls write their results
         self.failed = ""
 
     def start(self) -> "KernelServer":
         self._process = subprocess.Popen(
             [sys.executable, *INTERPRETER_OPTIONS, "-m", "studylib.run.kernel_server", *KERNEL_MODULES,
-             *self.modules, LATER, *self.later],
+             *self.modules, LATER, *self.later, WARM, *self.warm],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             start_new_session=True)  # Ctrl-C to the runner's process group is the runner's to handle
         return self
@@ -169,6 +179,25 @@ class KernelServer:
                 self.failed = f"the kernel server did not answer ({exc})"
                 return None
 
+    def call(self, function: str, args: list, cwd: str) -> "ForkedCall | None":
+        """Run ``function`` (``"module:name"``) with the JSON values ``args`` in a process forked from the server
+        (in ``cwd``, its modules already imported): a :class:`ForkedCall` to wait for, or None when the server
+        is not available (the caller then calls the function itself)."""
+        with self._lock:
+            if not self.running():
+                return None
+            if self._results is None:
+                self._results = tempfile.mkdtemp(prefix="studylib-calls-")
+            result = os.path.join(self._results, f"{len(os.listdir(self._results))}-{time.monotonic_ns()}.json")
+            process = self._process
+            try:
+                process.stdin.write(json.dumps({"call": function, "args": args, "cwd": cwd, "result": result}) + "\n")
+                process.stdin.flush()
+                return ForkedCall(int(json.loads(process.stdout.readline())["pid"]), function, result)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                self.failed = f"the kernel server did not answer ({exc})"
+                return None
+
     def close(self) -> None:
         """Stop the server, at once even while it imports (its kernels have been shut down by their
         managers, and a kernel left behind exits with it)."""
@@ -177,6 +206,8 @@ class KernelServer:
             return
         process.kill()
         process.wait()
+        if self._results is not None:
+            shutil.rmtree(self._results, ignore_errors=True)
         for pipe in (process.stdin, process.stdout):
             try:
                 pipe.close()
@@ -233,6 +264,44 @@ class ForkedKernel:
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
+
+
+class ForkedCall:
+    """A function running in a process forked by the server (:meth:`KernelServer.call`)."""
+
+    def __init__(self, pid: int, function: str, result: str):
+        self.pid, self.function, self._result = pid, function, result
+
+    def done(self) -> bool:
+        return not _running(self.pid)
+
+    def kill(self) -> None:
+        """Stop it (and wait until it is gone, so that it writes nothing after)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        while not self.done():
+            time.sleep(0.005)
+
+    def result(self):
+        """Wait for the call to end; its return value, or RuntimeError with the error it raised (or saying
+        that its process died)."""
+        while not self.done():
+            time.sleep(0.005)
+        try:
+            with open(self._result, encoding="utf-8") as file:
+                outcome = json.load(file)
+        except (OSError, ValueError):
+            raise RuntimeError(f"{self.function} ended without a result (its process died)") from None
+        finally:
+            try:
+                os.unlink(self._result)
+            except OSError:
+                pass
+        if "error" in outcome:
+            raise RuntimeError(f"{self.function} raised {outcome['error']}\n{outcome['traceback']}")
+        return outcome["value"]
 
 
 def _provisioner_class():
@@ -304,9 +373,13 @@ def _statistics_used() -> list[str]:
 
 #: separates the modules imported before the first kernel from those imported after it (command line)
 LATER = "--later"
+#: precedes the warm-ups (``module:function``) that the server runs before the first call it forks
+WARM = "--warm"
 
 
 def _serve(arguments: list[str]) -> None:
+    at = arguments.index(WARM) if WARM in arguments else len(arguments)
+    arguments, warm = arguments[:at], arguments[at + 1:]
     at = arguments.index(LATER) if LATER in arguments else len(arguments)
     first, later = arguments[:at], arguments[at + 1:]
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -334,12 +407,39 @@ def _serve(arguments: list[str]) -> None:
         if not line:
             break
         request = json.loads(line)
+        while "call" in request and warm:  # at the first call: no kernel waits for them (the runner asks for the
+            _import_quietly(warm.pop(0))   # kernels first), and the runs that make no call never pay for them
+        gc.freeze()  # what is loaded stays out of the children's collections: shared, not copied page by page
         pid = os.fork()
-        if pid == 0:
-            _become_kernel(request, requests, replies)  # never returns
+        if pid == 0:  # never returns
+            (_run_call if "call" in request else _become_kernel)(request, requests, replies)
         replies.write(json.dumps({"pid": pid}) + "\n")
         replies.flush()
         served += 1
+
+
+def _run_call(request: dict, requests, replies) -> None:
+    """The forked process of a call: run it and write its outcome (value, or error and traceback) as JSON to
+    the request's result file, whole or not at all; exit."""
+    code = 1
+    try:
+        requests.close()
+        replies.close()
+        os.chdir(request["cwd"])
+        try:
+            module, _, name = request["call"].partition(":")
+            outcome = {"value": getattr(importlib.import_module(module), name)(*request["args"])}
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller, which raises it
+            import traceback
+
+            outcome = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        partial = request["result"] + ".partial"
+        with open(partial, "w", encoding="utf-8") as file:
+            json.dump(outcome, file)
+        os.replace(partial, request["result"])
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _become_kernel(request: dict, requests, replies) -> None:

@@ -116,17 +116,17 @@ def write_index(folder: Path, study, snap, outcome, all_gates: list[dict], env: 
 
 
 def finish_stage_report(folder: Path, study, *, run_id: str, stage: str, notebook: str, number: int,
-                        total: int) -> list[Path]:
-    """Give the rendered reports of one stage (full and reviewer) their breadcrumb, numbered contents,
-    gate anchors and print CSS (:func:`studylib.report.stage_pages.finish`), as soon as the stage has ended;
-    the drift-trigger strip comes once every stage has ended (:func:`add_trigger_strips`)."""
+                        total: int, variants: tuple[str, ...] = (".reviewer.html", ".full.html")) -> list[Path]:
+    """Give the rendered reports of one stage (``variants``: full and reviewer) their breadcrumb, numbered
+    contents, gate anchors and print CSS (:func:`studylib.report.stage_pages.finish`), as soon as the stage has
+    ended; the drift-trigger strip comes once every stage has ended (:func:`add_trigger_strips`)."""
     from studylib.report import vocabulary
 
     folder = Path(folder)
     recorded = [g for name in (stage, "sites") for g in (results.read(folder, name) or {}).get("gates", [])]
     ids = [g["id"] for g in recorded if g.get("stage") == stage]
     written = []
-    for path in _stage_reports(folder, notebook):
+    for path in _stage_reports(folder, notebook, variants):
         page = stage_pages.finish(path.read_text(encoding="utf-8"), stage=f"stage {number} of {total}: {stage}",
                                   study_id=study.study.id, run_id=run_id, gate_ids=ids,
                                   words=vocabulary.words_for(study))
@@ -149,9 +149,9 @@ def add_trigger_strips(folder: Path, study, outcome, all_gates: list[dict]) -> l
     return written
 
 
-def _stage_reports(folder: Path, notebook: str) -> list[Path]:
+def _stage_reports(folder: Path, notebook: str, variants: tuple[str, ...] = (".reviewer.html", ".full.html")) -> list[Path]:
     stem = Path(notebook).stem
-    return [p for p in (folder / "notebooks" / (stem + s) for s in (".reviewer.html", ".full.html")) if p.is_file()]
+    return [p for p in (folder / "notebooks" / (stem + s) for s in variants) if p.is_file()]
 
 
 def present_artifacts(folder: Path) -> dict[str, frozenset[str]]:

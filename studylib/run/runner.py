@@ -35,7 +35,8 @@ from studylib.evidence import staging
 from studylib.evidence import sbom
 from studylib import plan
 from studylib.run import kernel_server, planning, preflight
-from studylib.run.stages import NOTEBOOK_DIR, STAGES, stage_notebooks
+from studylib.run.stages import NOTEBOOK_DIR, STAGES, WARM_UPS, stage_notebooks
+from studylib.run import rendering
 from studylib.run import pages
 from studylib.report import pages as report_pages
 from studylib.run import pdf as report_pdf
@@ -43,8 +44,6 @@ from studylib.data import snapshot
 from studylib.data.hashing import sha256_file
 
 STAGING = staging.STAGING
-TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
-RESTRICTED_TAG = "restricted"
 EXIT_PASS, EXIT_GATE, EXIT_INPUT, EXIT_STAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 
 
@@ -223,95 +222,52 @@ def _stop_kernels(managers: list) -> None:
             process.kill()
 
 
-class _Renderer:
-    """Renders an executed notebook twice: full HTML and reviewer HTML (no code cells).
+class _Reports:
+    """Renders and finishes the two reports of each stage as it ends (:mod:`studylib.run.rendering`): in two
+    processes forked by the run's kernel server, at once, when there is a server; else in this process.
 
-    The exporters are made by :meth:`warm_up` in a thread while the cohort stage executes (the runner
-    only waits for its kernel then), or at the first rendering: importing nbconvert and loading the
-    templates take a second or two that neither the first kernel nor the first rendering need wait for.
+    :meth:`warm_up` prepares, in a thread while the cohort stage executes, what this process will need:
+    the summary page's plots (drawn last, by the runner), and without a server nbconvert and its templates
+    (with one, the server prepares them once its kernels are forked).
     """
 
-    def __init__(self):
+    def __init__(self, staging: Path, study: plan.Study, run_id: str, total: int,
+                 server: "kernel_server.KernelServer | None"):
         self.seconds = 0.0
-        self._exporters = None
-        self._lock = threading.RLock()  # one maker of the exporters, one rendering at a time (warm-up's, runner's)
+        self._server = server
+        # the study is read again from the run's copy of the parameter file (a forked call takes plain values)
+        self._given = [str(staging), str(staging / "params.yaml"), str(study.root), run_id]
+        self._total = total
+        self._cwd = str(study.root)
 
     def warm_up(self) -> None:
-        """Make the exporters and import the rendering code in a thread (started; daemon); then import
-        matplotlib and the plots of the summary page, which the runner draws last (a second on the
-        run's critical path, spent here while the cohort stage executes)."""
-        def make() -> None:
-            import nbformat
-
-            with self._lock:  # loads and compiles the templates, imports the filters
-                for exporter, _ in self.exporters():
-                    exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")]))
+        def prepare() -> None:
+            if self._server is None:
+                rendering.warm_up()
             import studylib.report.plots.figures  # noqa: F401
             import studylib.report.plots.summary  # noqa: F401
 
-        threading.Thread(target=make, name="render-warm-up", daemon=True).start()
+        threading.Thread(target=prepare, name="render-warm-up", daemon=True).start()
 
-    def exporters(self) -> tuple:
-        with self._lock:
-            if self._exporters is None:
-                self._exporters = self._make()
-            return self._exporters
-
-    @staticmethod
-    def _make() -> tuple:
-        from nbconvert.preprocessors import TagRemovePreprocessor
-
-        options = {"template_name": "studylib", "extra_template_basedirs": [str(TEMPLATES)]}
-        exporter = _exporter_class()
-        full = exporter(**options)
-        reviewer = exporter(**options, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        # cells tagged "restricted" (e.g. unsuppressed small counts) appear in the full rendering only
-        reviewer.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={RESTRICTED_TAG}), enabled=True)
-        return (full, ".full.html"), (reviewer, ".reviewer.html")
-
-    def __call__(self, path: Path) -> list[Path]:
-        import nbformat
-
-        t0 = time.perf_counter()
-        nb = nbformat.read(path, as_version=4)
-        written = []
-        for exporter, suffix in self.exporters():
-            with self._lock:
-                body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-            target = path.parent / (path.stem + suffix)
-            target.write_text(body, encoding="utf-8")
-            written.append(target)
-        self.seconds += time.perf_counter() - t0
-        return written
-
-
-def _exporter_class():
-    """nbconvert's HTML exporter without its last pass over the page.
-
-    ``HTMLExporter.from_notebook_node`` parses the page it rendered with BeautifulSoup to give images
-    without alt text a placeholder and the cells ``tabindex="0"``, and serialises it again; the runner then
-    parses the page once more to finish the stage report (:func:`studylib.report.stage_pages.finish`,
-    which does those two things in its own pass). The exporter below is nbconvert 7's method up to that
-    pass: the same filters, then the template. ``tests/run/test_run_outputs.py`` checks the finished
-    reports for both.
-    """
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-    class StageReportExporter(HTMLExporter):
-        def from_notebook_node(self, nb, resources=None, **kw):
-            language = nb.metadata.get("language_info", {})
-            lexer = language.get("pygments_lexer", language.get("name", None))
-            self.register_filter("highlight_code",
-                                 self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-            resources = self._init_resources(resources)
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-    return StageReportExporter
+    def __call__(self, record: StageRecord, number: int) -> None:
+        started = time.perf_counter()
+        args = [*self._given, record.name, record.notebook, number, self._total]
+        function = "studylib.run.rendering:render_report"
+        calls = {variant: self._server.call(function, [*args, variant], self._cwd) if self._server else None
+                 for variant in rendering.VARIANTS}
+        try:
+            for variant, call in calls.items():
+                if call is None:  # no server (or it is gone): here
+                    rendering.render_report(*args, variant)
+            for call in calls.values():
+                if call is not None:
+                    call.result()
+        except BaseException:  # Ctrl-C, or a rendering failed: nothing may write into the folder after
+            for call in calls.values():
+                if call is not None:
+                    call.kill()
+            raise
+        self.seconds += time.perf_counter() - started
 
 
 def _discard(staging: Path, record: StageRecord) -> None:
@@ -341,7 +297,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
 
     parameters = {"study_file": _relative(study.source, study.root), "project_root": ".",
                   "run_dir": _relative(staging, study.root)}  # the kernel starts in the project root
-    render = _Renderer()
+    render = _Reports(staging, study, run_id, len(records), server)
     kernels: dict[str, list] = {r.name: [] for r in records}
     interrupted = threading.Event()
     total = len(records)
@@ -369,11 +325,8 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
         return record
 
     def rendered(record: StageRecord) -> None:
-        output = staging / "notebooks" / record.notebook
-        if output.exists():
-            render(output)
-            pages.finish_stage_report(staging, study, run_id=run_id, stage=record.name, notebook=record.notebook,
-                                      number=records.index(record) + 1, total=total)
+        if (staging / "notebooks" / record.notebook).exists():
+            render(record, records.index(record) + 1)
 
     def finished(record: StageRecord) -> None:
         rendered(logged(record))
@@ -394,6 +347,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
         pending = {}
         try:  # submitting starts the threads: a Ctrl-C while one starts must stop it too
             pending.update({pool.submit(execute, record): record for record in later})
+            _wait_for_kernels(later, kernels, pending)  # the kernel server forks them before it renders
             rendered(first)  # while the later stages execute
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -418,6 +372,23 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             _discard(staging, record)
             log(f"  [{records.index(record) + 1}/{total}] {record.name:<11} not run  ({failed.name} raised)")
     return failed is not None, round(render.seconds, 3)
+
+
+def _wait_for_kernels(records: list[StageRecord], kernels: dict[str, list], running: dict,
+                      timeout: float = 30.0) -> None:
+    """Wait until each of the stages ``records`` has its kernel process or has ended (``running``: future →
+    record), at most ``timeout`` seconds: the kernel server forks the kernels and the renderings in the order
+    asked, so the cohort stage's rendering, asked for first, would hold the later stages' kernels back."""
+    deadline = time.monotonic() + timeout
+    futures = {record.name: future for future, record in running.items()}
+
+    def started(record: StageRecord) -> bool:
+        return futures[record.name].done() or any(
+            getattr(getattr(manager, "provisioner", None), "process", None) is not None
+            for manager in kernels[record.name])
+
+    while not all(started(r) for r in records) and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def _describe_environment(staging: Path) -> dict:
@@ -486,7 +457,7 @@ def _run_in(staging: Path, study: plan.Study, snap: snapshot.Snapshot, run_id: s
     (staging / "notebooks").mkdir(parents=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     recorded = None
-    server = (kernel_server.shared(stage_notebooks(notebooks))
+    server = (kernel_server.shared(stage_notebooks(notebooks), warm=WARM_UPS)
               if kernel_server.enabled() else None)  # imports the notebooks' modules while the run is prepared
     side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
     described = side.submit(_describe_environment, staging)  # while the stages run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["NOTEBOOK_DIR", "STAGES", "stage_notebooks"]
+__all__ = ["NOTEBOOK_DIR", "STAGES", "WARM_UPS", "stage_notebooks"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 STAGES = (
@@ -13,6 +13,9 @@ STAGES = (
     ("subgroups", "03_subgroups.ipynb"),
     ("drift", "04_drift.ipynb"),
 )
+#: what the run's kernel server prepares, once the kernels are forked, for the reports it renders
+#: (:mod:`studylib.run.rendering`)
+WARM_UPS = ("studylib.run.rendering:warm_up",)
 
 
 def stage_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:

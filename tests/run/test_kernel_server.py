@@ -159,3 +159,29 @@ def test_the_later_modules_are_imported_after_the_first_kernel_is_served(tmp_pat
         assert value == "True"
     finally:
         server.close()
+
+
+def test_a_call_runs_in_a_forked_process_after_the_warm_ups(tmp_path, monkeypatch):
+    """KernelServer.call: the function runs in a child of the server, which ran its warm-ups first (their
+    effect is inherited); the value comes back as JSON; an error, a process that dies without a result and a
+    stopped call are told apart; without a running server there is no call (the caller runs it itself)."""
+    (tmp_path / "warmth.py").write_text("STATE = []\n\ndef warm():\n    STATE.append('warmed')\n\n"
+                                        "def state(suffix):\n    return [*STATE, suffix]\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    server = kernel_server.KernelServer(["json"], warm=["warmth:warm"]).start()
+    try:
+        assert server.call("warmth:state", ["called"], str(tmp_path)).result() == ["warmed", "called"]
+        assert server.call("os:getcwd", [], str(tmp_path)).result() == str(tmp_path)
+        child = server.call("os:getpid", [], str(tmp_path))
+        assert child.result() not in (os.getpid(), server._process.pid)
+        with pytest.raises(RuntimeError, match="json:loads raised JSONDecodeError"):
+            server.call("json:loads", ["{"], str(tmp_path)).result()
+        with pytest.raises(RuntimeError, match="ended without a result"):
+            server.call("os:_exit", [3], str(tmp_path)).result()
+        sleeping = server.call("time:sleep", [60], str(tmp_path))
+        assert not sleeping.done()
+        sleeping.kill()
+        assert sleeping.done()
+    finally:
+        server.close()
+    assert server.call("os:getpid", [], str(tmp_path)) is None

@@ -159,7 +159,8 @@ def test_ctrl_c_to_the_process_group_exits_130_quietly(tiny_project, control, ma
             "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "runner.run = functools.partial(runner.run, notebooks=Path(sys.argv[2]))\n"
             "from studylib.run import kernel_server, stages\n"  # the early start, for the stub notebooks
-            "cli._start_kernel_server = lambda _: kernel_server.shared(stages.stage_notebooks(Path(sys.argv[2])))\n"
+            "cli._start_kernel_server = lambda _: kernel_server.shared(stages.stage_notebooks(Path(sys.argv[2])), "
+            "warm=stages.WARM_UPS)\n"
             "cli.main(['run', sys.argv[1]])")
     process = subprocess.Popen([sys.executable, "-c", code, str(tiny_project), str(STUB_NOTEBOOKS)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
