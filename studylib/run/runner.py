@@ -223,13 +223,19 @@ def _stop_kernels(managers: list) -> None:
 
 
 class _Reports:
-    """Renders and finishes the two reports of each stage as it ends (:mod:`studylib.run.rendering`): in two
-    processes forked by the run's kernel server, at once, when there is a server; else in this process.
+    """Renders and finishes the two reports of each stage as it ends (:mod:`studylib.run.rendering`): in
+    processes forked by the run's kernel server when there is one (both reports at once, while the runner
+    goes on with the next stage that ends), else in this process.
 
-    :meth:`warm_up` prepares, in a thread while the cohort stage executes, what this process will need:
-    the summary page's plots (drawn last, by the runner), and without a server nbconvert and its templates
-    (with one, the server prepares them once its kernels are forked).
+    :meth:`start` a stage's reports, :meth:`wait` for all of them before the run's pages are written, or
+    :meth:`stop` them (Ctrl-C, a failure): nothing writes into the run folder after that. ``seconds``: the
+    time spent on each report, added up. :meth:`warm_up` prepares, in a thread while the cohort stage
+    executes, what this process will need: the summary page's plots (drawn last, by the runner), and
+    without a server nbconvert and its templates (with one, the server prepares them once, before its
+    first rendering).
     """
+
+    FUNCTION = "studylib.run.rendering:render_report"
 
     def __init__(self, staging: Path, study: plan.Study, run_id: str, total: int,
                  server: "kernel_server.KernelServer | None"):
@@ -239,6 +245,7 @@ class _Reports:
         self._given = [str(staging), str(staging / "params.yaml"), str(study.root), run_id]
         self._total = total
         self._cwd = str(study.root)
+        self._running: list = []
 
     def warm_up(self) -> None:
         def prepare() -> None:
@@ -249,25 +256,24 @@ class _Reports:
 
         threading.Thread(target=prepare, name="render-warm-up", daemon=True).start()
 
-    def __call__(self, record: StageRecord, number: int) -> None:
-        started = time.perf_counter()
+    def start(self, record: StageRecord, number: int) -> None:
         args = [*self._given, record.name, record.notebook, number, self._total]
-        function = "studylib.run.rendering:render_report"
-        calls = {variant: self._server.call(function, [*args, variant], self._cwd) if self._server else None
-                 for variant in rendering.VARIANTS}
-        try:
-            for variant, call in calls.items():
-                if call is None:  # no server (or it is gone): here
-                    rendering.render_report(*args, variant)
-            for call in calls.values():
-                if call is not None:
-                    call.result()
-        except BaseException:  # Ctrl-C, or a rendering failed: nothing may write into the folder after
-            for call in calls.values():
-                if call is not None:
-                    call.kill()
-            raise
-        self.seconds += time.perf_counter() - started
+        for variant in rendering.VARIANTS:
+            call = self._server.call(self.FUNCTION, [*args, variant], self._cwd) if self._server else None
+            if call is None:  # no server (or it is gone): here, now
+                self.seconds += rendering.render_report(*args, variant)
+            else:
+                self._running.append(call)
+
+    def wait(self) -> None:
+        while self._running:
+            self.seconds += self._running[0].result()
+            self._running.pop(0)
+
+    def stop(self) -> None:
+        for call in self._running:
+            call.kill()
+        self._running.clear()
 
 
 def _discard(staging: Path, record: StageRecord) -> None:
@@ -326,13 +332,34 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
 
     def rendered(record: StageRecord) -> None:
         if (staging / "notebooks" / record.notebook).exists():
-            render(record, records.index(record) + 1)
-
-    def finished(record: StageRecord) -> None:
-        rendered(logged(record))
+            render.start(record, records.index(record) + 1)
 
     first, later = records[0], records[1:]
     render.warm_up()  # while the cohort stage executes
+    try:
+        stopped = _execute_all(first, later, records, execute, logged, rendered, kernels, interrupted, log, staging)
+        render.wait()  # before anything of a stage is discarded, and before the run's pages are written
+    except BaseException:
+        render.stop()
+        raise
+    if stopped is None:  # the later stages did not run
+        return first.status != "ok", round(render.seconds, 3)
+    failed = next((r for r in later if r.status == "error" and r.name not in stopped), None)
+    if failed is not None:
+        for record in later[later.index(failed) + 1:]:
+            record.status, record.error, record.seconds = "not run", "", 0.0
+            _discard(staging, record)
+            log(f"  [{records.index(record) + 1}/{total}] {record.name:<11} not run  ({failed.name} raised)")
+    return failed is not None, round(render.seconds, 3)
+
+
+def _execute_all(first: StageRecord, later: list[StageRecord], records: list[StageRecord], execute, logged,
+                 rendered, kernels: dict[str, list], interrupted: threading.Event, log: Callable[[str], None],
+                 staging: Path) -> set[str] | None:
+    """:func:`_run_stages` after its set-up: the cohort stage, then the later ones at once, each rendered as it
+    ends. Returns the later stages stopped because a stage before them raised, or None when the later stages
+    did not run (the cohort stage raised, or its cohort is empty)."""
+    total = len(records)
     logged(execute(first))
     skip_reason = _empty_cohort_reason(staging) if first.name == "cohort" and first.status == "ok" else ""
     if first.status != "ok" or skip_reason or not later:
@@ -341,7 +368,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             if skip_reason:
                 record.status, record.error = "skipped", skip_reason
                 log(f"  [{number}/{total}] {record.name:<11} skipped  ({skip_reason})")
-        return first.status != "ok", round(render.seconds, 3)
+        return None
     stopped: set[str] = set()
     with ThreadPoolExecutor(max_workers=len(later), thread_name_prefix="stage") as pool:
         pending = {}
@@ -355,7 +382,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
                     record = pending.pop(future)
                     if record.name in stopped:
                         continue
-                    finished(future.result())
+                    rendered(logged(future.result()))
                     if record.status == "error":  # the stages after it would not have run
                         for other in later[later.index(record) + 1:]:
                             stopped.add(other.name)
@@ -365,13 +392,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
             for managers in kernels.values():
                 _stop_kernels(managers)
             raise
-    failed = next((r for r in later if r.status == "error" and r.name not in stopped), None)
-    if failed is not None:
-        for record in later[later.index(failed) + 1:]:
-            record.status, record.error, record.seconds = "not run", "", 0.0
-            _discard(staging, record)
-            log(f"  [{records.index(record) + 1}/{total}] {record.name:<11} not run  ({failed.name} raised)")
-    return failed is not None, round(render.seconds, 3)
+    return stopped
 
 
 def _wait_for_kernels(records: list[StageRecord], kernels: dict[str, list], running: dict,
