@@ -3,9 +3,12 @@ stage reports, printed by headless Chromium and merged into one PDF with bookmar
 
 Why Chromium: the pages are HTML written for a browser (CSS grid and flex, SVG and PNG figures, the
 print CSS of :mod:`studylib.report`); Chromium prints exactly what a reviewer sees, with the running
-header (study id, run id, page numbers) of the pages' ``@page`` rules and an outline of their headings
-(``--generate-pdf-document-outline``). Python HTML-to-PDF libraries (WeasyPrint, xhtml2pdf) lay out
-the JupyterLab CSS of the stage reports differently and were not used.
+header (study id, run id, page numbers) of the pages' ``@page`` rules and an outline of their headings.
+Python HTML-to-PDF libraries (WeasyPrint, xhtml2pdf) lay out the JupyterLab CSS of the stage reports
+differently and were not used. One browser prints every page, each in a tab of its own, with the
+settings of ``chromium --headless --print-to-pdf --no-pdf-header-footer --generate-pdf-document-outline
+--virtual-time-budget=10000`` (:mod:`studylib.run.browser`); starting it once per page cost about a
+CPU-second a page.
 
 Two ways to get it: ``studylib run --pdf`` prints it before the manifest is written (so it is hashed
 like every other file), and ``studylib pdf RUN`` adds it to an archived run: the checklist is rewritten to link it, and the manifest
@@ -16,11 +19,9 @@ signed on the old manifest, would no longer verify, so a signed run is refused).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,21 +33,12 @@ from studylib.evidence import ledger
 from studylib.evidence import results as evidence
 from studylib.evidence import verify as verifier
 from studylib.run import pages
+from studylib.run.browser import Browser, BrowserError, chromium
 
 PDF = "report.pdf"
 CHECKLIST = "checklist.html"
 _STAGE_TITLES = {"01": "Stage 1: cohort", "02": "Stage 2: evaluation", "03": "Stage 3: subgroups",
                  "04": "Stage 4: drift"}
-
-
-def chromium() -> str | None:
-    """The headless browser used for printing: ``$STUDYLIB_CHROMIUM``, else chromium / chromium-browser /
-    google-chrome on the PATH; None when there is none."""
-    named = os.environ.get("STUDYLIB_CHROMIUM")
-    if named:
-        return shutil.which(named) or (named if Path(named).is_file() else None)
-    return next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))),
-                None)
 
 
 def pages_of(folder: Path) -> list[tuple[str, Path]]:
@@ -61,19 +53,6 @@ def pages_of(folder: Path) -> list[tuple[str, Path]]:
     return [(title, path) for title, path in found if path.is_file()]
 
 
-def print_page(browser: str, page: Path, target: Path, profile: Path, *, timeout: float = 300) -> None:
-    """Print one HTML page to ``target`` with headless Chromium (no network, no default header/footer:
-    the pages' ``@page`` rules carry the running header and page numbers)."""
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-extensions", f"--user-data-dir={profile}", "--no-pdf-header-footer",
-               "--generate-pdf-document-outline", "--virtual-time-budget=10000",
-               f"--print-to-pdf={target}", page.resolve().as_uri()]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
-        raise RuntimeError(f"Chromium could not print {page.name}: {result.stderr.strip()[-500:]}")
-
-
 def build(folder: Path, *, run: str = "", log: Callable[[str], None] = lambda m: None) -> Path:
     """Write ``report.pdf`` of a run folder (or staging folder) and return its path; ``run`` names the run
     (``<study-id>/<run-id>``) in the PDF's title (default: from the folder).
@@ -82,6 +61,9 @@ def build(folder: Path, *, run: str = "", log: Callable[[str], None] = lambda m:
     ------
     StudyInputError
         No Chromium to print with (install the ``chromium`` package or set ``STUDYLIB_CHROMIUM``).
+    RuntimeError
+        Chromium could not start, or could not print a page (:class:`~studylib.run.browser.BrowserError`,
+        naming the page and what Chromium said).
     """
     from pypdf import PdfReader, PdfWriter
 
@@ -93,20 +75,21 @@ def build(folder: Path, *, run: str = "", log: Callable[[str], None] = lambda m:
     target = folder / PDF
     run = run or f"{folder.parent.name}/{folder.name}"
     writer = PdfWriter()
-    with tempfile.TemporaryDirectory(prefix="studylib-pdf-") as scratch:
-        scratch = Path(scratch)
-        for number, (title, page) in enumerate(pages_of(folder)):
-            printed = scratch / f"{number:02d}.pdf"
+    with Browser(browser, timeout=300) as printer:
+        for title, page in pages_of(folder):
             log(f"  printing {page.relative_to(folder).as_posix()}")
-            print_page(browser, page, printed, scratch / "profile")
-            writer.append(PdfReader(printed), outline_item=title, import_outline=True)
-        writer.add_metadata({"/Title": f"Validation study report — run {run}",
-                             "/Creator": "studylib (headless Chromium, pypdf)"})
-        writer.page_mode = "/UseOutlines"
-        partial = target.with_name(target.name + ".tmp")
-        with open(partial, "wb") as out:
-            writer.write(out)
-        os.replace(partial, target)
+            try:
+                printed = printer.print_pdf(page)
+            except BrowserError as exc:
+                raise RuntimeError(f"Chromium could not print {page.name}: {exc}") from exc
+            writer.append(PdfReader(io.BytesIO(printed)), outline_item=title, import_outline=True)
+    writer.add_metadata({"/Title": f"Validation study report — run {run}",
+                         "/Creator": "studylib (headless Chromium, pypdf)"})
+    writer.page_mode = "/UseOutlines"
+    partial = target.with_name(target.name + ".tmp")
+    with open(partial, "wb") as out:
+        writer.write(out)
+    os.replace(partial, target)
     return target
 
 

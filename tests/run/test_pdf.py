@@ -51,6 +51,18 @@ def test_without_chromium_the_message_says_what_to_install(tmp_path, monkeypatch
         pdf.build(tmp_path)
 
 
+def test_a_browser_that_dies_is_named_with_the_page_and_what_it_said(tmp_path, monkeypatch):
+    (tmp_path / "index.html").write_text("<html></html>")
+    dying = tmp_path / "chromium"
+    dying.write_text("#!/bin/sh\necho 'Trace/breakpoint trap: no usable sandbox' >&2\nexit 5\n")
+    dying.chmod(0o755)
+    monkeypatch.setenv("STUDYLIB_CHROMIUM", str(dying))
+    with pytest.raises(RuntimeError, match=r"Chromium could not print index.html: .*exited with status 5\): "
+                                           r"Trace/breakpoint trap: no usable sandbox"):
+        pdf.build(tmp_path)
+    assert not (tmp_path / "report.pdf").exists() and not (tmp_path / "report.pdf.tmp").exists()
+
+
 @pytest.fixture(scope="module")
 def printed(archived_run, tmp_path_factory):
     """A copy of the session run (its reports folder with the ledger) with report.pdf added."""
