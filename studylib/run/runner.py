@@ -337,7 +337,8 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
     first, later = records[0], records[1:]
     render.warm_up()  # while the cohort stage executes
     try:
-        stopped = _execute_all(first, later, records, execute, logged, rendered, kernels, interrupted, log, staging)
+        stopped = _execute_all(first, later, records, execute, logged, rendered, kernels, interrupted, log, staging,
+                               server)
         render.wait()  # before anything of a stage is discarded, and before the run's pages are written
     except BaseException:
         render.stop()
@@ -355,7 +356,7 @@ def _run_stages(records: list[StageRecord], notebooks: Path, staging: Path, stud
 
 def _execute_all(first: StageRecord, later: list[StageRecord], records: list[StageRecord], execute, logged,
                  rendered, kernels: dict[str, list], interrupted: threading.Event, log: Callable[[str], None],
-                 staging: Path) -> set[str] | None:
+                 staging: Path, server: "kernel_server.KernelServer | None") -> set[str] | None:
     """:func:`_run_stages` after its set-up: the cohort stage, then the later ones at once, each rendered as it
     ends. Returns the later stages stopped because a stage before them raised, or None when the later stages
     did not run (the cohort stage raised, or its cohort is empty)."""
@@ -374,7 +375,8 @@ def _execute_all(first: StageRecord, later: list[StageRecord], records: list[Sta
         pending = {}
         try:  # submitting starts the threads: a Ctrl-C while one starts must stop it too
             pending.update({pool.submit(execute, record): record for record in later})
-            _wait_for_kernels(later, kernels, pending)  # the kernel server forks them before it renders
+            if server is not None:  # the kernel server forks the later kernels before it renders
+                _wait_for_kernels(later, kernels, pending)
             rendered(first)  # while the later stages execute
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
