@@ -42,3 +42,20 @@ def test_forked_and_in_process_reports_are_the_same(archived_run, tmp_path):
 def test_an_unknown_rendering_is_refused():
     with pytest.raises(ValueError, match="unknown rendering"):
         rendering._exporter(".pdf")
+
+
+def test_without_a_server_the_runner_renders_each_stage_in_its_own_process(archived_run, tmp_path):
+    from studylib import plan
+
+    folder = tmp_path / "run"
+    shutil.copytree(archived_run.folder, folder)
+    for page in folder.glob("notebooks/*.html"):
+        page.unlink()
+    reports = runner._Reports(folder, plan.load(folder / "params.yaml", root=archived_run.root), "r1",
+                              len(runner.STAGES), server=None)
+    for number, (stage, notebook) in enumerate(runner.STAGES, start=1):
+        reports.start(runner.StageRecord(stage, notebook), number)
+        stem = notebook.removesuffix(".ipynb")
+        assert {p.name for p in folder.glob(f"notebooks/{stem}.*.html")} == {stem + v for v in rendering.VARIANTS}
+    reports.wait()
+    assert reports.seconds > 0
