@@ -227,6 +227,74 @@ def reproduced_run(archived_run, tmp_path_factory, worker_id) -> Reproduction:
     return _made_once(tmp_path_factory, worker_id, "reproduced_run", make)
 
 
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory, worker_id) -> Path:
+    """A wheel of studylib built from a copy of the sources (:func:`tests.installed.build_wheel`)."""
+    from tests import installed
+
+    return _made_once(tmp_path_factory, worker_id, "wheel", lambda: installed.build_wheel(
+        tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")))
+
+
+@pytest.fixture(scope="session")
+def installed(wheel, tmp_path_factory, worker_id) -> Path:
+    """A fresh venv holding the wheel, not editable (:func:`tests.installed.install`)."""
+    from tests import installed as installing
+
+    return _made_once(tmp_path_factory, worker_id, "installed",
+                      lambda: installing.install(wheel, tmp_path_factory.mktemp("venv")))
+
+
+@dataclass(frozen=True)
+class InstalledRun:
+    """``studylib run /abs/params/tiny.yaml --reports-dir REPORTS`` of the markup-injection project
+    (:mod:`tests.markup`), run by the installed package's ``studylib`` from a folder outside the project."""
+
+    environment: Path  # the venv
+    project: Path  # the project root (params/, snapshots/)
+    params_file: Path
+    elsewhere: Path  # the working folder of the command
+    reports: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def folder(self) -> Path:
+        """The run folder (the only run in ``reports``)."""
+        (run,) = [p.parent for p in self.reports.glob("*/*/manifest.json")]
+        return run
+
+
+@pytest.fixture(scope="session")
+def installed_run(installed, tmp_path_factory, worker_id) -> InstalledRun:
+    """The suite's run of the installed package, of the markup-injection project: one run serves the
+    installed-package test (``tests/test_install.py``) and the page checks of ``tests/report/test_injection.py``.
+
+    A "studylib" kernel registered for another environment is visible (as `make demo` leaves one in a
+    project's .venv); it starts an interpreter that does not exist, so the run fails if it is used."""
+    import os
+    import subprocess
+
+    from tests import installed as installing
+    from tests import markup
+
+    def make() -> InstalledRun:
+        top = tmp_path_factory.mktemp("installed-run")
+        elsewhere, reports = top / "elsewhere", top / "reports"
+        elsewhere.mkdir()
+        installing.register_studylib_kernel(top / "jupyter", str(top / "other-venv" / "bin" / "python"))
+        params_file = markup.make_project(top / "project").resolve()
+        command = installed / ("Scripts/studylib.exe" if os.name == "nt" else "bin/studylib")
+        done = subprocess.run([str(command), "run", str(params_file), "--reports-dir", str(reports)], cwd=elsewhere,
+                              env=installing.jupyter_env(top / "jupyter"), capture_output=True, text=True,
+                              timeout=1800)
+        return InstalledRun(installed, top / "project", params_file, elsewhere, reports, done.returncode,
+                            done.stdout, done.stderr)
+
+    return _made_once(tmp_path_factory, worker_id, "installed_run", make)
+
+
 def _made_once(tmp_path_factory, worker_id: str, name: str, make):
     """A session value made once for the whole test session, also under pytest-xdist (``make test`` runs
     ``-n 2 --dist loadfile``): the first worker makes it under a file lock and leaves it pickled in the

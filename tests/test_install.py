@@ -2,25 +2,19 @@
 
 The lock tests read pyproject.toml and the two lock files (no network). The e2e tests build a wheel
 from a copy of the sources, install it (not editable) into a fresh virtual environment whose
-dependencies are those of the running interpreter (a ``.pth`` file, no download), and run the demo
-study with it from a folder outside the project.
+dependencies are those of the running interpreter (a ``.pth`` file, no download), and run a study
+with it from a folder outside the project (:mod:`tests.installed`; the session fixtures ``wheel``,
+``installed`` and ``installed_run`` of ``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
-import importlib.util
 import json
-import os
 import re
-import shutil
-import site
-import subprocess
 import sys
-import sysconfig
 import tomllib
-import venv
 import zipfile
 from pathlib import Path
 
@@ -28,9 +22,10 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from studylib.run import runner
+from tests import installed as installing
+from tests.installed import register_studylib_kernel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -174,98 +169,24 @@ def test_running_environment_has_the_locked_versions():
 
 # --- the Jupyter kernel ----------------------------------------------------------------------------
 
-def _register_studylib_kernel(root: Path, executable: str) -> None:
-    folder = root / "kernels" / "studylib"
-    folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({
-        "argv": [executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (studylib)", "language": "python"}))
-
-
 def test_kernel_registered_for_this_interpreter_is_used(tmp_path, monkeypatch):
-    _register_studylib_kernel(tmp_path, sys.executable)
+    register_studylib_kernel(tmp_path, sys.executable)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     assert runner.kernel_name() == "studylib"
 
 
 def test_kernel_registered_for_another_environment_is_not_used(tmp_path, monkeypatch):
-    _register_studylib_kernel(tmp_path, str(tmp_path / "other-venv" / "bin" / "python"))
+    register_studylib_kernel(tmp_path, str(tmp_path / "other-venv" / "bin" / "python"))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     assert runner.kernel_name() == "python3"
 
 
 # --- the wheel, installed ----------------------------------------------------------------------------
 
-def _can_build_without_isolation() -> bool:
-    """setuptools with a built-in bdist_wheel (>= 70.1), or an older one beside the wheel package."""
-    try:
-        setuptools_version = Version(importlib.metadata.version("setuptools"))
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return setuptools_version >= Version("70.1") or importlib.util.find_spec("wheel") is not None
-
-
 def _package_files(root: Path) -> set[str]:
     """Files of the package as the wheel should hold them (no caches)."""
     return {p.relative_to(root).as_posix() for p in (root / "studylib").rglob("*")
             if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """A wheel built from a copy of the sources (a build in the project would leave build/ behind)."""
-    source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(PROJECT_ROOT / name, source / name)
-    shutil.copytree(PROJECT_ROOT / "studylib", source / "studylib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
-    out = tmp_path_factory.mktemp("wheel")
-    isolation = ["--no-build-isolation"] if _can_build_without_isolation() else []
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "--wheel-dir", str(out),
-                            str(source)], capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, f"pip wheel failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}"
-    (path,) = out.glob("studylib-*.whl")
-    return path
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment for the installed package's processes: no PYTHONPATH (a checkout on it would be
-    imported, and its metadata would make pip think studylib is installed already), no user site."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    return env | {"PYTHONNOUSERSITE": "1"}
-
-
-def _jupyter_env(*first: Path) -> dict[str, str]:
-    """:func:`_clean_env` plus the Jupyter data files of the borrowed dependencies (nbconvert's
-    templates), which a real install puts in the venv's share/jupyter, after the folders ``first``."""
-    env = _clean_env()
-    data = Path(sysconfig.get_path("data")) / "share" / "jupyter"
-    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (*map(str, first), str(data), env.get("JUPYTER_PATH", "")) if p)
-    return env
-
-
-def _site_packages(environment: Path) -> Path:
-    scheme = {"base": str(environment), "platbase": str(environment)}
-    return Path(sysconfig.get_path("purelib", "venv" if "venv" in sysconfig.get_scheme_names() else None, scheme))
-
-
-@pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> Path:
-    """A fresh venv holding the wheel (not editable); its dependencies are the running interpreter's."""
-    environment = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(environment)
-    python = environment / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    # The wheel goes in before the dependencies become visible: pip sees an empty environment.
-    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                           "--no-compile", str(wheel)], capture_output=True, text=True, timeout=600, env=_clean_env())
-    assert done.returncode == 0, f"pip install of the wheel failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    # Dependencies: the running interpreter's site-packages, appended to sys.path by a .pth file. Their
-    # own .pth files (the editable finder of a development install of studylib) are not processed.
-    here = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib"), *site.getsitepackages()])
-    target = _site_packages(environment)
-    assert (target / "studylib" / "__init__.py").is_file(), f"studylib not installed in {target}"
-    (target / "_studylib_test_dependencies.pth").write_text("".join(f"{p}\n" for p in here if Path(p).is_dir()))
-    return environment
 
 
 @pytest.mark.e2e
@@ -278,28 +199,21 @@ def test_wheel_holds_the_notebooks_templates_and_every_package_file(wheel):
 
 
 @pytest.mark.e2e
-def test_installed_package_runs_a_study_from_another_folder(installed, archived_run, tmp_path):
+def test_installed_package_runs_a_study_from_another_folder(installed_run):
     """`pip install` (not editable), then `studylib run /abs/params/<study>.yaml` from elsewhere: the run is
     archived and its notebooks came from the installed package, run in the kernel of its interpreter.
-    The study is a copy of the session's tiny project (every stage, real notebooks; the demo itself runs
-    in the suite once, under nbval, and `make demo` runs it from the project).
+    The study is the markup-injection project (``installed_run`` in tests/conftest.py: every stage, real
+    notebooks; its pages are checked by tests/report/test_injection.py; the demo itself runs in the suite
+    once, under nbval, and `make demo` runs it from the project).
 
     A "studylib" kernel registered for another environment is visible (as `make demo` leaves one in a
     project's .venv); it starts an interpreter that does not exist, so the run fails if it is used."""
-    elsewhere, reports = tmp_path / "elsewhere", tmp_path / "reports"
-    elsewhere.mkdir()
-    _register_studylib_kernel(tmp_path / "jupyter", str(tmp_path / "other-venv" / "bin" / "python"))
-    command = installed / ("Scripts/studylib.exe" if os.name == "nt" else "bin/studylib")
-    project = tmp_path / "project"
-    shutil.copytree(archived_run.root, project, ignore=shutil.ignore_patterns("reports"))
-    params = (project / archived_run.params_file.relative_to(archived_run.root)).resolve()
-    done = subprocess.run([str(command), "run", str(params), "--reports-dir", str(reports)], cwd=elsewhere,
-                          env=_jupyter_env(tmp_path / "jupyter"), capture_output=True, text=True, timeout=1800)
+    done = installed_run
     assert done.returncode in (0, 1) and "verdict:" in done.stdout, (
         f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
 
-    (run,) = [p.parent for p in reports.glob("*/*/manifest.json")]
-    site_packages = _site_packages(installed).resolve()
+    run = installed_run.folder
+    site_packages = installing.site_packages(installed_run.environment).resolve()
     for _, name in runner.STAGES:
         executed = json.loads((run / "notebooks" / name).read_text(encoding="utf-8"))
         source = Path(executed["metadata"]["papermill"]["input_path"]).resolve()
@@ -308,5 +222,5 @@ def test_installed_package_runs_a_study_from_another_folder(installed, archived_
     environment = manifest["environment"]
     assert environment["code"] == {"commit": None, "dirty": None}, "an installed package is not a git checkout"
     assert "ipython" in environment["packages"] and "scikit-learn" not in environment["packages"]
-    assert (run / manifest["project_root"]).resolve() == project.resolve()  # relative to the run folder
-    assert not (elsewhere / "reports").exists() and not (site_packages / "reports").exists()
+    assert (run / manifest["project_root"]).resolve() == installed_run.project.resolve()  # relative to the run folder
+    assert not (installed_run.elsewhere / "reports").exists() and not (site_packages / "reports").exists()

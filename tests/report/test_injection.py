@@ -9,29 +9,26 @@ card. Every ``.html`` file of the run folder and the runs page are parsed with :
 whose scheme is not http(s) or relative may appear, and the payload must still be there as text. Then
 every page is loaded in headless Chromium with ``alert``, ``confirm`` and ``prompt`` instrumented to mark
 the document: no marker may appear (issue 15).
+
+The run is the suite's run of the installed package (``installed_run`` in ``tests/conftest.py``, the project
+of :mod:`tests.markup`): the same code as the checkout's, and one full run fewer.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import urllib.parse
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
-from studylib.run import runner
 from tests.browser import CHROMIUM, Browser
-from tests.conftest import tiny_frame, tiny_params, write_snapshot
+from tests.markup import IMG, SCRIPT
 
 pytestmark = pytest.mark.e2e
-
-IMG = "<img src=x onerror=alert(1)>"
-SCRIPT = "<script>alert(1)</script>"
-SEX, SITE = f"sex{SCRIPT}", f"site{IMG}"  # column names
-DEVELOPMENT, VALIDATION = f"development{SCRIPT}", f"validation{IMG}"  # split values
 
 # the pages of a run, relative to its folder (the runs page is two levels up)
 PAGES = ["index.html", "checklist.html", "matrix.html", "../../index.html",
@@ -41,57 +38,13 @@ PAGES = ["index.html", "checklist.html", "matrix.html", "../../index.html",
          "notebooks/04_drift.reviewer.html", "notebooks/04_drift.full.html"]
 
 
-def _frame():
-    frame = tiny_frame()
-    frame["sex"] = frame["sex"].map({"F": f"F{IMG}", "M": f"M{SCRIPT}"})
-    frame["site"] = [f"site {i % 2} {IMG if i % 2 else SCRIPT}" for i in range(len(frame))]
-    frame["split"] = frame["split"].replace({"development": DEVELOPMENT, "validation": VALIDATION})
-    frame["person_id"] = frame["person_id"] + [IMG if i % 2 else SCRIPT for i in range(len(frame))]
-    return frame.rename(columns={"sex": SEX, "site": SITE})
-
-
-def _params(lock: str, artifact: str) -> dict:
-    params = tiny_params(lock, artifact)
-    params["study"].update(title=f"Tiny {IMG} `{IMG}` ``{SCRIPT}` \\`{IMG}` [link](javascript:alert(1)) {SCRIPT}",
-                           intended_use=f"tests only {SCRIPT} `{IMG}`")
-    params["data"].update(site=SITE, features=["age", SEX])
-    for role, model in params["models"].items():
-        model.update(name=f"{role} {IMG}", version=f"v {SCRIPT}")
-    params["cohort"][0].update(label=f"Not development {IMG}",
-                               keep={"column": "split", "op": "!=", "value": DEVELOPMENT})
-    params["cohort"][1]["label"] = f"MGUS {SCRIPT}"
-    params["table_one"] = {"continuous": [{"column": "age", "label": f"Age {IMG}"}],
-                           "categorical": [{"column": SEX, "label": f"Sex {SCRIPT}"}, SITE],
-                           "smd_between": [DEVELOPMENT, VALIDATION]}
-    params["analysis"].update(split=VALIDATION, error_analysis={"variables": [SEX, SITE]})
-    params["acceptance"][0]["label"] = f"discrimination {IMG}"
-    params["acceptance"][1]["label"] = f"non-inferiority {SCRIPT}"
-    params["subgroups"]["variables"] = [
-        {"name": "sex", "column": SEX, "reference": f"F{IMG}"},
-        {"name": "site", "column": SITE},
-        {"name": "age_band", "column": "age", "cut": [50, 70, 120], "labels": [f"young {IMG}", f"old {SCRIPT}"]}]
-    params["subgroups"]["gates"][0]["label"] = f"subgroup AUROC {SCRIPT}"
-    params["drift"]["categorical"] = [SEX]
-    return params
-
-
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("injection")
-    folder = root / "snapshots" / "tiny"
-    lock, artifact = write_snapshot(folder, _frame())
-    card = {"name": f"card {IMG}", "source": f"SYNTHETIC {SCRIPT}", "licence": f"none {IMG}",
-            "collection_window": f"1995 {SCRIPT}", "label_provenance": f"made up {IMG}",
-            "limitations": f"everything {SCRIPT}"}
-    (folder / "card.yaml").write_text(yaml.safe_dump(card))
-    from studylib.data import snapshot
-
-    lock = snapshot.lock(folder)  # the card is part of the lock
-    (root / "params").mkdir()
-    (root / "params" / "tiny.yaml").write_text(yaml.safe_dump(_params(lock, artifact), sort_keys=False))
-    outcome = runner.run(root / "params" / "tiny.yaml", log=lambda m: None)
-    assert [s.status for s in outcome.stages] == ["ok"] * 4, [s.error for s in outcome.stages]
-    return outcome.folder
+def run_folder(installed_run) -> Path:
+    """The run of the markup-injection project (every stage ran)."""
+    assert installed_run.returncode in (0, 1), installed_run.stderr[-5000:]
+    manifest = json.loads((installed_run.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert [s["status"] for s in manifest["stages"]] == ["ok"] * 4, [s["error"] for s in manifest["stages"]]
+    return installed_run.folder
 
 
 #: a figure file the run wrote itself (the summary's small figures link to them)

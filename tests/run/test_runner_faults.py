@@ -31,9 +31,14 @@ def _start(params_file, **kw):
 
 
 def test_two_runs_started_together_both_complete(tiny_project):
-    first, second = _start(tiny_project), _start(tiny_project)
-    outputs = [p.communicate(timeout=600) for p in (first, second)]
-    assert first.returncode in (0, 1) and second.returncode in (0, 1), outputs
+    """Two runs of one project at once in two processes: one in a process of its own, the other in this one,
+    started as soon as the first has begun (its first line: its run id claimed, its staging folder locked)."""
+    other = _start(tiny_project)
+    begun = other.stderr.readline()
+    here = runner.run(tiny_project, notebooks=STUB_NOTEBOOKS, log=lambda m: None)
+    _, rest = other.communicate(timeout=600)
+    assert other.returncode in (0, 1) and here.exit_code in (0, 1), begun + rest
+    assert begun.startswith("studylib run tiny"), begun + rest
     reports = tiny_project.parent.parent / "reports"
     folders = sorted(p for p in (reports / "tiny").iterdir() if p.is_dir())
     assert len(folders) == 2 and folders[0].name != folders[1].name
