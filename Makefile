@@ -49,9 +49,12 @@ demo: $(VENV)/.installed
 	@$(BIN)/studylib run params/demo.yaml; rc=$$?; \
 	if [ $$rc -le 1 ]; then exit 0; else exit $$rc; fi
 
+# pytest caches the test modules it rewrites for its assertions (tests/**/__pycache__/*-pytest-*.pyc), but
+# not where PYTHONDONTWRITEBYTECODE is set: then each worker rewrote every test module again, 7-8 CPU-s of
+# its collection. The suite's processes may write bytecode (what they import is compiled already).
 test: $(VENV)/.installed-dev
 	@$(BIN)/python -m compileall -q studylib tests >/dev/null
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow
