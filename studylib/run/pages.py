@@ -33,10 +33,10 @@ def _threshold(criterion) -> float | None:
 def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[dict]:
     """Draw the small figures of the summary into ``figures/`` (SVG) and describe them for
     :func:`studylib.report.pages.render_index`: the forest plot of the first subgroup gate and the
-    calibration of the candidate with the accepted slope band (when the run recorded them)."""
+    calibration of the candidate with the accepted slope band (when the run recorded them). The plotting
+    code (matplotlib) is imported only when there is a figure to draw."""
     from studylib import formatting
     from studylib.report import vocabulary
-    from studylib.report.plots import figures, summary
 
     folder = Path(folder)
     save = results.figure_saver(folder)
@@ -50,6 +50,8 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
     declared = study.subgroups.gates
     rows = [g for g in all_gates if declared and g["id"].startswith(declared[0].id + "[")]
     if rows:
+        from studylib.report.plots import figures, summary
+
         gate = declared[0]
         metric = "auroc_vs_baseline" if gate.versus is not None else gate.metric
         fig = summary.forest(rows, metric=metric, threshold=_threshold(gate), level=level)
@@ -61,6 +63,8 @@ def write_summary_figures(folder: Path, study, all_gates: list[dict]) -> list[di
     recorded = results.read(folder, "evaluation") or {}
     deciles = (recorded.get("calibration_deciles") or {}).get("candidate")
     if deciles:
+        from studylib.report.plots import figures, summary
+
         slope = ((recorded.get("calibration") or {}).get("candidate") or {}).get("slope")
         accepted = next((tuple(c.interval_within) for c in study.acceptance
                          if c.metric == "calibration_slope" and c.interval_within is not None), None)
