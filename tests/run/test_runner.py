@@ -128,7 +128,7 @@ def test_results_match_library_on_frozen_cohort(archived_run):
     assert study.analysis.split == "validation"
 
 
-@pytest.mark.slow  # 80 s: the demo (real flchain data) runs twice in `make test` (nbval, installed wheel)
+@pytest.mark.slow  # 80 s: the demo (real flchain data) runs once in `make test`, under nbval
 @pytest.mark.parametrize("params_file", ["params/breast_external.yaml"])
 def test_real_studies_run_from_the_command_line(tmp_path, params_file):
     """The real study through the CLI, as `make demo` runs one (archive into a temporary folder).
